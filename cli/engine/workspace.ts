@@ -1,0 +1,76 @@
+/**
+ * Everything the Automation API needs to run the engine offline: which engine,
+ * which backend, which passphrase, and the environment that keeps the engine
+ * from reaching for the internet.
+ */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { LocalWorkspace, PulumiCommand, type LocalWorkspaceOptions, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { projectRoot, stateDir } from "../paths.ts";
+import type { ResolvedEngine } from "./resolve.ts";
+
+export interface EngineSettings {
+  engine: ResolvedEngine;
+  /** Pulumi backend URL; defaults to a file:// backend under .lifeboat/state. */
+  backendUrl?: string;
+}
+
+export function defaultBackendUrl(): string {
+  return pathToFileURL(path.join(stateDir(), "state")).href;
+}
+
+export function passphraseFile(): string {
+  return path.join(stateDir(), "passphrase");
+}
+
+/**
+ * The stack secrets passphrase: PULUMI_CONFIG_PASSPHRASE(_FILE) when the user set
+ * one, else a random one generated once into .lifeboat/passphrase (mode 0600).
+ * Losing that file makes the stacks' secrets unreadable: README says to keep it.
+ */
+export async function passphraseEnv(): Promise<Record<string, string>> {
+  if (process.env.PULUMI_CONFIG_PASSPHRASE !== undefined) {
+    return { PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE };
+  }
+  if (process.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+    return { PULUMI_CONFIG_PASSPHRASE_FILE: process.env.PULUMI_CONFIG_PASSPHRASE_FILE };
+  }
+  const file = passphraseFile();
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    // "wx": never overwrite an existing passphrase, even if two processes race here.
+    await fs.writeFile(file, randomBytes(32).toString("base64url") + "\n", { flag: "wx", mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+  return { PULUMI_CONFIG_PASSPHRASE_FILE: file };
+}
+
+/** Environment for every engine run. */
+export async function engineEnv(settings: EngineSettings): Promise<Record<string, string>> {
+  const backendUrl = settings.backendUrl ?? process.env.PULUMI_BACKEND_URL ?? defaultBackendUrl();
+  if (backendUrl.startsWith("file://")) {
+    await fs.mkdir(new URL(backendUrl), { recursive: true });
+  }
+  return {
+    PULUMI_BACKEND_URL: backendUrl,
+    ...(await passphraseEnv()),
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    // The engine finds its language host and the dynamic-provider host on PATH first.
+    PATH: [settings.engine.binDir, process.env.PATH ?? ""].join(path.delimiter),
+  };
+}
+
+/** Options shared by every LocalWorkspace Lifeboat opens. */
+export async function workspaceOptions(settings: EngineSettings, workDir = projectRoot): Promise<LocalWorkspaceOptions> {
+  const pulumiCommand = await PulumiCommand.get({ root: settings.engine.root, skipVersionCheck: false });
+  return { workDir, pulumiCommand, envVars: await engineEnv(settings) };
+}
+
+/** Selects (creating if needed) a stack of the program in `workDir`. */
+export async function openStack(settings: EngineSettings, stackName: string, workDir = projectRoot): Promise<Stack> {
+  return LocalWorkspace.createOrSelectStack({ stackName, workDir }, await workspaceOptions(settings, workDir));
+}

@@ -1,0 +1,91 @@
+/**
+ * A lock file that names its holder, so a refused caller can say who holds it
+ * and a lock left by a dead process can be recognised and broken.
+ */
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { UserError } from "./errors.ts";
+
+export interface LockHolder {
+  pid: number;
+  hostname: string;
+  purpose: string;
+  since: string;
+}
+
+export class LockHeldError extends UserError {
+  override readonly name = "LockHeldError";
+  constructor(
+    readonly file: string,
+    readonly holder: LockHolder,
+  ) {
+    super(
+      `${holder.purpose} is already running (pid ${holder.pid} on ${holder.hostname}, since ${holder.since}); lock ${file}`,
+      "wait for it to finish, or if that process is gone, rerun with --force-unlock",
+    );
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function readHolder(file: string): Promise<LockHolder | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(file, "utf8")) as LockHolder;
+  } catch {
+    return undefined; // vanished, or half-written by a holder that died mid-write
+  }
+}
+
+/** True when the holder is certainly dead: same machine and its pid is gone. */
+function isStale(holder: LockHolder | undefined): boolean {
+  return holder === undefined || (holder.hostname === os.hostname() && !isAlive(holder.pid));
+}
+
+export interface LockOptions {
+  /** Wait for a live holder instead of refusing (for idempotent work like the engine build). */
+  wait?: boolean;
+  pollMs?: number;
+}
+
+/** Takes the lock, returning its release function. */
+export async function acquireLock(file: string, purpose: string, options: LockOptions = {}): Promise<() => Promise<void>> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const me: LockHolder = { pid: process.pid, hostname: os.hostname(), purpose, since: new Date().toISOString() };
+  for (;;) {
+    try {
+      const handle = await fs.open(file, "wx");
+      await handle.writeFile(JSON.stringify(me));
+      await handle.close();
+      return async () => {
+        const holder = await readHolder(file);
+        if (holder?.pid === me.pid && holder.since === me.since) await fs.rm(file, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const holder = await readHolder(file);
+    if (isStale(holder)) {
+      await fs.rm(file, { force: true });
+      continue;
+    }
+    if (!options.wait) throw new LockHeldError(file, holder!);
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
+  }
+}
+
+export async function withFileLock<T>(file: string, purpose: string, fn: () => Promise<T>, options: LockOptions = { wait: true }): Promise<T> {
+  const release = await acquireLock(file, purpose, options);
+  try {
+    return await fn();
+  } finally {
+    await release();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The real engine, through the Automation API, on a file backend: a one-resource
+ * program (a dynamic-provider resource) is created, previewed with no changes,
+ * updated in place and destroyed.
+ */
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Stack } from "@pulumi/pulumi/automation/index.js";
+import { getEngine } from "../../cli/engine/index.ts";
+import { ENGINE_VERSION } from "../../cli/engine/pin.ts";
+import { openStack, passphraseFile } from "../../cli/engine/workspace.ts";
+import { projectRoot } from "../../cli/paths.ts";
+
+const program = path.join(projectRoot, "test/fixtures/tiny-stack");
+const stackName = `engine-test-${process.pid}`;
+const saved = { LIFEBOAT_HOME: process.env.LIFEBOAT_HOME, PULUMI_HOME: process.env.PULUMI_HOME };
+let home: string;
+let stack: Stack;
+
+beforeAll(async () => {
+  home = await fs.mkdtemp(path.join(os.tmpdir(), "lifeboat-engine-test-"));
+  process.env.LIFEBOAT_HOME = home;
+  // A private PULUMI_HOME shows whether the engine tried to install any plugin.
+  process.env.PULUMI_HOME = path.join(home, "pulumi-home");
+  delete process.env.PULUMI_CONFIG_PASSPHRASE;
+  delete process.env.PULUMI_BACKEND_URL;
+  stack = await openStack({ engine: await getEngine() }, stackName, program);
+});
+
+afterAll(async () => {
+  await stack?.workspace.removeStack(stackName).catch(() => undefined);
+  await fs.rm(path.join(program, `Pulumi.${stackName}.yaml`), { force: true });
+  await fs.rm(home, { recursive: true, force: true });
+  Object.assign(process.env, saved);
+});
+
+describe("the Pulumi engine through the Automation API", { timeout: 120_000 }, () => {
+  it("runs the pinned engine version", async () => {
+    expect(stack.workspace.pulumiVersion).toBe(ENGINE_VERSION);
+  });
+
+  it("creates a dynamic-provider resource", async () => {
+    await stack.setConfig("message", { value: "hello" });
+    const result = await stack.up();
+    expect(result.summary.result).toBe("succeeded");
+    expect(result.summary.resourceChanges).toEqual({ create: 2 });
+    expect(result.outputs.echoed?.value).toBe("hello");
+  });
+
+  it("previews no changes when nothing changed", async () => {
+    const preview = await stack.preview();
+    expect(preview.changeSummary).toEqual({ same: 2 });
+  });
+
+  it("updates the resource in place", async () => {
+    await stack.setConfig("message", { value: "changed" });
+    const result = await stack.up();
+    expect(result.summary.resourceChanges).toEqual({ update: 1, same: 1 });
+    expect(result.outputs.echoed?.value).toBe("changed");
+  });
+
+  it("destroys it", async () => {
+    const result = await stack.destroy();
+    expect(result.summary.resourceChanges).toEqual({ delete: 2 });
+    expect(await stack.exportStack().then((s) => s.deployment.resources ?? [])).toEqual([]);
+  });
+
+  it("kept state and the generated passphrase in Lifeboat's home, the passphrase private", async () => {
+    const stat = await fs.stat(passphraseFile());
+    expect(passphraseFile().startsWith(home)).toBe(true);
+    expect(stat.mode & 0o777).toBe(0o600);
+    const stacks = await fs.readdir(path.join(home, "state", ".pulumi", "stacks"), { recursive: true });
+    expect(stacks.some((f) => String(f).includes(stackName))).toBe(true);
+  });
+
+  it("never fetched a provider plugin (aws, hcloud, cloudflare are installed as npm packages)", async () => {
+    const plugins = await fs.readdir(path.join(home, "pulumi-home", "plugins")).catch(() => []);
+    expect(plugins.filter((p) => /aws|hcloud|cloudflare/.test(p))).toEqual([]);
+  });
+});

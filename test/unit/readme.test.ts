@@ -1,0 +1,26 @@
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { projectRoot } from "../../cli/paths.ts";
+
+const readme = fs.readFileSync(path.join(projectRoot, "README.md"), "utf8");
+const ciRun = fs.readFileSync(path.join(projectRoot, ".ci/run"), "utf8");
+/** The two commands README opens with, without their comments. */
+const [setupCommand, testCommand] = (readme.match(/^```sh\n([\s\S]*?)```/m)?.[1] ?? "")
+  .split("\n")
+  .filter(Boolean)
+  .map((line) => line.replace(/\s+#.*$/, "").trim());
+
+describe("README and CI", () => {
+  it("README opens with exactly two commands: set up and run, then test", () => {
+    expect(readme.indexOf("```sh")).toBeLessThan(readme.indexOf("\n\n", readme.indexOf("# Lifeboat") + 12) + 3);
+    expect(setupCommand).toMatch(/^npm ci && npx lifeboat /);
+    expect(testCommand).toBe("npm ci && npm test");
+  });
+
+  it(".ci/run runs README's test command, with bash strict mode", () => {
+    expect(ciRun).toMatch(/^set -euo pipefail$/m);
+    const commands = ciRun.split("\n").filter((line) => line.trim() && !line.trim().startsWith("#"));
+    expect(commands.at(-1)?.trim()).toBe(testCommand);
+  });
+});
