@@ -1,0 +1,43 @@
+/**
+ * Account suspension, the way a host deprovisions a customer: every server of the
+ * account stops, and the account's API refuses calls until it is resumed.
+ * The flag is a file, so every process (CLI, engine's provider host) sees it.
+ */
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import path from "node:path";
+import { accountDir } from "./layout.ts";
+import { listServers, startServer, stopServer } from "./process.ts";
+
+export class AccountSuspendedError extends Error {
+  override readonly name = "AccountSuspendedError";
+  constructor(readonly provider: string) {
+    super(`${provider}: the account is suspended; the provider refuses API calls (resume it with \`lifeboat local resume ${provider}\`)`);
+  }
+}
+
+const flagFile = (home: string, provider: string) => path.join(accountDir(home, provider), "SUSPENDED");
+
+export function isSuspended(home: string, provider: string): boolean {
+  return fs.existsSync(flagFile(home, provider));
+}
+
+/** Every provider API call starts here, like an HTTP 403 from a cloud API. */
+export function assertAccountActive(home: string, provider: string): void {
+  if (isSuspended(home, provider)) throw new AccountSuspendedError(provider);
+}
+
+export async function suspendAccount(home: string, provider: string): Promise<string[]> {
+  await fsp.mkdir(accountDir(home, provider), { recursive: true });
+  await fsp.writeFile(flagFile(home, provider), new Date().toISOString() + "\n");
+  const servers = await listServers(home, provider);
+  await Promise.all(servers.map((server) => stopServer(server)));
+  return servers.map((server) => path.basename(server));
+}
+
+export async function resumeAccount(home: string, provider: string): Promise<string[]> {
+  await fsp.rm(flagFile(home, provider), { force: true });
+  const servers = await listServers(home, provider);
+  for (const server of servers) await startServer(server);
+  return servers.map((server) => path.basename(server));
+}

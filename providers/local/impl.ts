@@ -1,0 +1,168 @@
+/**
+ * The local provider's API, as the engine calls it through dynamic resources
+ * (resources.ts): create, read, update, delete and diff for servers, DNS zones
+ * and buckets. Every call first checks the account is not suspended, the way a
+ * cloud API answers a deprovisioned customer.
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
+import { assertAccountActive } from "./account.ts";
+import { bucketDir, serverDir } from "./layout.ts";
+import { serverHealth, startServer, stopServer } from "./process.ts";
+import { afterStart, missingPackages, prepareServer, type ServerSettings } from "./roles.ts";
+import { PowerDnsApi, type RecordSet } from "./powerdns.ts";
+
+type DynamicProvider = Required<Pick<pulumi.dynamic.ResourceProvider, "create" | "read" | "update" | "delete" | "diff">>;
+
+export interface ServerInputs {
+  home: string;
+  provider: string;
+  name: string;
+  address: string;
+  settings: ServerSettings;
+}
+
+export interface ServerOutputs extends ServerInputs {
+  dataDir: string;
+  /** Observed by read(): false when the server was found dead (refresh shows it, the next up restarts it). */
+  running: boolean;
+}
+
+/** Fields whose change means a new server (a new address or a new role is a new machine). */
+const serverReplaceKeys = ["home", "provider", "name", "address"] as const;
+
+const changedKeys = (olds: Record<string, unknown>, news: Record<string, unknown>, keys: readonly string[]) =>
+  keys.filter((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]));
+
+export const server: DynamicProvider = {
+  async create(inputs: ServerInputs) {
+    assertAccountActive(inputs.home, inputs.provider);
+    const missing = await missingPackages(inputs.settings.role);
+    if (missing.length) {
+      throw new Error(`server ${inputs.name} needs Debian packages that are not installed: apt-get install -y ${missing.join(" ")}`);
+    }
+    const dir = serverDir(inputs.home, inputs.provider, inputs.name);
+    const request = { name: inputs.name, address: inputs.address, dir, settings: inputs.settings };
+    const definition = await prepareServer(request);
+    await fs.writeFile(path.join(dir, "server.json"), JSON.stringify(definition, null, 2), { mode: 0o600 });
+    await startServer(dir);
+    await afterStart(request);
+    const outs: ServerOutputs = { ...inputs, dataDir: dir, running: true };
+    return { id: `${inputs.provider}/${inputs.name}`, outs };
+  },
+
+  async read(id: string, props: ServerOutputs) {
+    assertAccountActive(props.home, props.provider);
+    const dir = serverDir(props.home, props.provider, props.name);
+    const exists = await fs.access(path.join(dir, "server.json")).then(() => true, () => false);
+    if (!exists) return { id: "", props: {} }; // gone: refresh drops it from state, up recreates it
+    return { id, props: { ...props, running: (await serverHealth(dir)).running } };
+  },
+
+  async diff(_id: string, olds: ServerOutputs, news: ServerInputs) {
+    const replaces = changedKeys(olds as never, news as never, serverReplaceKeys);
+    const changes = changedKeys(olds as never, news as never, [...serverReplaceKeys, "settings"]);
+    // A server found dead by refresh is brought back by an update.
+    if (olds.running === false) changes.push("running");
+    return { changes: changes.length > 0, replaces, deleteBeforeReplace: true, stables: ["dataDir"] };
+  },
+
+  async update(_id: string, olds: ServerOutputs, news: ServerInputs) {
+    assertAccountActive(news.home, news.provider);
+    const dir = serverDir(news.home, news.provider, news.name);
+    const request = { name: news.name, address: news.address, dir, settings: news.settings };
+    const definition = await prepareServer(request);
+    await fs.writeFile(path.join(dir, "server.json"), JSON.stringify(definition, null, 2), { mode: 0o600 });
+    // Restart only when what runs changed, or the server was found dead.
+    if (JSON.stringify(olds.settings) !== JSON.stringify(news.settings) || !(await serverHealth(dir)).running) {
+      await stopServer(dir);
+    }
+    await startServer(dir);
+    await afterStart(request);
+    return { outs: { ...news, dataDir: dir, running: true } };
+  },
+
+  async delete(_id: string, props: ServerOutputs) {
+    assertAccountActive(props.home, props.provider);
+    const dir = serverDir(props.home, props.provider, props.name);
+    await stopServer(dir);
+    await fs.rm(dir, { recursive: true, force: true });
+  },
+};
+
+export interface ZoneInputs {
+  home: string;
+  provider: string;
+  /** The PowerDNS server's API, e.g. http://127.3.0.53:8081 */
+  apiUrl: string;
+  apiKey: string;
+  zone: string;
+  records: RecordSet[];
+}
+
+export const zone: DynamicProvider = {
+  async create(inputs: ZoneInputs) {
+    assertAccountActive(inputs.home, inputs.provider);
+    const api = new PowerDnsApi(inputs.apiUrl, inputs.apiKey);
+    await api.ensureZone(inputs.zone);
+    await api.replaceRecords(inputs.zone, inputs.records, []);
+    return { id: `${inputs.provider}/${inputs.zone}`, outs: inputs };
+  },
+  async read(id: string, props: ZoneInputs) {
+    assertAccountActive(props.home, props.provider);
+    const records = await new PowerDnsApi(props.apiUrl, props.apiKey).readRecords(props.zone, props.records);
+    if (records === undefined) return { id: "", props: {} };
+    return { id, props: { ...props, records } };
+  },
+  async diff(_id: string, olds: ZoneInputs, news: ZoneInputs) {
+    const replaces = changedKeys(olds as never, news as never, ["home", "provider", "zone", "apiUrl"]);
+    const changes = changedKeys(olds as never, news as never, ["home", "provider", "zone", "apiUrl", "apiKey", "records"]);
+    return { changes: changes.length > 0, replaces };
+  },
+  async update(_id: string, olds: ZoneInputs, news: ZoneInputs) {
+    assertAccountActive(news.home, news.provider);
+    const api = new PowerDnsApi(news.apiUrl, news.apiKey);
+    await api.ensureZone(news.zone);
+    await api.replaceRecords(news.zone, news.records, olds.records);
+    return { outs: news };
+  },
+  async delete(_id: string, props: ZoneInputs) {
+    assertAccountActive(props.home, props.provider);
+    await new PowerDnsApi(props.apiUrl, props.apiKey).deleteZone(props.zone);
+  },
+};
+
+export interface BucketInputs {
+  home: string;
+  provider: string;
+  name: string;
+}
+
+export const bucket: DynamicProvider = {
+  async create(inputs: BucketInputs) {
+    assertAccountActive(inputs.home, inputs.provider);
+    const dir = bucketDir(inputs.home, inputs.provider, inputs.name);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    return { id: `${inputs.provider}/${inputs.name}`, outs: { ...inputs, path: dir } };
+  },
+  async read(id: string, props: BucketInputs & { path: string }) {
+    assertAccountActive(props.home, props.provider);
+    const exists = await fs.access(props.path).then(() => true, () => false);
+    return exists ? { id, props } : { id: "", props: {} };
+  },
+  async diff(_id: string, olds: BucketInputs, news: BucketInputs) {
+    const replaces = changedKeys(olds as never, news as never, ["home", "provider", "name"]);
+    return { changes: replaces.length > 0, replaces };
+  },
+  async update(_id: string, _olds: BucketInputs, news: BucketInputs) {
+    return { outs: { ...news, path: bucketDir(news.home, news.provider, news.name) } };
+  },
+  async delete(_id: string, props: BucketInputs & { path: string }) {
+    assertAccountActive(props.home, props.provider);
+    await fs.rm(props.path, { recursive: true, force: true });
+  },
+};
+
+export const implementations = { server, zone, bucket } as const;
+export type ImplementationKind = keyof typeof implementations;

@@ -1,0 +1,37 @@
+/**
+ * Where a local account keeps its servers and buckets, and which loopback
+ * address each server gets. Everything lives under Lifeboat's home (.lifeboat/).
+ */
+import path from "node:path";
+import { accountNumber, localAccounts, type LocalAccount } from "./info.ts";
+
+export function parseAccount(provider: string): LocalAccount {
+  const account = provider.replace(/^local-/, "") as LocalAccount;
+  if (!provider.startsWith("local-") || !localAccounts.includes(account)) {
+    throw new Error(`"${provider}" is not a local provider; accepted: ${localAccounts.map((a) => `local-${a}`).join(", ")}`);
+  }
+  return account;
+}
+
+export function accountDir(home: string, provider: string): string {
+  parseAccount(provider);
+  return path.join(home, "local", provider);
+}
+
+export function serverDir(home: string, provider: string, server: string): string {
+  return path.join(accountDir(home, provider), "servers", server);
+}
+
+export function bucketDir(home: string, provider: string, bucket: string): string {
+  return path.join(accountDir(home, provider), "buckets", bucket);
+}
+
+/** 127.<account>.<site index>.<server number>: unique per server, stable across deploys. */
+export function serverAddress(provider: string, siteIndex: number, serverNumber: number): string {
+  return `127.${accountNumber(parseAccount(provider))}.${siteIndex}.${serverNumber}`;
+}
+
+/** The account's DNS server (its "vendor nameserver"). */
+export function dnsServerAddress(provider: string): string {
+  return `127.${accountNumber(parseAccount(provider))}.0.53`;
+}

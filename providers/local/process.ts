@@ -1,0 +1,167 @@
+/**
+ * Starting, stopping and inspecting local servers: each server is a directory
+ * with server.json (what to run) and a detached supervisor process.
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface ProcessSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+  /** PostgreSQL wants SIGINT (fast shutdown); SIGTERM would wait for clients. */
+  stopSignal?: NodeJS.Signals;
+}
+
+export interface ServerDefinition {
+  name: string;
+  role: string;
+  address: string;
+  processes: ProcessSpec[];
+  /** host:port pairs that answer once the server is up. */
+  ports: Array<{ host: string; port: number }>;
+}
+
+export interface SupervisorStatus {
+  pid: number;
+  startedAt: string;
+  processes: Record<string, { pid: number; restarts: number; startedAt: string }>;
+}
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const supervisorScript = fileURLToPath(new URL("./supervisor.ts", import.meta.url));
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function readPid(dir: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(path.join(dir, "supervisor.pid"), "utf8"));
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function supervisorPid(dir: string): number | undefined {
+  const pid = readPid(dir);
+  return pid !== undefined && isAlive(pid) ? pid : undefined;
+}
+
+export function readStatus(dir: string): SupervisorStatus | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, "status.json"), "utf8")) as SupervisorStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+export function readDefinition(dir: string): ServerDefinition | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, "server.json"), "utf8")) as ServerDefinition;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function listServers(home: string, provider: string): Promise<string[]> {
+  const root = path.join(home, "local", provider, "servers");
+  const names = await fsp.readdir(root).catch(() => [] as string[]);
+  return names.sort().map((name) => path.join(root, name)).filter((dir) => fs.existsSync(path.join(dir, "server.json")));
+}
+
+export function portOpen(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, dir: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const logs = await fsp.readdir(path.join(dir, "logs")).catch(() => [] as string[]);
+  const tails = await Promise.all(
+    logs.map(async (log) => `--- ${log}\n${(await fsp.readFile(path.join(dir, "logs", log), "utf8")).slice(-1500)}`),
+  );
+  throw new Error(`${what} did not come up within ${timeoutMs / 1000}s; logs in ${path.join(dir, "logs")}:\n${tails.join("\n")}`);
+}
+
+/** Kills whatever is left of a server whose supervisor died (its process group). */
+function killLeftovers(dir: string) {
+  const pid = readPid(dir);
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    /* group already gone */
+  }
+  for (const child of Object.values(readStatus(dir)?.processes ?? {})) {
+    if (isAlive(child.pid)) process.kill(child.pid, "SIGKILL");
+  }
+}
+
+/** Starts the server's supervisor (if not running) and waits until its ports answer. */
+export async function startServer(dir: string, timeoutMs = 60_000): Promise<void> {
+  const definition = readDefinition(dir);
+  if (!definition) throw new Error(`${dir} holds no server.json`);
+  if (supervisorPid(dir) === undefined) {
+    killLeftovers(dir);
+    const child = spawn(process.execPath, ["--import", "tsx", supervisorScript, dir], {
+      cwd: projectRoot,
+      detached: true, // its own process group: it outlives lifeboat, and stopping it stops its children
+      stdio: "ignore",
+    });
+    child.unref();
+    await waitFor(`server ${definition.name} supervisor`, async () => supervisorPid(dir) !== undefined, 15_000, dir);
+  }
+  await waitFor(
+    `server ${definition.name} (${definition.ports.map((p) => `${p.host}:${p.port}`).join(", ")})`,
+    async () => (await Promise.all(definition.ports.map((p) => portOpen(p.host, p.port)))).every(Boolean),
+    timeoutMs,
+    dir,
+  );
+}
+
+/** Stops the supervisor and its processes; waits until they are gone. */
+export async function stopServer(dir: string): Promise<void> {
+  const pid = supervisorPid(dir);
+  if (pid !== undefined) {
+    process.kill(pid, "SIGTERM");
+    const deadline = Date.now() + 20_000;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  }
+  killLeftovers(dir);
+  await fsp.rm(path.join(dir, "supervisor.pid"), { force: true });
+}
+
+/** Running means: supervisor alive and every listed port answering. */
+export async function serverHealth(dir: string): Promise<{ running: boolean; ports: Record<string, boolean> }> {
+  const definition = readDefinition(dir);
+  const ports: Record<string, boolean> = {};
+  for (const p of definition?.ports ?? []) ports[`${p.host}:${p.port}`] = await portOpen(p.host, p.port);
+  return { running: supervisorPid(dir) !== undefined && Object.values(ports).every(Boolean), ports };
+}

@@ -1,0 +1,122 @@
+/**
+ * The reference social service: accounts, follows, posts and a home timeline,
+ * over JSON/HTTP. Drills count on one property above all: a write is answered
+ * with its id only after PostgreSQL has committed it.
+ */
+import http from "node:http";
+import type { Pool } from "pg";
+
+export interface Health {
+  database: "reachable" | "unreachable";
+  writable: boolean;
+  /** pg_is_in_recovery(): a standby answers true. */
+  recovery?: boolean;
+  error?: string;
+}
+
+export async function checkHealth(pool: Pool): Promise<Health> {
+  try {
+    const { rows } = await pool.query<{ recovery: boolean; read_only: string }>(
+      "SELECT pg_is_in_recovery() AS recovery, current_setting('default_transaction_read_only') AS read_only",
+    );
+    const row = rows[0]!;
+    return { database: "reachable", recovery: row.recovery, writable: !row.recovery && row.read_only === "off" };
+  } catch (error) {
+    return { database: "unreachable", writable: false, error: (error as Error).message };
+  }
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function readJson(request: http.IncomingMessage): Promise<Record<string, unknown>> {
+  let body = "";
+  for await (const chunk of request) {
+    body += chunk;
+    if (body.length > 64_000) throw new HttpError(413, "body too large");
+  }
+  try {
+    const value = JSON.parse(body || "{}");
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error();
+    return value as Record<string, unknown>;
+  } catch {
+    throw new HttpError(400, "body must be a JSON object");
+  }
+}
+
+function field(body: Record<string, unknown>, name: string, type: "string" | "number"): any {
+  if (typeof body[name] !== type) throw new HttpError(400, `field "${name}" must be a ${type}`);
+  return body[name];
+}
+
+type Handler = (request: http.IncomingMessage, url: URL) => Promise<[number, unknown]>;
+
+export function routes(pool: Pool, instance: string): Record<string, Handler> {
+  return {
+    "GET /healthz": async () => {
+      const health = await checkHealth(pool);
+      return [health.writable ? 200 : 503, { ...health, instance }];
+    },
+    "POST /accounts": async (request) => {
+      const handle = field(await readJson(request), "handle", "string");
+      const { rows } = await pool.query(
+        "INSERT INTO accounts (handle) VALUES ($1) ON CONFLICT (handle) DO UPDATE SET handle = EXCLUDED.handle RETURNING id, handle",
+        [handle],
+      );
+      return [201, { id: Number(rows[0].id), handle: rows[0].handle }];
+    },
+    "POST /follows": async (request) => {
+      const body = await readJson(request);
+      await pool.query("INSERT INTO follows VALUES ($1, $2) ON CONFLICT DO NOTHING", [field(body, "follower", "number"), field(body, "followee", "number")]);
+      return [201, { ok: true }];
+    },
+    "POST /posts": async (request) => {
+      const body = await readJson(request);
+      // pool.query runs in autocommit: the row is committed before we answer.
+      const { rows } = await pool.query("INSERT INTO posts (author, body) VALUES ($1, $2) RETURNING id, created_at", [
+        field(body, "author", "number"),
+        field(body, "body", "string"),
+      ]);
+      return [201, { id: Number(rows[0].id), createdAt: rows[0].created_at }];
+    },
+    "GET /timeline": async (_request, url) => {
+      const account = Number(url.searchParams.get("account"));
+      const limit = Math.min(Number(url.searchParams.get("limit") ?? 50) || 50, 500);
+      if (!Number.isInteger(account) || account <= 0) throw new HttpError(400, "query parameter account must be an account id");
+      const { rows } = await pool.query(
+        `SELECT p.id, p.author, a.handle, p.body, p.created_at
+           FROM posts p JOIN accounts a ON a.id = p.author
+          WHERE p.author = $1 OR p.author IN (SELECT followee FROM follows WHERE follower = $1)
+          ORDER BY p.id DESC LIMIT $2`,
+        [account, limit],
+      );
+      return [200, rows.map((r) => ({ id: Number(r.id), author: Number(r.author), handle: r.handle, body: r.body, createdAt: r.created_at }))];
+    },
+  };
+}
+
+export function createServer(pool: Pool, instance: string): http.Server {
+  const table = routes(pool, instance);
+  return http.createServer(async (request, response) => {
+    const url = new URL(request.url ?? "/", "http://service");
+    const handler = table[`${request.method} ${url.pathname}`];
+    let status = 404;
+    let body: unknown = { error: `no route ${request.method} ${url.pathname}` };
+    if (handler) {
+      try {
+        [status, body] = await handler(request, url);
+      } catch (error) {
+        status = error instanceof HttpError ? error.status : 503;
+        body = { error: (error as Error).message };
+      }
+    }
+    response.writeHead(status, { "content-type": "application/json" });
+    response.end(JSON.stringify(body));
+  });
+}

@@ -1,0 +1,29 @@
+/** Starts the reference service: migrate, then listen. Configured by environment (PG* and LISTEN_ADDRESS/PORT). */
+import os from "node:os";
+import pg from "pg";
+import { createServer } from "./app.ts";
+import { migrate } from "./schema.ts";
+
+const address = process.env.LISTEN_ADDRESS ?? "127.0.0.1";
+const port = Number(process.env.PORT ?? 8080);
+const pool = new pg.Pool({ max: 10, connectionTimeoutMillis: 2_000, idleTimeoutMillis: 10_000 });
+pool.on("error", () => undefined); // a dropped idle connection is retried on next use
+
+// Retry until the database answers: app servers may start before it (or during a failover).
+for (let attempt = 1; ; attempt++) {
+  try {
+    const client = await pool.connect();
+    try {
+      const ran = await migrate(client);
+      if (ran.length) console.log(`migrations applied: ${ran.join(", ")}`);
+    } finally {
+      client.release();
+    }
+    break;
+  } catch (error) {
+    if (attempt % 10 === 1) console.error(`database not ready (${(error as Error).message}); retrying`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+createServer(pool, `${os.hostname()}/${address}`).listen(port, address, () => console.log(`listening on ${address}:${port}`));
