@@ -1,3 +1,6 @@
+import type * as pulumi from "@pulumi/pulumi";
+import type { EdgeSpec, SiteSpec, Spec } from "../stacks/spec.ts";
+
 /**
  * What a provider can do, in Lifeboat's provider-neutral terms. A provider
  * implements the capabilities it has; the registry records which those are.
@@ -30,4 +33,47 @@ export interface ProviderInfo {
 
 export function supports(provider: ProviderInfo, capability: Capability): boolean {
   return provider.capabilities[capability]?.supported === true;
+}
+
+/** What a site stack publishes: the edge points DNS at ingressAddresses. */
+export interface SiteOutputs {
+  ingressAddresses: pulumi.Output<string[]>;
+  appAddresses: pulumi.Output<string[]>;
+  dbAddress: pulumi.Output<string>;
+}
+
+export interface SiteContext {
+  spec: Spec;
+  site: SiteSpec;
+  /** Lifeboat's local state directory (.lifeboat/). */
+  home: string;
+  secrets: { dbPassword: pulumi.Output<string> };
+}
+
+export interface EdgeContext {
+  spec: Spec;
+  edge: EdgeSpec;
+  home: string;
+  /** Addresses the domain's apex and www answer: the active site's ingress. */
+  targetAddresses: string[];
+  secrets: { dnsApiKey: pulumi.Output<string> };
+}
+
+/** What an edge stack publishes: where its authoritative servers answer. */
+export interface EdgeOutputs {
+  nameservers: pulumi.Output<string[]>;
+}
+
+export interface ComputeCapability {
+  deploySite(context: SiteContext): SiteOutputs;
+}
+
+export interface DnsCapability {
+  deployEdge(context: EdgeContext): EdgeOutputs;
+}
+
+/** A provider: its description plus the implementation of each capability it has. */
+export interface Provider extends ProviderInfo {
+  compute?: ComputeCapability;
+  dns?: DnsCapability;
 }

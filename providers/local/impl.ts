@@ -35,6 +35,14 @@ const serverReplaceKeys = ["home", "provider", "name", "address"] as const;
 const changedKeys = (olds: Record<string, unknown>, news: Record<string, unknown>, keys: readonly string[]) =>
   keys.filter((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]));
 
+/** Destroy leaves no directory behind: drop parents (servers/, the account dir) once they are empty. */
+async function removeIfEmpty(...dirs: string[]) {
+  for (const dir of dirs) {
+    if ((await fs.readdir(dir).catch(() => ["?"])).length > 0) return;
+    await fs.rmdir(dir).catch(() => undefined);
+  }
+}
+
 export const server: DynamicProvider = {
   async create(inputs: ServerInputs) {
     assertAccountActive(inputs.home, inputs.provider);
@@ -88,6 +96,7 @@ export const server: DynamicProvider = {
     const dir = serverDir(props.home, props.provider, props.name);
     await stopServer(dir);
     await fs.rm(dir, { recursive: true, force: true });
+    await removeIfEmpty(path.dirname(dir), path.dirname(path.dirname(dir)));
   },
 };
 
@@ -161,6 +170,7 @@ export const bucket: DynamicProvider = {
   async delete(_id: string, props: BucketInputs & { path: string }) {
     assertAccountActive(props.home, props.provider);
     await fs.rm(props.path, { recursive: true, force: true });
+    await removeIfEmpty(path.dirname(props.path), path.dirname(path.dirname(props.path)));
   },
 };
 

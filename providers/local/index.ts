@@ -1,0 +1,105 @@
+/** The local provider's compute and DNS capabilities, as Pulumi resources. */
+import * as pulumi from "@pulumi/pulumi";
+import type { EdgeContext, Provider, SiteContext } from "../types.ts";
+import { localProviderInfo, type LocalAccount } from "./info.ts";
+import { dnsServerAddress, serverAddress } from "./layout.ts";
+import { fqdn, type RecordSet } from "./powerdns.ts";
+import { LocalDnsZone, LocalServer } from "./resources.ts";
+import { ports, type ServerSettings } from "./roles.ts";
+
+/** Server numbers within a site's /24: ingress .1-.4, app .11-.60, db .101. */
+export const serverNumbers = {
+  ingress: (i: number) => 1 + i,
+  app: (i: number) => 11 + i,
+  db: () => 101,
+} as const;
+
+export function deployLocalSite({ spec, site, home, secrets }: SiteContext) {
+  const address = (n: number) => serverAddress(site.provider, site.index, n);
+  const common = { home, provider: site.provider };
+  const dbAddress = address(serverNumbers.db());
+  const db = new LocalServer(`${site.name}-db-1`, {
+    ...common,
+    name: `${site.name}-db-1`,
+    address: dbAddress,
+    settings: secrets.dbPassword.apply((password): ServerSettings => ({
+      role: "db",
+      database: spec.database.name,
+      user: spec.database.name,
+      password,
+    })),
+  });
+  const apps = Array.from({ length: spec.roles.app.count }, (_, i) => {
+    const name = `${site.name}-app-${i + 1}`;
+    return new LocalServer(
+      name,
+      {
+        ...common,
+        name,
+        address: address(serverNumbers.app(i)),
+        settings: secrets.dbPassword.apply((password): ServerSettings => ({
+          role: "app",
+          port: spec.workload.port,
+          db: { host: dbAddress, database: spec.database.name, user: spec.database.name, password },
+          env: spec.workload.env,
+        })),
+      },
+      { dependsOn: [db] },
+    );
+  });
+  const upstreams = apps.map((_, i) => `${address(serverNumbers.app(i))}:${spec.workload.port}`);
+  const ingresses = Array.from({ length: spec.roles.ingress.count }, (_, i) => {
+    const name = `${site.name}-ingress-${i + 1}`;
+    return new LocalServer(
+      name,
+      { ...common, name, address: address(serverNumbers.ingress(i)), settings: { role: "ingress", domain: spec.domain, upstreams } },
+      { dependsOn: apps },
+    );
+  });
+  return {
+    ingressAddresses: pulumi.all(ingresses.map((s) => s.address)),
+    appAddresses: pulumi.all(apps.map((s) => s.address)),
+    dbAddress: db.address,
+  };
+}
+
+export function deployLocalEdge({ spec, edge, home, targetAddresses, secrets }: EdgeContext) {
+  const address = dnsServerAddress(edge.provider);
+  const nameserver = new LocalServer(`${edge.provider}-ns`, {
+    home,
+    provider: edge.provider,
+    name: `${edge.provider}-ns`,
+    address,
+    settings: secrets.dnsApiKey.apply((apiKey) => ({ role: "dns" as const, apiKey })),
+  });
+  const ttl = spec.dns.ttl;
+  const name = (relative: string) => (relative === "@" ? fqdn(spec.domain) : fqdn(`${relative}.${spec.domain}`));
+  const records: RecordSet[] = [
+    { name: name("@"), type: "NS", ttl, values: [fqdn(`ns1.${spec.domain}`)] },
+    { name: name("ns1"), type: "A", ttl, values: [address] },
+    { name: name("@"), type: "A", ttl, values: [...targetAddresses].sort() },
+    { name: name("www"), type: "A", ttl, values: [...targetAddresses].sort() },
+    ...spec.dns.records.map((r) => ({ name: name(r.name), type: r.type, ttl: r.ttl ?? ttl, values: [r.value] })),
+  ];
+  new LocalDnsZone(
+    `${edge.name}-zone`,
+    {
+      home,
+      provider: edge.provider,
+      apiUrl: `http://${address}:${ports.dnsApi}`,
+      apiKey: secrets.dnsApiKey,
+      zone: spec.domain,
+      records,
+    },
+    { dependsOn: [nameserver] },
+  );
+  return { nameservers: pulumi.output([address]) };
+}
+
+export function localProvider(account: LocalAccount): Provider {
+  return {
+    ...localProviderInfo(account),
+    compute: { deploySite: deployLocalSite },
+    dns: { deployEdge: deployLocalEdge },
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * The Lifeboat Pulumi program. The stack's name says what it builds:
+ * `site-<name>` builds that site of lifeboat.yaml, `edge-<name>` that edge.
+ * `pulumi preview/up` on a stack works directly, the same as through the CLI.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import path from "node:path";
+import { projectRoot, stateDir } from "../cli/paths.ts";
+import { buildEdge } from "./edge.ts";
+import { parseStackName } from "./names.ts";
+import { buildSite } from "./site.ts";
+import { loadSpec } from "./spec.ts";
+
+const stack = pulumi.getStack();
+const target = parseStackName(stack);
+if (!target) throw new Error(`stack "${stack}" is neither site-<name> nor edge-<name>`);
+const specFile = process.env.LIFEBOAT_SPEC ?? path.join(projectRoot, "lifeboat.yaml");
+const spec = loadSpec(specFile);
+const home = stateDir();
+
+// The default export's properties become the stack's outputs (site or edge outputs, whichever this stack is).
+export default target.kind === "site" ? buildSite(spec, target.name, home) : buildEdge(spec, target.name, home);
