@@ -5,26 +5,41 @@
  */
 import { Command, CommanderError } from "commander";
 import { createRequire } from "node:module";
-import { engineCommand } from "./commands/engine.ts";
+import { deployCommand, type DeployCommandDeps } from "./commands/deploy.ts";
+import { destroyCommand, type DestroyCommandDeps } from "./commands/destroy.ts";
+import { engineCommand, type EngineCommandDeps } from "./commands/engine.ts";
+import { localCommand, localOperations, type LocalCommandDeps } from "./commands/local.ts";
+import { defaultCommandDeps } from "./commands/shared.ts";
+import { statusCommand, type StatusCommandDeps } from "./commands/status.ts";
 import { getEngine } from "./engine/index.ts";
+import { deploy } from "./operations/deploy.ts";
+import { destroy } from "./operations/destroy.ts";
+import { platformStatus } from "./operations/status.ts";
 import { ExitCode, UserError } from "./errors.ts";
 import { processIo, type Io } from "./io.ts";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
-export interface ProgramDeps {
-  io: Io;
-  engineCommand: Parameters<typeof engineCommand>[0];
-}
+/** Everything commands call, injected so tests can replace any operation. */
+export type ProgramDeps = EngineCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps;
 
 export function defaultDeps(io: Io = processIo): ProgramDeps {
   return {
-    io,
-    engineCommand: {
-      io,
-      resolveEngine: ({ verbose }) => getEngine({ verbose, log: (line) => io.err(line) }),
-    },
+    ...defaultCommandDeps(io),
+    resolveEngine: ({ verbose }) => getEngine({ verbose, log: (line) => io.err(line) }),
+    deploy,
+    destroy,
+    status: platformStatus,
+    ...localOperations,
   };
+}
+
+/** addCommand() does not pass settings down: give every (nested) subcommand the program's output and exit handling. */
+function inheritSettings(parent: Command) {
+  for (const command of parent.commands) {
+    command.copyInheritedSettings(parent);
+    inheritSettings(command);
+  }
 }
 
 export function buildProgram(deps: ProgramDeps): Command {
@@ -39,9 +54,13 @@ export function buildProgram(deps: ProgramDeps): Command {
       writeErr: (text) => deps.io.err(text),
     })
     .exitOverride(); // commander throws instead of exiting; main() picks the exit code
-  program.addCommand(engineCommand(deps.engineCommand));
-  // addCommand() does not pass settings down: give every subcommand the same output and exit handling.
-  for (const command of program.commands) command.copyInheritedSettings(program);
+  program
+    .addCommand(deployCommand(deps))
+    .addCommand(statusCommand(deps))
+    .addCommand(destroyCommand(deps))
+    .addCommand(localCommand(deps))
+    .addCommand(engineCommand(deps));
+  inheritSettings(program);
   return program;
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
-import { buildProgram, main, reportError, type ProgramDeps } from "../../cli/index.ts";
+import { buildProgram, main, reportError } from "../../cli/index.ts";
 import { MissingDependencyError, UserError } from "../../cli/errors.ts";
 import type { ResolvedEngine } from "../../cli/engine/resolve.ts";
+import { fakeDeps } from "../fakes/deps.ts";
 import { captureIo } from "../fakes/io.ts";
 
 const engine: ResolvedEngine = {
@@ -12,10 +13,7 @@ const engine: ResolvedEngine = {
   source: "cache",
 };
 
-function deps(resolveEngine = vi.fn(async () => engine)): ProgramDeps & { io: ReturnType<typeof captureIo> } {
-  const io = captureIo();
-  return { io, engineCommand: { io, resolveEngine } };
-}
+const deps = (resolveEngine = vi.fn(async () => engine)) => fakeDeps({ resolveEngine });
 
 describe("lifeboat CLI", () => {
   it("lists its commands in --help and exits 0", async () => {
@@ -79,9 +77,11 @@ describe("lifeboat CLI", () => {
     expect(loud.stderr()).toContain("    at ");
   });
 
-  it("wires every command with the program's exit handling", () => {
+  it("wires every command, nested ones too, with the program's exit handling", () => {
     const program = buildProgram(deps());
-    for (const command of program.commands) {
+    const all = [...program.commands, ...program.commands.flatMap((c) => c.commands)];
+    expect(all.map((c) => c.name())).toEqual(expect.arrayContaining(["deploy", "status", "destroy", "local", "suspend", "resume", "engine"]));
+    for (const command of all) {
       expect(() => command.parse(["--no-such-flag"], { from: "user" })).toThrow();
     }
   });

@@ -1,0 +1,143 @@
+/**
+ * deploy: brings the chosen site (by default the active one) to what lifeboat.yaml
+ * says, then points every edge at the active site and checks what each
+ * authoritative DNS server answers.
+ */
+import { OperationError, UserError } from "../errors.ts";
+import { withFileLock } from "../lock.ts";
+import path from "node:path";
+import type { Platform } from "../platform.ts";
+import { requireSite } from "../platform.ts";
+import { checkProviders } from "./preflight.ts";
+import { queryA, sameAddresses, type DnsAnswer } from "./dns.ts";
+import { changedCount, ensureEdgeSecrets, ensureSiteSecrets, openPlatformStack, progressPrinter, type ChangeCounts } from "./stacks.ts";
+import { activeSite, type SiteSpec } from "../../stacks/spec.ts";
+import { configKeys, edgeStackName, siteStackName } from "../../stacks/names.ts";
+
+export interface DeployOptions {
+  site?: string;
+  provider?: string;
+}
+
+export interface DeployResult {
+  domain: string;
+  site: string;
+  active: boolean;
+  url: string;
+  durationSeconds: number;
+  stacks: Array<{ stack: string; changes: ChangeCounts }>;
+  ingressAddresses: string[];
+  dns: Array<DnsAnswer & { edge: string; ok: boolean }>;
+  /** How to reach the platform from this machine without touching system DNS. */
+  curl: string;
+}
+
+/** Which site a deploy is for: --site, else the site on --provider, else the active site. */
+export function chooseSite(platform: Platform, options: DeployOptions): SiteSpec {
+  const { spec } = platform;
+  if (options.site) {
+    const site = requireSite(spec, options.site);
+    if (options.provider && site.provider !== options.provider) {
+      throw new UserError(`--provider ${options.provider} does not match site "${site.name}", which is on ${site.provider}`);
+    }
+    return site;
+  }
+  if (options.provider) {
+    const onProvider = spec.sites.filter((s) => s.provider === options.provider);
+    if (onProvider.length === 0) {
+      const accepted = [...new Set(spec.sites.map((s) => s.provider))].join(", ");
+      throw new UserError(`--provider: no site of lifeboat.yaml is on provider "${options.provider}"; accepted: ${accepted}`);
+    }
+    return onProvider.find((s) => s.role === "active") ?? onProvider[0]!;
+  }
+  return activeSite(spec);
+}
+
+export function lockFile(platform: Platform) {
+  return path.join(platform.home, "locks", "platform.lock");
+}
+
+export async function deploy(platform: Platform, options: DeployOptions, print: (line: string) => void): Promise<DeployResult> {
+  const started = Date.now();
+  const { spec } = platform;
+  const site = chooseSite(platform, options);
+  const isActive = site.role === "active";
+  // Edges always point at the active site, so they are deployed with it and only with it.
+  const edges = isActive ? spec.edges : [];
+  await checkProviders([site.provider, ...edges.map((e) => e.provider)], platform.home);
+
+  return withFileLock(lockFile(platform), `deploy of ${site.name}`, async () => {
+    const stacks: DeployResult["stacks"] = [];
+    const siteStackId = siteStackName(site.name);
+    print(`deploying site ${site.name} (${site.provider}, ${site.role}) as stack ${siteStackId}`);
+    const siteStack = await openPlatformStack(platform, siteStackId);
+    await ensureSiteSecrets(siteStack);
+    const siteUp = await siteStack.up({ onEvent: progressPrinter(siteStackId, print) }).catch((error: Error) => {
+      throw new OperationError(`stack ${siteStackId} failed: ${firstEngineError(error)}`, "fix the cause and run deploy again: it resumes from what was created");
+    });
+    stacks.push({ stack: siteStackId, changes: siteUp.summary.resourceChanges ?? {} });
+    const ingressAddresses = (siteUp.outputs.ingressAddresses?.value as string[] | undefined) ?? [];
+
+    // Edges are independent of each other (different DNS vendors): deploy them side by side.
+    const edgeResults = await Promise.all(
+      edges.map(async (edge) => {
+        const edgeStackId = edgeStackName(edge.name);
+        print(`deploying edge ${edge.name} (${edge.provider}) as stack ${edgeStackId}, pointing ${spec.domain} at ${ingressAddresses.join(", ")}`);
+        const edgeStack = await openPlatformStack(platform, edgeStackId);
+        await ensureEdgeSecrets(edgeStack);
+        await edgeStack.setConfig(`lifeboat:${configKeys.targetAddresses}`, { value: JSON.stringify(ingressAddresses) });
+        const edgeUp = await edgeStack.up({ onEvent: progressPrinter(edgeStackId, print) }).catch((error: Error) => {
+          throw new OperationError(`stack ${edgeStackId} failed: ${firstEngineError(error)}`, "fix the cause and run deploy again");
+        });
+        const answers = await Promise.all(
+          ((edgeUp.outputs.nameservers?.value as string[] | undefined) ?? []).map(async (server) => {
+            const answer = await queryA(server, spec.domain);
+            return { ...answer, edge: edge.name, ok: sameAddresses(answer.addresses, ingressAddresses) };
+          }),
+        );
+        return { stack: { stack: edgeStackId, changes: edgeUp.summary.resourceChanges ?? {} }, answers };
+      }),
+    );
+    stacks.push(...edgeResults.map((r) => r.stack));
+    const dns = edgeResults.flatMap((r) => r.answers);
+    const first = ingressAddresses[0] ?? "";
+    return {
+      domain: spec.domain,
+      site: site.name,
+      active: isActive,
+      url: `http://${spec.domain}/`,
+      durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+      stacks,
+      ingressAddresses,
+      dns,
+      curl: `curl --resolve ${spec.domain}:80:${first} http://${spec.domain}/healthz`,
+    };
+  });
+}
+
+/** The engine's error output is long; the first "error:" line is the one that matters. */
+export function firstEngineError(error: Error): string {
+  const lines = error.message.split("\n").map((l) => l.trim());
+  const interesting = lines.find((l) => /^error: /.test(l) && !/update failed|preview failed/.test(l)) ?? lines.find((l) => l.startsWith("error:"));
+  return (interesting ?? lines[0] ?? "unknown error").replace(/^error: /, "");
+}
+
+export function formatDeploy(result: DeployResult): string {
+  const lines = [`deployed ${result.site}${result.active ? " (active)" : ""} in ${result.durationSeconds}s`];
+  for (const { stack, changes } of result.stacks) {
+    const n = changedCount(changes);
+    const detail = Object.entries(changes).map(([op, count]) => `${count} ${op}`).join(", ");
+    lines.push(`  ${stack.padEnd(18)} ${n === 0 ? "no changes" : detail}`);
+  }
+  if (result.active) {
+    lines.push("", `url        ${result.url}`);
+    lines.push(`ingress    ${result.ingressAddresses.join(", ")}`);
+    for (const answer of result.dns) {
+      const said = answer.error ? `no answer (${answer.error})` : answer.addresses.join(", ");
+      lines.push(`dns        ${answer.edge} @${answer.server} answers ${said}${answer.ok ? "" : "  <-- does not match the ingress"}`);
+    }
+    lines.push(`try        ${result.curl}`);
+    lines.push(`           dig @${result.dns[0]?.server ?? "?"} ${result.domain} A`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,64 @@
+/** destroy: removes a site's or an edge's stack and everything it made. */
+import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
+import { OperationError, UserError } from "../errors.ts";
+import { withFileLock } from "../lock.ts";
+import type { Platform } from "../platform.ts";
+import { requireSite } from "../platform.ts";
+import { lockFile, firstEngineError } from "./deploy.ts";
+import { openPlatformStack, progressPrinter } from "./stacks.ts";
+import { workspaceOptions } from "../engine/workspace.ts";
+import { edgeStackName, siteStackName } from "../../stacks/names.ts";
+
+export interface DestroyOptions {
+  site?: string;
+  edge?: string;
+  all?: boolean;
+  yes?: boolean;
+}
+
+export interface DestroyResult {
+  destroyed: Array<{ stack: string; deleted: number }>;
+  /** Named stacks that did not exist: nothing to do. */
+  absent: string[];
+}
+
+export function destroyTargets(platform: Platform, options: DestroyOptions): string[] {
+  const { spec } = platform;
+  if (options.all) return [...spec.edges.map((e) => edgeStackName(e.name)), ...spec.sites.map((s) => siteStackName(s.name))];
+  const targets: string[] = [];
+  if (options.edge) {
+    if (!spec.edges.some((e) => e.name === options.edge)) {
+      throw new UserError(`--edge: no edge "${options.edge}" in lifeboat.yaml; accepted: ${spec.edges.map((e) => e.name).join(", ")}`);
+    }
+    targets.push(edgeStackName(options.edge));
+  }
+  if (options.site) targets.push(siteStackName(requireSite(spec, options.site).name));
+  if (targets.length === 0) throw new UserError("say what to destroy: --site <name>, --edge <name> or --all");
+  return targets;
+}
+
+export async function destroy(platform: Platform, options: DestroyOptions, print: (line: string) => void): Promise<DestroyResult> {
+  const targets = destroyTargets(platform, options);
+  if (!options.yes) {
+    throw new UserError(`destroy deletes ${targets.join(", ")} and every server, record and data directory in them`, "rerun with --yes to confirm");
+  }
+  return withFileLock(lockFile(platform), `destroy of ${targets.join(", ")}`, async () => {
+    const settings = await platform.engine();
+    const existing = new Set((await (await LocalWorkspace.create(await workspaceOptions(settings))).listStacks()).map((s) => s.name));
+    const result: DestroyResult = { destroyed: [], absent: [] };
+    for (const stackName of targets) {
+      if (!existing.has(stackName)) {
+        result.absent.push(stackName);
+        continue;
+      }
+      print(`destroying stack ${stackName}`);
+      const stack = await openPlatformStack(platform, stackName);
+      const outcome = await stack.destroy({ onEvent: progressPrinter(stackName, print) }).catch((error: Error) => {
+        throw new OperationError(`destroying ${stackName} failed: ${firstEngineError(error)}`, "fix the cause and run destroy again");
+      });
+      await stack.workspace.removeStack(stackName);
+      result.destroyed.push({ stack: stackName, deleted: outcome.summary.resourceChanges?.delete ?? 0 });
+    }
+    return result;
+  });
+}

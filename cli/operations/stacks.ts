@@ -1,0 +1,59 @@
+/** Opening the platform's stacks and giving them the config and secrets they need. */
+import { randomBytes } from "node:crypto";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
+import { openStack } from "../engine/workspace.ts";
+import type { Platform } from "../platform.ts";
+import { configKeys } from "../../stacks/names.ts";
+
+export async function openPlatformStack(platform: Platform, stackName: string): Promise<Stack> {
+  return openStack(await platform.engine(), stackName);
+}
+
+/** Generates a secret once, into the stack's config (Pulumi.<stack>.yaml, encrypted). Never printed. */
+export async function ensureSecret(stack: Stack, key: string): Promise<void> {
+  const fullKey = `lifeboat:${key}`;
+  const existing = await stack.getAllConfig();
+  if (existing[fullKey]) return;
+  await stack.setConfig(fullKey, { value: randomBytes(24).toString("base64url"), secret: true });
+}
+
+export async function ensureSiteSecrets(stack: Stack) {
+  await ensureSecret(stack, configKeys.dbPassword);
+}
+
+export async function ensureEdgeSecrets(stack: Stack) {
+  await ensureSecret(stack, configKeys.dnsApiKey);
+}
+
+/** Counts of planned or applied operations, by Pulumi op name (create, update, same, ...). */
+export type ChangeCounts = Record<string, number>;
+
+export const changedCount = (counts: ChangeCounts) =>
+  Object.entries(counts).reduce((sum, [op, n]) => (op === "same" ? sum : sum + n), 0);
+
+const symbols: Record<string, string> = { create: "+", update: "~", delete: "-", replace: "+-", "create-replacement": "+-", "delete-replaced": "-", same: " ", refresh: "~", read: ">" };
+const past: Record<string, string> = { create: "created", update: "updated", delete: "deleted", replace: "replaced", "create-replacement": "created replacement", "delete-replaced": "deleted original", refresh: "refreshed", read: "read" };
+
+/** Turns engine events into one line per changed resource, as they happen. */
+export function progressPrinter(stackName: string, print: (line: string) => void): (event: EngineEvent) => void {
+  const started = new Map<string, number>();
+  const name = (urn: string) => urn.split("::").at(-1) ?? urn;
+  // The stack itself and provider instances are bookkeeping, not things the user asked for.
+  const shown = (type: string) => type !== "pulumi:pulumi:Stack" && !type.startsWith("pulumi:providers:");
+  return (event) => {
+    const pre = event.resourcePreEvent?.metadata;
+    if (pre && pre.op !== "same" && shown(pre.type)) started.set(`${pre.urn}/${pre.op}`, Date.now());
+    const done = event.resOutputsEvent?.metadata;
+    if (done && done.op !== "same" && shown(done.type)) {
+      const since = started.get(`${done.urn}/${done.op}`);
+      const seconds = since ? ` (${((Date.now() - since) / 1000).toFixed(1)}s)` : "";
+      print(`  ${stackName}  ${symbols[done.op] ?? "?"} ${name(done.urn)} ${past[done.op] ?? done.op}${seconds}`);
+    }
+    const failed = event.resOpFailedEvent?.metadata;
+    if (failed) print(`  ${stackName}  ! ${name(failed.urn)} ${failed.op} failed`);
+    const diagnostic = event.diagnosticEvent;
+    if (diagnostic && diagnostic.severity === "error" && !diagnostic.message.includes("update failed")) {
+      print(`  ${stackName}  error: ${diagnostic.message.trim()}`);
+    }
+  };
+}

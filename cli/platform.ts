@@ -1,0 +1,53 @@
+/**
+ * The platform as every operation sees it: the validated spec, where state lives,
+ * and the engine settings. Loading it checks lifeboat.yaml before anything runs.
+ */
+import path from "node:path";
+import { UserError } from "./errors.ts";
+import { getEngine } from "./engine/index.ts";
+import type { EngineSettings } from "./engine/workspace.ts";
+import { projectRoot, stateDir } from "./paths.ts";
+import { loadSpec, SpecError, type SiteSpec, type Spec } from "../stacks/spec.ts";
+
+export interface Platform {
+  spec: Spec;
+  specFile: string;
+  /** .lifeboat/ (or $LIFEBOAT_HOME): state, secrets passphrase, local servers. */
+  home: string;
+  /** Resolves (building on first use) the engine; only called once validation passed. */
+  engine(): Promise<EngineSettings>;
+}
+
+export interface PlatformOptions {
+  backend?: string;
+  verbose?: boolean;
+  log?: (line: string) => void;
+}
+
+export function specFilePath(): string {
+  return path.resolve(process.env.LIFEBOAT_SPEC ?? path.join(projectRoot, "lifeboat.yaml"));
+}
+
+export function loadPlatform(options: PlatformOptions = {}): Platform {
+  const specFile = specFilePath();
+  let spec: Spec;
+  try {
+    spec = loadSpec(specFile);
+  } catch (error) {
+    if (error instanceof SpecError) throw new UserError(error.message, "fix lifeboat.yaml (README.md, \"lifeboat.yaml\", lists every field)");
+    throw error;
+  }
+  return {
+    spec,
+    specFile,
+    home: stateDir(),
+    engine: async () => ({ engine: await getEngine({ verbose: options.verbose, log: options.log }), backendUrl: options.backend }),
+  };
+}
+
+/** The site named by --site, or refuses with the accepted names. */
+export function requireSite(spec: Spec, name: string): SiteSpec {
+  const site = spec.sites.find((s) => s.name === name);
+  if (!site) throw new UserError(`--site: no site "${name}" in lifeboat.yaml; accepted: ${spec.sites.map((s) => s.name).join(", ")}`);
+  return site;
+}

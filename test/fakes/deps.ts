@@ -1,0 +1,28 @@
+import { vi } from "vitest";
+import type { ProgramDeps } from "../../cli/index.ts";
+import type { Platform } from "../../cli/platform.ts";
+import { captureIo } from "./io.ts";
+
+const unexpected = (name: string) =>
+  vi.fn(async () => {
+    throw new Error(`test did not expect ${name} to be called`);
+  });
+
+/** Program dependencies where every operation fails the test unless the test provides it. */
+export function fakeDeps(overrides: Partial<ProgramDeps> = {}) {
+  const io = captureIo();
+  const deps = {
+    io,
+    loadPlatform: vi.fn((): Platform => {
+      throw new Error("test did not expect loadPlatform to be called");
+    }),
+    resolveEngine: unexpected("resolveEngine"),
+    deploy: unexpected("deploy"),
+    destroy: unexpected("destroy"),
+    status: unexpected("status"),
+    suspend: unexpected("suspend"),
+    resume: unexpected("resume"),
+    ...overrides,
+  } satisfies ProgramDeps;
+  return deps as typeof deps & { io: typeof io };
+}
