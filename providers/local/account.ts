@@ -7,7 +7,7 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { accountDir } from "./layout.ts";
-import { listServers, startServer, stopServer } from "./process.ts";
+import { launchServer, listServers, stopServer, waitUntilUp } from "./process.ts";
 
 export class AccountSuspendedError extends Error {
   override readonly name = "AccountSuspendedError";
@@ -38,6 +38,8 @@ export async function suspendAccount(home: string, provider: string): Promise<st
 export async function resumeAccount(home: string, provider: string): Promise<string[]> {
   await fsp.rm(flagFile(home, provider), { force: true });
   const servers = await listServers(home, provider);
-  for (const server of servers) await startServer(server);
+  // Start every server before waiting on any: an app server only answers once its database does.
+  await Promise.all(servers.map((server) => launchServer(server)));
+  await Promise.all(servers.map((server) => waitUntilUp(server)));
   return servers.map((server) => path.basename(server));
 }

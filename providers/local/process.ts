@@ -126,6 +126,12 @@ function killLeftovers(dir: string) {
 
 /** Starts the server's supervisor (if not running) and waits until its ports answer. */
 export async function startServer(dir: string, timeoutMs = 60_000): Promise<void> {
+  await launchServer(dir);
+  await waitUntilUp(dir, timeoutMs);
+}
+
+/** Starts the supervisor if it is not running; does not wait for the server's ports. */
+export async function launchServer(dir: string): Promise<void> {
   const definition = readDefinition(dir);
   if (!definition) throw new Error(`${dir} holds no server.json`);
   if (supervisorPid(dir) === undefined) {
@@ -138,6 +144,12 @@ export async function startServer(dir: string, timeoutMs = 60_000): Promise<void
     child.unref();
     await waitFor(`server ${definition.name} supervisor`, async () => supervisorPid(dir) !== undefined, 15_000, dir);
   }
+}
+
+/** Waits until every port the server lists answers. */
+export async function waitUntilUp(dir: string, timeoutMs = 60_000): Promise<void> {
+  const definition = readDefinition(dir);
+  if (!definition) throw new Error(`${dir} holds no server.json`);
   await waitFor(
     `server ${definition.name} (${definition.ports.map((p) => `${p.host}:${p.port}`).join(", ")})`,
     async () => (await Promise.all(definition.ports.map((p) => portOpen(p.host, p.port)))).every(Boolean),
