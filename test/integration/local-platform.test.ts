@@ -1,0 +1,180 @@
+/**
+ * The whole platform on the local provider with the real engine: deploy, DNS,
+ * the reference service through the ingress, idempotent redeploy, supervision,
+ * refresh, suspension, destroy. One deployment, steps in order.
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryA } from "../../cli/operations/dns.ts";
+import { portOpen } from "../../providers/local/process.ts";
+import { assertLocalAddressesFree, createSandbox, type Sandbox } from "./sandbox.ts";
+
+const ingress = "127.1.1.1";
+const nameservers = ["127.3.0.53", "127.4.0.53"];
+let sandbox: Sandbox;
+
+async function api(method: string, route: string, body?: unknown) {
+  const response = await fetch(`http://${ingress}${route}`, {
+    method,
+    headers: { host: "social.test", "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(5_000),
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await probe().catch((e) => e as T);
+  while (!ok(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    value = await probe().catch((e) => e as T);
+  }
+  return value;
+}
+
+const appStatus = async (server: string) =>
+  JSON.parse(await fs.readFile(path.join(sandbox.home, "local/local-a/servers", server, "status.json"), "utf8")) as {
+    pid: number;
+    processes: Record<string, { pid: number; restarts: number }>;
+  };
+
+/** Processes whose command line mentions the sandbox: what it started. */
+async function sandboxProcesses(): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await fs.readdir("/proc")) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.includes(sandbox.root) && !cmdline.includes("vitest")) found.push(`${pid}: ${cmdline.replaceAll("\0", " ")}`);
+  }
+  return found;
+}
+
+beforeAll(async () => {
+  await assertLocalAddressesFree();
+  sandbox = await createSandbox();
+}, 30_000);
+
+afterAll(async () => {
+  await sandbox?.cleanup();
+}, 180_000);
+
+describe("the local platform", { timeout: 180_000 }, () => {
+  it("deploys with no flags and says where it answers", async () => {
+    const result = await sandbox.lifeboat(["deploy", "--json"]);
+    expect(result.stderr).toContain("deploying site local-a");
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary).toMatchObject({ domain: "social.test", site: "local-a", active: true, ingressAddresses: [ingress] });
+    expect(summary.curl).toBe(`curl --resolve social.test:80:${ingress} http://social.test/healthz`);
+    expect(summary.stacks.map((s: { stack: string }) => s.stack)).toEqual(["site-local-a", "edge-dns-c", "edge-dns-d"]);
+  });
+
+  it("both PowerDNS servers answer the ingress address for the apex and www", async () => {
+    for (const server of nameservers) {
+      expect((await queryA(server, "social.test")).addresses).toEqual([ingress]);
+      expect((await queryA(server, "www.social.test")).addresses).toEqual([ingress]);
+    }
+  });
+
+  it("serves the reference service through the ingress: a post is read back from the timeline", async () => {
+    const health = await api("GET", "/healthz");
+    expect(health).toMatchObject({ status: 200, body: { database: "reachable", writable: true } });
+    const account = await api("POST", "/accounts", { handle: "alice" });
+    expect(account.status).toBe(201);
+    const post = await api("POST", "/posts", { author: account.body.id, body: "the lifeboat floats" });
+    expect(post.status).toBe(201);
+    const timeline = await api("GET", `/timeline?account=${account.body.id}`);
+    expect(timeline.body.map((p: { id: number; body: string }) => [p.id, p.body])).toEqual([[post.body.id, "the lifeboat floats"]]);
+  });
+
+  it("redeploys with no changes", async () => {
+    const result = await sandbox.lifeboat(["deploy", "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    for (const { stack, changes } of JSON.parse(result.stdout).stacks) {
+      expect({ stack, changes: Object.keys(changes).filter((op) => op !== "same") }).toEqual({ stack, changes: [] });
+    }
+  });
+
+  it("restarts an app process that was killed", async () => {
+    const before = (await appStatus("local-a-app-1")).processes.app!;
+    process.kill(before.pid, "SIGKILL");
+    const after = await eventually(() => appStatus("local-a-app-1"), (s) => (s.processes.app?.pid ?? before.pid) !== before.pid);
+    expect(after.processes.app!.restarts).toBe(before.restarts + 1);
+    const health = await eventually(() => fetch("http://127.1.1.11:8080/healthz").then((r) => r.status), (s) => s === 200);
+    expect(health).toBe(200);
+  });
+
+  it("refresh notices a server killed by hand, and deploy brings it back", async () => {
+    const supervisor = (await appStatus("local-a-app-2")).pid;
+    process.kill(-supervisor, "SIGKILL"); // the whole server: supervisor and its processes
+    await eventually(() => portOpen("127.1.1.12", 8080), (open) => !open);
+    const engine = JSON.parse((await sandbox.lifeboat(["engine", "--json"])).stdout);
+    const env = {
+      PATH: `${engine.binDir}:${process.env.PATH}`,
+      PULUMI_BACKEND_URL: `file://${path.join(sandbox.home, "state")}`,
+      PULUMI_CONFIG_PASSPHRASE_FILE: path.join(sandbox.home, "passphrase"),
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    };
+    // `pulumi` directly on the stack, as an operator would.
+    const refresh = await sandbox.run(engine.path, ["refresh", "--yes", "--skip-preview", "--stack", "site-local-a"], env);
+    expect(refresh.code, refresh.stderr).toBe(0);
+    const exported = await sandbox.run(engine.path, ["stack", "export", "--stack", "site-local-a"], env);
+    const running = Object.fromEntries(
+      JSON.parse(exported.stdout)
+        .deployment.resources.filter((r: { type: string }) => r.type.includes("lifeboat:local:Server"))
+        .map((r: { urn: string; outputs: { running: boolean } }) => [r.urn.split("::").at(-1), r.outputs.running]),
+    );
+    expect(running).toEqual({ "local-a-db-1": true, "local-a-app-1": true, "local-a-app-2": false, "local-a-ingress-1": true });
+    const redeploy = await sandbox.lifeboat(["deploy", "--json"]);
+    expect(redeploy.code, redeploy.stderr).toBe(0);
+    expect(JSON.parse(redeploy.stdout).stacks[0].changes.update).toBe(1);
+    expect(await portOpen("127.1.1.12", 8080)).toBe(true);
+  });
+
+  it("a suspended provider stops serving and refuses calls; resumed, its data is back", async () => {
+    const before = await api("GET", "/timeline?account=1");
+    const suspended = await sandbox.lifeboat(["local", "suspend", "local-a"]);
+    expect(suspended.code, suspended.stderr).toBe(0);
+    expect(suspended.stdout).toContain("local-a suspended: 4 server(s) stopped");
+    expect(await portOpen(ingress, 80)).toBe(false);
+    expect(await portOpen("127.1.1.101", 5432)).toBe(false);
+    const refused = await sandbox.lifeboat(["deploy"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("error: provider local-a: the account is suspended");
+    const resumed = await sandbox.lifeboat(["local", "resume", "local-a"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const after = await eventually(() => api("GET", "/timeline?account=1"), (r) => r.status === 200);
+    expect(after.body).toEqual(before.body);
+    expect(after.body.length).toBe(1);
+  });
+
+  it("status reports servers, database role and DNS answers", async () => {
+    const result = await sandbox.lifeboat(["status", "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    const status = JSON.parse(result.stdout);
+    expect(status.activeSite).toBe("local-a");
+    const site = status.sites.find((s: { name: string }) => s.name === "local-a");
+    expect(site).toMatchObject({ deployed: true, role: "active", providerSuspended: false, database: { role: "primary", writable: true } });
+    expect(site.servers.map((s: { role: string; healthy: boolean }) => [s.role, s.healthy])).toEqual([
+      ["ingress", true],
+      ["app", true],
+      ["app", true],
+      ["db", true],
+    ]);
+    expect(status.sites.find((s: { name: string }) => s.name === "local-b")).toMatchObject({ deployed: false, role: "cold" });
+    for (const edge of status.edges) expect(edge.answers).toEqual([expect.objectContaining({ addresses: [ingress], pointsAtActive: true })]);
+  });
+
+  it("destroy leaves no process, port or directory behind", async () => {
+    const result = await sandbox.lifeboat(["destroy", "--all", "--yes"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await sandboxProcesses()).toEqual([]);
+    for (const [host, port] of [[ingress, 80], ["127.1.1.11", 8080], ["127.1.1.101", 5432], ["127.3.0.53", 53], ["127.4.0.53", 8081]] as const) {
+      expect(await portOpen(host, port, 300), `${host}:${port}`).toBe(false);
+    }
+    expect(await fs.readdir(path.join(sandbox.home, "local")).catch(() => [])).toEqual([]);
+  });
+});
