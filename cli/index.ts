@@ -10,10 +10,12 @@ import { destroyCommand, type DestroyCommandDeps } from "./commands/destroy.ts";
 import { engineCommand, type EngineCommandDeps } from "./commands/engine.ts";
 import { localCommand, localOperations, type LocalCommandDeps } from "./commands/local.ts";
 import { defaultCommandDeps } from "./commands/shared.ts";
+import { setupCommand, type SetupCommandDeps } from "./commands/setup.ts";
 import { statusCommand, type StatusCommandDeps } from "./commands/status.ts";
 import { getEngine } from "./engine/index.ts";
 import { deploy } from "./operations/deploy.ts";
 import { destroy } from "./operations/destroy.ts";
+import { setup } from "./operations/setup.ts";
 import { platformStatus } from "./operations/status.ts";
 import { ExitCode, UserError } from "./errors.ts";
 import { processIo, type Io } from "./io.ts";
@@ -21,7 +23,7 @@ import { processIo, type Io } from "./io.ts";
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 /** Everything commands call, injected so tests can replace any operation. */
-export type ProgramDeps = EngineCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps;
+export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps;
 
 export function defaultDeps(io: Io = processIo): ProgramDeps {
   return {
@@ -30,6 +32,7 @@ export function defaultDeps(io: Io = processIo): ProgramDeps {
     deploy,
     destroy,
     status: platformStatus,
+    setup,
     ...localOperations,
   };
 }
@@ -59,6 +62,7 @@ export function buildProgram(deps: ProgramDeps): Command {
     .addCommand(statusCommand(deps))
     .addCommand(destroyCommand(deps))
     .addCommand(localCommand(deps))
+    .addCommand(setupCommand(deps))
     .addCommand(engineCommand(deps));
   inheritSettings(program);
   return program;

@@ -22,6 +22,7 @@ export function fakeDeps(overrides: Partial<ProgramDeps> = {}) {
     status: unexpected("status"),
     suspend: unexpected("suspend"),
     resume: unexpected("resume"),
+    setup: unexpected("setup"),
     ...overrides,
   } satisfies ProgramDeps;
   return deps as typeof deps & { io: typeof io };

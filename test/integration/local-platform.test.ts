@@ -168,6 +168,54 @@ describe("the local platform", { timeout: 180_000 }, () => {
     for (const edge of status.edges) expect(edge.answers).toEqual([expect.objectContaining({ addresses: [ingress], pointsAtActive: true })]);
   });
 
+  it("refuses bad input with exit code 2, naming the problem, and touches no stack", async () => {
+    const snapshot = async () => {
+      const files = [
+        ...(await fs.readdir(path.join(sandbox.home, "state"), { recursive: true })).map((f) => path.join(sandbox.home, "state", String(f))),
+        ...(await fs.readdir(sandbox.root)).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => path.join(sandbox.root, f)),
+      ];
+      const entries = await Promise.all(
+        files.sort().map(async (file) => {
+          const stat = await fs.stat(file);
+          return [file, stat.isFile() ? `${stat.mtimeMs}:${(await fs.readFile(file)).toString("base64")}` : "dir"];
+        }),
+      );
+      return Object.fromEntries(entries);
+    };
+    const badSpecs = path.join(sandbox.root, "bad-specs");
+    await fs.mkdir(badSpecs);
+    const shipped = await fs.readFile(path.join(sandbox.root, "lifeboat.yaml"), "utf8");
+    const spec = async (name: string, text: string) => {
+      await fs.writeFile(path.join(badSpecs, name), text);
+      return { LIFEBOAT_SPEC: path.join(badSpecs, name) };
+    };
+    const before = await snapshot();
+    expect(Object.keys(before).length).toBeGreaterThan(3);
+    const cases: Array<[string[], Record<string, string>, RegExp]> = [
+      [["deploy", "--provider", "aws9"], {}, /--provider: no site of lifeboat.yaml is on provider "aws9"; accepted: local-a, local-b/],
+      [["deploy", "--site", "nope"], {}, /--site: no site "nope" in lifeboat.yaml; accepted: local-a, local-b/],
+      [["deploy", "--site", "Not A Name"], {}, /--site: must be a name from lifeboat.yaml/],
+      [["deploy"], await spec("malformed.yaml", "domain: social.test\nroles: [unclosed\n"), /lifeboat.yaml is invalid:\n  - YAML syntax/],
+      [["deploy"], await spec("missing.yaml", shipped.replace(/^domain: .*$/m, "")), /- domain: required/],
+      [["deploy"], await spec("provider.yaml", shipped.replace("provider: local-b", "provider: hetzner-x")), /sites\[1\]\.provider: unknown provider "hetzner-x"; accepted: local-a/],
+      [
+        ["deploy"],
+        await spec("same-address.yaml", shipped.replace("provider: local-b", "provider: local-a")),
+        /sites\[1\]\.index: site "local-b" would give its servers the same addresses as site "local-a"/,
+      ],
+      [["status"], await spec("size.yaml", shipped.replace("size: medium", "size: huge")), /roles\.db\.size: got "huge"; accepted: "small", "medium", "large"/],
+      [["destroy", "--site", "local-a"], {}, /rerun with --yes to confirm/],
+      [["local", "suspend", "aws"], {}, /"aws" is not a local provider; accepted: local-a, local-b, local-c, local-d/],
+    ];
+    for (const [args, env, message] of cases) {
+      const result = await sandbox.lifeboat(args, env);
+      expect({ args, code: result.code, stderr: result.stderr }).toMatchObject({ args, code: 2, stderr: expect.stringMatching(message) });
+      expect(result.stderr).toMatch(/^error: /);
+    }
+    expect(await snapshot()).toEqual(before);
+    expect(await portOpen(ingress, 80)).toBe(true); // and the platform still serves
+  });
+
   it("destroy leaves no process, port or directory behind", async () => {
     const result = await sandbox.lifeboat(["destroy", "--all", "--yes"]);
     expect(result.code, result.stderr).toBe(0);

@@ -14,8 +14,8 @@ const [setupCommand, testCommand] = (readme.match(/^```sh\n([\s\S]*?)```/m)?.[1]
 describe("README and CI", () => {
   it("README opens with exactly two commands: set up and run, then test", () => {
     expect(readme.indexOf("```sh")).toBeLessThan(readme.indexOf("\n\n", readme.indexOf("# Lifeboat") + 12) + 3);
-    expect(setupCommand).toMatch(/^npm ci && npx lifeboat /);
-    expect(testCommand).toBe("npm ci && npm test");
+    expect(setupCommand).toBe("npm ci && npx lifeboat setup && npx lifeboat deploy");
+    expect(testCommand).toBe("npm ci && npx lifeboat setup && npm test");
   });
 
   it(".ci/run runs README's test command, with bash strict mode", () => {

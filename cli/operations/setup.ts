@@ -1,0 +1,80 @@
+/**
+ * setup: makes this machine able to run the local platform: Debian's packages for
+ * the local provider's servers, and the Pulumi engine. Safe to run again: it
+ * installs only what is missing.
+ */
+import { execFile, spawn } from "node:child_process";
+import fs from "node:fs/promises";
+import { promisify } from "node:util";
+import { MissingDependencyError, OperationError } from "../errors.ts";
+import type { ResolvedEngine } from "../engine/resolve.ts";
+import { missingPackages } from "../../providers/local/roles.ts";
+
+const run = promisify(execFile);
+
+/** Every Debian package the local provider uses (dnsutils: `dig`, for humans checking DNS). */
+export const localProviderPackages = ["postgresql-15", "caddy", "pdns-server", "pdns-backend-sqlite3", "sqlite3", "pgbackrest", "dnsutils"];
+
+export interface SetupResult {
+  installed: string[];
+  alreadyPresent: string[];
+  engine: ResolvedEngine;
+}
+
+async function isInstalled(pkg: string): Promise<boolean> {
+  try {
+    const { stdout } = await run("dpkg-query", ["-W", "-f=${Status}", pkg]);
+    return stdout.includes("install ok installed");
+  } catch {
+    return false;
+  }
+}
+
+function runStreaming(command: string, args: string[], env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let tail = "";
+    const keep = (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-3000));
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new OperationError(`${command} ${args.join(" ")} failed (exit ${code}):\n${tail}`))));
+    print(`  $ ${command} ${args.join(" ")}`);
+  });
+}
+
+/** apt-get install, without letting Debian start system-wide PostgreSQL/PowerDNS/Caddy services (they would hold the ports). */
+async function aptInstall(packages: string[], print: (line: string) => void) {
+  if (process.getuid?.() !== 0) {
+    throw new MissingDependencyError(
+      `the local provider needs Debian packages: ${packages.join(", ")}`,
+      `install them as root: sudo apt-get install -y --no-install-recommends ${packages.join(" ")}`,
+    );
+  }
+  const policy = "/usr/sbin/policy-rc.d";
+  const ownPolicy = !(await fs.access(policy).then(() => true, () => false));
+  if (ownPolicy) await fs.writeFile(policy, "#!/bin/sh\n# written by lifeboat setup while installing packages\nexit 101\n", { mode: 0o755 });
+  try {
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    await runStreaming("apt-get", ["update", "-qq"], env, print);
+    await runStreaming("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages], env, print);
+  } finally {
+    if (ownPolicy) await fs.rm(policy, { force: true });
+  }
+}
+
+export async function setup(resolveEngine: () => Promise<ResolvedEngine>, print: (line: string) => void): Promise<SetupResult> {
+  const missing: string[] = [];
+  const present: string[] = [];
+  for (const pkg of localProviderPackages) ((await isInstalled(pkg)) ? present : missing).push(pkg);
+  if (missing.length > 0) {
+    print(`installing Debian packages for the local provider: ${missing.join(", ")}`);
+    await aptInstall(missing, print);
+  }
+  for (const role of ["db", "ingress", "dns"] as const) {
+    const still = await missingPackages(role);
+    if (still.length) throw new OperationError(`after installing, these are still missing: ${still.join(", ")}`);
+  }
+  const engine = await resolveEngine();
+  return { installed: missing, alreadyPresent: present, engine };
+}
