@@ -34,7 +34,7 @@ export function loadPlatform(options: PlatformOptions = {}): Platform {
   try {
     spec = loadSpec(specFile);
   } catch (error) {
-    if (error instanceof SpecError) throw new UserError(error.message, "fix lifeboat.yaml (README.md, \"lifeboat.yaml\", lists every field)");
+    if (error instanceof SpecError) throw new UserError(error.message, `fix ${path.relative(process.cwd(), specFile) || specFile} (README.md, "lifeboat.yaml", lists every field)`);
     throw error;
   }
   return {

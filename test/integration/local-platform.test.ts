@@ -195,7 +195,7 @@ describe("the local platform", { timeout: 180_000 }, () => {
       [["deploy", "--provider", "aws9"], {}, /--provider: no site of lifeboat.yaml is on provider "aws9"; accepted: local-a, local-b/],
       [["deploy", "--site", "nope"], {}, /--site: no site "nope" in lifeboat.yaml; accepted: local-a, local-b/],
       [["deploy", "--site", "Not A Name"], {}, /--site: must be a name from lifeboat.yaml/],
-      [["deploy"], await spec("malformed.yaml", "domain: social.test\nroles: [unclosed\n"), /lifeboat.yaml is invalid:\n  - YAML syntax/],
+      [["deploy"], await spec("malformed.yaml", "domain: social.test\nroles: [unclosed\n"), /malformed\.yaml is invalid:\n  - YAML syntax/],
       [["deploy"], await spec("missing.yaml", shipped.replace(/^domain: .*$/m, "")), /- domain: required/],
       [["deploy"], await spec("provider.yaml", shipped.replace("provider: local-b", "provider: hetzner-x")), /sites\[1\]\.provider: unknown provider "hetzner-x"; accepted: local-a/],
       [

@@ -1,0 +1,74 @@
+import * as pulumi from "@pulumi/pulumi";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { projectRoot } from "../../cli/paths.ts";
+import { loadSpec } from "../../stacks/spec.ts";
+import { recordResources, valueOf, type Recorder } from "../fakes/pulumi.ts";
+
+const password = "pw-that-must-stay-secret";
+const apiKey = "key-that-must-stay-secret";
+let recorder: Recorder;
+let local: typeof import("../../providers/local/index.ts");
+
+beforeAll(async () => {
+  recorder = await recordResources("site-local-a");
+  local = await import("../../providers/local/index.ts");
+});
+
+const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));
+const byName = (name: string) => recorder.waitFor(name);
+
+describe("local site (Pulumi mocks)", () => {
+  it("builds one db, two apps and one ingress on the site's own addresses", async () => {
+    const outputs = local.deployLocalSite({ spec, site: spec.sites[0]!, home: "/h", secrets: { dbPassword: pulumi.secret(password) } });
+    expect(await valueOf(outputs.ingressAddresses)).toEqual(["127.1.1.1"]);
+    expect(await valueOf(outputs.appAddresses)).toEqual(["127.1.1.11", "127.1.1.12"]);
+    expect(await valueOf(outputs.dbAddress)).toBe("127.1.1.101");
+    await byName("local-a-ingress-1");
+    const servers = recorder.resources.filter((r) => r.type.includes("lifeboat:local:Server")).map((r) => [r.name, r.inputs.settings.role, r.inputs.address]);
+    expect(servers).toEqual([
+      ["local-a-db-1", "db", "127.1.1.101"],
+      ["local-a-app-1", "app", "127.1.1.11"],
+      ["local-a-app-2", "app", "127.1.1.12"],
+      ["local-a-ingress-1", "ingress", "127.1.1.1"],
+    ]);
+  });
+
+  it("points the apps at the database and the ingress at the apps", async () => {
+    expect((await byName("local-a-app-1")).inputs.settings.db).toEqual({ host: "127.1.1.101", database: "social", user: "social", password });
+    expect((await byName("local-a-ingress-1")).inputs.settings).toEqual({ role: "ingress", domain: "social.test", upstreams: ["127.1.1.11:8080", "127.1.1.12:8080"] });
+  });
+
+  it("passes settings holding the password as secrets (encrypted in state)", async () => {
+    expect((await byName("local-a-db-1")).secretInputs).toEqual(["settings"]);
+    expect((await byName("local-a-app-1")).secretInputs).toEqual(["settings"]);
+    expect((await byName("local-a-ingress-1")).secretInputs).toEqual([]);
+  });
+
+  it("keeps the database password out of the site's outputs", async () => {
+    const outputs = local.deployLocalSite({ spec, site: spec.sites[1]!, home: "/h", secrets: { dbPassword: pulumi.secret(password) } });
+    const values = await Promise.all([valueOf(outputs.ingressAddresses), valueOf(outputs.appAddresses), valueOf(outputs.dbAddress)]);
+    expect(JSON.stringify(values)).not.toContain(password);
+    expect(values[0]).toEqual(["127.2.1.1"]); // local-b is account 2
+  });
+});
+
+describe("local edge (Pulumi mocks)", () => {
+  it("runs the account's PowerDNS and publishes apex, www, NS and glue with the spec's TTL", async () => {
+    const outputs = local.deployLocalEdge({ spec, edge: spec.edges[0]!, home: "/h", targetAddresses: ["127.1.1.1"], secrets: { dnsApiKey: pulumi.secret(apiKey) } });
+    expect(await valueOf(outputs.nameservers)).toEqual(["127.3.0.53"]);
+    expect((await byName("local-c-ns")).secretInputs).toEqual(["settings"]);
+    expect((await byName("local-c-ns")).inputs).toMatchObject({ provider: "local-c", address: "127.3.0.53", settings: { role: "dns", apiKey } });
+    const zoneResource = await byName("dns-c-zone");
+    expect(zoneResource.secretInputs).toEqual(["apiKey"]);
+    const zone = zoneResource.inputs;
+    expect(zone).toMatchObject({ zone: "social.test", apiUrl: "http://127.3.0.53:8081", provider: "local-c" });
+    expect(zone.records).toEqual([
+      { name: "social.test.", type: "NS", ttl: 60, values: ["ns1.social.test."] },
+      { name: "ns1.social.test.", type: "A", ttl: 60, values: ["127.3.0.53"] },
+      { name: "social.test.", type: "A", ttl: 60, values: ["127.1.1.1"] },
+      { name: "www.social.test.", type: "A", ttl: 60, values: ["127.1.1.1"] },
+    ]);
+    expect(JSON.stringify(await valueOf(outputs.nameservers))).not.toContain(apiKey);
+  });
+});
