@@ -22,7 +22,7 @@ export function deployCommand(deps: DeployCommandDeps): Command {
     .description("deploy a site (default: the active one) and the edge that points DNS at it")
     .option("--site <name>", "site from lifeboat.yaml to deploy")
     .option("--provider <name>", "deploy the site that lifeboat.yaml puts on this provider")
-    .option("--yes", "do not ask for confirmation")
+    .option("--yes", "accepted for scripts and runbooks: deploy never prompts")
     .option("--json", "print the result as JSON (progress goes to stderr)")
     .action(async (rawOptions: unknown, command: Command) => {
       const options = parseOptions(optionsSchema, rawOptions);

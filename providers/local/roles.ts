@@ -106,8 +106,15 @@ async function prepareDb(request: ServerRequest, settings: Extract<ServerSetting
 async function bootstrapDb(request: ServerRequest, settings: Extract<ServerSettings, { role: "db" }>) {
   const owner = await postgresUser();
   const quote = (value: string) => `'${value.replaceAll("'", "''")}'`;
-  const psql = (sql: string, database = "postgres") =>
-    run(`${pgBin}/psql`, ["-h", path.join(request.dir, "socket"), "-p", String(ports.postgres), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-Atc", sql], owner ?? {});
+  const psql = async (sql: string, database = "postgres") => {
+    try {
+      return await run(`${pgBin}/psql`, ["-h", path.join(request.dir, "socket"), "-p", String(ports.postgres), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-Atc", sql], owner ?? {});
+    } catch (error) {
+      // The failed command line and psql's echo of it would carry the password: never let it out.
+      const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message);
+      throw new Error(`psql on ${request.name} failed: ${stderr.replaceAll(settings.password, "[secret]").trim()}`);
+    }
+  };
   await psql(
     `DO $$ BEGIN
        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${quote(settings.user)}) THEN
@@ -189,6 +196,8 @@ async function prepareIngress(request: ServerRequest, settings: Extract<ServerSe
 
 async function prepareDns(request: ServerRequest, settings: Extract<ServerSettings, { role: "dns" }>): Promise<ServerDefinition> {
   const database = path.join(request.dir, "pdns.sqlite3");
+  // The API key goes in the config file (mode 0600), not on the command line where `ps` shows it.
+  await fs.writeFile(path.join(request.dir, "pdns.conf"), `api-key=${settings.apiKey}\n`, { mode: 0o600 });
   if (!(await fs.access(database).then(() => true, () => false))) {
     const schema = await fs.readFile("/usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql", "utf8");
     await run("sqlite3", [database + ".new", schema]);
@@ -218,7 +227,6 @@ async function prepareDns(request: ServerRequest, settings: Extract<ServerSettin
           "--launch=gsqlite3",
           `--gsqlite3-database=${database}`,
           "--api=yes",
-          `--api-key=${settings.apiKey}`,
           "--webserver=yes",
           `--webserver-address=${request.address}`,
           `--webserver-port=${ports.dnsApi}`,
