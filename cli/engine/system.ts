@@ -2,15 +2,15 @@
  * The real EngineSystem: looks at PATH, runs binaries, and builds the engine with
  * the Go toolchain from the wrapper modules in cli/engine/go/.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { constants as fsConstants } from "node:fs";
 import fs from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { OperationError } from "../errors.ts";
 import { withFileLock } from "../lock.ts";
+import { runTool } from "../run.ts";
 import { ENGINE_VERSION, NODEJS_HOST_SDK_VERSION } from "./pin.ts";
 import type { EngineSystem } from "./resolve.ts";
 
@@ -43,24 +43,6 @@ async function isExecutable(file: string): Promise<boolean> {
   }
 }
 
-/** Runs a command, streaming its output when verbose, else keeping the tail for errors. */
-function runLogged(cmd: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; verbose: boolean }) {
-  return new Promise<void>((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
-    let tail = "";
-    const keep = (chunk: Buffer) => {
-      if (options.verbose) process.stderr.write(chunk);
-      tail = (tail + chunk.toString()).slice(-4000);
-    };
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0 ? resolve() : reject(new OperationError(`\`${cmd} ${args.join(" ")}\` failed (exit ${code}):\n${tail}`)),
-    );
-  });
-}
-
 /** The dynamic-provider host script ships inside the @pulumi/pulumi npm package. */
 export function dynamicProviderScript(): string {
   const require = createRequire(import.meta.url);
@@ -77,7 +59,7 @@ async function buildEngine(root: string, verbose: boolean): Promise<void> {
     await fs.mkdir(path.join(staging, "bin"), { recursive: true });
     const env = { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=readonly", GOTOOLCHAIN: "local" };
     for (const build of goBuilds) {
-      await runLogged(
+      await runTool(
         "go",
         [
           "build",

@@ -3,11 +3,12 @@
  * the local provider's servers, and the Pulumi engine. Safe to run again: it
  * installs only what is missing.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import { promisify } from "node:util";
 import { MissingDependencyError, OperationError } from "../errors.ts";
 import type { ResolvedEngine } from "../engine/resolve.ts";
+import { runTool } from "../run.ts";
 import { missingPackages } from "../../providers/local/roles.ts";
 
 const run = promisify(execFile);
@@ -30,19 +31,6 @@ async function isInstalled(pkg: string): Promise<boolean> {
   }
 }
 
-function runStreaming(command: string, args: string[], env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let tail = "";
-    const keep = (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-3000));
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve() : reject(new OperationError(`${command} ${args.join(" ")} failed (exit ${code}):\n${tail}`))));
-    print(`  $ ${command} ${args.join(" ")}`);
-  });
-}
-
 /** apt-get install, without letting Debian start system-wide PostgreSQL/PowerDNS/Caddy services (they would hold the ports). */
 async function aptInstall(packages: string[], print: (line: string) => void) {
   if (process.getuid?.() !== 0) {
@@ -56,8 +44,10 @@ async function aptInstall(packages: string[], print: (line: string) => void) {
   if (ownPolicy) await fs.writeFile(policy, "#!/bin/sh\n# written by lifeboat setup while installing packages\nexit 101\n", { mode: 0o755 });
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    await runStreaming("apt-get", ["update", "-qq"], env, print);
-    await runStreaming("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages], env, print);
+    const install = ["install", "-y", "-qq", "--no-install-recommends", ...packages];
+    print("  $ apt-get update && apt-get " + install.join(" "));
+    await runTool("apt-get", ["update", "-qq"], { env });
+    await runTool("apt-get", install, { env });
   } finally {
     if (ownPolicy) await fs.rm(policy, { force: true });
   }
