@@ -22,7 +22,7 @@ export class LockHeldError extends UserError {
   ) {
     super(
       `${holder.purpose} is already running (pid ${holder.pid} on ${holder.hostname}, since ${holder.since}); lock ${file}`,
-      "wait for it to finish, or if that process is gone, rerun with --force-unlock",
+      `wait for it to finish; a lock left by a dead process on this machine is broken automatically (one from another machine: delete ${file} once that process is surely gone)`,
     );
   }
 }
@@ -47,6 +47,12 @@ async function readHolder(file: string): Promise<LockHolder | undefined> {
 /** True when the holder is certainly dead: same machine and its pid is gone. */
 function isStale(holder: LockHolder | undefined): boolean {
   return holder === undefined || (holder.hostname === os.hostname() && !isAlive(holder.pid));
+}
+
+/** Who holds the lock now, if a live process does (a read: the lock is neither taken nor broken). */
+export async function liveHolder(file: string): Promise<LockHolder | undefined> {
+  const holder = await readHolder(file);
+  return holder && !isStale(holder) ? holder : undefined;
 }
 
 export interface LockOptions {

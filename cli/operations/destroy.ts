@@ -60,5 +60,5 @@ export async function destroy(platform: Platform, options: DestroyOptions, print
       result.destroyed.push({ stack: stackName, deleted: outcome.summary.resourceChanges?.delete ?? 0 });
     }
     return result;
-  });
+  }, { wait: false });
 }
