@@ -20,6 +20,12 @@ export interface ServerInputs {
   provider: string;
   name: string;
   address: string;
+  /**
+   * The server's role, in plain sight: `settings` (which also says it) is a secret
+   * because it carries passwords, and reviewers and `lifeboat diff` need to see
+   * which server holds data. Behaviour follows settings.role.
+   */
+  role: ServerSettings["role"];
   settings: ServerSettings;
 }
 
@@ -69,6 +75,8 @@ export const server: DynamicProvider = {
   },
 
   async diff(_id: string, olds: ServerOutputs, news: ServerInputs) {
+    // A suspended account answers no API call, previews included (lifeboat diff reports the stack as not previewable).
+    assertAccountActive(olds.home, olds.provider);
     const replaces = changedKeys(olds as never, news as never, serverReplaceKeys);
     const changes = changedKeys(olds as never, news as never, [...serverReplaceKeys, "settings"]);
     // A server found dead by refresh is brought back by an update.
@@ -125,6 +133,7 @@ export const zone: DynamicProvider = {
     return { id, props: { ...props, records } };
   },
   async diff(_id: string, olds: ZoneInputs, news: ZoneInputs) {
+    assertAccountActive(olds.home, olds.provider);
     const replaces = changedKeys(olds as never, news as never, ["home", "provider", "zone", "apiUrl"]);
     const changes = changedKeys(olds as never, news as never, ["home", "provider", "zone", "apiUrl", "apiKey", "records"]);
     return { changes: changes.length > 0, replaces };
@@ -161,6 +170,7 @@ export const bucket: DynamicProvider = {
     return exists ? { id, props } : { id: "", props: {} };
   },
   async diff(_id: string, olds: BucketInputs, news: BucketInputs) {
+    assertAccountActive(olds.home, olds.provider);
     const replaces = changedKeys(olds as never, news as never, ["home", "provider", "name"]);
     return { changes: replaces.length > 0, replaces };
   },

@@ -22,6 +22,7 @@ export function deployLocalSite({ spec, site, home, secrets }: SiteContext) {
     ...common,
     name: `${site.name}-db-1`,
     address: dbAddress,
+    role: "db",
     settings: secrets.dbPassword.apply((password): ServerSettings => ({
       role: "db",
       database: spec.database.name,
@@ -37,6 +38,7 @@ export function deployLocalSite({ spec, site, home, secrets }: SiteContext) {
         ...common,
         name,
         address: address(serverNumbers.app(i)),
+        role: "app",
         settings: secrets.dbPassword.apply((password): ServerSettings => ({
           role: "app",
           port: spec.workload.port,
@@ -52,7 +54,7 @@ export function deployLocalSite({ spec, site, home, secrets }: SiteContext) {
     const name = `${site.name}-ingress-${i + 1}`;
     return new LocalServer(
       name,
-      { ...common, name, address: address(serverNumbers.ingress(i)), settings: { role: "ingress", domain: spec.domain, upstreams } },
+      { ...common, name, address: address(serverNumbers.ingress(i)), role: "ingress", settings: { role: "ingress", domain: spec.domain, upstreams } },
       { dependsOn: apps },
     );
   });
@@ -70,6 +72,7 @@ export function deployLocalEdge({ spec, edge, home, targetAddresses, secrets }: 
     provider: edge.provider,
     name: `${edge.provider}-ns`,
     address,
+    role: "dns",
     settings: secrets.dnsApiKey.apply((apiKey) => ({ role: "dns" as const, apiKey })),
   });
   const ttl = spec.dns.ttl;

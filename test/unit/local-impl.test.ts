@@ -15,6 +15,7 @@ const serverState = (overrides: Partial<ServerOutputs> = {}): ServerOutputs => (
   provider: "local-a",
   name: "local-a-app-1",
   address: "127.1.1.11",
+  role: "ingress",
   settings: { role: "ingress", domain: "social.test", upstreams: ["127.1.1.11:8080"] },
   dataDir: "/h/local/local-a/servers/local-a-app-1",
   running: true,
@@ -70,6 +71,8 @@ describe("local object store", () => {
     await expect(bucket.read(created.id, created.outs)).rejects.toBeInstanceOf(AccountSuspendedError);
     await expect(bucket.create({ home, provider: "local-c", name: "other" })).rejects.toThrow("local-c: the account is suspended");
     await expect(bucket.delete(created.id, created.outs)).rejects.toThrow(/suspended/);
+    // Even a preview's diff is an API call the account refuses.
+    await expect(bucket.diff(created.id, created.outs, { home, provider: "local-c", name: "backups" })).rejects.toThrow(/suspended/);
     expect((await fs.stat(created.outs.path)).isDirectory()).toBe(true);
   });
 });
