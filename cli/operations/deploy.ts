@@ -10,9 +10,10 @@ import type { Platform } from "../platform.ts";
 import { requireSite } from "../platform.ts";
 import { checkProviders } from "./preflight.ts";
 import { queryA, sameAddresses, type DnsAnswer } from "./dns.ts";
-import { changedCount, ensureEdgeSecrets, ensureSiteSecrets, openPlatformStack, progressPrinter, type ChangeCounts } from "./stacks.ts";
+import { prepareEdgeStack, prepareSiteStack } from "./plan.ts";
+import { changedCount, progressPrinter, type ChangeCounts } from "./stacks.ts";
 import { activeSite, type SiteSpec } from "../../stacks/spec.ts";
-import { configKeys, edgeStackName, siteStackName } from "../../stacks/names.ts";
+import { edgeStackName, siteStackName } from "../../stacks/names.ts";
 
 export interface DeployOptions {
   site?: string;
@@ -70,8 +71,7 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
     const stacks: DeployResult["stacks"] = [];
     const siteStackId = siteStackName(site.name);
     print(`deploying site ${site.name} (${site.provider}, ${site.role}) as stack ${siteStackId}`);
-    const siteStack = await openPlatformStack(platform, siteStackId);
-    await ensureSiteSecrets(siteStack);
+    const siteStack = await prepareSiteStack(platform, site);
     const siteUp = await siteStack.up({ onEvent: progressPrinter(siteStackId, print) }).catch((error: Error) => {
       throw new OperationError(`stack ${siteStackId} failed: ${firstEngineError(error)}`, "fix the cause and run deploy again: it resumes from what was created");
     });
@@ -83,9 +83,7 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       edges.map(async (edge) => {
         const edgeStackId = edgeStackName(edge.name);
         print(`deploying edge ${edge.name} (${edge.provider}) as stack ${edgeStackId}, pointing ${spec.domain} at ${ingressAddresses.join(", ")}`);
-        const edgeStack = await openPlatformStack(platform, edgeStackId);
-        await ensureEdgeSecrets(edgeStack);
-        await edgeStack.setConfig(`lifeboat:${configKeys.targetAddresses}`, { value: JSON.stringify(ingressAddresses) });
+        const edgeStack = await prepareEdgeStack(platform, edge, ingressAddresses);
         const edgeUp = await edgeStack.up({ onEvent: progressPrinter(edgeStackId, print) }).catch((error: Error) => {
           throw new OperationError(`stack ${edgeStackId} failed: ${firstEngineError(error)}`, "fix the cause and run deploy again");
         });
@@ -112,7 +110,7 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       dns,
       curl: `curl --resolve ${spec.domain}:80:${first} http://${spec.domain}/healthz`,
     };
-  });
+  }, { wait: false }); // a second deploy or destroy is refused, naming the holder, not queued behind the first
 }
 
 /** The engine's error output is long; the first "error:" line is the one that matters. */

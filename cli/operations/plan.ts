@@ -1,0 +1,69 @@
+/**
+ * How a stack is made ready for the engine: which stacks lifeboat.yaml defines,
+ * and the config each gets before `up` or `preview`. `deploy` and `diff` both go
+ * through here, so a diff previews exactly what a deploy would apply.
+ */
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { workspaceOptions } from "../engine/workspace.ts";
+import { UserError } from "../errors.ts";
+import type { Platform } from "../platform.ts";
+import { ensureEdgeSecrets, ensureSiteSecrets, openPlatformStack } from "./stacks.ts";
+import { activeSite, type EdgeSpec, type SiteSpec, type Spec } from "../../stacks/spec.ts";
+import { configKeys, edgeStackName, siteStackName } from "../../stacks/names.ts";
+
+export type PlannedStack =
+  | { kind: "site"; stack: string; provider: string; site: SiteSpec }
+  | { kind: "edge"; stack: string; provider: string; edge: EdgeSpec };
+
+export interface StackSelection {
+  sites?: string[];
+  edges?: string[];
+}
+
+/**
+ * The stacks of lifeboat.yaml in the order a reviewer reads them (sites, then
+ * edges), narrowed to the selection. With only --site given, no edge is chosen,
+ * and the other way round. Unknown names are refused with the accepted ones.
+ */
+export function platformStacks(spec: Spec, selection: StackSelection = {}): PlannedStack[] {
+  const pick = <T extends { name: string }>(all: T[], names: string[] | undefined, flag: string): T[] => {
+    if (!names) return selection.sites || selection.edges ? [] : all;
+    for (const name of names) {
+      if (!all.some((item) => item.name === name)) {
+        throw new UserError(`${flag}: no ${flag.slice(2)} "${name}" in lifeboat.yaml; accepted: ${all.map((item) => item.name).join(", ") || "(none)"}`);
+      }
+    }
+    return all.filter((item) => names.includes(item.name));
+  };
+  return [
+    ...pick(spec.sites, selection.sites, "--site").map((site): PlannedStack => ({ kind: "site", stack: siteStackName(site.name), provider: site.provider, site })),
+    ...pick(spec.edges, selection.edges, "--edge").map((edge): PlannedStack => ({ kind: "edge", stack: edgeStackName(edge.name), provider: edge.provider, edge })),
+  ];
+}
+
+/** A site's stack with its secrets in place (generated once, the first time the site is planned). */
+export async function prepareSiteStack(platform: Platform, site: SiteSpec): Promise<Stack> {
+  const stack = await openPlatformStack(platform, siteStackName(site.name));
+  await ensureSiteSecrets(stack);
+  return stack;
+}
+
+/** An edge's stack, pointed at the given addresses (the active site's ingress). */
+export async function prepareEdgeStack(platform: Platform, edge: EdgeSpec, targetAddresses: string[]): Promise<Stack> {
+  const stack = await openPlatformStack(platform, edgeStackName(edge.name));
+  await ensureEdgeSecrets(stack);
+  await stack.setConfig(`lifeboat:${configKeys.targetAddresses}`, { value: JSON.stringify(targetAddresses) });
+  return stack;
+}
+
+/**
+ * The active site's ingress addresses as last deployed, for planning edges
+ * without deploying the site first. Undefined when the site has never been deployed.
+ */
+export async function deployedIngressAddresses(platform: Platform, spec: Spec = platform.spec): Promise<string[] | undefined> {
+  const site = activeSite(spec);
+  const options = await workspaceOptions(await platform.engine());
+  const stack = await LocalWorkspace.selectStack({ stackName: siteStackName(site.name), workDir: options.workDir! }, options).catch(() => undefined);
+  const addresses = stack ? ((await stack.outputs()).ingressAddresses?.value as string[] | undefined) : undefined;
+  return addresses && addresses.length > 0 ? addresses : undefined;
+}
