@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { createRequire } from "node:module";
 import { deployCommand, type DeployCommandDeps } from "./commands/deploy.ts";
+import { diffCommand, type DiffCommandDeps } from "./commands/diff.ts";
 import { destroyCommand, type DestroyCommandDeps } from "./commands/destroy.ts";
 import { engineCommand, type EngineCommandDeps } from "./commands/engine.ts";
 import { localCommand, localOperations, type LocalCommandDeps } from "./commands/local.ts";
@@ -15,6 +16,7 @@ import { statusCommand, type StatusCommandDeps } from "./commands/status.ts";
 import { getEngine } from "./engine/index.ts";
 import { deploy } from "./operations/deploy.ts";
 import { destroy } from "./operations/destroy.ts";
+import { diffPlatform } from "./operations/diff.ts";
 import { setup } from "./operations/setup.ts";
 import { platformStatus } from "./operations/status.ts";
 import { ExitCode, UserError } from "./errors.ts";
@@ -23,7 +25,7 @@ import { processIo, type Io } from "./io.ts";
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 /** Everything commands call, injected so tests can replace any operation. */
-export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps;
+export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps & DiffCommandDeps;
 
 export function defaultDeps(io: Io = processIo): ProgramDeps {
   return {
@@ -31,6 +33,7 @@ export function defaultDeps(io: Io = processIo): ProgramDeps {
     resolveEngine: ({ verbose }) => getEngine({ verbose, log: (line) => io.err(line) }),
     deploy,
     destroy,
+    diff: diffPlatform,
     status: platformStatus,
     setup,
     ...localOperations,
@@ -60,6 +63,7 @@ export function buildProgram(deps: ProgramDeps): Command {
   program
     .addCommand(deployCommand(deps))
     .addCommand(statusCommand(deps))
+    .addCommand(diffCommand(deps))
     .addCommand(destroyCommand(deps))
     .addCommand(localCommand(deps))
     .addCommand(setupCommand(deps))

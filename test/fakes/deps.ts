@@ -19,6 +19,7 @@ export function fakeDeps(overrides: Partial<ProgramDeps> = {}) {
     resolveEngine: unexpected("resolveEngine"),
     deploy: unexpected("deploy"),
     destroy: unexpected("destroy"),
+    diff: unexpected("diff"),
     status: unexpected("status"),
     suspend: unexpected("suspend"),
     resume: unexpected("resume"),

@@ -6,6 +6,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getEngine } from "../../cli/engine/index.ts";
 import { queryA } from "../../cli/operations/dns.ts";
 import { portOpen } from "../../providers/local/process.ts";
 import { assertLocalAddressesFree, createSandbox, type Sandbox } from "./sandbox.ts";
@@ -168,6 +169,98 @@ describe("the local platform", { timeout: 180_000 }, () => {
     for (const edge of status.edges) expect(edge.answers).toEqual([expect.objectContaining({ addresses: [ingress], pointsAtActive: true })]);
   });
 
+  /** A copy of the shipped lifeboat.yaml with one edit, as the LIFEBOAT_SPEC environment for a command. */
+  const specWith = async (name: string, edit: (text: string) => string) => {
+    const file = path.join(sandbox.root, name);
+    await fs.writeFile(file, edit(await fs.readFile(path.join(sandbox.root, "lifeboat.yaml"), "utf8")));
+    return { LIFEBOAT_SPEC: file };
+  };
+  const deployedStacks = ["--site", "local-a", "--edge", "dns-c", "--edge", "dns-d"];
+  type Report = { stacks: Array<{ stack: string; status: string; error?: string; counts: Record<string, number>; changes: Array<{ op: string; name: string; properties: unknown[] }> }>; totals: Record<string, number> };
+
+  it("diff right after a deploy: no changes in the deployed stacks, and what the cold site would create", async () => {
+    const result = await sandbox.lifeboat(["diff", "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as Report;
+    const byStack = Object.fromEntries(report.stacks.map((s) => [s.stack, s]));
+    expect(Object.keys(byStack)).toEqual(["site-local-a", "site-local-b", "edge-dns-c", "edge-dns-d"]);
+    for (const stack of ["site-local-a", "edge-dns-c", "edge-dns-d"]) {
+      expect(byStack[stack], stack).toMatchObject({ status: "previewed", counts: { create: 0, update: 0, replace: 0, delete: 0 } });
+    }
+    expect(byStack["site-local-b"]!.changes.map((c) => `${c.op} ${c.name}`)).toEqual(["create local-b-app-1", "create local-b-app-2", "create local-b-db-1", "create local-b-ingress-1"]);
+    expect(report.totals.dangerous).toBe(0);
+    const unchanged = await sandbox.lifeboat(["diff", ...deployedStacks, "--fail-on", "change"]);
+    expect(unchanged.code, unchanged.stderr).toBe(0);
+  });
+
+  it("diff shows a raised app count as exactly that change", async () => {
+    const env = await specWith("more-apps.yaml", (text) => text.replace("app: { count: 2, size: small }", "app: { count: 3, size: small }"));
+    const result = await sandbox.lifeboat(["diff", "--json", "--fail-on", "danger", ...deployedStacks], env);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as Report;
+    expect(report.stacks.flatMap((s) => s.changes.map((c) => [s.stack, c.op, c.name, c.properties]))).toEqual([
+      ["site-local-a", "create", "local-a-app-3", []],
+      ["site-local-a", "update", "local-a-ingress-1", [{ path: "settings.upstreams[2]", kind: "added", new: '"127.1.1.13:8080"' }]],
+    ]);
+  });
+
+  it("diff lists a replaced database server as dangerous, points the edges where the deploy would, and --fail-on danger exits 1", async () => {
+    const env = await specWith("new-subnet.yaml", (text) => text.replace("role: active\n", "role: active\n    index: 2\n"));
+    const result = await sandbox.lifeboat(["diff", "--format", "markdown", "--fail-on", "danger", "--site", "local-a", "--edge", "dns-c"], env);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain("error: 2 dangerous change(s) planned (--fail-on danger)");
+    const [head, details] = result.stdout.split("### site-local-a");
+    expect(head).toContain("> **2 dangerous changes**");
+    expect(head).toContain("| `site-local-a` | **replace** | `local-a-db-1` | `lifeboat:local:Server` | database server (its data directory) | replaced because address changed and cannot be updated in place |");
+    expect(details).toContain('| `address` | changed | `"127.1.1.101"` | `"127.1.2.101"` |');
+    // The edge is previewed against the address the site's plan gives, as deploy would point it.
+    expect(result.stdout).toContain('| `records[2].values[0]` | changed | `"127.1.1.1"` | `"127.1.2.1"` |');
+  });
+
+  it("diff shows a changed secret only as changed", async () => {
+    const configFile = path.join(sandbox.root, "Pulumi.site-local-a.yaml");
+    const saved = await fs.readFile(configFile, "utf8");
+    const password = "a-new-password-that-must-not-leak";
+    const engine = await getEngine();
+    const set = await sandbox.run(engine.pulumi, ["config", "set", "--secret", "lifeboat:dbPassword", password, "--stack", "site-local-a"], {
+      PULUMI_BACKEND_URL: `file://${path.join(sandbox.home, "state")}`,
+      PULUMI_CONFIG_PASSPHRASE_FILE: path.join(sandbox.home, "passphrase"),
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+    });
+    expect(set.code, set.stderr).toBe(0);
+    try {
+      const json = await sandbox.lifeboat(["diff", "--json", "--site", "local-a"]);
+      expect(json.code, json.stderr).toBe(0);
+      const site = (JSON.parse(json.stdout) as Report).stacks[0]!;
+      expect(site.changes.map((c) => [c.op, c.name, c.properties])).toEqual(
+        ["local-a-app-1", "local-a-app-2", "local-a-db-1"].map((name) => ["update", name, [{ path: "settings", kind: "changed", old: "[secret]", new: "[secret]" }]]),
+      );
+      const markdown = await sandbox.lifeboat(["diff", "--format", "markdown", "--site", "local-a"]);
+      expect(markdown.stdout).toContain("| `settings` | changed | `[secret]` | `[secret]` |");
+      for (const output of [json.stdout, json.stderr, markdown.stdout, markdown.stderr]) expect(output).not.toContain(password);
+    } finally {
+      await fs.writeFile(configFile, saved);
+    }
+  });
+
+  it("diff reports a suspended provider's stack as not previewable and still shows the others", async () => {
+    expect((await sandbox.lifeboat(["local", "suspend", "local-c"])).code).toBe(0);
+    try {
+      const result = await sandbox.lifeboat(["diff", "--json", ...deployedStacks]);
+      expect(result.code, result.stderr).toBe(0);
+      const report = JSON.parse(result.stdout) as Report;
+      expect(report.stacks.map((s) => [s.stack, s.status])).toEqual([
+        ["site-local-a", "previewed"],
+        ["edge-dns-c", "failed"],
+        ["edge-dns-d", "previewed"],
+      ]);
+      expect(report.stacks[1]!.error).toBe("provider local-c: the account is suspended and refuses API calls");
+      expect(report.totals.failed).toBe(1);
+    } finally {
+      expect((await sandbox.lifeboat(["local", "resume", "local-c"])).code).toBe(0);
+    }
+  });
+
   it("refuses bad input with exit code 2, naming the problem, and touches no stack", async () => {
     const snapshot = async () => {
       const files = [
@@ -206,6 +299,9 @@ describe("the local platform", { timeout: 180_000 }, () => {
       [["status"], await spec("size.yaml", shipped.replace("size: medium", "size: huge")), /roles\.db\.size: got "huge"; accepted: "small", "medium", "large"/],
       [["destroy", "--site", "local-a"], {}, /rerun with --yes to confirm/],
       [["local", "suspend", "aws"], {}, /"aws" is not a local provider; accepted: local-a, local-b, local-c, local-d/],
+      [["diff", "--format", "html"], {}, /--format: must be one of: markdown, json, text/],
+      [["diff", "--edge", "dns-x"], {}, /--edge: no edge "dns-x" in lifeboat.yaml; accepted: dns-c, dns-d/],
+      [["diff"], await spec("diff-size.yaml", shipped.replace("size: medium", "size: huge")), /roles\.db\.size: got "huge"/],
     ];
     for (const [args, env, message] of cases) {
       const result = await sandbox.lifeboat(args, env);

@@ -1,0 +1,44 @@
+/** diffPlatform's decisions that need no engine: a running deploy, and checks made before any preview. */
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { acquireLock } from "../../cli/lock.ts";
+import { lockFile } from "../../cli/operations/deploy.ts";
+import { diffPlatform } from "../../cli/operations/diff.ts";
+import type { Platform } from "../../cli/platform.ts";
+import { projectRoot } from "../../cli/paths.ts";
+import { loadSpec } from "../../stacks/spec.ts";
+
+const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));
+let home: string;
+let platform: Platform;
+beforeEach(async () => {
+  home = await fs.mkdtemp(path.join(os.tmpdir(), "lifeboat-diffop-"));
+  platform = { spec, specFile: "lifeboat.yaml", home, engine: vi.fn(async () => { throw new Error("engine must not start"); }) };
+});
+afterEach(async () => fs.rm(home, { recursive: true, force: true }));
+
+describe("diffPlatform", () => {
+  it("reports every stack as not previewable while a deploy holds the platform lock, naming it, without starting the engine", async () => {
+    const release = await acquireLock(lockFile(platform), "deploy of local-a");
+    try {
+      const report = await diffPlatform(platform, { concurrency: 4 });
+      expect(report.stacks.map((s) => [s.stack, s.status])).toEqual([
+        ["site-local-a", "failed"],
+        ["site-local-b", "failed"],
+        ["edge-dns-c", "failed"],
+        ["edge-dns-d", "failed"],
+      ]);
+      expect(report.stacks[0]!.error).toMatch(new RegExp(`^deploy of local-a is running \\(pid ${process.pid} on .+\\); diff again when it has finished$`));
+      expect(platform.engine).not.toHaveBeenCalled();
+    } finally {
+      await release();
+    }
+  });
+
+  it("refuses an unknown stack name before anything else", async () => {
+    await expect(diffPlatform(platform, { sites: ["local-z"], concurrency: 4 })).rejects.toThrow('--site: no site "local-z" in lifeboat.yaml; accepted: local-a, local-b');
+    expect(platform.engine).not.toHaveBeenCalled();
+  });
+});
