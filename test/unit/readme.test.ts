@@ -1,7 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { buildProgram } from "../../cli/index.ts";
 import { projectRoot } from "../../cli/paths.ts";
+import { fakeDeps } from "../fakes/deps.ts";
 
 const readme = fs.readFileSync(path.join(projectRoot, "README.md"), "utf8");
 const ciRun = fs.readFileSync(path.join(projectRoot, ".ci/run"), "utf8");
@@ -22,5 +24,11 @@ describe("README and CI", () => {
     expect(ciRun).toMatch(/^set -euo pipefail$/m);
     const commands = ciRun.split("\n").filter((line) => line.trim() && !line.trim().startsWith("#"));
     expect(commands.at(-1)?.trim()).toBe(testCommand);
+  });
+
+  it("the Commands table has a row for every command the CLI has", () => {
+    const names = buildProgram(fakeDeps()).commands.map((c) => c.name());
+    expect(names).toContain("diff");
+    for (const name of names) expect(readme).toMatch(new RegExp(`^\\| \`lifeboat ${name}[ \`]`, "m"));
   });
 });
