@@ -141,11 +141,11 @@ export function stackDiffFromEvents(stack: Pick<StackDiff, "stack" | "kind" | "p
   const changes = [...byUrn.values()].sort(compareChanges);
   const counts = emptyCounts();
   for (const change of changes) counts[change.op] += 1;
-  return { ...stack, status: "previewed", counts, changes };
+  return { stack: stack.stack, kind: stack.kind, provider: stack.provider, status: "previewed", counts, changes };
 }
 
 export function failedStack(stack: Pick<StackDiff, "stack" | "kind" | "provider">, error: string): StackDiff {
-  return { ...stack, status: "failed", error, counts: emptyCounts(), changes: [] };
+  return { stack: stack.stack, kind: stack.kind, provider: stack.provider, status: "failed", error, counts: emptyCounts(), changes: [] };
 }
 
 /**

@@ -83,7 +83,7 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       edges.map(async (edge) => {
         const edgeStackId = edgeStackName(edge.name);
         print(`deploying edge ${edge.name} (${edge.provider}) as stack ${edgeStackId}, pointing ${spec.domain} at ${ingressAddresses.join(", ")}`);
-        const edgeStack = await prepareEdgeStack(platform, edge, ingressAddresses);
+        const { stack: edgeStack } = await prepareEdgeStack(platform, edge, ingressAddresses);
         const edgeUp = await edgeStack.up({ onEvent: progressPrinter(edgeStackId, print) }).catch((error: Error) => {
           throw new OperationError(`stack ${edgeStackId} failed: ${firstEngineError(error)}`, "fix the cause and run deploy again");
         });

@@ -4,7 +4,7 @@
  * cannot be previewed becomes a "could not preview" entry with the reason; it
  * never stops the others.
  */
-import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
 import pLimit from "p-limit";
 import { failedStack, plannedStackOutputs, stackDiffFromEvents } from "../diff/events.ts";
 import { containsUnknown } from "../diff/values.ts";
@@ -12,7 +12,7 @@ import type { DiffReport, StackDiff } from "../diff/model.ts";
 import type { Platform } from "../platform.ts";
 import { liveHolder } from "../lock.ts";
 import { firstEngineError, lockFile } from "./deploy.ts";
-import { deployedIngressAddresses, platformStacks, prepareEdgeStack, prepareSiteStack, type PlannedStack, type StackSelection } from "./plan.ts";
+import { deployedIngressAddresses, platformStacks, prepareEdgeStack, prepareSiteStack, restoreEdgeTargets, type PlannedStack, type StackSelection } from "./plan.ts";
 import { checkProviders } from "./preflight.ts";
 import { activeSite } from "../../stacks/spec.ts";
 import { siteStackName } from "../../stacks/names.ts";
@@ -24,58 +24,86 @@ export interface DiffOptions extends StackSelection {
 
 export const defaultConcurrency = 4;
 
-/** Where the edges are to point, and (when it is not the plan's own answer) why. */
-export interface EdgeTargets {
-  addresses?: string[];
-  note?: string;
+type StackResult = { diff: StackDiff; plannedOutputs?: Record<string, unknown> };
+type Identity = Pick<StackDiff, "stack" | "kind" | "provider">;
+
+/** Runs the engine's preview on a prepared stack and reduces its events. */
+async function previewPrepared(stack: Stack, identity: Identity, note?: string): Promise<StackResult> {
+  const events: EngineEvent[] = [];
+  await stack.preview({ onEvent: (event) => events.push(event) });
+  const diff = stackDiffFromEvents(identity, events);
+  if (note) diff.note = note;
+  return { diff, plannedOutputs: plannedStackOutputs(events) };
 }
 
-type StackResult = { diff: StackDiff; plannedOutputs?: Record<string, unknown> };
-
-async function previewStack(platform: Platform, planned: PlannedStack, edgeTargets: () => Promise<EdgeTargets>): Promise<StackResult> {
-  const identity = { stack: planned.stack, kind: planned.kind, provider: planned.provider };
+/** Turns any failure into the stack's "could not preview" entry. */
+async function orFailed(identity: Identity, fn: () => Promise<StackResult>): Promise<StackResult> {
   try {
-    // The same checks deploy makes before the engine starts: credentials, packages, a suspended account.
-    await checkProviders([planned.provider], platform.home);
-    let stack;
-    let note: string | undefined;
-    if (planned.kind === "site") {
-      stack = await prepareSiteStack(platform, planned.site);
-      if (planned.site.role !== "active") note = `${planned.site.role} site: deployed only by \`lifeboat deploy --site ${planned.site.name}\``;
-    } else {
-      const targets = await edgeTargets();
-      if (!targets.addresses) return { diff: failedStack(identity, targets.note ?? "the edge has no address to point at") };
-      note = targets.note;
-      stack = await prepareEdgeStack(platform, planned.edge, targets.addresses);
-    }
-    const events: EngineEvent[] = [];
-    await stack.preview({ onEvent: (event) => events.push(event) });
-    const diff = stackDiffFromEvents(identity, events);
-    if (note) diff.note = note;
-    return { diff, plannedOutputs: plannedStackOutputs(events) };
+    return await fn();
   } catch (error) {
     return { diff: failedStack(identity, error instanceof Error ? firstEngineError(error) : String(error)) };
   }
 }
 
+async function previewSite(platform: Platform, planned: Extract<PlannedStack, { kind: "site" }>): Promise<StackResult> {
+  const stack = await prepareSiteStack(platform, planned.site);
+  const note = planned.site.role === "active" ? undefined : `${planned.site.role} site: deployed only by \`lifeboat deploy --site ${planned.site.name}\``;
+  return previewPrepared(stack, planned, note);
+}
+
+/** The edge pointed at `addresses` for the preview only: its config is left as found (what is deployed). */
+async function previewEdgeAt(platform: Platform, planned: Extract<PlannedStack, { kind: "edge" }>, addresses: string[], note?: string): Promise<StackResult> {
+  const prepared = await prepareEdgeStack(platform, planned.edge, addresses);
+  try {
+    return await previewPrepared(prepared.stack, planned, note);
+  } finally {
+    await restoreEdgeTargets(prepared);
+  }
+}
+
+/** What edges are previewed against: the active site's deployed ingress, and the one its preview plans. */
+interface EdgeTargets {
+  deployed(): Promise<string[] | undefined>;
+  /** Undefined when the active site is not part of this diff; without addresses when its plan cannot tell, saying why. */
+  planned?: Promise<{ addresses?: string[]; why?: string }>;
+  plannedReady(): boolean;
+}
+
+const sameAddresses = (a: string[], b: string[]) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
+
 /**
  * Edges point at the active site's ingress. A deploy deploys that site first and
- * points the edges at what it produced, so the diff does the same with what the
- * site's preview plans; it falls back to the deployed addresses, saying so, when
- * the plan cannot tell them (site not previewed, or addresses known only after deploy).
+ * points the edges at what it produced; the diff does the same with what the
+ * site's preview plans. Usually that is the deployed address, so each edge is
+ * previewed against it straight away, beside the site, and again only if the
+ * plan turns out to differ. When the plan cannot tell (an address that exists
+ * only after the deploy, or the site not in this diff) the edge is previewed
+ * against the deployed address and says so.
  */
-async function edgeTargetsFor(platform: Platform, activeSitePreview: Promise<StackResult> | undefined): Promise<EdgeTargets> {
-  const active = activeSite(platform.spec);
-  if (activeSitePreview) {
-    const planned = (await activeSitePreview).plannedOutputs?.ingressAddresses;
-    if (Array.isArray(planned) && planned.length > 0 && !containsUnknown(planned)) return { addresses: planned as string[] };
+async function previewEdge(platform: Platform, planned: Extract<PlannedStack, { kind: "edge" }>, targets: EdgeTargets): Promise<StackResult> {
+  const active = activeSite(platform.spec).name;
+  const fallbackNote = (deployed: string[], why: string) => `previewed against the deployed ingress of ${active} (${deployed.join(", ")}): ${why}`;
+  if (targets.planned && targets.plannedReady()) {
+    const plan = (await targets.planned).addresses;
+    if (plan) return previewEdgeAt(platform, planned, plan);
   }
-  const deployed = await deployedIngressAddresses(platform);
+  const deployed = await targets.deployed();
+  const speculative = deployed && targets.planned && !targets.plannedReady() ? previewEdgeAt(platform, planned, deployed) : undefined;
+  const { addresses: plan, why = "the site is not part of this diff" } = (await targets.planned) ?? {};
+  if (plan) {
+    if (speculative && sameAddresses(plan, deployed!)) return speculative;
+    await speculative?.catch(() => undefined); // one preview of a stack at a time
+    return previewEdgeAt(platform, planned, plan);
+  }
   if (!deployed) {
-    return { note: `the active site ${active.name} has never been deployed and its preview gave no ingress address, so the edge has nothing to point at; deploy the site first` };
+    throw new Error(`the active site ${active} has never been deployed and ${why}, so the edge has nothing to point at; deploy the site first`);
   }
-  const why = activeSitePreview ? "its new ingress address is known only after its deploy" : "it was not part of this diff";
-  return { addresses: deployed, note: `previewed against the deployed ingress of ${active.name} (${deployed.join(", ")}): ${why}` };
+  if (speculative) {
+    const result = await speculative;
+    result.diff.note = fallbackNote(deployed, why);
+    return result;
+  }
+  return previewEdgeAt(platform, planned, deployed, fallbackNote(deployed, why));
 }
 
 export async function diffPlatform(platform: Platform, options: DiffOptions, print: (line: string) => void = () => {}): Promise<DiffReport> {
@@ -84,28 +112,43 @@ export async function diffPlatform(platform: Platform, options: DiffOptions, pri
   const holder = await liveHolder(lockFile(platform));
   if (holder) {
     const reason = `${holder.purpose} is running (pid ${holder.pid} on ${holder.hostname}, since ${holder.since}); diff again when it has finished`;
-    return { domain: platform.spec.domain, stacks: planned.map((p) => failedStack({ stack: p.stack, kind: p.kind, provider: p.provider }, reason)) };
+    return { domain: platform.spec.domain, stacks: planned.map((p) => failedStack(p, reason)) };
   }
   const limit = pLimit(Math.max(1, options.concurrency));
-  const run = (p: PlannedStack, edgeTargets: () => Promise<EdgeTargets>) =>
+  const run = (p: PlannedStack, preview: () => Promise<StackResult>) =>
     limit(async () => {
       const started = Date.now();
-      const result = await previewStack(platform, p, edgeTargets);
+      // The same checks deploy makes before the engine starts: credentials, packages, a suspended account.
+      const result = await orFailed(p, async () => (await checkProviders([p.provider], platform.home), preview()));
       const took = ((Date.now() - started) / 1000).toFixed(1);
       print(`  ${p.stack.padEnd(18)} ${result.diff.status === "failed" ? `could not preview (${took}s): ${result.diff.error}` : `previewed in ${took}s`}`);
       return result;
     });
-  const noTargets = async (): Promise<EdgeTargets> => ({});
-  // The active site is queued first (p-limit runs in order), so an edge waiting for its plan never starves it of a slot.
-  const activeName = activeSite(platform.spec).name;
-  const order = [...planned].sort((a, b) => rank(a, activeName) - rank(b, activeName));
+
+  const activeStack = siteStackName(activeSite(platform.spec).name);
   const results = new Map<string, Promise<StackResult>>();
-  for (const p of order.filter((p) => p.kind === "site")) results.set(p.stack, run(p, noTargets));
-  let targets: Promise<EdgeTargets> | undefined;
-  const edgeTargets = () => (targets ??= edgeTargetsFor(platform, results.get(siteStackName(activeName))));
-  for (const p of order.filter((p) => p.kind === "edge")) results.set(p.stack, run(p, edgeTargets));
+  // The active site is queued first: p-limit starts work in order, so an edge never holds the slot its plan needs.
+  for (const p of planned.filter((p) => p.kind === "site").sort((a, b) => Number(b.stack === activeStack) - Number(a.stack === activeStack))) {
+    results.set(p.stack, run(p, () => previewSite(platform, p as Extract<PlannedStack, { kind: "site" }>)));
+  }
+  const activePreview = results.get(activeStack);
+  let ready = false;
+  const plannedIngress = activePreview?.then((r) => {
+    ready = true;
+    if (r.diff.status === "failed") return { why: "the site could not be previewed" };
+    const addresses = r.plannedOutputs?.ingressAddresses;
+    if (Array.isArray(addresses) && addresses.length > 0 && !containsUnknown(addresses)) return { addresses: addresses as string[] };
+    return { why: "its new ingress address is known only after its deploy" };
+  });
+  let deployed: Promise<string[] | undefined> | undefined;
+  const targets: EdgeTargets = {
+    deployed: () => (deployed ??= deployedIngressAddresses(platform).catch(() => undefined)),
+    planned: plannedIngress,
+    plannedReady: () => ready,
+  };
+  for (const p of planned.filter((p) => p.kind === "edge")) {
+    results.set(p.stack, run(p, () => previewEdge(platform, p as Extract<PlannedStack, { kind: "edge" }>, targets)));
+  }
   const stacks = await Promise.all(planned.map((p) => results.get(p.stack)!));
   return { domain: platform.spec.domain, stacks: stacks.map((r) => r.diff) };
 }
-
-const rank = (p: PlannedStack, activeName: string) => (p.kind === "site" ? (p.site.name === activeName ? 0 : 1) : 2);

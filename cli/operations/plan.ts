@@ -7,7 +7,7 @@ import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { workspaceOptions } from "../engine/workspace.ts";
 import { UserError } from "../errors.ts";
 import type { Platform } from "../platform.ts";
-import { ensureEdgeSecrets, ensureSiteSecrets, openPlatformStack } from "./stacks.ts";
+import { ensureEdgeSecrets, ensureSiteSecrets, openPlatformStack, readStackConfig } from "./stacks.ts";
 import { activeSite, type EdgeSpec, type SiteSpec, type Spec } from "../../stacks/spec.ts";
 import { configKeys, edgeStackName, siteStackName } from "../../stacks/names.ts";
 
@@ -48,12 +48,36 @@ export async function prepareSiteStack(platform: Platform, site: SiteSpec): Prom
   return stack;
 }
 
-/** An edge's stack, pointed at the given addresses (the active site's ingress). */
-export async function prepareEdgeStack(platform: Platform, edge: EdgeSpec, targetAddresses: string[]): Promise<Stack> {
+/**
+ * An edge's stack, pointed at the given addresses (the active site's ingress).
+ * Returns what the config said before, for a caller (diff) that must leave it
+ * as found; the file is only written when the addresses differ from it.
+ */
+export async function prepareEdgeStack(platform: Platform, edge: EdgeSpec, targetAddresses: string[]): Promise<PreparedEdge> {
   const stack = await openPlatformStack(platform, edgeStackName(edge.name));
-  await ensureEdgeSecrets(stack);
-  await stack.setConfig(`lifeboat:${configKeys.targetAddresses}`, { value: JSON.stringify(targetAddresses) });
-  return stack;
+  const config = await readStackConfig(stack);
+  await ensureEdgeSecrets(stack, config);
+  const key = `lifeboat:${configKeys.targetAddresses}`;
+  const previous = config[key];
+  const previousTargets = typeof previous === "string" ? previous : undefined;
+  const wanted = JSON.stringify(targetAddresses);
+  if (previousTargets !== wanted) await stack.setConfig(key, { value: wanted });
+  return { stack, previousTargets, changedTargets: previousTargets !== wanted };
+}
+
+export interface PreparedEdge {
+  stack: Stack;
+  previousTargets?: string;
+  /** Whether prepareEdgeStack rewrote the edge's target addresses. */
+  changedTargets: boolean;
+}
+
+/** Puts an edge's target addresses back the way prepareEdgeStack found them. */
+export async function restoreEdgeTargets({ stack, previousTargets, changedTargets }: PreparedEdge): Promise<void> {
+  if (!changedTargets) return;
+  const key = `lifeboat:${configKeys.targetAddresses}`;
+  if (previousTargets === undefined) await stack.removeConfig(key);
+  else await stack.setConfig(key, { value: previousTargets });
 }
 
 /**

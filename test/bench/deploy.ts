@@ -5,40 +5,18 @@
  *
  *   npm run bench:deploy
  */
-import path from "node:path";
 import { assertLocalAddressesFree, createSandbox } from "../integration/sandbox.ts";
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
-
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const start = performance.now();
-  const value = await fn();
-  return [value, performance.now() - start];
-}
+import { previewEach, seconds, timed } from "./common.ts";
 
 await assertLocalAddressesFree();
 const sandbox = await createSandbox();
 try {
-  const [engine] = await timed(() => sandbox.lifeboat(["engine", "--json"]));
-  const { binDir, path: pulumi } = JSON.parse(engine.stdout);
   const [cold, coldMs] = await timed(() => sandbox.lifeboat(["deploy", "--json"]));
   if (cold.code !== 0) throw new Error(`cold deploy failed:\n${cold.stderr}`);
   const [warm, warmMs] = await timed(() => sandbox.lifeboat(["deploy", "--json"]));
   if (warm.code !== 0) throw new Error(`redeploy failed:\n${warm.stderr}`);
   const stacks: string[] = JSON.parse(warm.stdout).stacks.map((s: { stack: string }) => s.stack);
-  const env = {
-    PATH: `${binDir}:${process.env.PATH}`,
-    PULUMI_BACKEND_URL: `file://${path.join(sandbox.home, "state")}`,
-    PULUMI_CONFIG_PASSPHRASE_FILE: path.join(sandbox.home, "passphrase"),
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-  };
-  const previews: Array<[string, number]> = [];
-  for (const stack of stacks) {
-    const [preview, ms] = await timed(() => sandbox.run(pulumi, ["preview", "--stack", stack, "--non-interactive"], env));
-    if (preview.code !== 0) throw new Error(`pulumi preview --stack ${stack} failed:\n${preview.stderr}`);
-    previews.push([stack, ms]);
-  }
+  const previews = await previewEach(sandbox, stacks);
   const previewTotal = previews.reduce((sum, [, ms]) => sum + ms, 0);
   const sitePreview = previews[0]![1];
   console.log(`cold lifeboat deploy                 ${seconds(coldMs)}`);

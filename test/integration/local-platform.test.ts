@@ -206,8 +206,12 @@ describe("the local platform", { timeout: 180_000 }, () => {
 
   it("diff lists a replaced database server as dangerous, points the edges where the deploy would, and --fail-on danger exits 1", async () => {
     const env = await specWith("new-subnet.yaml", (text) => text.replace("role: active\n", "role: active\n    index: 2\n"));
+    const edgeConfig = path.join(sandbox.root, "Pulumi.edge-dns-c.yaml");
+    const edgeConfigBefore = await fs.readFile(edgeConfig, "utf8");
     const result = await sandbox.lifeboat(["diff", "--format", "markdown", "--fail-on", "danger", "--site", "local-a", "--edge", "dns-c"], env);
     expect(result.code, result.stderr).toBe(1);
+    // The edge was previewed at the new address, and its config is left saying what is deployed.
+    expect(await fs.readFile(edgeConfig, "utf8")).toBe(edgeConfigBefore);
     expect(result.stderr).toContain("error: 2 dangerous change(s) planned (--fail-on danger)");
     const [head, details] = result.stdout.split("### site-local-a");
     expect(head).toContain("> **2 dangerous changes**");
