@@ -1,7 +1,7 @@
 /** `lifeboat destroy`: remove a site or an edge, and everything they made. */
 import { Command } from "commander";
 import { z } from "zod";
-import { destroy, type DestroyOptions, type DestroyResult } from "../operations/destroy.ts";
+import type { DestroyOptions, DestroyResult } from "../operations/destroy.ts";
 import type { Platform } from "../platform.ts";
 import { globalOptions, nameOption, parseOptions, type CommandDeps } from "./shared.ts";
 

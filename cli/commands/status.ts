@@ -1,7 +1,7 @@
 /** `lifeboat status`: what runs where, and what DNS answers. */
 import { Command } from "commander";
 import { z } from "zod";
-import { formatStatus, platformStatus, type PlatformStatus } from "../operations/status.ts";
+import { formatStatus, type PlatformStatus } from "../operations/status.ts";
 import type { Platform } from "../platform.ts";
 import { globalOptions, parseOptions, type CommandDeps } from "./shared.ts";
 
