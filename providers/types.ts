@@ -3,13 +3,27 @@ import type { EdgeSpec, SiteSpec, Spec } from "../stacks/spec.ts";
 
 /**
  * What a provider can do, in Lifeboat's provider-neutral terms. A provider
- * implements the capabilities it has; the registry records which those are.
+ * implements the capabilities it has; the registry records which those are,
+ * and which optional spec features it supports, each with a note saying how or
+ * why not (DNSControl's Can()/Cannot()). lifeboat.yaml is audited against these
+ * flags before any resource is created.
  */
 
 /** The three things Lifeboat buys from a provider. */
 export type Capability = "compute" | "dns" | "objectStore";
 
-/** A capability flag with the reason, so a refusal can say why (DNSControl's Can()/Cannot()). */
+/** Spec features that not every provider has; the audit names the spec field that asks for one. */
+export type Feature =
+  /** workload.kind: reference, the service in stacks/service run from this checkout. */
+  | "referenceWorkload"
+  /** workload.kind: image, an OCI image run by podman under systemd. */
+  | "imageWorkload"
+  /** dns.records[].proxied: the vendor's proxy answers instead of the record's address. */
+  | "proxiedRecords"
+  /** dns.records[].type: ALIAS, a vendor-specific apex alias. */
+  | "aliasRecords";
+
+/** A flag with the reason, so a refusal can say why. */
 export interface CapabilitySupport {
   supported: boolean;
   note: string;
@@ -18,21 +32,45 @@ export interface CapabilitySupport {
 export const can = (note: string): CapabilitySupport => ({ supported: true, note });
 export const cannot = (note: string): CapabilitySupport => ({ supported: false, note });
 
+/** A credential the provider needs, from the environment or the stack's config. */
+export interface Credential {
+  /** Environment variable, e.g. HCLOUD_TOKEN. */
+  env: string;
+  /** The Pulumi config key that can hold it instead (as a secret), e.g. hcloud:token. */
+  config?: string;
+  /** What it is, for the error that says it is missing. */
+  what: string;
+}
+
+export type Size = "small" | "medium" | "large";
+
 export interface ProviderInfo {
-  /** Registry name, as written in lifeboat.yaml (`provider: local-a`). */
+  /** Registry name, as written in lifeboat.yaml (`provider: hcloud`). */
   name: string;
   /** The company (or simulation) behind it, for humans. */
   vendor: string;
   /** Anything not listed is "cannot". */
   capabilities: Partial<Record<Capability, CapabilitySupport>>;
-  /** Environment variables that must be set before the engine starts (credentials). */
-  credentials: string[];
+  /** Optional spec features; anything not listed is "cannot". */
+  features: Partial<Record<Feature, CapabilitySupport>>;
+  /** Compute providers: lifeboat.yaml's region names, mapped to the provider's own. */
+  regions?: Readonly<Record<string, string>>;
+  /** Compute providers: lifeboat.yaml's sizes, mapped to the provider's server types. */
+  sizes?: Readonly<Record<Size, string>>;
+  /** Compute providers: the most app servers one site can have here. */
+  maxAppServers?: number;
+  /** Credentials that must be present before the engine starts. */
+  credentials: Credential[];
   /** True for providers that run on this machine (drills); false for real clouds. */
   local: boolean;
 }
 
 export function supports(provider: ProviderInfo, capability: Capability): boolean {
   return provider.capabilities[capability]?.supported === true;
+}
+
+export function hasFeature(provider: ProviderInfo, feature: Feature): boolean {
+  return provider.features[feature]?.supported === true;
 }
 
 /** What a site stack publishes: the edge points DNS at ingressAddresses. */
@@ -48,6 +86,11 @@ export interface SiteContext {
   /** Lifeboat's local state directory (.lifeboat/). */
   home: string;
   secrets: { dbPassword: pulumi.Output<string> };
+  /**
+   * The public address of the other site's database server, allowed to reach
+   * PostgreSQL for replication; absent until that site exists.
+   */
+  peerDbAddress?: string;
 }
 
 export interface EdgeContext {
@@ -64,6 +107,21 @@ export interface EdgeOutputs {
   nameservers: pulumi.Output<string[]>;
 }
 
+export interface BucketContext {
+  spec: Spec;
+  /** The bucket's name, unique at the provider (e.g. social-example-backups). */
+  name: string;
+  home: string;
+}
+
+/** Where a backup repository lives: enough for pgBackRest's repo settings. */
+export interface BucketOutputs {
+  bucket: pulumi.Output<string>;
+  /** S3 API endpoint (https://...), or a local path for the local provider. */
+  endpoint: pulumi.Output<string>;
+  region: pulumi.Output<string>;
+}
+
 export interface ComputeCapability {
   deploySite(context: SiteContext): SiteOutputs;
 }
@@ -72,8 +130,13 @@ export interface DnsCapability {
   deployEdge(context: EdgeContext): EdgeOutputs;
 }
 
+export interface ObjectStoreCapability {
+  createBucket(context: BucketContext): BucketOutputs;
+}
+
 /** A provider: its description plus the implementation of each capability it has. */
 export interface Provider extends ProviderInfo {
   compute?: ComputeCapability;
   dns?: DnsCapability;
+  objectStore?: ObjectStoreCapability;
 }

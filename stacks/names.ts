@@ -17,4 +17,6 @@ export const configKeys = {
   dnsApiKey: "dnsApiKey",
   /** Edge stacks: JSON list of the addresses the domain points at (the active site's ingress). */
   targetAddresses: "targetAddresses",
+  /** Site stacks, optional: the peer site's database address, allowed to reach PostgreSQL for replication. */
+  peerDbAddress: "peerDbAddress",
 } as const;

@@ -11,5 +11,6 @@ export function buildSite(spec: Spec, siteName: string, home: string): SiteOutpu
   const compute = findProvider(site.provider)?.compute;
   if (!compute) throw new Error(`provider "${site.provider}" of site "${site.name}" has no compute capability`);
   const config = new pulumi.Config("lifeboat");
-  return compute.deploySite({ spec, site, home, secrets: { dbPassword: config.requireSecret(configKeys.dbPassword) } });
+  const peerDbAddress = config.get(configKeys.peerDbAddress);
+  return compute.deploySite({ spec, site, home, secrets: { dbPassword: config.requireSecret(configKeys.dbPassword) }, ...(peerDbAddress ? { peerDbAddress } : {}) });
 }

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { findProvider, providerNames } from "../providers/registry.ts";
-import { supports, type Capability } from "../providers/types.ts";
+import { hasFeature, supports, type Capability, type Feature, type ProviderInfo } from "../providers/types.ts";
 
 export const sizes = ["small", "medium", "large"] as const;
 export const siteRoles = ["active", "standby", "cold"] as const;
@@ -25,30 +25,58 @@ const role = (maxCount: number) =>
     size: z.enum(sizes).default("small"),
   });
 
+export const recordTypes = ["A", "AAAA", "CNAME", "TXT", "MX", "CAA", "ALIAS"] as const;
+
 const record = z.strictObject({
-  name: z.string().regex(/^(@|[a-z0-9*]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/, "must be @ or a relative name such as api"),
-  type: z.enum(["A", "AAAA", "CNAME", "TXT", "MX", "CAA"]),
+  // Underscores: service labels such as _dmarc and mail._domainkey are record names, not host names.
+  name: z.string().regex(/^(@|[a-z0-9_*]([a-z0-9_-]*[a-z0-9])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9])?)*)$/, "must be @ or a relative name such as api or _dmarc"),
+  type: z.enum(recordTypes),
   value: z.string().min(1),
   ttl: z.number().int().min(1).max(86_400).optional(),
+  /** Cloudflare's proxy: only with a single DNS provider (the others would answer differently). */
+  proxied: z.boolean().optional(),
 });
+
+const cidr = z
+  .string()
+  .regex(/^(\d{1,3}(\.\d{1,3}){3}\/(3[0-2]|[12]?\d)|[0-9a-f:]+\/(12[0-8]|1[01]\d|[1-9]?\d))$/i, "must be a CIDR block such as 203.0.113.0/24 or 2001:db8::/32")
+  .superRefine((value, ctx) => {
+    // Firewalls (EC2's among them) refuse a block with host bits set: say which block was meant.
+    const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(value);
+    if (!v4) return;
+    const octets = v4.slice(1, 5).map(Number);
+    if (octets.some((o) => o > 255)) return void ctx.addIssue({ code: "custom", message: `${value} is not an IPv4 address block` });
+    const bits = Number(v4[5]);
+    const address = octets.reduce((a, o) => a * 256 + o, 0);
+    const network = bits === 0 ? 0 : address - (address % 2 ** (32 - bits));
+    if (network !== address) {
+      const meant = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join(".");
+      ctx.addIssue({ code: "custom", message: `${value} has host bits set; the block is ${meant}/${bits}` });
+    }
+  });
+const sshKey = z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, "must be an OpenSSH public key line (ssh-ed25519 AAAA... comment)");
 
 const site = z.strictObject({
   name,
   provider: z.string(),
   region: z.string().default("default"),
   role: z.enum(siteRoles),
-  /** Local provider: the site's number in its server addresses (127.<account>.<index>.<server>). */
+  /**
+   * The site's number in its addresses: 127.<account>.<index>.<n> on the local
+   * provider, the private network 10.<index>.0.0/16 on the clouds.
+   */
   index: z.number().int().min(1).max(254).default(1),
 });
 
 const edge = z.strictObject({ name, provider: z.string() });
 
-export const specSchema = z
+const specBase = z
   .strictObject({
     domain: dnsName,
     roles: z.strictObject({
       ingress: role(4),
-      app: role(50),
+      // Providers may allow fewer (the local provider: 50); the audit says so.
+      app: role(250),
       // One primary per site; the standby is another site, not a second server here.
       db: role(1),
     }),
@@ -57,6 +85,8 @@ export const specSchema = z
         postgres: z.literal(15).default(15),
         name: name.default("social"),
         archiveTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
+        /** The database's data volume on the clouds (grown in place; never shrunk, never replaced). */
+        volumeGiB: z.number().int().min(10).max(16_384).default(20),
       })
       .prefault({}),
     dns: z
@@ -70,13 +100,28 @@ export const specSchema = z
         kind: z.enum(["reference", "image"]).default("reference"),
         image: z.string().optional(),
         port: z.number().int().min(1024).max(65_535).default(8080),
-        env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name"), z.string()).default({}),
+        env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name"), z.string().regex(/^[^\n\r]*$/, "must be a single line")).default({}),
       })
       .prefault({}),
+    /** Who may log in to cloud servers, and from where. Nobody, by default. */
+    admin: z
+      .strictObject({
+        sshKeys: z.array(sshKey).default([]),
+        cidrs: z.array(cidr).default([]),
+      })
+      .prefault({}),
+    /** Where backups go (pgBackRest repository): a bucket on an objectStore provider outside the sites' providers. */
+    backups: z
+      .strictObject({
+        provider: z.string(),
+        bucket: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, "must be 3-63 lower-case letters, digits and dashes (a bucket name every vendor accepts)"),
+      })
+      .optional(),
     sites: z.array(site).min(1),
     edges: z.array(edge).min(1),
-  })
-  .superRefine((spec, ctx) => {
+  });
+
+export const specSchema = specBase.superRefine((spec, ctx) => {
     const requireCapability = (path: (string | number)[], providerName: string, capability: Capability) => {
       const provider = findProvider(providerName);
       if (!provider) {
@@ -91,6 +136,7 @@ export const specSchema = z
     unique(ctx, spec.edges.map((e) => e.provider), "edges", "DNS provider", "provider");
     spec.sites.forEach((s, i) => requireCapability(["sites", i, "provider"], s.provider, "compute"));
     spec.edges.forEach((e, i) => requireCapability(["edges", i, "provider"], e.provider, "dns"));
+    if (spec.backups) requireCapability(["backups", "provider"], spec.backups.provider, "objectStore");
     const active = spec.sites.filter((s) => s.role === "active");
     if (active.length !== 1) {
       ctx.addIssue({ code: "custom", path: ["sites"], message: `exactly one site must have role: active (found ${active.length}: ${active.map((s) => s.name).join(", ") || "none"})` });
@@ -112,7 +158,50 @@ export const specSchema = z
     if (spec.workload.kind === "image" && !spec.workload.image) {
       ctx.addIssue({ code: "custom", path: ["workload", "image"], message: "required when workload.kind is image (an OCI image reference)" });
     }
+    auditProviders(spec, ctx);
   });
+
+/**
+ * Checks the spec against what each chosen provider can do, before anything is
+ * created: regions, limits and optional features. Each refusal names the field,
+ * the provider and the provider's reason.
+ */
+function auditProviders(spec: z.output<typeof specBase>, ctx: z.RefinementCtx) {
+  const refuse = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+  const featureNote = (provider: ProviderInfo, feature: Feature) => provider.features[feature]?.note ?? "not supported";
+  spec.sites.forEach((site, i) => {
+    const provider = findProvider(site.provider);
+    if (!provider || !supports(provider, "compute")) return; // reported above
+    if (provider.regions && !Object.hasOwn(provider.regions, site.region)) {
+      refuse(["sites", i, "region"], `provider ${provider.name} has no region "${site.region}"; accepted: ${Object.keys(provider.regions).join(", ")}`);
+    }
+    if (provider.maxAppServers !== undefined && spec.roles.app.count > provider.maxAppServers) {
+      refuse(["roles", "app", "count"], `provider ${provider.name} (site ${site.name}) runs at most ${provider.maxAppServers} app servers per site`);
+    }
+    const workloadFeature: Feature = spec.workload.kind === "reference" ? "referenceWorkload" : "imageWorkload";
+    if (!hasFeature(provider, workloadFeature)) {
+      refuse(["workload", "kind"], `provider ${provider.name} (site ${site.name}) cannot run workload.kind ${spec.workload.kind}: ${featureNote(provider, workloadFeature)}`);
+    }
+  });
+  spec.dns.records.forEach((record, i) => {
+    if (record.proxied && !["A", "AAAA", "CNAME"].includes(record.type)) {
+      refuse(["dns", "records", i, "proxied"], `only A, AAAA and CNAME records can be proxied (this one is ${record.type})`);
+    }
+    const wants: Array<[Feature, (string | number)[], string]> = [];
+    if (record.proxied) wants.push(["proxiedRecords", ["dns", "records", i, "proxied"], "a proxied record"]);
+    if (record.type === "ALIAS") wants.push(["aliasRecords", ["dns", "records", i, "type"], "an ALIAS record"]);
+    for (const [feature, path, what] of wants) {
+      if (spec.edges.length > 1) {
+        refuse(path, `${what} is answered differently by each DNS vendor, and this edge has ${spec.edges.length} DNS providers (${spec.edges.map((e) => e.provider).join(", ")}) that must give identical answers; use plain A/AAAA/CNAME records`);
+        continue;
+      }
+      for (const edge of spec.edges) {
+        const provider = findProvider(edge.provider);
+        if (provider && !hasFeature(provider, feature)) refuse(path, `provider ${provider.name} cannot serve ${what}: ${featureNote(provider, feature)}`);
+      }
+    }
+  });
+}
 
 function unique(ctx: z.RefinementCtx, values: string[], path: string, what: string, field = "name") {
   values.forEach((value, i) => {

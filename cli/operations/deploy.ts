@@ -65,7 +65,10 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
   const isActive = site.role === "active";
   // Edges always point at the active site, so they are deployed with it and only with it.
   const edges = isActive ? spec.edges : [];
-  await checkProviders([site.provider, ...edges.map((e) => e.provider)], platform.home);
+  await checkProviders(
+    [{ provider: site.provider, stack: siteStackName(site.name) }, ...edges.map((e) => ({ provider: e.provider, stack: edgeStackName(e.name) }))],
+    platform.home,
+  );
 
   return withFileLock(lockFile(platform), `deploy of ${site.name}`, async () => {
     const stacks: DeployResult["stacks"] = [];

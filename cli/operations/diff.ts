@@ -119,7 +119,7 @@ export async function diffPlatform(platform: Platform, options: DiffOptions, pri
     limit(async () => {
       const started = Date.now();
       // The same checks deploy makes before the engine starts: credentials, packages, a suspended account.
-      const result = await orFailed(p, async () => (await checkProviders([p.provider], platform.home), preview()));
+      const result = await orFailed(p, async () => (await checkProviders([{ provider: p.provider, stack: p.stack }], platform.home), preview()));
       const took = ((Date.now() - started) / 1000).toFixed(1);
       print(`  ${p.stack.padEnd(18)} ${result.diff.status === "failed" ? `could not preview (${took}s): ${result.diff.error}` : `previewed in ${took}s`}`);
       return result;

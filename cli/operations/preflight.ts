@@ -2,17 +2,49 @@
  * Checks made before the engine starts: a deploy that would fail for want of a
  * package or a credential fails here, having touched nothing.
  */
+import fs from "node:fs";
+import path from "node:path";
+import { parse } from "yaml";
 import { MissingDependencyError, UserError } from "../errors.ts";
+import { projectRoot } from "../paths.ts";
 import { isSuspended } from "../../providers/local/account.ts";
 import { missingPackages } from "../../providers/local/roles.ts";
 import { findProvider } from "../../providers/registry.ts";
+import type { Credential } from "../../providers/types.ts";
 
-export async function checkProviders(providerNames: string[], home: string): Promise<void> {
+/** Config keys set in a stack's Pulumi.<stack>.yaml (values not read: they may be secrets). */
+function stackConfigKeys(stackName: string | undefined): Set<string> {
+  if (!stackName) return new Set();
+  try {
+    const text = fs.readFileSync(path.join(projectRoot, `Pulumi.${stackName}.yaml`), "utf8");
+    return new Set(Object.keys((parse(text) as { config?: Record<string, unknown> } | null)?.config ?? {}));
+  } catch {
+    return new Set();
+  }
+}
+
+/** A credential is present in the environment, or as a config key of the stack that needs it. */
+export function missingCredentials(credentials: Credential[], stackName?: string, env: NodeJS.ProcessEnv = process.env): Credential[] {
+  const configKeys = stackConfigKeys(stackName);
+  return credentials.filter((c) => !env[c.env] && !(c.config && configKeys.has(c.config)));
+}
+
+/**
+ * `uses`: each provider with the stack it is used by (whose config may hold its
+ * credentials). Throws naming every missing credential, package or suspension.
+ */
+export async function checkProviders(uses: Array<{ provider: string; stack?: string }> | string[], home: string): Promise<void> {
   const packages = new Set<string>();
-  const credentials: string[] = [];
-  for (const name of new Set(providerNames)) {
+  const missing: string[] = [];
+  const normalized = uses.map((use) => (typeof use === "string" ? { provider: use } : use));
+  const seen = new Set<string>();
+  for (const { provider: name, stack } of normalized) {
+    if (seen.has(`${name}/${stack}`)) continue;
+    seen.add(`${name}/${stack}`);
     const provider = findProvider(name)!;
-    for (const variable of provider.credentials) if (!process.env[variable]) credentials.push(`${variable} (provider ${name})`);
+    for (const credential of missingCredentials(provider.credentials, stack)) {
+      missing.push(`${credential.env}${credential.config ? ` (or config ${credential.config})` : ""}: ${credential.what}, for provider ${name}`);
+    }
     if (provider.local) {
       if (isSuspended(home, name)) {
         throw new UserError(`provider ${name}: the account is suspended and refuses API calls`, `resume it with \`lifeboat local resume ${name}\`, or deploy to another provider`, 1);
@@ -20,8 +52,8 @@ export async function checkProviders(providerNames: string[], home: string): Pro
       for (const role of ["db", "ingress", "dns"] as const) for (const pkg of await missingPackages(role)) packages.add(pkg);
     }
   }
-  if (credentials.length) {
-    throw new UserError(`missing credentials: ${credentials.join(", ")}`, "set them in the environment (or as Pulumi secrets) and run again");
+  if (missing.length) {
+    throw new UserError(`missing credentials: ${[...new Set(missing)].join("; ")}`, "set them in the environment, or as secrets in the stack's config (pulumi config set --secret <key> --stack <stack>), and run again");
   }
   if (packages.size) {
     throw new MissingDependencyError(

@@ -16,6 +16,12 @@ const run = promisify(execFile);
 /** Every Debian package the local provider uses (dnsutils: `dig`, for humans checking DNS). */
 export const localProviderPackages = ["postgresql-15", "caddy", "pdns-server", "pdns-backend-sqlite3", "sqlite3", "pgbackrest", "dnsutils"];
 
+/** cloud-init: the test suite checks the cloud providers' user-data with its `cloud-init schema`. */
+export const checkPackages = ["cloud-init"];
+
+/** cloud-init must never run at this machine's boot: this file is its documented off switch. */
+const cloudInitDisabled = "/etc/cloud/cloud-init.disabled";
+
 export interface SetupResult {
   installed: string[];
   alreadyPresent: string[];
@@ -56,10 +62,13 @@ async function aptInstall(packages: string[], print: (line: string) => void) {
 export async function setup(resolveEngine: () => Promise<ResolvedEngine>, print: (line: string) => void): Promise<SetupResult> {
   const missing: string[] = [];
   const present: string[] = [];
-  for (const pkg of localProviderPackages) ((await isInstalled(pkg)) ? present : missing).push(pkg);
+  for (const pkg of [...localProviderPackages, ...checkPackages]) ((await isInstalled(pkg)) ? present : missing).push(pkg);
   if (missing.length > 0) {
-    print(`installing Debian packages for the local provider: ${missing.join(", ")}`);
+    print(`installing Debian packages for the local provider and the tests: ${missing.join(", ")}`);
     await aptInstall(missing, print);
+    if (missing.includes("cloud-init")) {
+      await fs.writeFile(cloudInitDisabled, "written by lifeboat setup: cloud-init is installed only to check user-data, not to configure this machine\n");
+    }
   }
   for (const role of ["db", "ingress", "dns"] as const) {
     const still = await missingPackages(role);

@@ -1,11 +1,12 @@
 /** The local provider's compute and DNS capabilities, as Pulumi resources. */
 import * as pulumi from "@pulumi/pulumi";
-import type { EdgeContext, Provider, SiteContext } from "../types.ts";
+import type { BucketContext, BucketOutputs, EdgeContext, Provider, SiteContext } from "../types.ts";
 import { localProviderInfo, type LocalAccount } from "./info.ts";
 import { dnsServerAddress, serverAddress } from "./layout.ts";
 import { fqdn, type RecordSet } from "./powerdns.ts";
-import { LocalDnsZone, LocalServer } from "./resources.ts";
+import { LocalBucket, LocalDnsZone, LocalServer } from "./resources.ts";
 import { ports, type ServerSettings } from "./roles.ts";
+import { recordFqdn, serviceRecords } from "../shared/records.ts";
 
 /** Server numbers within a site's /24: ingress .1-.4, app .11-.60, db .101. */
 export const serverNumbers = {
@@ -76,13 +77,14 @@ export function deployLocalEdge({ spec, edge, home, targetAddresses, secrets }: 
     settings: secrets.dnsApiKey.apply((apiKey) => ({ role: "dns" as const, apiKey })),
   });
   const ttl = spec.dns.ttl;
-  const name = (relative: string) => (relative === "@" ? fqdn(spec.domain) : fqdn(`${relative}.${spec.domain}`));
+  const name = (relative: string) => fqdn(recordFqdn(spec.domain, relative));
+  // PowerDNS stores TXT content in its zone-file form: quoted.
+  const content = (type: string, value: string) => (type === "TXT" && !value.startsWith('"') ? JSON.stringify(value) : value);
   const records: RecordSet[] = [
+    // This server is the zone's own authority: its NS record and glue.
     { name: name("@"), type: "NS", ttl, values: [fqdn(`ns1.${spec.domain}`)] },
     { name: name("ns1"), type: "A", ttl, values: [address] },
-    { name: name("@"), type: "A", ttl, values: [...targetAddresses].sort() },
-    { name: name("www"), type: "A", ttl, values: [...targetAddresses].sort() },
-    ...spec.dns.records.map((r) => ({ name: name(r.name), type: r.type, ttl: r.ttl ?? ttl, values: [r.value] })),
+    ...serviceRecords(spec, targetAddresses).map((r) => ({ name: name(r.name), type: r.type, ttl: r.ttl, values: r.values.map((v) => content(r.type, v)) })),
   ];
   new LocalDnsZone(
     `${edge.name}-zone`,
@@ -99,10 +101,20 @@ export function deployLocalEdge({ spec, edge, home, targetAddresses, secrets }: 
   return { nameservers: pulumi.output([address]) };
 }
 
+/** A bucket is a directory of the account (pgBackRest's posix repository type reads it directly). */
+export function createLocalBucket(account: LocalAccount) {
+  return ({ name, home }: BucketContext): BucketOutputs => {
+    const provider = `local-${account}`;
+    const bucket = new LocalBucket(`${provider}-${name}`, { home, provider, name });
+    return { bucket: pulumi.output(name), endpoint: bucket.path, region: pulumi.output("loopback") };
+  };
+}
+
 export function localProvider(account: LocalAccount): Provider {
   return {
     ...localProviderInfo(account),
     compute: { deploySite: deployLocalSite },
     dns: { deployEdge: deployLocalEdge },
+    objectStore: { createBucket: createLocalBucket(account) },
   };
 }

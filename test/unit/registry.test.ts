@@ -19,10 +19,18 @@ describe("provider registry", () => {
     }
   });
 
-  it("implements every capability it claims for compute and dns", () => {
+  it("implements exactly the capabilities it claims", () => {
     for (const provider of Object.values(providers)) {
       expect(Boolean(provider.compute), `${provider.name} compute`).toBe(supports(provider, "compute"));
       expect(Boolean(provider.dns), `${provider.name} dns`).toBe(supports(provider, "dns"));
+      expect(Boolean(provider.objectStore), `${provider.name} objectStore`).toBe(supports(provider, "objectStore"));
+    }
+  });
+
+  it("gives every compute provider sizes for small, medium and large, and every feature flag a note", () => {
+    for (const provider of Object.values(providers)) {
+      if (supports(provider, "compute")) expect(Object.keys(provider.sizes ?? {}).sort(), provider.name).toEqual(["large", "medium", "small"]);
+      for (const support of Object.values(provider.features)) expect(support?.note.length, provider.name).toBeGreaterThan(10);
     }
   });
 

@@ -1,0 +1,44 @@
+/**
+ * The records every edge publishes, decided once from the spec so that every
+ * DNS provider serves identical answers: apex and www to the active site's
+ * ingress, then whatever lifeboat.yaml lists.
+ */
+import type { Spec } from "../../stacks/spec.ts";
+
+export interface ServiceRecord {
+  /** Relative to the zone: "@" for the apex, "www", "api", ... */
+  name: string;
+  type: Spec["dns"]["records"][number]["type"];
+  ttl: number;
+  /** Sorted, so that two providers (or two runs) compare equal. */
+  values: string[];
+  /** Cloudflare only, and only when the edge has a single provider (the spec audit enforces it). */
+  proxied?: boolean;
+}
+
+export function serviceRecords(spec: Spec, targetAddresses: string[]): ServiceRecord[] {
+  const ttl = spec.dns.ttl;
+  const targets = [...targetAddresses].sort();
+  const ipv4 = targets.filter((a) => !a.includes(":"));
+  const ipv6 = targets.filter((a) => a.includes(":"));
+  const records: ServiceRecord[] = [];
+  for (const name of ["@", "www"]) {
+    if (ipv4.length) records.push({ name, type: "A", ttl, values: ipv4 });
+    if (ipv6.length) records.push({ name, type: "AAAA", ttl, values: ipv6 });
+  }
+  // Records of the same name and type form one set: the vendors store them that way.
+  const sets = new Map<string, ServiceRecord>();
+  for (const r of spec.dns.records) {
+    const key = `${r.name}/${r.type}`;
+    const existing = sets.get(key);
+    if (existing) existing.values = [...existing.values, r.value].sort();
+    else sets.set(key, { name: r.name, type: r.type, ttl: r.ttl ?? ttl, values: [r.value], ...(r.proxied ? { proxied: true } : {}) });
+  }
+  return [...records, ...sets.values()];
+}
+
+/** The fully qualified name of a relative record name. */
+export const recordFqdn = (domain: string, name: string) => (name === "@" ? domain : `${name}.${domain}`);
+
+/** A resource-name-safe form of a record set, for Pulumi names: www-A, apex-TXT. */
+export const recordSlug = (record: Pick<ServiceRecord, "name" | "type">) => `${record.name === "@" ? "apex" : record.name.replace(/\*/g, "wildcard").replace(/\./g, "-")}-${record.type}`;
