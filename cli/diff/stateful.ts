@@ -32,7 +32,7 @@ const holdings: Record<string, string | ((inputs: Inputs) => string | undefined)
   "aws:rds/cluster:Cluster": "managed database cluster",
   "aws:s3/bucket:Bucket": "backup bucket",
   "aws:s3/bucketV2:BucketV2": "backup bucket",
-  "aws:ec2/eip:Eip": "the ingress's public address",
+  "aws:ec2/eip:Eip": (inputs) => (roleTag(inputs?.tags) === "db" ? "the database's public address (the peer site replicates through it)" : "the ingress's public address"),
   "aws:route53/zone:Zone": "DNS zone",
   // Hetzner Cloud.
   "hcloud:index/server:Server": (inputs) => (roleTag(inputs?.labels) === "db" ? "database server" : undefined),

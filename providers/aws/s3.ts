@@ -1,0 +1,37 @@
+/** A backup repository on S3: a versioned, private, encrypted bucket that Pulumi never deletes. */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { BucketContext, BucketOutputs } from "../types.ts";
+import { awsClient } from "./client.ts";
+
+/**
+ * Where backup buckets live. A fixed region on purpose: a bucket cannot move,
+ * so its region must not follow anything in lifeboat.yaml that changes (the
+ * active site moves on failover; sites come and go). lifeboat.yaml has no
+ * neutral field for the backups' region yet.
+ */
+export const bucketRegion = "us-east-1";
+
+export const s3Endpoint = (region: string) => `https://s3.${region}.amazonaws.com`;
+
+export function createS3Bucket({ name }: BucketContext): BucketOutputs {
+  const provider = awsClient(`${name}-aws`, bucketRegion);
+  const opts: pulumi.CustomResourceOptions = { provider };
+  // The backups themselves: never deleted with the stack (protect), never emptied to be deleted (forceDestroy false).
+  const bucket = new aws.s3.Bucket(name, { bucket: name, forceDestroy: false, tags: { Name: name, "lifeboat-role": "backups" } }, { ...opts, protect: true });
+  // Versioning: an overwritten or deleted backup file stays recoverable as an older version.
+  new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, opts);
+  new aws.s3.BucketPublicAccessBlock(
+    `${name}-public-access-block`,
+    { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+    opts,
+  );
+  new aws.s3.BucketServerSideEncryptionConfiguration(
+    `${name}-encryption`,
+    { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
+    opts,
+  );
+  // ACLs off: the account owns every object, whoever uploaded it.
+  new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, opts);
+  return { bucket: bucket.bucket, endpoint: pulumi.output(s3Endpoint(bucketRegion)), region: pulumi.output(bucketRegion) };
+}

@@ -1,0 +1,29 @@
+/** The edge on Cloudflare: the domain's zone and the records every edge publishes. */
+// Each class from its own module: the package index would load all of its ~780
+// resource modules when imported from ESM (about a second on every CLI start).
+import { DnsRecord } from "@pulumi/cloudflare/dnsRecord.js";
+import { Zone } from "@pulumi/cloudflare/zone.js";
+import type * as pulumi from "@pulumi/pulumi";
+import type { EdgeContext, EdgeOutputs } from "../types.ts";
+import { cloudflareAccountId } from "./account.ts";
+import { cloudflareRecords } from "./records.ts";
+
+/**
+ * The zone holds the domain's delegation: replacing or deleting it would give
+ * the domain new name servers (or none) while the registrar still points at
+ * the old ones. Protected, so that only a deliberate `pulumi state unprotect`
+ * can remove it.
+ */
+export const zoneOptions: pulumi.CustomResourceOptions = { protect: true };
+
+export function deployCloudflareEdge({ spec, edge, targetAddresses }: EdgeContext): EdgeOutputs {
+  // Before any resource: a missing account fails the program with nothing registered.
+  const accountId = cloudflareAccountId();
+  const records = cloudflareRecords(spec, targetAddresses);
+  const zone = new Zone(`${edge.name}-zone`, { account: { id: accountId }, name: spec.domain, type: "full" }, zoneOptions);
+  for (const { slug, args } of records) {
+    new DnsRecord(`${edge.name}-${slug}`, { zoneId: zone.id, ...args });
+  }
+  // Cloudflare assigns each zone two name servers; the registrar must delegate to them.
+  return { nameservers: zone.nameServers };
+}
