@@ -18,8 +18,17 @@ export interface Recorder {
   waitFor(name: string): Promise<RecordedResource>;
 }
 
+export interface MockOptions {
+  /** The id a resource gets (Hetzner's ids are numbers); default `<name>-id`. */
+  id?: (resource: { type: string; name: string; inputs: Record<string, any> }) => string | undefined;
+  /** Extra outputs a resource type computes (an IP address, a zone's name servers); merged over its inputs. */
+  outputs?: (resource: { type: string; name: string; inputs: Record<string, any> }) => Record<string, any> | undefined;
+  /** Results of provider functions (aws:ec2/getAmi:getAmi, ...); default: the call's inputs. */
+  calls?: (token: string, inputs: Record<string, any>) => Record<string, any> | undefined;
+}
+
 /** Installs Pulumi mocks that record every resource; call before importing the program. */
-export async function recordResources(stack: string): Promise<Recorder> {
+export async function recordResources(stack: string, options: MockOptions = {}): Promise<Recorder> {
   const resources: RecordedResource[] = [];
   const waiters = new Map<string, (r: RecordedResource) => void>();
   await pulumi.runtime.setMocks(
@@ -31,9 +40,9 @@ export async function recordResources(stack: string): Promise<Recorder> {
         resources.push(record);
         waiters.get(args.name)?.(record);
         // Dynamic resources echo their inputs as outputs; servers come up running.
-        return { id: `${args.name}-id`, state: { ...inputs, running: true } };
+        return { id: options.id?.(record) ?? `${args.name}-id`, state: { ...inputs, running: true, ...options.outputs?.(record) } };
       },
-      call: (args) => args.inputs,
+      call: (args) => options.calls?.(args.token, args.inputs) ?? args.inputs,
     },
     "lifeboat",
     stack,
@@ -46,6 +55,18 @@ export async function recordResources(stack: string): Promise<Recorder> {
       return found ? Promise.resolve(found) : new Promise((resolve) => waiters.set(name, resolve));
     },
   };
+}
+
+/**
+ * Resolves once no resource has been registered for a while: a program's outputs
+ * can resolve before its last resources (records that depend on a zone) are registered.
+ */
+export async function settled(recorder: Recorder): Promise<void> {
+  let count = -1;
+  for (let quiet = 0; quiet < 20; quiet = recorder.resources.length === count ? quiet + 1 : 0) {
+    count = recorder.resources.length;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
 }
 
 /** The resolved value of an output (await it: an assertion inside apply would never be checked). */

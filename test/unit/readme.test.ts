@@ -31,4 +31,11 @@ describe("README and CI", () => {
     expect(names).toContain("diff");
     for (const name of names) expect(readme).toMatch(new RegExp(`^\\| \`lifeboat ${name}[ \`]`, "m"));
   });
+
+  it("names the provider plugins at the versions package.json pins", () => {
+    const dependencies = (JSON.parse(fs.readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies;
+    for (const plugin of ["aws", "hcloud", "cloudflare"]) {
+      expect(readme).toContain(`$PULUMI plugin install resource ${plugin} ${dependencies[`@pulumi/${plugin}`]}\n`);
+    }
+  });
 });

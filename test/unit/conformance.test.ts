@@ -1,0 +1,127 @@
+/**
+ * One conformance suite for every registered provider, under Pulumi mocks: each
+ * provider gets exactly the tests of the capabilities it claims (no skips), with
+ * the same provider-neutral expectations. A new provider passes this or is not done.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { beforeAll, describe, expect, it } from "vitest";
+import { projectRoot } from "../../cli/paths.ts";
+import { providers } from "../../providers/registry.ts";
+import { renderUserData } from "../../providers/shared/bootstrap.ts";
+import { serviceRecords } from "../../providers/shared/records.ts";
+import { plannedServers } from "../../providers/shared/topology.ts";
+import { hasFeature, supports, type Capability, type Provider } from "../../providers/types.ts";
+import { parseSpec, type Spec } from "../../stacks/spec.ts";
+import { cloudMocks } from "../fakes/cloud.ts";
+import { canonicalValue, publishedRecords } from "../fakes/records.ts";
+import { recordResources, settled, valueOf, type Recorder } from "../fakes/pulumi.ts";
+
+const password = "conformance-password-must-stay-secret";
+const apiKey = "conformance-api-key-must-stay-secret";
+const production = parse(fs.readFileSync(path.join(projectRoot, "examples/production.yaml"), "utf8")) as Record<string, any>;
+
+/** The production example, moved onto `provider` for the capability under test. */
+export function specFor(provider: Provider, capability: Capability): Spec {
+  const doc = structuredClone(production);
+  const runsImages = hasFeature(provider, "imageWorkload");
+  if (capability === "compute") {
+    doc.sites = [{ name: "conf", provider: provider.name, region: provider.regions ? Object.keys(provider.regions)[0] : "loopback", role: "active", index: 3 }];
+    if (!runsImages) doc.workload = { kind: "reference", port: 8080 };
+  } else {
+    // Any site will do; the local one needs nothing.
+    doc.sites = [{ name: "conf", provider: "local-a", region: "loopback", role: "active", index: 3 }];
+    doc.workload = { kind: "reference", port: 8080 };
+  }
+  doc.edges = capability === "dns" ? [{ name: "conf", provider: provider.name }] : [{ name: "conf", provider: "local-c" }];
+  if (capability === "objectStore") doc.backups = { provider: provider.name, bucket: "lifeboat-conformance" };
+  else delete doc.backups;
+  return parseSpec(doc, `examples/production.yaml on ${provider.name}`);
+}
+
+const withCapability = (capability: Capability) => Object.values(providers).filter((p) => supports(p, capability));
+
+let recorder: Recorder;
+beforeAll(async () => {
+  recorder = await recordResources("conformance", cloudMocks);
+  process.env.CLOUDFLARE_ACCOUNT_ID ??= "0123456789abcdef0123456789abcdef";
+});
+
+/** Every input of every resource registered after `from`, with secret inputs left out. */
+const plainInputs = (from: number) => JSON.stringify(recorder.resources.slice(from).map((r) => Object.fromEntries(Object.entries(r.inputs).filter(([k]) => !r.secretInputs.includes(k)))));
+
+/** Resolves once the program has registered everything (outputs resolve after their resources). */
+async function settle(outputs: Record<string, pulumi.Output<unknown>>) {
+  const values = Object.fromEntries(await Promise.all(Object.entries(outputs).map(async ([k, v]) => [k, await valueOf(v)] as const)));
+  await settled(recorder);
+  return values;
+}
+
+describe.each(withCapability("compute").map((p) => [p.name, p] as const))("compute on %s", (_name, provider) => {
+  const spec = specFor(provider, "compute");
+  const site = spec.sites[0]!;
+  let from = 0;
+  let outputs: Record<string, unknown>;
+  beforeAll(async () => {
+    from = recorder.resources.length;
+    outputs = await settle({ ...provider.compute!.deploySite({ spec, site, home: "/h", secrets: { dbPassword: pulumi.secret(password) } }) });
+  });
+
+  it("publishes an address for every ingress and app server, and the database's", () => {
+    expect(outputs.ingressAddresses).toHaveLength(spec.roles.ingress.count);
+    expect(outputs.appAddresses).toHaveLength(spec.roles.app.count);
+    for (const address of [...(outputs.ingressAddresses as string[]), ...(outputs.appAddresses as string[]), outputs.dbAddress as string]) {
+      expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    }
+  });
+
+  it("never passes the database password in plain text, nor publishes it", () => {
+    expect(plainInputs(from)).not.toContain(password);
+    expect(JSON.stringify(outputs)).not.toContain(password);
+  });
+
+  if (!provider.local) {
+    it("boots every server with the shared user-data, byte for byte", () => {
+      const userData = recorder.resources.slice(from).filter((r) => typeof r.inputs.userData === "string");
+      const expected = plannedServers(spec, site).map((server) => renderUserData({ spec, site, server, dbPassword: password }));
+      expect(userData.map((r) => r.inputs.userData).sort()).toEqual(expected.sort());
+    });
+  }
+});
+
+describe.each(withCapability("dns").map((p) => [p.name, p] as const))("dns on %s", (_name, provider) => {
+  const spec = specFor(provider, "dns");
+  const targets = ["198.51.100.10", "198.51.100.11"];
+  let from = 0;
+  let nameservers: string[];
+  beforeAll(async () => {
+    from = recorder.resources.length;
+    const outputs = provider.dns!.deployEdge({ spec, edge: spec.edges[0]!, home: "/h", targetAddresses: targets, secrets: { dnsApiKey: pulumi.secret(apiKey) } });
+    ({ nameservers } = (await settle({ ...outputs })) as { nameservers: string[] });
+  });
+
+  it("names the servers that answer for the zone", () => {
+    expect(nameservers.length).toBeGreaterThan(0);
+  });
+
+  it("publishes exactly the service records: apex and www to the targets, then the spec's, with their TTLs", async () => {
+    const expected = serviceRecords(spec, targets).map((r) => ({ name: r.name, type: r.type, ttl: r.ttl, values: r.values.map((v) => canonicalValue(r.type, v)).sort() }));
+    expect(await publishedRecords(recorder.resources.slice(from), spec.domain)).toEqual(expected.sort((a, b) => `${a.name}/${a.type}`.localeCompare(`${b.name}/${b.type}`)));
+  });
+
+  it("never passes an API key in plain text", () => {
+    expect(plainInputs(from)).not.toContain(apiKey);
+  });
+});
+
+describe.each(withCapability("objectStore").map((p) => [p.name, p] as const))("objectStore on %s", (_name, provider) => {
+  const spec = specFor(provider, "objectStore");
+  it("creates the backup bucket under the spec's name and says where it answers", async () => {
+    const outputs = await settle({ ...provider.objectStore!.createBucket({ spec, name: spec.backups!.bucket, home: "/h" }) });
+    expect(outputs.bucket).toBe("lifeboat-conformance");
+    expect(outputs.endpoint).toMatch(/^(https:\/\/[a-z0-9.-]+|\/\S+)$/);
+    expect(String(outputs.region).length).toBeGreaterThan(0);
+  });
+});

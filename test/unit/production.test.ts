@@ -1,0 +1,124 @@
+/**
+ * examples/production.yaml under Pulumi mocks, stack by stack: the resource
+ * graph each provider builds (golden files), the firewall on both compute
+ * providers, and identical DNS answers from the three DNS providers.
+ */
+import path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { projectRoot } from "../../cli/paths.ts";
+import { findProvider } from "../../providers/registry.ts";
+import { loadSpec, type Spec } from "../../stacks/spec.ts";
+import { cloudMocks } from "../fakes/cloud.ts";
+import { publishedRecords } from "../fakes/records.ts";
+import { recordResources, settled, valueOf, type RecordedResource, type Recorder } from "../fakes/pulumi.ts";
+
+const spec = loadSpec(path.join(projectRoot, "examples/production.yaml"));
+const password = "production-password-must-stay-secret";
+const peerDbAddress = "203.0.113.99";
+const targets = ["198.51.100.10"];
+let recorder: Recorder;
+
+beforeAll(async () => {
+  recorder = await recordResources("production", cloudMocks);
+  process.env.CLOUDFLARE_ACCOUNT_ID ??= "0123456789abcdef0123456789abcdef";
+});
+
+/** Runs `build` and returns the resources it registered once everything is registered. */
+async function registered(build: () => Record<string, pulumi.Output<unknown>>): Promise<RecordedResource[]> {
+  const from = recorder.resources.length;
+  const outputs = build();
+  await Promise.all(Object.values(outputs).map((o) => valueOf(o)));
+  await settled(recorder);
+  return recorder.resources.slice(from);
+}
+
+/** A stable, reviewable form of a graph: types, names and inputs, secret inputs shown as such. */
+const graph = (resources: RecordedResource[]) =>
+  JSON.stringify(
+    // Sorted: registration order follows when inputs resolve, which is no part of the graph.
+    [...resources].sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name)).map((r) => ({
+      type: r.type,
+      name: r.name,
+      inputs: Object.fromEntries(Object.entries(r.inputs).filter(([k]) => !k.startsWith("__")).map(([k, v]) => [k, r.secretInputs.includes(k) ? "[secret]" : v])),
+    })),
+    null,
+    1,
+  ) + "\n";
+
+const siteResources = (siteName: string) => {
+  const site = spec.sites.find((s) => s.name === siteName)!;
+  return registered(() => ({ ...findProvider(site.provider)!.compute!.deploySite({ spec, site, home: "/h", secrets: { dbPassword: pulumi.secret(password) }, peerDbAddress }) }));
+};
+const edgeResources = (edgeSpec: Spec, provider: string) =>
+  registered(() => ({ ...findProvider(provider)!.dns!.deployEdge({ spec: edgeSpec, edge: { name: provider, provider }, home: "/h", targetAddresses: targets, secrets: { dnsApiKey: pulumi.secret("unused") } }) }));
+
+describe("the production example's resource graphs", () => {
+  it.each(spec.sites.map((s) => s.name))("site %s matches its golden file", async (name) => {
+    const resources = await siteResources(name);
+    expect(graph(resources)).not.toContain(password);
+    await expect(graph(resources)).toMatchFileSnapshot(path.join(projectRoot, `test/fixtures/production/site-${name}.json`));
+  });
+
+  it.each(spec.edges.map((e) => e.name))("edge %s matches its golden file", async (name) => {
+    const edge = spec.edges.find((e) => e.name === name)!;
+    await expect(graph(await edgeResources(spec, edge.provider))).toMatchFileSnapshot(path.join(projectRoot, `test/fixtures/production/edge-${name}.json`));
+  });
+
+  it("backups in R2 match their golden file", async () => {
+    const resources = await registered(() => ({ ...findProvider(spec.backups!.provider)!.objectStore!.createBucket({ spec, name: spec.backups!.bucket, home: "/h" }) }));
+    await expect(graph(resources)).toMatchFileSnapshot(path.join(projectRoot, "test/fixtures/production/backups.json"));
+  });
+});
+
+/** Inbound openings as (role, port, source) from either compute provider's firewall resources. */
+function openings(resources: RecordedResource[]): Array<{ port: number; source: string; to: string }> {
+  const found: Array<{ port: number; source: string; to: string }> = [];
+  for (const r of resources) {
+    if (r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+      for (let port = r.inputs.fromPort; port <= r.inputs.toPort; port++) found.push({ port, source: r.inputs.cidrIpv4 ?? r.inputs.cidrIpv6, to: r.name });
+    }
+    if (r.type === "hcloud:index/firewall:Firewall") {
+      for (const rule of r.inputs.rules ?? []) {
+        if (rule.direction !== "in") continue;
+        const [low, high = low] = String(rule.port).split("-").map(Number);
+        for (let port = low!; port <= high!; port++) for (const source of rule.sourceIps ?? []) found.push({ port, source, to: r.name });
+      }
+    }
+  }
+  return found;
+}
+
+describe.each(["aws-fra", "hetzner-hel"])("the firewall of site %s", (siteName) => {
+  let open: Array<{ port: number; source: string; to: string }>;
+  beforeAll(async () => {
+    open = openings(await siteResources(siteName));
+  });
+
+  it("never lets PostgreSQL be reached from anywhere", () => {
+    const postgres = open.filter((o) => o.port === 5432);
+    expect(postgres.length).toBeGreaterThan(0);
+    for (const o of postgres) expect(["0.0.0.0/0", "::/0"]).not.toContain(o.source);
+    // Only the app servers' /32s and the peer site's database.
+    expect(new Set(postgres.map((o) => o.source))).toEqual(new Set(["10.{i}.2.10/32", "10.{i}.2.11/32", "10.{i}.2.12/32"].map((s) => s.replace("{i}", String(spec.sites.find((x) => x.name === siteName)!.index))).concat(`${peerDbAddress}/32`)));
+  });
+
+  it("opens only 80 and 443 to the world, SSH only to admin.cidrs, the app port only to the ingress", () => {
+    const world = open.filter((o) => o.source === "0.0.0.0/0" || o.source === "::/0");
+    expect(new Set(world.map((o) => o.port))).toEqual(new Set([80, 443]));
+    expect(new Set(open.filter((o) => o.port === 22).map((o) => o.source))).toEqual(new Set(spec.admin.cidrs));
+    const index = spec.sites.find((x) => x.name === siteName)!.index;
+    expect(new Set(open.filter((o) => o.port === spec.workload.port).map((o) => o.source))).toEqual(new Set([`10.${index}.1.10/32`]));
+    expect(new Set(open.map((o) => o.port))).toEqual(new Set([22, 80, 443, spec.workload.port, 5432]));
+  });
+});
+
+describe("DNS answers", () => {
+  it("are identical on Cloudflare, Route 53 and Hetzner DNS", async () => {
+    const answers = [];
+    for (const provider of ["cloudflare", "route53", "hcloud"]) answers.push(await publishedRecords(await edgeResources(spec, provider), spec.domain));
+    expect(answers[0]!.length).toBeGreaterThanOrEqual(5);
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * lifeboat.yaml audited against the chosen providers before anything is created:
+ * every refusal names the field, the provider and the reason; the CLI exits 2
+ * without starting the engine.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parse } from "yaml";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { defaultDeps, main } from "../../cli/index.ts";
+import { projectRoot } from "../../cli/paths.ts";
+import { parseSpec } from "../../stacks/spec.ts";
+import { captureIo } from "../fakes/io.ts";
+import { issuesOf } from "../fakes/spec.ts";
+
+const production = () => parse(fs.readFileSync(path.join(projectRoot, "examples/production.yaml"), "utf8")) as Record<string, any>;
+
+
+describe("the production example", () => {
+  it("is valid: an AWS site, a Hetzner site, Cloudflare and Route 53 as the edge, R2 for backups", () => {
+    const spec = parseSpec(production());
+    expect(spec.sites.map((s) => [s.provider, s.region, s.role])).toEqual([
+      ["aws", "eu-central", "active"],
+      ["hcloud", "eu-north", "standby"],
+    ]);
+    expect(spec.edges.map((e) => e.provider)).toEqual(["cloudflare", "route53"]);
+    expect(spec.backups).toEqual({ provider: "cloudflare", bucket: "social-example-backups" });
+  });
+});
+
+describe("the provider audit", () => {
+  const cases: Array<[string, (doc: Record<string, any>) => void, string]> = [
+    ["an unknown size", (d) => (d.roles.app.size = "huge"), 'roles.app.size: got "huge"; accepted: "small", "medium", "large"'],
+    ["an unknown region", (d) => (d.sites[1].region = "mars-1"), 'sites[1].region: provider hcloud has no region "mars-1"; accepted: eu-central, eu-north, us-east, us-west, ap-southeast'],
+    ["an unknown provider", (d) => (d.sites[0].provider = "digitalocean"), 'sites[0].provider: unknown provider "digitalocean"; accepted: aws, cloudflare, hcloud, local-a'],
+    ["a DNS-only provider as a compute site", (d) => (d.sites[0].provider = "cloudflare"), 'sites[0].provider: provider "cloudflare" has no compute capability'],
+    ["a compute-only provider as DNS", (d) => (d.edges[1].provider = "aws"), 'edges[1].provider: provider "aws" has no dns capability'],
+    ["backups on a provider without object storage", (d) => (d.backups.provider = "hcloud"), 'backups.provider: provider "hcloud" has no objectStore capability'],
+    ["the reference workload on a cloud", (d) => (d.workload = { kind: "reference" }), "workload.kind: provider aws (site aws-fra) cannot run workload.kind reference"],
+    ["a proxied record with two DNS providers", (d) => d.dns.records.push({ name: "cdn", type: "A", value: "192.0.2.1", proxied: true }), "dns.records[3].proxied: a proxied record is answered differently by each DNS vendor, and this edge has 2 DNS providers (cloudflare, route53)"],
+    ["an ALIAS record with two DNS providers", (d) => d.dns.records.push({ name: "@", type: "ALIAS", value: "lb.example.net" }), "dns.records[3].type: an ALIAS record is answered differently by each DNS vendor"],
+    [
+      "a proxied record on a single provider that has no proxy",
+      (d) => {
+        d.edges = [{ name: "route53", provider: "route53" }];
+        d.dns.records.push({ name: "cdn", type: "A", value: "192.0.2.1", proxied: true });
+      },
+      "dns.records[3].proxied: provider route53 cannot serve a proxied record",
+    ],
+    ["more app servers than the local provider runs", (d) => {
+      d.sites = [{ name: "drill", provider: "local-a", region: "loopback", role: "active" }];
+      d.workload = { kind: "reference" };
+      d.roles.app.count = 60;
+    }, "roles.app.count: provider local-a (site drill) runs at most 50 app servers per site"],
+    ["an SSH key that is not one", (d) => (d.admin.sshKeys = ["hunter2"]), "admin.sshKeys[0]: must be an OpenSSH public key line"],
+    ["an admin CIDR that is not one", (d) => (d.admin.cidrs = ["everyone"]), "admin.cidrs[0]: must be a CIDR block"],
+    ["an admin CIDR with host bits set", (d) => (d.admin.cidrs = ["203.0.113.5/24"]), "admin.cidrs[0]: 203.0.113.5/24 has host bits set; the block is 203.0.113.0/24"],
+  ];
+  it.each(cases)("refuses %s, naming the field and the reason", (_what, edit, message) => {
+    const doc = production();
+    edit(doc);
+    expect(issuesOf(doc).join("\n")).toContain(message);
+  });
+
+  it("accepts service labels such as _dmarc and mail._domainkey as record names", () => {
+    const doc = production();
+    doc.dns.records.push({ name: "_dmarc", type: "TXT", value: "v=DMARC1; p=reject" }, { name: "mail._domainkey", type: "TXT", value: "v=DKIM1; k=rsa; p=MIIB" });
+    expect(parseSpec(doc).dns.records.slice(-2).map((r) => r.name)).toEqual(["_dmarc", "mail._domainkey"]);
+  });
+
+  it("accepts a proxied record when Cloudflare is the only DNS provider", () => {
+    const doc = production();
+    doc.edges = [{ name: "cloudflare", provider: "cloudflare" }];
+    doc.dns.records.push({ name: "cdn", type: "A", value: "192.0.2.1", proxied: true });
+    expect(parseSpec(doc).dns.records.at(-1)).toMatchObject({ proxied: true });
+  });
+});
+
+describe("lifeboat deploy on a cloud without credentials", () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it("fails before the engine starts, naming exactly what to set, with exit code 2", async () => {
+    for (const key of ["HCLOUD_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID"]) delete process.env[key];
+    process.env.LIFEBOAT_SPEC = path.join(projectRoot, "examples/production.yaml");
+    process.env.LIFEBOAT_HOME = fs.mkdtempSync(path.join(os.tmpdir(), "lifeboat-creds-"));
+    const io = captureIo();
+    const deps = defaultDeps(io);
+    const engine = vi.fn();
+    const loadPlatform = deps.loadPlatform;
+    deps.loadPlatform = (options) => ({ ...loadPlatform(options), engine });
+    expect(await main(["deploy", "--provider", "hcloud"], deps)).toBe(2);
+    expect(io.stderr()).toContain("error: missing credentials: HCLOUD_TOKEN (or config hcloud:token): a Hetzner Cloud API token");
+    expect(io.stderr()).toContain("for provider hcloud");
+    expect(engine).not.toHaveBeenCalled();
+    expect(fs.readdirSync(process.env.LIFEBOAT_HOME)).toEqual([]);
+    fs.rmSync(process.env.LIFEBOAT_HOME, { recursive: true, force: true });
+  });
+
+  it("names both AWS variables for the active site, and Cloudflare's and Route 53's for its edges", async () => {
+    for (const key of ["HCLOUD_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID"]) delete process.env[key];
+    process.env.LIFEBOAT_SPEC = path.join(projectRoot, "examples/production.yaml");
+    const io = captureIo();
+    const deps = defaultDeps(io);
+    const engine = vi.fn();
+    const loadPlatform = deps.loadPlatform;
+    deps.loadPlatform = (options) => ({ ...loadPlatform(options), engine });
+    expect(await main(["deploy"], deps)).toBe(2);
+    for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID"]) expect(io.stderr()).toContain(name);
+    expect(engine).not.toHaveBeenCalled();
+  });
+});
