@@ -294,7 +294,7 @@ describe("the local platform", { timeout: 180_000 }, () => {
       [["deploy", "--site", "Not A Name"], {}, /--site: must be a name from lifeboat.yaml/],
       [["deploy"], await spec("malformed.yaml", "domain: social.test\nroles: [unclosed\n"), /malformed\.yaml is invalid:\n  - YAML syntax/],
       [["deploy"], await spec("missing.yaml", shipped.replace(/^domain: .*$/m, "")), /- domain: required/],
-      [["deploy"], await spec("provider.yaml", shipped.replace("provider: local-b", "provider: hetzner-x")), /sites\[1\]\.provider: unknown provider "hetzner-x"; accepted: local-a/],
+      [["deploy"], await spec("provider.yaml", shipped.replace("provider: local-b", "provider: hetzner-x")), /sites\[1\]\.provider: unknown provider "hetzner-x"; accepted: aws, cloudflare, hcloud, local-a/],
       [
         ["deploy"],
         await spec("same-address.yaml", shipped.replace("provider: local-b", "provider: local-a")),
@@ -304,6 +304,10 @@ describe("the local platform", { timeout: 180_000 }, () => {
       [["destroy", "--site", "local-a"], {}, /rerun with --yes to confirm/],
       [["local", "suspend", "aws"], {}, /"aws" is not a local provider; accepted: local-a, local-b, local-c, local-d/],
       [["diff", "--format", "html"], {}, /--format: must be one of: markdown, json, text/],
+      // The production example on the clouds: credentials and regions are checked before the engine starts.
+      [["deploy", "--provider", "hcloud"], { LIFEBOAT_SPEC: path.join(sandbox.root, "examples/production.yaml"), HCLOUD_TOKEN: "" }, /missing credentials: HCLOUD_TOKEN \(or config hcloud:token\)/],
+      [["deploy"], await spec("region.yaml", (await fs.readFile(path.join(sandbox.root, "examples/production.yaml"), "utf8")).replace("region: eu-north", "region: mars")), /sites\[1\]\.region: provider hcloud has no region "mars"/],
+      [["deploy"], await spec("dns-only-site.yaml", shipped.replace("provider: local-b", "provider: route53")), /sites\[1\]\.provider: provider "route53" has no compute capability/],
       [["diff", "--edge", "dns-x"], {}, /--edge: no edge "dns-x" in lifeboat.yaml; accepted: dns-c, dns-d/],
       [["diff"], await spec("diff-size.yaml", shipped.replace("size: medium", "size: huge")), /roles\.db\.size: got "huge"/],
     ];

@@ -26,7 +26,7 @@ export interface Sandbox {
   cleanup(): Promise<void>;
 }
 
-const copied = ["Pulumi.yaml", "lifeboat.yaml", "package.json", "tsconfig.json", "cli", "stacks", "providers"];
+const copied = ["Pulumi.yaml", "lifeboat.yaml", "package.json", "tsconfig.json", "cli", "stacks", "providers", "examples"];
 
 /** Addresses the shipped lifeboat.yaml deploys to: if one answers, another platform is running here. */
 export async function assertLocalAddressesFree() {
