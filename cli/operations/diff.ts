@@ -13,6 +13,7 @@ import type { Platform } from "../platform.ts";
 import { liveHolder } from "../lock.ts";
 import { firstEngineError, lockFile } from "./deploy.ts";
 import { deployedIngressAddresses, platformStacks, prepareEdgeStack, prepareSiteStack, restoreEdgeTargets, type PlannedStack, type StackSelection } from "./plan.ts";
+import { sameAddresses } from "./dns.ts";
 import { checkProviders } from "./preflight.ts";
 import { activeSite } from "../../stacks/spec.ts";
 import { siteStackName } from "../../stacks/names.ts";
@@ -68,8 +69,6 @@ interface EdgeTargets {
   planned?: Promise<{ addresses?: string[]; why?: string }>;
   plannedReady(): boolean;
 }
-
-const sameAddresses = (a: string[], b: string[]) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
 
 /**
  * Edges point at the active site's ingress. A deploy deploys that site first and
