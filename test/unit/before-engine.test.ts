@@ -1,10 +1,10 @@
-/** diffPlatform's decisions that need no engine: a running deploy, and checks made before any preview. */
+/** What deploy and diff decide before any engine runs: the platform lock, and names checked first. */
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { acquireLock } from "../../cli/lock.ts";
-import { lockFile } from "../../cli/operations/deploy.ts";
+import { acquireLock, LockHeldError } from "../../cli/lock.ts";
+import { deploy, lockFile } from "../../cli/operations/deploy.ts";
 import { diffPlatform } from "../../cli/operations/diff.ts";
 import type { Platform } from "../../cli/platform.ts";
 import { projectRoot } from "../../cli/paths.ts";
@@ -18,6 +18,20 @@ beforeEach(async () => {
   platform = { spec, specFile: "lifeboat.yaml", home, engine: vi.fn(async () => { throw new Error("engine must not start"); }) };
 });
 afterEach(async () => fs.rm(home, { recursive: true, force: true }));
+
+describe("the platform lock", () => {
+  it("refuses a deploy while another holds it, naming the holder, without starting the engine", async () => {
+    const release = await acquireLock(lockFile(platform), "deploy of local-a");
+    try {
+      const refused = await deploy(platform, {}, () => {}).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(LockHeldError);
+      expect((refused as Error).message).toMatch(new RegExp(`^deploy of local-a is already running \\(pid ${process.pid} on `));
+      expect(platform.engine).not.toHaveBeenCalled();
+    } finally {
+      await release();
+    }
+  });
+});
 
 describe("diffPlatform", () => {
   it("reports every stack as not previewable while a deploy holds the platform lock, naming it, without starting the engine", async () => {
