@@ -49,12 +49,6 @@ function isStale(holder: LockHolder | undefined): boolean {
   return holder === undefined || (holder.hostname === os.hostname() && !isAlive(holder.pid));
 }
 
-/** Who holds the lock now, if a live process does (a read: the lock is neither taken nor broken). */
-export async function liveHolder(file: string): Promise<LockHolder | undefined> {
-  const holder = await readHolder(file);
-  return holder && !isStale(holder) ? holder : undefined;
-}
-
 export interface LockOptions {
   /** Wait for a live holder instead of refusing (for idempotent work like the engine build). */
   wait?: boolean;

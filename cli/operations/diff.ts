@@ -10,7 +10,7 @@ import { failedStack, plannedStackOutputs, stackDiffFromEvents } from "../diff/e
 import { containsUnknown } from "../diff/values.ts";
 import type { DiffReport, StackDiff } from "../diff/model.ts";
 import type { Platform } from "../platform.ts";
-import { liveHolder } from "../lock.ts";
+import { acquireLock, LockHeldError } from "../lock.ts";
 import { firstEngineError, lockFile } from "./deploy.ts";
 import { deployedIngressAddresses, platformStacks, prepareEdgeStack, prepareSiteStack, restoreEdgeTargets, type PlannedStack, type StackSelection } from "./plan.ts";
 import { sameAddresses } from "./dns.ts";
@@ -107,12 +107,26 @@ async function previewEdge(platform: Platform, planned: Extract<PlannedStack, { 
 
 export async function diffPlatform(platform: Platform, options: DiffOptions, print: (line: string) => void = () => {}): Promise<DiffReport> {
   const planned = platformStacks(platform.spec, options);
-  // A deploy or destroy in progress leaves its stacks half-changed: a preview now would describe neither state.
-  const holder = await liveHolder(lockFile(platform));
-  if (holder) {
+  // diff holds the platform lock too: a deploy or destroy in progress leaves its stacks half-changed
+  // (a preview then describes neither state), and diff itself points edges at planned addresses for
+  // the length of a preview, which a deploy starting meanwhile must not see or undo.
+  let release: () => Promise<void>;
+  try {
+    release = await acquireLock(lockFile(platform), "diff", { wait: false });
+  } catch (error) {
+    if (!(error instanceof LockHeldError)) throw error;
+    const { holder } = error;
     const reason = `${holder.purpose} is running (pid ${holder.pid} on ${holder.hostname}, since ${holder.since}); diff again when it has finished`;
     return { domain: platform.spec.domain, stacks: planned.map((p) => failedStack(p, reason)) };
   }
+  try {
+    return await previewAll(platform, planned, options, print);
+  } finally {
+    await release();
+  }
+}
+
+async function previewAll(platform: Platform, planned: PlannedStack[], options: DiffOptions, print: (line: string) => void): Promise<DiffReport> {
   const limit = pLimit(Math.max(1, options.concurrency));
   const run = (p: PlannedStack, preview: () => Promise<StackResult>) =>
     limit(async () => {
@@ -141,7 +155,7 @@ export async function diffPlatform(platform: Platform, options: DiffOptions, pri
   });
   let deployed: Promise<string[] | undefined> | undefined;
   const targets: EdgeTargets = {
-    deployed: () => (deployed ??= deployedIngressAddresses(platform).catch(() => undefined)),
+    deployed: () => (deployed ??= deployedIngressAddresses(platform)),
     planned: plannedIngress,
     plannedReady: () => ready,
   };

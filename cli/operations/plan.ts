@@ -84,10 +84,14 @@ export async function restoreEdgeTargets({ stack, previousTargets, changedTarget
  * The active site's ingress addresses as last deployed, for planning edges
  * without deploying the site first. Undefined when the site has never been deployed.
  */
-export async function deployedIngressAddresses(platform: Platform, spec: Spec = platform.spec): Promise<string[] | undefined> {
-  const site = activeSite(spec);
+export async function deployedIngressAddresses(platform: Platform): Promise<string[] | undefined> {
+  const site = activeSite(platform.spec);
   const options = await workspaceOptions(await platform.engine());
-  const stack = await LocalWorkspace.selectStack({ stackName: siteStackName(site.name), workDir: options.workDir! }, options).catch(() => undefined);
+  // Only "no such stack" means never deployed; any other failure (backend, passphrase) is reported as itself.
+  const stack = await LocalWorkspace.selectStack({ stackName: siteStackName(site.name), workDir: options.workDir! }, options).catch((error: Error) => {
+    if (/no stack named|stack .* not found/i.test(error.message)) return undefined;
+    throw error;
+  });
   const addresses = stack ? ((await stack.outputs()).ingressAddresses?.value as string[] | undefined) : undefined;
   return addresses && addresses.length > 0 ? addresses : undefined;
 }
