@@ -139,7 +139,8 @@ export function renderMarkdown(report: DiffReport, maxChars = defaultMaxChars): 
     if (current.length + cost + footerReserve > maxChars && unitsInPart > 0) {
       closeGroup();
       parts.push(current);
-      current = `${commentMarker(parts.length + 1)}\n${title(parts.length + 1)}\n\n${unit.reopen}`;
+      // A group that starts here opens with its own heading; one that spills over says it continues.
+      current = `${commentMarker(parts.length + 1)}\n${title(parts.length + 1)}\n\n${switching ? unit.open : unit.reopen}`;
       open = unit;
       unitsInPart = 0;
     } else if (switching) {

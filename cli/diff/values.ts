@@ -17,8 +17,9 @@ const unknownSentinel = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
  * Property names that hold credentials whatever the engine says: a provider that
  * forgets to mark one secret must not put it in a pull request comment.
  */
-const secretName = /pass(word|phrase)|secret|token|api_?key|private_?key|credential/i;
+const secretName = /(pass(word|phrase)|secret(_?(key|text|access_?key))?|token|api_?key|private_?key|credentials?)$/i;
 
+/** By the end of the name, so that `dnsApiKey` and `apiToken` match but `httpTokens` (an IMDS setting a reviewer must see) does not. */
 export const looksSecret = (name: string) => secretName.test(name);
 
 export function isSecretValue(value: unknown): boolean {

@@ -11,6 +11,7 @@ import { failedStack, stackDiffFromEvents } from "../../cli/diff/events.ts";
 import { commentMarker, renderMarkdown } from "../../cli/diff/markdown.ts";
 import { dangerousChanges, reportTotals, type DiffReport, type StackDiff } from "../../cli/diff/model.ts";
 import { renderJson, renderText } from "../../cli/diff/text.ts";
+import { printable } from "../../cli/diff/values.ts";
 
 const fixtures = path.join(import.meta.dirname, "../fixtures/diff");
 
@@ -88,6 +89,30 @@ describe("markdown", () => {
     report.stacks[0]!.changes[0]!.properties = [{ path: "note", kind: "changed", old: "a|b\nc", new: "`x`" }];
     const markdown = renderMarkdown(report)[0]!;
     expect(markdown).toContain("| `note` | changed | `a\\|b c` | `'x'` |");
+  });
+
+  it("starts a stack whose details begin in a later part with its own heading, not as a continuation", () => {
+    const step = (stack: string, i: number): EngineEvent => {
+      const urn = `urn:pulumi:${stack}::lifeboat::aws:ec2/instance:Instance::server-${i}`;
+      return { sequence: i, timestamp: 0, resourcePreEvent: { metadata: { op: "create", urn, type: "aws:ec2/instance:Instance", provider: "" } } } as EngineEvent;
+    };
+    const stacks = ["site-a", "site-b"].map((stack) => stackDiffFromEvents({ stack, kind: "site", provider: "aws" }, Array.from({ length: 30 }, (_, i) => step(stack, i))));
+    // Many limits, so that some part boundary falls exactly where site-b's details begin.
+    for (let limit = 1_000; limit <= 3_000; limit += 23) {
+      const parts = renderMarkdown({ domain: "social.example", stacks }, limit);
+      for (const stack of ["site-a", "site-b"]) expect(parts.filter((p) => p.includes(`### ${stack} · 30 to create`)), `${stack} at ${limit}`).toHaveLength(1);
+      parts.forEach((part, i) => {
+        // "(continued)" only ever follows a part that already showed that stack's heading.
+        const continued = /### (site-[ab]) \(continued\)/.exec(part)?.[1];
+        if (continued) expect(parts.slice(0, i).some((p) => p.includes(`### ${continued} · `)), `${continued} at ${limit}`).toBe(true);
+      });
+    }
+  });
+
+  it("hides values under secret-looking names but not a setting that merely contains the word", () => {
+    expect(printable("s3cr3t", "dnsApiKey")).toBe("[secret]");
+    expect(printable("s3cr3t", "settings.apiToken")).toBe("[secret]");
+    expect(printable("optional", "metadataOptions.httpTokens")).toBe('"optional"');
   });
 
   it("says so plainly when nothing changes", () => {
