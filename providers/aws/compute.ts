@@ -82,7 +82,10 @@ export function deployAwsSite({ spec, site, secrets, peerDbAddress }: SiteContex
         //   database). New servers get the newest image; existing ones are updated by apt.
         // - keyName: rotating the first admin key replaces the key pair; EC2 reads a key pair
         //   only at launch, so a running server has nothing to gain from being replaced.
-        ignoreChanges: ["ami", "keyName"],
+        // - userData, on the database only: AWS applies a user-data change by stopping and
+        //   starting the instance, which would take the database down for an admin-key or
+        //   password change it would not even apply (cloud-init runs at first boot).
+        ignoreChanges: planned.role === "db" ? ["ami", "keyName", "userData"] : ["ami", "keyName"],
         // The private address is fixed (topology.ts): a replacement cannot start while the old
         // server still holds it, so the old one goes first (and its dependents with it).
         deleteBeforeReplace: true,
