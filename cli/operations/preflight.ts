@@ -2,26 +2,16 @@
  * Checks made before the engine starts: a deploy that would fail for want of a
  * package or a credential fails here, having touched nothing.
  */
-import fs from "node:fs";
-import path from "node:path";
-import { parse } from "yaml";
 import { MissingDependencyError, UserError } from "../errors.ts";
 import { projectRoot } from "../paths.ts";
+import { readStackConfigFile } from "./stacks.ts";
 import { isSuspended } from "../../providers/local/account.ts";
 import { missingPackages } from "../../providers/local/roles.ts";
 import { findProvider } from "../../providers/registry.ts";
 import type { Credential } from "../../providers/types.ts";
 
 /** Config keys set in a stack's Pulumi.<stack>.yaml (values not read: they may be secrets). */
-function stackConfigKeys(stackName: string | undefined): Set<string> {
-  if (!stackName) return new Set();
-  try {
-    const text = fs.readFileSync(path.join(projectRoot, `Pulumi.${stackName}.yaml`), "utf8");
-    return new Set(Object.keys((parse(text) as { config?: Record<string, unknown> } | null)?.config ?? {}));
-  } catch {
-    return new Set();
-  }
-}
+const stackConfigKeys = (stackName: string | undefined) => new Set(stackName ? Object.keys(readStackConfigFile(projectRoot, stackName)) : []);
 
 /** A credential is present in the environment, or as a config key of the stack that needs it. */
 export function missingCredentials(credentials: Credential[], stackName?: string, env: NodeJS.ProcessEnv = process.env): Credential[] {
@@ -33,12 +23,11 @@ export function missingCredentials(credentials: Credential[], stackName?: string
  * `uses`: each provider with the stack it is used by (whose config may hold its
  * credentials). Throws naming every missing credential, package or suspension.
  */
-export async function checkProviders(uses: Array<{ provider: string; stack?: string }> | string[], home: string): Promise<void> {
+export async function checkProviders(uses: Array<{ provider: string; stack?: string }>, home: string): Promise<void> {
   const packages = new Set<string>();
   const missing: string[] = [];
-  const normalized = uses.map((use) => (typeof use === "string" ? { provider: use } : use));
   const seen = new Set<string>();
-  for (const { provider: name, stack } of normalized) {
+  for (const { provider: name, stack } of uses) {
     if (seen.has(`${name}/${stack}`)) continue;
     seen.add(`${name}/${stack}`);
     const provider = findProvider(name)!;

@@ -1,6 +1,6 @@
 /** Opening the platform's stacks and giving them the config and secrets they need. */
 import { randomBytes } from "node:crypto";
-import fs from "node:fs/promises";
+import fs from "node:fs";
 import path from "node:path";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
 import { parse } from "yaml";
@@ -17,14 +17,18 @@ export async function openPlatformStack(platform: Platform, stackName: string): 
  * (`{ secure: ... }`). Reading the file answers "is this key set, to what plain
  * value" without the CLI call that decrypts every secret (about half a second each).
  */
+export function readStackConfigFile(workDir: string, stackName: string): Record<string, unknown> {
+  let text = "";
+  try {
+    text = fs.readFileSync(path.join(workDir, `Pulumi.${stackName}.yaml`), "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  return (parse(text) as { config?: Record<string, unknown> } | null)?.config ?? {};
+}
+
 export async function readStackConfig(stack: Stack): Promise<Record<string, unknown>> {
-  const file = path.join(stack.workspace.workDir, `Pulumi.${stack.name}.yaml`);
-  const text = await fs.readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return "";
-    throw error;
-  });
-  const config = (parse(text) as { config?: Record<string, unknown> } | null)?.config;
-  return config ?? {};
+  return readStackConfigFile(stack.workspace.workDir, stack.name);
 }
 
 /** Generates a secret once, into the stack's config (Pulumi.<stack>.yaml, encrypted). Never printed. */

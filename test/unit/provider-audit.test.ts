@@ -10,6 +10,8 @@ import { parse } from "yaml";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { defaultDeps, main } from "../../cli/index.ts";
 import { projectRoot } from "../../cli/paths.ts";
+import { missingCredentials } from "../../cli/operations/preflight.ts";
+import { findProvider } from "../../providers/registry.ts";
 import { parseSpec } from "../../stacks/spec.ts";
 import { captureIo } from "../fakes/io.ts";
 import { issuesOf } from "../fakes/spec.ts";
@@ -74,6 +76,22 @@ describe("the provider audit", () => {
     doc.edges = [{ name: "cloudflare", provider: "cloudflare" }];
     doc.dns.records.push({ name: "cdn", type: "A", value: "192.0.2.1", proxied: true });
     expect(parseSpec(doc).dns.records.at(-1)).toMatchObject({ proxied: true });
+  });
+});
+
+describe("credentials", () => {
+  it("count as present when set in the environment or as a key of the stack's config", () => {
+    const credentials = findProvider("hcloud")!.credentials;
+    const stack = `lifeboat-test-${process.pid}`;
+    const file = path.join(projectRoot, `Pulumi.${stack}.yaml`);
+    expect(missingCredentials(credentials, stack, {}).map((c) => c.env)).toEqual(["HCLOUD_TOKEN"]);
+    expect(missingCredentials(credentials, stack, { HCLOUD_TOKEN: "t" })).toEqual([]);
+    fs.writeFileSync(file, "config:\n  hcloud:token:\n    secure: v1:abc\n");
+    try {
+      expect(missingCredentials(credentials, stack, {})).toEqual([]);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   });
 });
 
