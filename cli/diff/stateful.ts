@@ -7,6 +7,7 @@
  * db role, which Lifeboat's programs record in plain sight (the local provider's
  * `role` input, a `lifeboat-role` tag on AWS and label on Hetzner).
  */
+import { roleTag } from "../../providers/shared/topology.ts";
 
 /** The type token a reviewer recognises: dynamic resources are shown by their own type. */
 export function displayType(type: string): string {
@@ -26,16 +27,16 @@ const holdings: Record<string, string | ((inputs: Inputs) => string | undefined)
   "lifeboat:local:DnsZone": "DNS zone",
   "lifeboat:local:Bucket": "backup bucket",
   // AWS.
-  "aws:ec2/instance:Instance": (inputs) => (roleTag(inputs?.tags) === "db" ? "database server" : undefined),
+  "aws:ec2/instance:Instance": (inputs) => (roleOf(inputs?.tags) === "db" ? "database server" : undefined),
   "aws:ebs/volume:Volume": "data volume",
   "aws:rds/instance:Instance": "managed database",
   "aws:rds/cluster:Cluster": "managed database cluster",
   "aws:s3/bucket:Bucket": "backup bucket",
   "aws:s3/bucketV2:BucketV2": "backup bucket",
-  "aws:ec2/eip:Eip": (inputs) => (roleTag(inputs?.tags) === "db" ? "the database's public address (the peer site replicates through it)" : "the ingress's public address"),
+  "aws:ec2/eip:Eip": (inputs) => (roleOf(inputs?.tags) === "db" ? "the database's public address (the peer site replicates through it)" : "the ingress's public address"),
   "aws:route53/zone:Zone": "DNS zone",
   // Hetzner Cloud.
-  "hcloud:index/server:Server": (inputs) => (roleTag(inputs?.labels) === "db" ? "database server" : undefined),
+  "hcloud:index/server:Server": (inputs) => (roleOf(inputs?.labels) === "db" ? "database server" : undefined),
   "hcloud:index/volume:Volume": "data volume",
   "hcloud:index/primaryIp:PrimaryIp": "the ingress's public address",
   "hcloud:index/floatingIp:FloatingIp": "the ingress's public address",
@@ -45,9 +46,9 @@ const holdings: Record<string, string | ((inputs: Inputs) => string | undefined)
   "cloudflare:index/r2Bucket:R2Bucket": "backup bucket",
 };
 
-function roleTag(tags: unknown): string | undefined {
+function roleOf(tags: unknown): string | undefined {
   if (!tags || typeof tags !== "object") return undefined;
-  const value = (tags as Record<string, unknown>)["lifeboat-role"];
+  const value = (tags as Record<string, unknown>)[roleTag];
   return typeof value === "string" ? value : undefined;
 }
 

@@ -7,7 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServerRole } from "../../stacks/spec.ts";
 import { userDataOutput } from "../shared/bootstrap.ts";
-import { plannedServers, type PlannedServer } from "../shared/topology.ts";
+import { roleTag, plannedServers, type PlannedServer } from "../shared/topology.ts";
 import type { SiteContext, SiteOutputs } from "../types.ts";
 import { awsClient } from "./client.ts";
 import { createSiteFirewall } from "./firewall.ts";
@@ -72,7 +72,7 @@ export function deployAwsSite({ spec, site, secrets, peerDbAddress }: SiteContex
         // IMDSv2 only: no unauthenticated metadata requests (SSRF through the workload cannot read credentials).
         metadataOptions: { httpEndpoint: "enabled", httpTokens: "required" },
         // `lifeboat-role` is how `lifeboat diff` tells a database server from a stateless one (cli/diff/stateful.ts).
-        tags: siteTags(site, planned.name, { "lifeboat-role": planned.role }),
+        tags: siteTags(site, planned.name, { [roleTag]: planned.role }),
       },
       {
         ...opts,
@@ -113,7 +113,7 @@ export function deployAwsSite({ spec, site, secrets, peerDbAddress }: SiteContex
       size: spec.database.volumeGiB,
       type: "gp3",
       encrypted: true,
-      tags: siteTags(site, `${site.name}-db-data`, { "lifeboat-role": "db" }),
+      tags: siteTags(site, `${site.name}-db-data`, { [roleTag]: "db" }),
     },
     { ...opts, protect: true, retainOnDelete: true },
   );
@@ -128,7 +128,7 @@ export function deployAwsSite({ spec, site, secrets, peerDbAddress }: SiteContex
   // instance: DNS (and every resolver's cache) keeps pointing at the same address.
   const ingressAddresses = ingresses.map(({ plan, instance }) => {
     const name = `${plan.name}-eip`;
-    const eip = new aws.ec2.Eip(name, { domain: "vpc", tags: siteTags(site, name, { "lifeboat-role": "ingress" }) }, { ...opts, dependsOn: [network.internetGateway] });
+    const eip = new aws.ec2.Eip(name, { domain: "vpc", tags: siteTags(site, name, { [roleTag]: "ingress" }) }, { ...opts, dependsOn: [network.internetGateway] });
     new aws.ec2.EipAssociation(`${name}-association`, { allocationId: eip.allocationId, instanceId: instance.id }, opts);
     return eip.publicIp;
   });
@@ -137,7 +137,7 @@ export function deployAwsSite({ spec, site, secrets, peerDbAddress }: SiteContex
   // to, so the peer's firewall allows exactly it: an Elastic IP, which a stop and start
   // (or a replaced instance) does not change.
   const dbEipName = `${dbPlan.name}-eip`;
-  const dbEip = new aws.ec2.Eip(dbEipName, { domain: "vpc", tags: siteTags(site, dbEipName, { "lifeboat-role": "db" }) }, { ...opts, dependsOn: [network.internetGateway] });
+  const dbEip = new aws.ec2.Eip(dbEipName, { domain: "vpc", tags: siteTags(site, dbEipName, { [roleTag]: "db" }) }, { ...opts, dependsOn: [network.internetGateway] });
   new aws.ec2.EipAssociation(`${dbEipName}-association`, { allocationId: dbEip.allocationId, instanceId: db.id }, opts);
 
   return {

@@ -7,7 +7,7 @@
 import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import { serverRoles, type ServerRole, type SiteSpec, type Spec } from "../../stacks/spec.ts";
-import { firewallRules, type FirewallRule } from "../shared/topology.ts";
+import { roleTag, firewallRules, type FirewallRule } from "../shared/topology.ts";
 import { awsDescription, siteTags } from "./tags.ts";
 
 export interface SiteFirewall {
@@ -33,7 +33,7 @@ export function createSiteFirewall(spec: Spec, site: SiteSpec, vpcId: pulumi.Inp
     // Inline ingress/egress left out on purpose: the rules below own them (mixing both makes them fight).
     groups[role] = new aws.ec2.SecurityGroup(
       `${name}-sg`,
-      { vpcId, description: awsDescription(`Lifeboat ${role} servers of site ${site.name}`), tags: siteTags(site, `${name}-sg`, { "lifeboat-role": role }) },
+      { vpcId, description: awsDescription(`Lifeboat ${role} servers of site ${site.name}`), tags: siteTags(site, `${name}-sg`, { [roleTag]: role }) },
       opts,
     );
     // All outbound: servers install packages and pull the workload's image.

@@ -5,7 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import type { Spec } from "../../stacks/spec.ts";
-import { recordFqdn, recordSlug, serviceRecords, type ServiceRecord } from "../shared/records.ts";
+import { recordFqdn, recordSlug, serviceRecords, splitUtf8, txtStringBytes, type ServiceRecord } from "../shared/records.ts";
 import type { EdgeContext, EdgeOutputs } from "../types.ts";
 import { awsClient } from "./client.ts";
 
@@ -13,7 +13,7 @@ import { awsClient } from "./client.ts";
 export const route53Region = "us-east-1";
 
 /** The most bytes one character-string of a TXT record holds (RFC 1035). */
-export const txtChunkBytes = 255;
+export const txtChunkBytes = txtStringBytes;
 
 /** Text as Route 53 wants it inside a quoted string: `"` and `\` escaped, anything not printable ASCII as \ddd (octal, per byte). */
 function escapeTxt(text: string): string {
@@ -26,25 +26,6 @@ function escapeTxt(text: string): string {
   return out;
 }
 
-/** Splits text into pieces of at most `max` UTF-8 bytes, never inside a character. */
-function chunk(text: string, max: number): string[] {
-  const pieces: string[] = [];
-  let current = "";
-  let bytes = 0;
-  for (const char of text) {
-    const size = Buffer.byteLength(char, "utf8");
-    if (bytes + size > max && current) {
-      pieces.push(current);
-      current = "";
-      bytes = 0;
-    }
-    current += char;
-    bytes += size;
-  }
-  pieces.push(current);
-  return pieces;
-}
-
 /**
  * One value of a record set as the provider's `records` takes it. TXT (and SPF)
  * values are character-strings of at most 255 bytes: a longer value is split
@@ -54,7 +35,7 @@ function chunk(text: string, max: number): string[] {
  */
 export function route53Value(type: string, value: string): string {
   if (type !== "TXT" && type !== "SPF") return value;
-  return chunk(value, txtChunkBytes).map(escapeTxt).join('""');
+  return splitUtf8(value, txtChunkBytes).map(escapeTxt).join('""');
 }
 
 /** Where an ALIAS record points: lifeboat.yaml writes it as "<dnsName>@<hostedZoneId>". */

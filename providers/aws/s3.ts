@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { BucketContext, BucketOutputs } from "../types.ts";
 import { awsClient } from "./client.ts";
+import { roleTag } from "../shared/topology.ts";
 
 /**
  * Where backup buckets live. A fixed region on purpose: a bucket cannot move,
@@ -18,7 +19,7 @@ export function createS3Bucket({ name }: BucketContext): BucketOutputs {
   const provider = awsClient(`${name}-aws`, bucketRegion);
   const opts: pulumi.CustomResourceOptions = { provider };
   // The backups themselves: never deleted with the stack (protect), never emptied to be deleted (forceDestroy false).
-  const bucket = new aws.s3.Bucket(name, { bucket: name, forceDestroy: false, tags: { Name: name, "lifeboat-role": "backups" } }, { ...opts, protect: true });
+  const bucket = new aws.s3.Bucket(name, { bucket: name, forceDestroy: false, tags: { Name: name, [roleTag]: "backups" } }, { ...opts, protect: true });
   // Versioning: an overwritten or deleted backup file stays recoverable as an older version.
   new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, opts);
   new aws.s3.BucketPublicAccessBlock(

@@ -7,13 +7,13 @@ import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServerRole, SiteSpec } from "../../stacks/spec.ts";
 import { userDataOutput } from "../shared/bootstrap.ts";
-import { plannedServers, siteNetwork, type PlannedServer } from "../shared/topology.ts";
+import { roleTag, plannedServers, siteNetwork, type PlannedServer } from "../shared/topology.ts";
 import type { SiteContext, SiteOutputs } from "../types.ts";
 import { hcloudFirewallRules } from "./firewall.ts";
 import { hcloudImage, hcloudLocation, hcloudNetworkZone, hcloudServerType } from "./info.ts";
 
 /** The label the diff report reads to recognise database servers: keep the key. */
-export const roleLabel = "lifeboat-role";
+export const roleLabel = roleTag;
 export const siteLabel = "lifeboat-site";
 
 const labels = (site: SiteSpec, role?: ServerRole) => ({ [siteLabel]: site.name, ...(role ? { [roleLabel]: role } : {}) });

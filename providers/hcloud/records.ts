@@ -12,25 +12,12 @@
  * MX, CAA, CNAME and the addresses are already in zone-file form in lifeboat.yaml
  * (`10 mail.social.example.`, `0 issue "letsencrypt.org"`) and pass unchanged.
  */
-import type { ServiceRecord } from "../shared/records.ts";
-
-const chunkBytes = 255;
+import { splitUtf8, type ServiceRecord } from "../shared/records.ts";
 
 /** hcloud's txt_record: quotes escaped, 255-byte chunks, each quoted. A chunk never splits a UTF-8 character. */
 export function hetznerTxtValue(value: string): string {
   if (value === "") return "";
-  const escaped = value.replaceAll('"', '\\"');
-  const parts: string[] = [];
-  let current = "";
-  for (const char of escaped) {
-    if (current !== "" && Buffer.byteLength(current + char) > chunkBytes) {
-      parts.push(current);
-      current = "";
-    }
-    current += char;
-  }
-  parts.push(current);
-  return parts.map((p) => `"${p}"`).join(" ");
+  return splitUtf8(value.replaceAll('"', '\\"')).map((p) => `"${p}"`).join(" ");
 }
 
 /** The `records` of a record set: one { value } per value, TXT values quoted as Hetzner expects. */

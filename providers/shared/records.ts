@@ -42,3 +42,25 @@ export const recordFqdn = (domain: string, name: string) => (name === "@" ? doma
 
 /** A resource-name-safe form of a record set, for Pulumi names: www-A, apex-TXT. */
 export const recordSlug = (record: Pick<ServiceRecord, "name" | "type">) => `${record.name === "@" ? "apex" : record.name.replace(/\*/g, "wildcard").replace(/\./g, "-")}-${record.type}`;
+
+/** A TXT character-string holds at most 255 bytes (RFC 1035). */
+export const txtStringBytes = 255;
+
+/** Splits text into pieces of at most `maxBytes` UTF-8 bytes, never inside a character: TXT values longer than one character-string. */
+export function splitUtf8(text: string, maxBytes = txtStringBytes): string[] {
+  const pieces: string[] = [];
+  let current = "";
+  let bytes = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char, "utf8");
+    if (bytes + size > maxBytes && current) {
+      pieces.push(current);
+      current = "";
+      bytes = 0;
+    }
+    current += char;
+    bytes += size;
+  }
+  pieces.push(current);
+  return pieces;
+}

@@ -7,6 +7,12 @@
 import type { ServerRole, SiteSpec, Spec } from "../../stacks/spec.ts";
 import type { Size } from "../types.ts";
 
+/**
+ * The tag (AWS) or label (Hetzner) that carries a resource's role. `lifeboat diff`
+ * reads it to tell a database server from a stateless one (cli/diff/stateful.ts).
+ */
+export const roleTag = "lifeboat-role";
+
 export interface PlannedServer {
   /** Resource and host name: <site>-<role>-<n>. */
   name: string;
