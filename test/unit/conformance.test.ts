@@ -3,12 +3,8 @@
  * provider gets exactly the tests of the capabilities it claims (no skips), with
  * the same provider-neutral expectations. A new provider passes this or is not done.
  */
-import fs from "node:fs";
-import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { projectRoot } from "../../cli/paths.ts";
 import { providers } from "../../providers/registry.ts";
 import { renderUserData } from "../../providers/shared/bootstrap.ts";
 import { serviceRecords } from "../../providers/shared/records.ts";
@@ -18,10 +14,11 @@ import { parseSpec, type Spec } from "../../stacks/spec.ts";
 import { cloudMocks } from "../fakes/cloud.ts";
 import { canonicalValue, publishedRecords } from "../fakes/records.ts";
 import { recordResources, settled, valueOf, type Recorder } from "../fakes/pulumi.ts";
+import { productionDocument } from "../fakes/spec.ts";
 
 const password = "conformance-password-must-stay-secret";
 const apiKey = "conformance-api-key-must-stay-secret";
-const production = parse(fs.readFileSync(path.join(projectRoot, "examples/production.yaml"), "utf8")) as Record<string, any>;
+const production = productionDocument() as Record<string, any>;
 
 /** The production example, moved onto `provider` for the capability under test. */
 export function specFor(provider: Provider, capability: Capability): Spec {

@@ -6,7 +6,6 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parse } from "yaml";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { defaultDeps, main } from "../../cli/index.ts";
 import { projectRoot } from "../../cli/paths.ts";
@@ -14,9 +13,9 @@ import { missingCredentials } from "../../cli/operations/preflight.ts";
 import { findProvider } from "../../providers/registry.ts";
 import { parseSpec } from "../../stacks/spec.ts";
 import { captureIo } from "../fakes/io.ts";
-import { issuesOf } from "../fakes/spec.ts";
+import { issuesOf, productionDocument } from "../fakes/spec.ts";
 
-const production = () => parse(fs.readFileSync(path.join(projectRoot, "examples/production.yaml"), "utf8")) as Record<string, any>;
+const production = () => productionDocument() as Record<string, any>;
 
 
 describe("the production example", () => {

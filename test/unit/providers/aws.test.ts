@@ -4,35 +4,23 @@
  * options. No cloud, no plugin: every resource goes to the mock monitor.
  */
 import * as pulumi from "@pulumi/pulumi";
-import fs from "node:fs";
-import path from "node:path";
-import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { z } from "zod";
-import { projectRoot } from "../../../cli/paths.ts";
 import { awsInfo, awsInstanceType, awsRegion, awsRegions, awsSizes, route53Info } from "../../../providers/aws/info.ts";
 import { renderUserData } from "../../../providers/shared/bootstrap.ts";
 import { anywhere, firewallRules, plannedServers, postgresPort } from "../../../providers/shared/topology.ts";
 import type { SiteOutputs } from "../../../providers/types.ts";
-import { loadSpec, parseSpec, type SiteSpec, type Spec, type specSchema } from "../../../stacks/spec.ts";
+import type { SiteSpec, Spec } from "../../../stacks/spec.ts";
+import { productionSpec, supportedFlags, productionVariant } from "../../fakes/spec.ts";
 import { recordResources, valueOf, type RecordedResource, type Recorder } from "../../fakes/pulumi.ts";
 
 // ---------------------------------------------------------------------------
 // The production example, validated as lifeboat.yaml is, and variants of it:
 // its YAML document, edited, then validated by parseSpec like the file itself.
 
-const exampleFile = path.join(projectRoot, "examples/production.yaml");
-const spec = loadSpec(exampleFile);
-
-/** The example's YAML document: lifeboat.yaml's input, with the dns records the example writes out. */
-type ExampleDocument = z.input<typeof specSchema> & { dns: { records: Spec["dns"]["records"] } };
-function exampleVariant(edit: (doc: ExampleDocument) => ExampleDocument): Spec {
-  return parseSpec(edit(parse(fs.readFileSync(exampleFile, "utf8")) as ExampleDocument), exampleFile);
-}
-
+const spec = productionSpec();
 const fra = spec.sites.find((s) => s.name === "aws-fra")!;
 /** The example with a second, bare site: another region, no admin access (and, below, no peer). */
-const bareSpec = exampleVariant((doc) => ({
+const bareSpec = productionVariant((doc) => ({
   ...doc,
   admin: { sshKeys: [], cidrs: [] },
   sites: [...doc.sites, { name: "aws-sto", provider: "aws", region: "eu-north", role: "cold", index: 3 }],
@@ -192,8 +180,8 @@ describe("aws and route53 provider info", () => {
   it("describes aws: compute and S3, no DNS, image workloads only", () => {
     expect(aws.awsProvider).toMatchObject({ name: "aws", vendor: "Amazon Web Services", local: false, maxAppServers: 250, regions: awsRegions, sizes: awsSizes });
     const flags = (info: typeof awsInfo) => ({
-      capabilities: Object.fromEntries(Object.entries(info.capabilities).map(([k, v]) => [k, v!.supported])),
-      features: Object.fromEntries(Object.entries(info.features).map(([k, v]) => [k, v!.supported])),
+      capabilities: supportedFlags(info.capabilities),
+      features: supportedFlags(info.features),
     });
     expect(flags(awsInfo)).toEqual({
       capabilities: { compute: true, dns: false, objectStore: true },
@@ -209,8 +197,8 @@ describe("aws and route53 provider info", () => {
     expect(aws.route53Provider).toMatchObject({ name: "route53", vendor: "Amazon Route 53", local: false });
     expect(route53Info.regions).toBeUndefined();
     expect(route53Info.sizes).toBeUndefined();
-    expect(Object.fromEntries(Object.entries(route53Info.capabilities).map(([k, v]) => [k, v!.supported]))).toEqual({ compute: false, dns: true, objectStore: false });
-    expect(Object.fromEntries(Object.entries(route53Info.features).map(([k, v]) => [k, v!.supported]))).toEqual({
+    expect(supportedFlags(route53Info.capabilities)).toEqual({ compute: false, dns: true, objectStore: false });
+    expect(supportedFlags(route53Info.features)).toEqual({
       aliasRecords: true,
       proxiedRecords: false,
       imageWorkload: false,
@@ -450,7 +438,7 @@ describe("route53 edge (Pulumi mocks)", () => {
   };
   /** The example served by Route 53 alone, as an edge of this name (ALIAS records need a single DNS provider), with these records. */
   const route53Only = (name: string, records: (example: Spec["dns"]["records"]) => Spec["dns"]["records"]) =>
-    exampleVariant((doc) => ({ ...doc, edges: [{ name, provider: "route53" }], dns: { ...doc.dns, records: records(doc.dns.records) } }));
+    productionVariant((doc) => ({ ...doc, edges: [{ name, provider: "route53" }], dns: { ...doc.dns, records: records(doc.dns.records) } }));
 
   it("creates a protected zone through a us-east-1 provider and publishes its name servers", async () => {
     const outputs = deployEdge(spec, "route53", ["198.51.100.1"]);

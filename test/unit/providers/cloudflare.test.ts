@@ -1,12 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import fs from "node:fs";
-import path from "node:path";
-import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { z } from "zod";
-import { projectRoot } from "../../../cli/paths.ts";
 import type { EdgeOutputs, Provider } from "../../../providers/types.ts";
-import { loadSpec, parseSpec, type Spec, type specSchema } from "../../../stacks/spec.ts";
+import { parseSpec, type Spec } from "../../../stacks/spec.ts";
+import { productionSpec, supportedFlags, productionVariant, productionDocument, type ProductionDocument } from "../../fakes/spec.ts";
 import { recordResources, valueOf, type RecordedResource, type Recorder } from "../../fakes/pulumi.ts";
 
 // Cloudflare's documentation example id: 32 hexadecimal digits, like a real one.
@@ -21,20 +17,12 @@ const types = {
 const nameServers = ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"];
 const targets = ["198.51.100.7", "198.51.100.20", "2001:db8::7"];
 
-/** examples/production.yaml, validated as lifeboat.yaml is. */
-const productionFile = path.join(projectRoot, "examples/production.yaml");
-const production = loadSpec(productionFile);
-
-/** The example's YAML document: lifeboat.yaml's input, with the dns records the example writes out. */
-type ExampleDocument = z.input<typeof specSchema> & { dns: { records: Spec["dns"]["records"] } };
-const exampleDocument = () => parse(fs.readFileSync(productionFile, "utf8")) as ExampleDocument;
-/** A variant of the example: its YAML document, edited, then validated by parseSpec like the file itself. */
-const exampleVariant = (edit: (doc: ExampleDocument) => ExampleDocument): Spec => parseSpec(edit(exampleDocument()), productionFile);
+const production = productionSpec();
 
 // A single-provider edge may proxy (the audit refuses it with two): the example plus a proxied CDN name.
 const soloEdge = [{ name: "solo", provider: "cloudflare" }];
 const cdnRecord = { name: "cdn", type: "CNAME" as const, value: "assets.social.example.", proxied: true };
-const proxiedSpec = exampleVariant((doc) => ({ ...doc, edges: soloEdge, dns: { ...doc.dns, records: [...doc.dns.records, cdnRecord] } }));
+const proxiedSpec = productionVariant((doc) => ({ ...doc, edges: soloEdge, dns: { ...doc.dns, records: [...doc.dns.records, cdnRecord] } }));
 
 /**
  * The resource options as the engine receives them. The recorder's mocks see
@@ -105,8 +93,8 @@ beforeAll(async () => {
 describe("cloudflare provider info", () => {
   it("offers dns and objectStore, no compute, and says why for every flag", () => {
     expect({ name: cloudflare.name, vendor: cloudflare.vendor, local: cloudflare.local }).toEqual({ name: "cloudflare", vendor: "Cloudflare", local: false });
-    expect(Object.fromEntries(Object.entries(cloudflare.capabilities).map(([k, v]) => [k, v!.supported]))).toEqual({ compute: false, dns: true, objectStore: true });
-    expect(Object.fromEntries(Object.entries(cloudflare.features).map(([k, v]) => [k, v!.supported]))).toEqual({
+    expect(supportedFlags(cloudflare.capabilities)).toEqual({ compute: false, dns: true, objectStore: true });
+    expect(supportedFlags(cloudflare.features)).toEqual({
       proxiedRecords: true,
       aliasRecords: false,
       imageWorkload: false,
@@ -188,7 +176,7 @@ describe("cloudflare records (pure)", () => {
     records = await import("../../../providers/cloudflare/records.ts");
   });
   /** The example's document on these edges, with only these records and this TTL. */
-  const withRecords = (edges: ExampleDocument["edges"], extra: Spec["dns"]["records"], ttl = 60): ExampleDocument => ({ ...exampleDocument(), edges, dns: { ttl, records: extra } });
+  const withRecords = (edges: ProductionDocument["edges"], extra: Spec["dns"]["records"], ttl = 60): ProductionDocument => ({ ...productionDocument(), edges, dns: { ttl, records: extra } });
   const route53Edge = [{ name: "route53", provider: "route53" }];
 
   it("parses quoted CAA values with spaces and escapes, and refuses malformed MX and CAA", () => {

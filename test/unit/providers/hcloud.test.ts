@@ -1,10 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import fs from "node:fs";
-import path from "node:path";
-import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { z } from "zod";
-import { projectRoot } from "../../../cli/paths.ts";
 import { hcloudFirewallRules, hcloudRule } from "../../../providers/hcloud/firewall.ts";
 import {
   hcloudInfo,
@@ -19,24 +14,18 @@ import { hetznerRecords, hetznerTxtValue } from "../../../providers/hcloud/recor
 import { renderUserData } from "../../../providers/shared/bootstrap.ts";
 import { anywhere, firewallRules, plannedServers, postgresPort } from "../../../providers/shared/topology.ts";
 import type { EdgeOutputs, SiteOutputs } from "../../../providers/types.ts";
-import { loadSpec, parseSpec, type SiteSpec, type Spec, type specSchema } from "../../../stacks/spec.ts";
+import type { SiteSpec, Spec } from "../../../stacks/spec.ts";
+import { productionSpec, productionVariant, supportedFlags } from "../../fakes/spec.ts";
 import { recordResources, valueOf, type RecordedResource, type Recorder } from "../../fakes/pulumi.ts";
 
-/** examples/production.yaml, validated as lifeboat.yaml is. */
-const exampleFile = path.join(projectRoot, "examples", "production.yaml");
-const spec = loadSpec(exampleFile);
-
-/** A variant of the example: its YAML document, edited, then validated by parseSpec like the file itself. */
-function exampleVariant(edit: (doc: z.input<typeof specSchema>) => z.input<typeof specSchema>): Spec {
-  return parseSpec(edit(parse(fs.readFileSync(exampleFile, "utf8"))), exampleFile);
-}
+const spec = productionSpec();
 
 const site = spec.sites.find((s) => s.name === "hetzner-hel")!;
 /** The example with a second Hetzner site, the peer-facing one: hetzner-hel's twin under another name. */
-const peerSpec = exampleVariant((doc) => ({ ...doc, sites: [...doc.sites, { name: "hetzner-peer", provider: "hcloud", region: "eu-north", role: "standby", index: 2 }] }));
+const peerSpec = productionVariant((doc) => ({ ...doc, sites: [...doc.sites, { name: "hetzner-peer", provider: "hcloud", region: "eu-north", role: "standby", index: 2 }] }));
 const peerSite = peerSpec.sites.find((s) => s.name === "hetzner-peer")!;
 /** The example with Hetzner DNS as a third DNS provider of the edge. */
-const edgeSpec = exampleVariant((doc) => ({ ...doc, edges: [...doc.edges, { name: "hetzner-dns", provider: "hcloud" }] }));
+const edgeSpec = productionVariant((doc) => ({ ...doc, edges: [...doc.edges, { name: "hetzner-dns", provider: "hcloud" }] }));
 const edge = edgeSpec.edges.find((e) => e.name === "hetzner-dns")!;
 /** The spec a site was deployed with. */
 const specOf = (s: SiteSpec): Spec => (s.name === peerSite.name ? peerSpec : spec);
@@ -66,29 +55,19 @@ const computed = ({ type, name }: { type: string; name: string }): Record<string
 
 /**
  * Hetzner's ids are numbers and the program converts Pulumi's string ids to them
- * (firewallIds, networkId, serverId, the Primary IP). The fake names every id
- * `<name>-id`, which would convert to NaN; this gives each resource a distinct
- * number instead, so each reference can be traced to its resource. It wraps the
- * recorder's mocks on the mock monitor until test/fakes/pulumi.ts takes an `id` option.
+ * (firewallIds, networkId, serverId, the Primary IP). Each resource gets a
+ * distinct number, so each reference can be traced to its resource.
  */
-function numericIds(): (name: string) => number {
-  const ids = new Map<string, number>();
-  const monitor = pulumi.runtime.getMonitor() as unknown as { mocks: pulumi.runtime.Mocks };
-  const recorded = monitor.mocks;
-  monitor.mocks = {
-    call: (args) => recorded.call(args),
-    newResource: async (args) => {
-      const result = await recorded.newResource(args);
-      if (!ids.has(args.name)) ids.set(args.name, 1000 + ids.size);
-      return { ...result, id: String(ids.get(args.name)) };
-    },
-  };
-  return (name) => {
-    const id = ids.get(name);
-    if (id === undefined) throw new Error(`no resource named ${name} was registered`);
-    return id;
-  };
-}
+const numericIds = new Map<string, number>();
+const numericId = ({ name }: { name: string }) => {
+  if (!numericIds.has(name)) numericIds.set(name, 1000 + numericIds.size);
+  return String(numericIds.get(name));
+};
+const idOf = (name: string): number => {
+  const id = numericIds.get(name);
+  if (id === undefined) throw new Error(`no resource named ${name} was registered`);
+  return id;
+};
 
 interface Registration {
   type: string;
@@ -98,7 +77,6 @@ interface Registration {
 }
 
 let recorder: Recorder;
-let idOf: (name: string) => number;
 let hcloud: typeof import("../../../providers/hcloud/index.ts");
 let production: SiteOutputs;
 let withPeer: SiteOutputs;
@@ -114,8 +92,7 @@ let edgeOutputs: EdgeOutputs;
 const registrations: Registration[] = [];
 
 beforeAll(async () => {
-  recorder = await recordResources("site-hetzner-hel", { outputs: computed });
-  idOf = numericIds();
+  recorder = await recordResources("site-hetzner-hel", { id: numericId, outputs: computed });
   hcloud = await import("../../../providers/hcloud/index.ts");
   await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation(({ type, name, resource, opts }) => {
@@ -183,8 +160,8 @@ describe("hcloud provider description", () => {
   it("says what it can and cannot do, each with a reason", () => {
     const provider = hcloud.hcloudProvider;
     expect(provider).toMatchObject({ name: "hcloud", vendor: "Hetzner Cloud", local: false, regions: hcloudRegions, sizes: hcloudSizes });
-    expect(Object.fromEntries(Object.entries(provider.capabilities).map(([k, v]) => [k, v?.supported]))).toEqual({ compute: true, dns: true, objectStore: false });
-    expect(Object.fromEntries(Object.entries(provider.features).map(([k, v]) => [k, v?.supported]))).toEqual({
+    expect(supportedFlags(provider.capabilities)).toEqual({ compute: true, dns: true, objectStore: false });
+    expect(supportedFlags(provider.features)).toEqual({
       imageWorkload: true,
       referenceWorkload: false,
       proxiedRecords: false,
