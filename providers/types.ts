@@ -85,12 +85,66 @@ export interface SiteContext {
   site: SiteSpec;
   /** Lifeboat's local state directory (.lifeboat/). */
   home: string;
-  secrets: { dbPassword: pulumi.Output<string> };
+  secrets: {
+    dbPassword: pulumi.Output<string>;
+    /** The `replicator` role's password: the same on both sites (the standby logs in with it). */
+    replicationPassword: pulumi.Output<string>;
+  };
   /**
-   * The public address of the other site's database server, allowed to reach
-   * PostgreSQL for replication; absent until that site exists.
+   * What this site's database is: the primary (accepts writes, archives WAL,
+   * admits the standby) or a streaming standby of the primary at peerDbAddress.
+   */
+  databaseRole: DatabaseRole;
+  /**
+   * The other site's database server. For the primary: the standby's address,
+   * the only one admitted for replication (pg_hba and firewall); absent while
+   * there is no standby. For a standby: the primary's address it streams from
+   * (required).
    */
   peerDbAddress?: string;
+  /**
+   * pgBackRest repositories the primary archives WAL to, each on another
+   * provider. A secret (keys and cipher passphrases); absent when lifeboat.yaml
+   * has no `backups`.
+   */
+  backups?: BackupSettings;
+}
+
+export type DatabaseRole = "primary" | "standby";
+
+/** The name of the physical replication slot the primary keeps for the standby. */
+export const replicationSlot = "lifeboat_standby";
+/** The role the standby logs in as. */
+export const replicationUser = "replicator";
+/** pgBackRest's stanza: one database cluster per platform. */
+export const backupStanza = "lifeboat";
+
+export interface BackupSettings {
+  /** archive_timeout: the longest a written transaction waits to be archived. */
+  archiveTimeoutSeconds: number;
+  /** In lifeboat.yaml's order: repo1, repo2, ... */
+  repositories: pulumi.Output<BackupRepository[]>;
+}
+
+/**
+ * One pgBackRest repository as a database server reaches it: everything the
+ * repoN-* settings need. Carries credentials and the cipher passphrase, so it
+ * only ever travels as a Pulumi secret.
+ */
+export interface BackupRepository {
+  /** The provider holding it (lifeboat.yaml backups.repositories[].provider). */
+  provider: string;
+  /** posix: a directory on this machine (the local provider); s3: an S3-compatible bucket (S3, R2). */
+  type: "posix" | "s3";
+  bucket: string;
+  /** posix: the directory; s3: the S3 API endpoint (https://...). */
+  endpoint: string;
+  region: string;
+  /** repoN-cipher-pass: the repository is encrypted (aes-256-cbc) with it. */
+  cipherPass: string;
+  /** s3 only: the key pgBackRest signs with (repoN-s3-key / repoN-s3-key-secret). */
+  accessKeyId?: string;
+  secretAccessKey?: string;
 }
 
 export interface EdgeContext {
@@ -116,14 +170,24 @@ export interface BucketContext {
 
 /** Where a backup repository lives: enough for pgBackRest's repo settings. */
 export interface BucketOutputs {
+  type: pulumi.Output<BackupRepository["type"]>;
   bucket: pulumi.Output<string>;
   /** S3 API endpoint (https://...), or a local path for the local provider. */
   endpoint: pulumi.Output<string>;
   region: pulumi.Output<string>;
+  /** S3 providers: a key allowed to read and write this bucket only (secret). */
+  credentials?: { accessKeyId: pulumi.Output<string>; secretAccessKey: pulumi.Output<string> };
 }
 
 export interface ComputeCapability {
   deploySite(context: SiteContext): SiteOutputs;
+  /**
+   * The db server's address before the site exists, where the provider can
+   * tell (the local provider's addresses are fixed). The CLI then lets the
+   * primary admit a new standby before the standby is created; without it,
+   * the standby is created first and retries until the primary admits it.
+   */
+  plannedDbAddress?(site: SiteSpec): string;
 }
 
 export interface DnsCapability {

@@ -110,11 +110,17 @@ const specBase = z
         cidrs: z.array(cidr).default([]),
       })
       .prefault({}),
-    /** Where backups go (pgBackRest repository): a bucket on an objectStore provider outside the sites' providers. */
+    /**
+     * Where backups go: pgBackRest repositories, one bucket per provider, each
+     * on a provider other than the active site's, so that losing any one vendor
+     * leaves a copy. Omitted: no WAL archiving and no backups (status says so).
+     */
     backups: z
       .strictObject({
-        provider: z.string(),
         bucket: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, "must be 3-63 lower-case letters, digits and dashes (a bucket name every vendor accepts)"),
+        repositories: z.array(z.strictObject({ provider: z.string() })).min(1),
+        /** Full backups each repository keeps (older ones, and their WAL, expire). */
+        retentionFull: z.number().int().min(1).max(100).default(2),
       })
       .optional(),
     sites: z.array(site).min(1),
@@ -136,11 +142,13 @@ export const specSchema = specBase.superRefine((spec, ctx) => {
     unique(ctx, spec.edges.map((e) => e.provider), "edges", "DNS provider", "provider");
     spec.sites.forEach((s, i) => requireCapability(["sites", i, "provider"], s.provider, "compute"));
     spec.edges.forEach((e, i) => requireCapability(["edges", i, "provider"], e.provider, "dns"));
-    if (spec.backups) requireCapability(["backups", "provider"], spec.backups.provider, "objectStore");
+    spec.backups?.repositories.forEach((r, i) => requireCapability(["backups", "repositories", i, "provider"], r.provider, "objectStore"));
+    if (spec.backups) unique(ctx, spec.backups.repositories.map((r) => r.provider), "backups.repositories", "repository provider", "provider");
     const active = spec.sites.filter((s) => s.role === "active");
     if (active.length !== 1) {
       ctx.addIssue({ code: "custom", path: ["sites"], message: `exactly one site must have role: active (found ${active.length}: ${active.map((s) => s.name).join(", ") || "none"})` });
     }
+    checkDataPaths(spec, ctx);
     // Local sites on one account share a /16: two with the same index would give servers the same address.
     const seen = new Map<string, string>();
     spec.sites.forEach((s, i) => {
@@ -201,6 +209,39 @@ function auditProviders(spec: z.output<typeof specBase>, ctx: z.RefinementCtx) {
       }
     }
   });
+}
+
+/**
+ * The data must outlive the active site's provider: the standby runs on another
+ * provider, and at least two backup repositories sit on providers other than
+ * the active site's.
+ */
+function checkDataPaths(spec: z.output<typeof specBase>, ctx: z.RefinementCtx) {
+  const active = spec.sites.filter((s) => s.role === "active");
+  if (active.length !== 1) return; // reported above
+  const { provider } = active[0]!;
+  const standbys = spec.sites.map((s, i) => [s, i] as const).filter(([s]) => s.role === "standby");
+  if (standbys.length > 1) {
+    ctx.addIssue({ code: "custom", path: ["sites"], message: `at most one site may have role: standby (found ${standbys.length}: ${standbys.map(([s]) => s.name).join(", ")}); declare the others cold` });
+  }
+  for (const [standby, i] of standbys) {
+    if (standby.provider === provider) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["sites", i, "provider"],
+        message: `standby site "${standby.name}" is on ${provider}, the same provider as the active site "${active[0]!.name}": a provider that drops the platform would take both; choose another provider`,
+      });
+    }
+  }
+  if (!spec.backups) return;
+  const elsewhere = spec.backups.repositories.filter((r) => r.provider !== provider);
+  if (elsewhere.length < 2) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["backups", "repositories"],
+      message: `needs at least two repositories on providers other than the active site's (${provider}), so that losing any one vendor leaves a copy; found ${elsewhere.length}${elsewhere.length ? ` (${elsewhere.map((r) => r.provider).join(", ")})` : ""}`,
+    });
+  }
 }
 
 function unique(ctx: z.RefinementCtx, values: string[], path: string, what: string, field = "name") {

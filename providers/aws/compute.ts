@@ -6,7 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServerRole } from "../../stacks/spec.ts";
-import { userDataOutput } from "../shared/bootstrap.ts";
+import { checkDatabaseContext, userDataOutput } from "../shared/bootstrap.ts";
 import { roleTag, plannedServers, type PlannedServer } from "../shared/topology.ts";
 import type { SiteContext, SiteOutputs } from "../types.ts";
 import { awsClient } from "./client.ts";
@@ -24,7 +24,10 @@ export const dataVolumeDevice = "/dev/sdf";
 /** The first availability zone of a region: the subnet and the data volume must share one. */
 export const siteZone = (region: string) => `${region}a`;
 
-export function deployAwsSite({ spec, site, secrets, peerDbAddress }: SiteContext): SiteOutputs {
+export function deployAwsSite(context: SiteContext): SiteOutputs {
+  const { spec, site, peerDbAddress } = context;
+  // A standby without a primary, or a peer that is no address: refused before any resource exists.
+  checkDatabaseContext(context);
   const region = awsRegion(site);
   const zone = siteZone(region);
   const provider = awsClient(`${site.name}-aws`, region);
@@ -60,13 +63,15 @@ export function deployAwsSite({ spec, site, secrets, peerDbAddress }: SiteContex
         privateIp: planned.privateIp,
         vpcSecurityGroupIds: [firewall.groups[planned.role].id],
         ...(keyPair ? { keyName: keyPair.keyName } : {}),
-        // Secret for db and app (it holds the database password): encrypted in state, hidden in output.
-        userData: userDataOutput({ spec, site, server: planned, dbPassword: secrets.dbPassword }),
+        // Secret for db and app (the database password; for the db also the replication password and
+        // the backup repositories' keys and cipher passphrases): encrypted in state, hidden in output.
+        userData: userDataOutput(context, planned),
         // cloud-init runs user-data on first boot only, so a stateless server whose user-data
         // changed (the ingress's upstream list after adding app servers) is replaced to apply it;
         // its public address is an Elastic IP and stays. The database is never replaced for
-        // user-data: a change there (admin keys, the password) is recorded but not applied
-        // (README, "Providers"), because replacing it would interrupt the database.
+        // user-data: a change there (admin keys, the password, the peer's address, the backup
+        // repositories) is recorded but not applied (README, "Providers" and "Standby and backups
+        // on the clouds"), because replacing it would interrupt the database.
         userDataReplaceOnChange: planned.role !== "db",
         rootBlockDevice: { volumeType: "gp3", volumeSize: 20, encrypted: true, deleteOnTermination: true },
         // IMDSv2 only: no unauthenticated metadata requests (SSRF through the workload cannot read credentials).

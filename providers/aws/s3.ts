@@ -1,4 +1,7 @@
-/** A backup repository on S3: a versioned, private, encrypted bucket that Pulumi never deletes. */
+/**
+ * A backup repository on S3: a versioned, private, encrypted bucket that Pulumi
+ * never deletes, and a key that can use this bucket and nothing else.
+ */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { BucketContext, BucketOutputs } from "../types.ts";
@@ -34,5 +37,35 @@ export function createS3Bucket({ name }: BucketContext): BucketOutputs {
   );
   // ACLs off: the account owns every object, whoever uploaded it.
   new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, opts);
-  return { bucket: bucket.bucket, endpoint: pulumi.output(s3Endpoint(bucketRegion)), region: pulumi.output(bucketRegion) };
+  const credentials = createBucketKey(name, bucket, opts);
+  return { type: pulumi.output("s3" as const), bucket: bucket.bucket, endpoint: pulumi.output(s3Endpoint(bucketRegion)), region: pulumi.output(bucketRegion), credentials };
+}
+
+/**
+ * The policy of the bucket's key: list the bucket, and read, write and delete
+ * its objects (what pgBackRest does, expiring old backups included). Nothing
+ * else in the account, not even the bucket's own settings.
+ */
+export const bucketKeyPolicy = (bucketArn: string) =>
+  JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "ListTheBucket", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn] },
+      { Sid: "UseItsObjects", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: [`${bucketArn}/*`] },
+    ],
+  });
+
+/**
+ * An IAM user of its own for pgBackRest, with an inline policy limited to this
+ * bucket and one access key. The secret access key is a secret output (the
+ * provider marks it; additionalSecretOutputs says so again), and both halves
+ * leave here wrapped in pulumi.secret: they only ever reach the database
+ * servers' user-data, which is secret too.
+ */
+function createBucketKey(name: string, bucket: aws.s3.Bucket, opts: pulumi.CustomResourceOptions) {
+  const userName = `${name}-pgbackrest`;
+  const user = new aws.iam.User(userName, { name: userName, path: "/lifeboat/", tags: { Name: userName, [roleTag]: "backups" } }, opts);
+  new aws.iam.UserPolicy(`${userName}-policy`, { user: user.name, name: `${userName}-bucket`, policy: bucket.arn.apply(bucketKeyPolicy) }, opts);
+  const key = new aws.iam.AccessKey(`${userName}-key`, { user: user.name }, { ...opts, additionalSecretOutputs: ["secret"] });
+  return { accessKeyId: pulumi.secret(key.id), secretAccessKey: pulumi.secret(key.secret) };
 }

@@ -13,7 +13,7 @@ export const cloudflareInfo: ProviderInfo = {
   capabilities: {
     compute: cannot("Cloudflare sells no servers Lifeboat can run the platform on"),
     dns: can("a full zone and its records through the Cloudflare API; the registrar delegates to the zone's assigned name servers"),
-    objectStore: can("R2 buckets, S3-compatible (region auto), private; R2 has no object versioning, pgBackRest keeps its own backup history"),
+    objectStore: can("R2 buckets, S3-compatible (region auto), private, each with an API token limited to its objects; R2 has no object versioning, pgBackRest keeps its own backup history"),
   },
   features: {
     proxiedRecords: can("Cloudflare's proxy answers for A, AAAA and CNAME records (TTL automatic); only with a single DNS provider on the edge"),
@@ -22,7 +22,7 @@ export const cloudflareInfo: ProviderInfo = {
     referenceWorkload: cannot("no compute: Cloudflare runs no servers for the reference service"),
   },
   credentials: [
-    { env: "CLOUDFLARE_API_TOKEN", config: "cloudflare:apiToken", what: "a Cloudflare API token with Zone:Edit and DNS:Edit (and R2 Edit for backups)" },
+    { env: "CLOUDFLARE_API_TOKEN", config: "cloudflare:apiToken", what: "a Cloudflare API token with Zone:Edit and DNS:Edit (and, for backups, Workers R2 Storage:Edit and API Tokens:Edit, to make the bucket and its key)" },
     { env: accountIdEnv, what: "the Cloudflare account id the zone and buckets belong to" },
   ],
   local: false,

@@ -6,7 +6,7 @@
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServerRole, SiteSpec } from "../../stacks/spec.ts";
-import { userDataOutput } from "../shared/bootstrap.ts";
+import { checkDatabaseContext, userDataOutput } from "../shared/bootstrap.ts";
 import { roleTag, plannedServers, siteNetwork, type PlannedServer } from "../shared/topology.ts";
 import type { SiteContext, SiteOutputs } from "../types.ts";
 import { hcloudFirewallRules } from "./firewall.ts";
@@ -47,7 +47,10 @@ export const dataVolumeOptions = { protect: true, retainOnDelete: true } as cons
  */
 export const serverOptions = { deleteBeforeReplace: true, ignoreChanges: ["image"] } as const satisfies pulumi.CustomResourceOptions;
 
-export function deployHcloudSite({ spec, site, secrets, peerDbAddress }: SiteContext): SiteOutputs {
+export function deployHcloudSite(context: SiteContext): SiteOutputs {
+  const { spec, site, peerDbAddress } = context;
+  // A standby without a primary, or a peer that is no address: refused before any resource exists.
+  checkDatabaseContext(context);
   const location = hcloudLocation(site);
   const servers = plannedServers(spec, site);
 
@@ -85,7 +88,7 @@ export function deployHcloudSite({ spec, site, secrets, peerDbAddress }: SiteCon
         location,
         sshKeys: sshKeys.map((k) => k.id),
         firewallIds: [numericId(firewalls[planned.role])],
-        userData: userDataOutput({ spec, site, server: planned, dbPassword: secrets.dbPassword }),
+        userData: userDataOutput(context, planned),
         // aliasIps: [] keeps the provider from detaching and re-attaching the network on every update (its documented workaround).
         networks: [{ networkId: numericId(network), ip: planned.privateIp, aliasIps: [] }],
         publicNets: [publicNet],
@@ -96,8 +99,9 @@ export function deployHcloudSite({ spec, site, secrets, peerDbAddress }: SiteCon
         shutdownBeforeDeletion: true,
       },
       // The database is never replaced for its user-data (that would interrupt it and, with
-      // delete protection on, fail the deploy): a change there (admin keys, the password) is
-      // recorded in the program but not applied to a running database (README, "Providers").
+      // delete protection on, fail the deploy): a change there (admin keys, the password, the
+      // peer's address, the backup repositories) is recorded in the program but not applied to
+      // a running database (README, "Providers" and "Standby and backups on the clouds").
       { ...serverOptions, ...(planned.role === "db" ? { ignoreChanges: [...serverOptions.ignoreChanges, "userData"] } : {}), dependsOn: [subnet] },
     );
 

@@ -14,6 +14,12 @@ export const cloudOutputs: NonNullable<MockOptions["outputs"]> = ({ type, name, 
       return { publicIp: nextAddress(), allocationId: `eipalloc-${name}` };
     case "aws:ec2/instance:Instance":
       return { publicIp: nextAddress(), arn: `arn:aws:ec2:::instance/${name}` };
+    case "aws:s3/bucket:Bucket":
+      return { arn: `arn:aws:s3:::${inputs.bucket}` };
+    case "aws:iam/accessKey:AccessKey":
+      return { secret: fakeSecrets.awsSecretAccessKey(name) };
+    case "cloudflare:index/apiToken:ApiToken":
+      return { value: fakeSecrets.cloudflareTokenValue(name), status: "active" };
     case "aws:route53/zone:Zone":
       return { zoneId: `Z${name.toUpperCase().replace(/[^A-Z0-9]/g, "")}`, nameServers: ["ns-1.awsdns-01.org", "ns-2.awsdns-02.net"] };
     case "hcloud:index/primaryIp:PrimaryIp":
@@ -31,9 +37,27 @@ export const cloudOutputs: NonNullable<MockOptions["outputs"]> = ({ type, name, 
   }
 };
 
+/**
+ * The secrets the clouds would hand out (an IAM access key's secret, a
+ * Cloudflare token's value), recognisable so tests can look for them
+ * anywhere they must not be.
+ */
+export const fakeSecrets = {
+  awsSecretAccessKey: (name: string) => `aws-secret-access-key-of-${name}`,
+  cloudflareTokenValue: (name: string) => `cloudflare-token-value-of-${name}`,
+};
+
+/** Cloudflare's permission group for R2 object read and write (its real id). */
+export const r2ObjectWriteGroup = { id: "2efd5506f9c8494dacb1fa10a3e7d5b6", name: "Workers R2 Storage Bucket Item Write", scopes: ["com.cloudflare.edge.r2.bucket"], category: "developer_platform", isSelectable: true };
+
 /** Provider functions the programs call. */
 export const cloudCalls: NonNullable<MockOptions["calls"]> = (token, inputs) => {
   if (token === "aws:ec2/getAmi:getAmi") return { ...inputs, id: "ami-0debian12", imageId: "ami-0debian12", name: "debian-12-amd64-20261101" };
+  if (token === "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList") {
+    // The API filters by the URL-encoded name and scope it is given.
+    const matches = decodeURIComponent(String(inputs.name ?? "")) === r2ObjectWriteGroup.name && decodeURIComponent(String(inputs.scope ?? "")) === r2ObjectWriteGroup.scopes[0];
+    return { ...inputs, results: matches ? [r2ObjectWriteGroup] : [] };
+  }
   return undefined;
 };
 

@@ -1,32 +1,100 @@
 /**
  * Cloud-init user-data for the cloud roles: valid by Debian's own `cloud-init
  * schema`, deterministic, and carrying the password only where a role needs it.
+ * The db role as primary and as standby: replication over TLS from the peer
+ * only, pgBackRest's repositories, and scripts that the shell accepts.
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../cli/paths.ts";
-import { renderUserData } from "../../providers/shared/bootstrap.ts";
+import { checkDatabaseContext, renderUserData, uriStyle, type DatabaseInput } from "../../providers/shared/bootstrap.ts";
 import { plannedServers } from "../../providers/shared/topology.ts";
+import type { BackupRepository } from "../../providers/types.ts";
 import { loadSpec, type Spec } from "../../stacks/spec.ts";
+import { productionVariant } from "../fakes/spec.ts";
 
 const run = promisify(execFile);
 const spec = loadSpec(path.join(projectRoot, "examples/production.yaml"));
 const site = spec.sites[0]!;
 const password = "pa'ss:word@that/needs%quoting";
-const render = (role: string, onSpec: Spec = spec) => renderUserData({ spec: onSpec, site, server: plannedServers(onSpec, site).find((s) => s.role === role)!, dbPassword: password });
+const replicationPassword = "repl:pass\\word-that-must-stay-secret";
+const peer = "203.0.113.7";
+
+/** Two repositories as the providers hand them over: R2 (path-style) and S3 (host-style). */
+const repositories: BackupRepository[] = [
+  {
+    provider: "cloudflare",
+    type: "s3",
+    bucket: "social-example-backups",
+    endpoint: "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com",
+    region: "auto",
+    cipherPass: "cipher-pass-one",
+    accessKeyId: "r2-key-id",
+    secretAccessKey: "r2-secret-access-key",
+  },
+  {
+    provider: "aws",
+    type: "s3",
+    bucket: "social-example-backups",
+    endpoint: "https://s3.us-east-1.amazonaws.com",
+    region: "us-east-1",
+    cipherPass: "cipher-pass-two",
+    accessKeyId: "AKIAEXAMPLE",
+    secretAccessKey: "aws-secret-access-key",
+  },
+];
+const backups = { archiveTimeoutSeconds: spec.database.archiveTimeoutSeconds, repositories };
+const primary: DatabaseInput = { role: "primary", peerDbAddress: peer, replicationPassword, backups };
+const standby: DatabaseInput = { role: "standby", peerDbAddress: peer, replicationPassword, backups };
+
+const render = (role: string, onSpec: Spec = spec, database: DatabaseInput = primary) =>
+  renderUserData({ spec: onSpec, site, server: plannedServers(onSpec, site).find((s) => s.role === role)!, dbPassword: password, database });
+
+interface WrittenFile {
+  path: string;
+  content: string;
+  permissions: string;
+  owner?: string;
+  defer?: boolean;
+  append?: boolean;
+}
+interface Document {
+  packages: string[];
+  write_files: WrittenFile[];
+  runcmd: string[][];
+}
+const documentOf = (userData: string) => parse(userData) as Document;
+const fileOf = (userData: string, file: string) => documentOf(userData).write_files.find((f) => f.path === file);
+const contentOf = (userData: string, file: string) => {
+  const found = fileOf(userData, file);
+  if (!found) throw new Error(`the user-data writes no ${file}`);
+  return found.content;
+};
+const hbaOf = (userData: string) =>
+  contentOf(userData, "/etc/postgresql/15/main/pg_hba.conf")
+    .split("\n")
+    .filter((l) => /^(host|hostssl|local)\s/.test(l));
+const confOf = (userData: string) => contentOf(userData, "/etc/postgresql/15/main/conf.d/lifeboat.conf");
+const commandsOf = (userData: string) => documentOf(userData).runcmd.map((c) => c.join(" "));
 
 let dir: string;
 beforeAll(async () => void (dir = await fs.mkdtemp(path.join(os.tmpdir(), "lifeboat-userdata-"))));
 afterAll(async () => fs.rm(dir, { recursive: true, force: true }));
 
+const scratch = async (text: string, suffix = ".yaml") => {
+  const file = path.join(dir, `${Math.random().toString(36).slice(2)}${suffix}`);
+  await fs.writeFile(file, text);
+  return file;
+};
+
 /** Debian's cloud-init judges the document; `lifeboat setup` installs it. */
 async function cloudInitSchema(text: string): Promise<{ ok: boolean; output: string }> {
-  const file = path.join(dir, `${Math.random().toString(36).slice(2)}.yaml`);
-  await fs.writeFile(file, text);
+  const file = await scratch(text);
   try {
     const { stdout, stderr } = await run("cloud-init", ["schema", "--config-file", file]);
     return { ok: true, output: stdout + stderr };
@@ -38,8 +106,14 @@ async function cloudInitSchema(text: string): Promise<{ ok: boolean; output: str
 }
 
 describe("cloud-init user-data", () => {
-  it.each(["db", "app", "ingress"])("the %s role passes `cloud-init schema`", async (role) => {
-    const result = await cloudInitSchema(render(role));
+  it.each([
+    ["db (primary, with a standby and backups)", "db", primary],
+    ["db (primary, alone, no backups)", "db", { role: "primary", replicationPassword } as DatabaseInput],
+    ["db (standby)", "db", standby],
+    ["app", "app", primary],
+    ["ingress", "ingress", primary],
+  ] as const)("the %s role passes `cloud-init schema`", async (_what, role, database) => {
+    const result = await cloudInitSchema(render(role, spec, database));
     expect(result, result.output).toMatchObject({ ok: true });
   });
 
@@ -50,6 +124,7 @@ describe("cloud-init user-data", () => {
 
   it("is deterministic: the same input gives the same bytes", () => {
     expect(render("db")).toBe(render("db"));
+    expect(render("db", spec, standby)).toBe(render("db", spec, standby));
     expect(render("app")).toBe(render("app"));
   });
 
@@ -59,16 +134,20 @@ describe("cloud-init user-data", () => {
     expect(render("app")).toContain(`DATABASE_URL=postgres://social:${encodeURIComponent(password)}@10.1.1.200:5432/social`);
   });
 
-  it("lets the workload authenticate from the site's network only, and replication by password", () => {
-    const hba = render("db").split("\n").filter((l) => /^\s+host /.test(l)).map((l) => l.trim());
-    expect(hba).toEqual([
-      "host social social 10.1.0.0/16 scram-sha-256",
-      "host replication replicator 0.0.0.0/0 scram-sha-256",
-      "host replication replicator ::/0 scram-sha-256",
-    ]);
+  it("keeps the database's settings out of the app and ingress roles", () => {
+    for (const role of ["app", "ingress"]) {
+      expect(render(role, spec, primary)).toBe(render(role, spec, standby));
+      expect(render(role)).not.toContain(replicationPassword);
+      expect(render(role)).not.toContain("cipher-pass");
+      expect(render(role)).not.toContain(peer);
+    }
   });
 
-  it("does not change the database's user-data when app servers are added (that would reboot or replace it)", () => {
+  it("needs the database settings to render the db role", () => {
+    expect(() => renderUserData({ spec, site, server: plannedServers(spec, site)[0]!, dbPassword: password })).toThrow(/db role needs its database settings/);
+  });
+
+  it("does not change the database's user-data when app servers are added", () => {
     const more = { ...spec, roles: { ...spec.roles, app: { ...spec.roles.app, count: 7 } } };
     expect(render("db", more)).toBe(render("db"));
     expect(render("ingress", more)).not.toBe(render("ingress"));
@@ -86,5 +165,212 @@ describe("cloud-init user-data", () => {
     expect(app).toContain(`ExecStart=/usr/bin/podman run --rm --name lifeboat-app --env-file /etc/lifeboat/app.env -p 8080:8080 ${spec.workload.image}`);
     expect(app).toContain(spec.admin.sshKeys[0]!);
     expect(app).toContain("LOG_LEVEL=info");
+  });
+
+  it("writes every script so that the shell accepts it", async () => {
+    for (const database of [primary, standby]) {
+      const scripts = documentOf(render("db", spec, database)).write_files.filter((f) => f.path.startsWith("/usr/local/sbin/"));
+      expect(scripts.map((s) => path.basename(s.path)).sort()).toEqual(
+        ["lifeboat-admit-standby", "lifeboat-backup", "lifeboat-data-volume", "lifeboat-stanza-create", "lifeboat-standby-clone"].sort(),
+      );
+      for (const script of scripts) {
+        expect(script.permissions, script.path).toBe("0755");
+        await expect(run("sh", ["-n", await scratch(script.content, ".sh")]), script.path).resolves.toBeDefined();
+      }
+    }
+  });
+});
+
+describe("the database as primary", () => {
+  it("admits the workload from the site's network and replication only from the peer's /32, over TLS", () => {
+    expect(hbaOf(render("db"))).toEqual(["host social social 10.1.0.0/16 scram-sha-256", `hostssl replication replicator ${peer}/32 scram-sha-256`]);
+    expect(render("db")).not.toMatch(/0\.0\.0\.0\/0|::\/0/);
+    expect(hbaOf(render("db", spec, { ...primary, peerDbAddress: "2001:db8::5" }))).toContain("hostssl replication replicator 2001:db8::5/128 scram-sha-256");
+  });
+
+  it("has no replication line at all, and no slot, without a peer", () => {
+    const alone = render("db", spec, { role: "primary", replicationPassword, backups });
+    expect(hbaOf(alone)).toEqual(["host social social 10.1.0.0/16 scram-sha-256"]);
+    expect(contentOf(alone, "/etc/postgresql/15/main/pg_hba.conf")).not.toContain("replication");
+    expect(contentOf(alone, "/etc/lifeboat/db-init.sql")).not.toContain("pg_create_physical_replication_slot");
+  });
+
+  it("streams WAL over TLS with a bound on what a dead standby may hold back", () => {
+    const conf = confOf(render("db")).split("\n");
+    for (const line of [
+      "ssl = on",
+      "ssl_cert_file = '/etc/ssl/certs/ssl-cert-snakeoil.pem'",
+      "ssl_key_file = '/etc/ssl/private/ssl-cert-snakeoil.key'",
+      "password_encryption = scram-sha-256",
+      "wal_level = replica",
+      "max_wal_senders = 10",
+      "max_replication_slots = 10",
+      // A quarter of the example's 100 GiB volume.
+      "max_slot_wal_keep_size = 25GB",
+    ]) {
+      expect(conf).toContain(line);
+    }
+    expect(documentOf(render("db")).packages).toEqual(["postgresql-15", "pgbackrest", "ssl-cert"]);
+  });
+
+  it("creates the replicator role with the replication password and the slot for the standby, if missing", () => {
+    const init = contentOf(render("db"), "/etc/lifeboat/db-init.sql");
+    expect(init).toContain(`CREATE ROLE "replicator" REPLICATION LOGIN;`);
+    expect(init).toContain(`ALTER ROLE "replicator" WITH REPLICATION LOGIN PASSWORD 'repl:pass\\word-that-must-stay-secret';`);
+    expect(init).toContain(
+      "SELECT pg_create_physical_replication_slot('lifeboat_standby') WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = 'lifeboat_standby');",
+    );
+    expect(fileOf(render("db"), "/etc/lifeboat/db-init.sql")).toMatchObject({ permissions: "0600", owner: "postgres:postgres", defer: true });
+    const commands = commandsOf(render("db"));
+    expect(commands).toContain("runuser -u postgres -- psql -v ON_ERROR_STOP=1 -f /etc/lifeboat/db-init.sql");
+    expect(commands).not.toContain("/usr/local/sbin/lifeboat-standby-clone");
+  });
+
+  it("archives WAL to pgBackRest with the spec's archive_timeout, then creates the stanza once PostgreSQL runs", () => {
+    const conf = confOf(render("db")).split("\n");
+    expect(conf).toContain("archive_mode = on");
+    expect(conf).toContain("archive_command = 'pgbackrest --stanza=lifeboat archive-push %p'");
+    expect(conf).toContain("archive_timeout = 60");
+    const quick = productionVariant((doc) => ({ ...doc, database: { ...doc.database, archiveTimeoutSeconds: 17 } }));
+    expect(confOf(render("db", quick, { ...primary, backups: { ...backups, archiveTimeoutSeconds: quick.database.archiveTimeoutSeconds } })).split("\n")).toContain("archive_timeout = 17");
+    const commands = commandsOf(render("db"));
+    expect(commands.indexOf("/usr/local/sbin/lifeboat-stanza-create")).toBeGreaterThan(commands.indexOf("systemctl start postgresql"));
+    expect(commands).toContain("systemctl enable --now lifeboat-backup.timer");
+  });
+
+  it("neither archives nor backs up without backups", () => {
+    const alone = render("db", spec, { role: "primary", peerDbAddress: peer, replicationPassword });
+    expect(confOf(alone)).not.toContain("archive_");
+    expect(fileOf(alone, "/etc/pgbackrest/pgbackrest.conf")).toBeUndefined();
+    expect(alone).not.toContain("lifeboat-backup");
+    expect(alone).not.toContain("stanza-create");
+  });
+});
+
+describe("the database as standby", () => {
+  it("clones the primary with pg_basebackup over TLS with channel binding, from the slot, after PostgreSQL started", () => {
+    const userData = render("db", spec, standby);
+    const clone = contentOf(userData, "/usr/local/sbin/lifeboat-standby-clone");
+    expect(clone).toContain(`primary=\${1:-${peer}}`);
+    expect(clone).toContain('conninfo="host=$primary port=5432 user=replicator sslmode=require channel_binding=require passfile=/etc/lifeboat/replication.pgpass"');
+    expect(clone).toContain('pg_basebackup -d "$conninfo" -D "$staging" -X stream -R -S lifeboat_standby -c fast');
+    // Bounded retries with a line that says what it waits for.
+    expect(clone).toContain('if [ "$tries" -ge 90 ]; then');
+    expect(clone).toContain('echo "lifeboat: waiting for the primary at $primary:5432 (attempt $tries of 90), retrying in 20s" >&2');
+    // Only a fresh cluster is replaced; a standby is left alone.
+    expect(clone).toContain("SELECT pg_is_in_recovery()");
+    expect(clone).toContain("refusing to replace it");
+    const commands = commandsOf(userData);
+    expect(commands.indexOf("/usr/local/sbin/lifeboat-standby-clone")).toBeGreaterThan(commands.indexOf("systemctl start postgresql"));
+    // A standby is read-only: no role or database is created on it, they come with the copy.
+    expect(fileOf(userData, "/etc/lifeboat/db-init.sql")).toBeUndefined();
+    expect(userData).not.toContain(`PASSWORD 'pa''ss`);
+    expect(confOf(userData).split("\n")).toContain("hot_standby = on");
+  });
+
+  it("keeps the replication password in a 0600 passfile, never on a command line", () => {
+    const userData = render("db", spec, standby);
+    expect(fileOf(userData, "/etc/lifeboat/replication.pgpass")).toEqual({
+      path: "/etc/lifeboat/replication.pgpass",
+      // libpq's format, with the colon and backslash escaped.
+      content: "*:*:*:replicator:repl\\:pass\\\\word-that-must-stay-secret\n",
+      permissions: "0600",
+      owner: "postgres:postgres",
+      defer: true,
+    });
+    const elsewhere = documentOf(userData).write_files.filter((f) => f.path !== "/etc/lifeboat/replication.pgpass");
+    for (const file of elsewhere) expect(file.content, file.path).not.toContain("repl:pass");
+    for (const command of commandsOf(userData)) expect(command).not.toContain("repl:pass");
+  });
+
+  it("admits the primary's /32 only for replication, and gets the same pgbackrest.conf to archive once promoted", () => {
+    const userData = render("db", spec, standby);
+    expect(hbaOf(userData)).toEqual(["host social social 10.1.0.0/16 scram-sha-256", `hostssl replication replicator ${peer}/32 scram-sha-256`]);
+    expect(contentOf(userData, "/etc/pgbackrest/pgbackrest.conf")).toBe(contentOf(render("db"), "/etc/pgbackrest/pgbackrest.conf"));
+    expect(confOf(userData)).toContain("archive_mode = on");
+    // The stanza is the primary's to create.
+    expect(commandsOf(userData)).not.toContain("/usr/local/sbin/lifeboat-stanza-create");
+  });
+
+  it("is refused without a primary to stream from, or with a peer that is not an address", () => {
+    expect(() => checkDatabaseContext({ site, databaseRole: "standby" })).toThrow(/site "aws-fra" is a standby but has no primary to stream from/);
+    expect(() => checkDatabaseContext({ site, databaseRole: "primary", peerDbAddress: "db.example; rm -rf /" })).toThrow(/is not an IP address/);
+    expect(() => checkDatabaseContext({ site, databaseRole: "standby", peerDbAddress: peer })).not.toThrow();
+  });
+});
+
+describe("pgBackRest", () => {
+  const conf = () => contentOf(render("db"), "/etc/pgbackrest/pgbackrest.conf");
+  const lines = () => conf().split("\n");
+
+  it("is readable by postgres only", () => {
+    expect(fileOf(render("db"), "/etc/pgbackrest/pgbackrest.conf")).toMatchObject({ permissions: "0640", owner: "postgres:postgres", defer: true });
+  });
+
+  it("pushes WAL asynchronously from a bounded spool, and starts backups with a fast checkpoint", () => {
+    for (const line of ["archive-async=y", "spool-path=/var/spool/pgbackrest", "archive-push-queue-max=25GiB", "start-fast=y"]) expect(lines()).toContain(line);
+    expect(lines().slice(-5)).toEqual(["[lifeboat]", "pg1-path=/var/lib/postgresql/15/main", "pg1-port=5432", "pg1-socket-path=/var/run/postgresql", ""]);
+  });
+
+  it("has one encrypted S3 repository per provider, in the spec's order, with its retention", () => {
+    const repo = (n: number) => lines().filter((l) => l.startsWith(`repo${n}-`));
+    expect(repo(1)).toEqual([
+      "repo1-type=s3",
+      "repo1-s3-bucket=social-example-backups",
+      "repo1-s3-endpoint=0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com",
+      "repo1-s3-region=auto",
+      "repo1-s3-key=r2-key-id",
+      "repo1-s3-key-secret=r2-secret-access-key",
+      "repo1-s3-uri-style=path",
+      "repo1-path=/lifeboat",
+      "repo1-cipher-type=aes-256-cbc",
+      "repo1-cipher-pass=cipher-pass-one",
+      `repo1-retention-full=${spec.backups!.retentionFull}`,
+    ]);
+    expect(repo(2)).toEqual([
+      "repo2-type=s3",
+      "repo2-s3-bucket=social-example-backups",
+      "repo2-s3-endpoint=s3.us-east-1.amazonaws.com",
+      "repo2-s3-region=us-east-1",
+      "repo2-s3-key=AKIAEXAMPLE",
+      "repo2-s3-key-secret=aws-secret-access-key",
+      "repo2-path=/lifeboat",
+      "repo2-cipher-type=aes-256-cbc",
+      "repo2-cipher-pass=cipher-pass-two",
+      `repo2-retention-full=${spec.backups!.retentionFull}`,
+    ]);
+    expect(repo(3)).toEqual([]);
+    expect(uriStyle("https://s3.eu-central-1.amazonaws.com")).toBe("host");
+    expect(uriStyle("https://abc.r2.cloudflarestorage.com")).toBe("path");
+  });
+
+  it("is accepted by pgBackRest itself, every option name and value", async () => {
+    const file = await scratch(conf(), ".conf");
+    for (const command of ["archive-push", "backup", "stanza-create"]) {
+      const { stdout, stderr } = await run("pgbackrest", [`--config=${file}`, "--stanza=lifeboat", "--log-level-console=warn", "--log-level-file=off", `--lock-path=${dir}`, `--log-path=${dir}`, "help", command]);
+      expect(stdout, command).toContain(`'${command}' command help`);
+      expect(`${stdout}${stderr}`, command).not.toMatch(/WARN|ERROR/);
+    }
+    // The check is real: a misspelt option is reported.
+    const broken = await scratch(conf().replace("repo1-s3-uri-style", "repo1-s3-uri-styl"), ".conf");
+    const { stdout, stderr } = await run("pgbackrest", [`--config=${broken}`, "--stanza=lifeboat", "--log-level-console=warn", "--log-level-file=off", `--lock-path=${dir}`, `--log-path=${dir}`, "help", "backup"]);
+    expect(`${stdout}${stderr}`).toContain("invalid option 'repo1-s3-uri-styl'");
+  });
+
+  it("takes a daily full backup into every repository, one after the other, past a failing one", () => {
+    const userData = render("db");
+    const script = contentOf(userData, "/usr/local/sbin/lifeboat-backup");
+    expect(script).toContain("for repo in 1 2; do");
+    expect(script).toContain("if pgbackrest --stanza=lifeboat --repo=$repo backup --type=full; then");
+    expect(script).toContain('echo "lifeboat: full backup into repo$repo failed" >&2');
+    expect(script).not.toMatch(/set -e/);
+    expect(contentOf(userData, "/etc/systemd/system/lifeboat-backup.service")).toContain("ExecStart=/usr/local/sbin/lifeboat-backup");
+    expect(contentOf(userData, "/etc/systemd/system/lifeboat-backup.service")).toContain("User=postgres");
+    expect(contentOf(userData, "/etc/systemd/system/lifeboat-backup.timer")).toContain("OnCalendar=daily");
+  });
+
+  it("refuses a value that would add a line to the file", () => {
+    const bad = { ...primary, backups: { ...backups, repositories: [{ ...repositories[0]!, cipherPass: "one\nrepo9-type=posix" }, repositories[1]!] } };
+    expect(() => render("db", spec, bad)).toThrow(/cipher-pass contains a line break/);
   });
 });

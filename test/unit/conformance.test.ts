@@ -17,6 +17,7 @@ import { recordResources, settled, valueOf, type Recorder } from "../fakes/pulum
 import { productionDocument } from "../fakes/spec.ts";
 
 const password = "conformance-password-must-stay-secret";
+const replicationPassword = "conformance-replication-password-must-stay-secret";
 const apiKey = "conformance-api-key-must-stay-secret";
 const production = productionDocument() as Record<string, any>;
 
@@ -28,13 +29,16 @@ export function specFor(provider: Provider, capability: Capability): Spec {
     doc.sites = [{ name: "conf", provider: provider.name, region: provider.regions ? Object.keys(provider.regions)[0] : "loopback", role: "active", index: 3 }];
     if (!runsImages) doc.workload = { kind: "reference", port: 8080 };
   } else {
-    // Any site will do; the local one needs nothing.
-    doc.sites = [{ name: "conf", provider: "local-a", region: "loopback", role: "active", index: 3 }];
+    // Any site will do; a local one needs nothing (on another account than the provider under test).
+    doc.sites = [{ name: "conf", provider: provider.name === "local-a" ? "local-b" : "local-a", region: "loopback", role: "active", index: 3 }];
     doc.workload = { kind: "reference", port: 8080 };
   }
   doc.edges = capability === "dns" ? [{ name: "conf", provider: provider.name }] : [{ name: "conf", provider: "local-c" }];
-  if (capability === "objectStore") doc.backups = { provider: provider.name, bucket: "lifeboat-conformance" };
-  else delete doc.backups;
+  // Backups on the provider under test and one more, both other than the site's (the audit wants two elsewhere).
+  if (capability === "objectStore") {
+    const other = Object.values(providers).find((p) => p.name !== provider.name && p.name !== doc.sites[0].provider && supports(p, "objectStore"))!;
+    doc.backups = { bucket: "lifeboat-conformance", repositories: [{ provider: provider.name }, { provider: other.name }] };
+  } else delete doc.backups;
   return parseSpec(doc, `examples/production.yaml on ${provider.name}`);
 }
 
@@ -63,7 +67,8 @@ describe.each(withCapability("compute").map((p) => [p.name, p] as const))("compu
   let outputs: Record<string, unknown>;
   beforeAll(async () => {
     from = recorder.resources.length;
-    outputs = await settle({ ...provider.compute!.deploySite({ spec, site, home: "/h", secrets: { dbPassword: pulumi.secret(password) } }) });
+    const secrets = { dbPassword: pulumi.secret(password), replicationPassword: pulumi.secret(replicationPassword) };
+    outputs = await settle({ ...provider.compute!.deploySite({ spec, site, home: "/h", secrets, databaseRole: "primary" }) });
   });
 
   it("publishes an address for every ingress and app server, and the database's", () => {
@@ -74,15 +79,18 @@ describe.each(withCapability("compute").map((p) => [p.name, p] as const))("compu
     }
   });
 
-  it("never passes the database password in plain text, nor publishes it", () => {
-    expect(plainInputs(from)).not.toContain(password);
-    expect(JSON.stringify(outputs)).not.toContain(password);
+  it("never passes the database or replication password in plain text, nor publishes them", () => {
+    for (const secret of [password, replicationPassword]) {
+      expect(plainInputs(from)).not.toContain(secret);
+      expect(JSON.stringify(outputs)).not.toContain(secret);
+    }
   });
 
   if (!provider.local) {
     it("boots every server with the shared user-data, byte for byte", () => {
       const userData = recorder.resources.slice(from).filter((r) => typeof r.inputs.userData === "string");
-      const expected = plannedServers(spec, site).map((server) => renderUserData({ spec, site, server, dbPassword: password }));
+      const database = { role: "primary", replicationPassword } as const;
+      const expected = plannedServers(spec, site).map((server) => renderUserData({ spec, site, server, dbPassword: password, database }));
       expect(userData.map((r) => r.inputs.userData).sort()).toEqual(expected.sort());
     });
   }
@@ -115,10 +123,25 @@ describe.each(withCapability("dns").map((p) => [p.name, p] as const))("dns on %s
 
 describe.each(withCapability("objectStore").map((p) => [p.name, p] as const))("objectStore on %s", (_name, provider) => {
   const spec = specFor(provider, "objectStore");
-  it("creates the backup bucket under the spec's name and says where it answers", async () => {
-    const outputs = await settle({ ...provider.objectStore!.createBucket({ spec, name: spec.backups!.bucket, home: "/h" }) });
+  it("creates the backup bucket under the spec's name, says where it answers, and hands over its key as secrets", async () => {
+    const from = recorder.resources.length;
+    const created = provider.objectStore!.createBucket({ spec, name: spec.backups!.bucket, home: "/h" });
+    const outputs = await settle({ type: created.type, bucket: created.bucket, endpoint: created.endpoint, region: created.region });
     expect(outputs.bucket).toBe("lifeboat-conformance");
-    expect(outputs.endpoint).toMatch(/^(https:\/\/[a-z0-9.-]+|\/\S+)$/);
     expect(String(outputs.region).length).toBeGreaterThan(0);
+    if (outputs.type === "posix") {
+      expect(outputs.endpoint).toMatch(/^\/\S+$/);
+      expect(created.credentials).toBeUndefined();
+    } else {
+      expect(outputs.type).toBe("s3");
+      expect(outputs.endpoint).toMatch(/^https:\/\/[a-z0-9.-]+$/);
+      // pgBackRest signs with a key of this bucket's own; it only ever travels as a secret.
+      const { accessKeyId, secretAccessKey } = created.credentials!;
+      expect([await pulumi.isSecret(accessKeyId), await pulumi.isSecret(secretAccessKey)]).toEqual([true, true]);
+      const key = await valueOf(secretAccessKey);
+      expect(key.length).toBeGreaterThan(0);
+      await settled(recorder);
+      expect(plainInputs(from)).not.toContain(key);
+    }
   });
 });

@@ -15,6 +15,7 @@ import { recordResources, settled, valueOf, type RecordedResource, type Recorder
 
 const spec = loadSpec(path.join(projectRoot, "examples/production.yaml"));
 const password = "production-password-must-stay-secret";
+const replicationPassword = "production-replication-password-must-stay-secret";
 const peerDbAddress = "203.0.113.99";
 const targets = ["198.51.100.10"];
 let recorder: Recorder;
@@ -46,9 +47,13 @@ const graph = (resources: RecordedResource[]) =>
     1,
   ) + "\n";
 
+/** A site of the example as its role makes it: the active site's database the primary, the standby's streaming from it; both with a peer. */
 const siteResources = (siteName: string) => {
   const site = spec.sites.find((s) => s.name === siteName)!;
-  return registered(() => ({ ...findProvider(site.provider)!.compute!.deploySite({ spec, site, home: "/h", secrets: { dbPassword: pulumi.secret(password) }, peerDbAddress }) }));
+  const secrets = { dbPassword: pulumi.secret(password), replicationPassword: pulumi.secret(replicationPassword) };
+  return registered(() => ({
+    ...findProvider(site.provider)!.compute!.deploySite({ spec, site, home: "/h", secrets, databaseRole: site.role === "active" ? "primary" : "standby", peerDbAddress }),
+  }));
 };
 const edgeResources = (edgeSpec: Spec, provider: string) =>
   registered(() => ({ ...findProvider(provider)!.dns!.deployEdge({ spec: edgeSpec, edge: { name: provider, provider }, home: "/h", targetAddresses: targets, secrets: { dnsApiKey: pulumi.secret("unused") } }) }));
@@ -57,6 +62,7 @@ describe("the production example's resource graphs", () => {
   it.each(spec.sites.map((s) => s.name))("site %s matches its golden file", async (name) => {
     const resources = await siteResources(name);
     expect(graph(resources)).not.toContain(password);
+    expect(graph(resources)).not.toContain(replicationPassword);
     await expect(graph(resources)).toMatchFileSnapshot(path.join(projectRoot, `test/fixtures/production/site-${name}.json`));
   });
 
@@ -65,9 +71,12 @@ describe("the production example's resource graphs", () => {
     await expect(graph(await edgeResources(spec, edge.provider))).toMatchFileSnapshot(path.join(projectRoot, `test/fixtures/production/edge-${name}.json`));
   });
 
-  it("backups in R2 match their golden file", async () => {
-    const resources = await registered(() => ({ ...findProvider(spec.backups!.provider)!.objectStore!.createBucket({ spec, name: spec.backups!.bucket, home: "/h" }) }));
-    await expect(graph(resources)).toMatchFileSnapshot(path.join(projectRoot, "test/fixtures/production/backups.json"));
+  it.each(spec.backups!.repositories.map((r) => r.provider))("the backup repository on %s matches its golden file", async (provider) => {
+    const resources = await registered(() => {
+      const { type, bucket, endpoint, region, credentials } = findProvider(provider)!.objectStore!.createBucket({ spec, name: spec.backups!.bucket, home: "/h" });
+      return { type, bucket, endpoint, region, ...credentials };
+    });
+    await expect(graph(resources)).toMatchFileSnapshot(path.join(projectRoot, `test/fixtures/production/backups-${provider}.json`));
   });
 });
 

@@ -19,14 +19,15 @@ const production = () => productionDocument() as Record<string, any>;
 
 
 describe("the production example", () => {
-  it("is valid: an AWS site, a Hetzner site, Cloudflare and Route 53 as the edge, R2 for backups", () => {
+  it("is valid: the active site on Hetzner, the standby on AWS, Cloudflare and Route 53 as the edge, backups in R2 and S3", () => {
     const spec = parseSpec(production());
     expect(spec.sites.map((s) => [s.provider, s.region, s.role])).toEqual([
-      ["aws", "eu-central", "active"],
-      ["hcloud", "eu-north", "standby"],
+      ["aws", "eu-central", "standby"],
+      ["hcloud", "eu-north", "active"],
     ]);
     expect(spec.edges.map((e) => e.provider)).toEqual(["cloudflare", "route53"]);
-    expect(spec.backups).toEqual({ provider: "cloudflare", bucket: "social-example-backups" });
+    expect(spec.backups).toEqual({ bucket: "social-example-backups", repositories: [{ provider: "cloudflare" }, { provider: "aws" }], retentionFull: 2 });
+    expect(spec.database.archiveTimeoutSeconds).toBe(60);
   });
 });
 
@@ -37,7 +38,34 @@ describe("the provider audit", () => {
     ["an unknown provider", (d) => (d.sites[0].provider = "digitalocean"), 'sites[0].provider: unknown provider "digitalocean"; accepted: aws, cloudflare, hcloud, local-a'],
     ["a DNS-only provider as a compute site", (d) => (d.sites[0].provider = "cloudflare"), 'sites[0].provider: provider "cloudflare" has no compute capability'],
     ["a compute-only provider as DNS", (d) => (d.edges[1].provider = "aws"), 'edges[1].provider: provider "aws" has no dns capability'],
-    ["backups on a provider without object storage", (d) => (d.backups.provider = "hcloud"), 'backups.provider: provider "hcloud" has no objectStore capability'],
+    ["backups on a provider without object storage", (d) => (d.backups.repositories[1].provider = "hcloud"), 'backups.repositories[1].provider: provider "hcloud" has no objectStore capability'],
+    ["the old single-provider backups shape", (d) => (d.backups = { provider: "cloudflare", bucket: "social-example-backups" }), 'backups: unknown field "provider"'],
+    ["two repositories on one provider", (d) => d.backups.repositories.push({ provider: "cloudflare" }), 'backups.repositories[2].provider: duplicate repository provider "cloudflare"'],
+    [
+      "a standby on the active site's provider",
+      (d) => (d.sites[0] = { ...d.sites[0], provider: "hcloud", region: "eu-central" }),
+      'sites[0].provider: standby site "aws-fra" is on hcloud, the same provider as the active site "hetzner-hel"',
+    ],
+    [
+      "repositories only on the active site's provider",
+      (d) => {
+        d.sites = [
+          { name: "aws-fra", provider: "aws", region: "eu-central", role: "active", index: 1 },
+          { name: "hetzner-hel", provider: "hcloud", region: "eu-north", role: "standby", index: 2 },
+        ];
+        d.backups.repositories = [{ provider: "aws" }];
+      },
+      "backups.repositories: needs at least two repositories on providers other than the active site's (aws), so that losing any one vendor leaves a copy; found 0",
+    ],
+    [
+      "one repository off the active site's provider, one on it",
+      (d) => {
+        d.sites[0].role = "active";
+        d.sites[1].role = "standby";
+      },
+      "backups.repositories: needs at least two repositories on providers other than the active site's (aws), so that losing any one vendor leaves a copy; found 1 (cloudflare)",
+    ],
+    ["two standby sites", (d) => d.sites.push({ name: "aws-sto", provider: "aws", region: "eu-north", role: "standby", index: 3 }), "sites: at most one site may have role: standby (found 2: aws-fra, aws-sto)"],
     ["the reference workload on a cloud", (d) => (d.workload = { kind: "reference" }), "workload.kind: provider aws (site aws-fra) cannot run workload.kind reference"],
     ["a proxied record with two DNS providers", (d) => d.dns.records.push({ name: "cdn", type: "A", value: "192.0.2.1", proxied: true }), "dns.records[3].proxied: a proxied record is answered differently by each DNS vendor, and this edge has 2 DNS providers (cloudflare, route53)"],
     ["an ALIAS record with two DNS providers", (d) => d.dns.records.push({ name: "@", type: "ALIAS", value: "lb.example.net" }), "dns.records[3].type: an ALIAS record is answered differently by each DNS vendor"],
@@ -117,7 +145,7 @@ describe("lifeboat deploy on a cloud without credentials", () => {
     fs.rmSync(process.env.LIFEBOAT_HOME, { recursive: true, force: true });
   });
 
-  it("names both AWS variables for the active site, and Cloudflare's and Route 53's for its edges", async () => {
+  it("names Hetzner's token for the active site, and Cloudflare's and Route 53's (AWS) variables for its edges", async () => {
     for (const key of ["HCLOUD_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID"]) delete process.env[key];
     process.env.LIFEBOAT_SPEC = path.join(projectRoot, "examples/production.yaml");
     const io = captureIo();
@@ -126,7 +154,7 @@ describe("lifeboat deploy on a cloud without credentials", () => {
     const loadPlatform = deps.loadPlatform;
     deps.loadPlatform = (options) => ({ ...loadPlatform(options), engine });
     expect(await main(["deploy"], deps)).toBe(2);
-    for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID"]) expect(io.stderr()).toContain(name);
+    for (const name of ["HCLOUD_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID"]) expect(io.stderr()).toContain(name);
     expect(engine).not.toHaveBeenCalled();
   });
 });

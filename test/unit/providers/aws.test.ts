@@ -28,12 +28,14 @@ const bareSpec = productionVariant((doc) => ({
 const sto: SiteSpec = bareSpec.sites.find((s) => s.name === "aws-sto")!;
 
 const password = "pw-that-must-stay-secret";
+const replicationPassword = "replication-pw-that-must-stay-secret";
 const peerDbAddress = "192.0.2.250";
 
 // ---------------------------------------------------------------------------
 // Mocks: plausible computed outputs, the Debian AMI lookup, and a look at the
 // registration requests themselves.
 
+const s3SecretAccessKey = "s3-secret-access-key-that-must-stay-secret";
 const nameServers = ["ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk", "ns-3.awsdns-03.com", "ns-4.awsdns-04.net"];
 const eips = new Map<string, string>();
 const amiLookups: Array<Record<string, any>> = [];
@@ -52,6 +54,10 @@ function outputs({ type, name, inputs }: { type: string; name: string; inputs: R
     case "aws:ec2/vpc:Vpc":
     case "aws:ec2/subnet:Subnet":
       return { arn: `arn:aws:ec2:::${name}` };
+    case "aws:s3/bucket:Bucket":
+      return { arn: `arn:aws:s3:::${inputs.bucket}` };
+    case "aws:iam/accessKey:AccessKey":
+      return { secret: s3SecretAccessKey };
     default:
       return undefined;
   }
@@ -80,6 +86,7 @@ interface Registration {
   retainOnDelete: boolean;
   ignoreChanges: string[];
   deleteBeforeReplace: boolean;
+  additionalSecretOutputs: string[];
 }
 interface RegisterRequest {
   getType(): string;
@@ -89,6 +96,7 @@ interface RegisterRequest {
   getRetainondelete(): boolean | undefined;
   getIgnorechangesList(): string[];
   getDeletebeforereplace(): boolean;
+  getAdditionalsecretoutputsList(): string[];
 }
 interface InvokeRequest {
   getTok(): string;
@@ -112,6 +120,7 @@ function captureRequests() {
       retainOnDelete: req.getRetainondelete() === true,
       ignoreChanges: req.getIgnorechangesList(),
       deleteBeforeReplace: req.getDeletebeforereplace(),
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
     });
     return register(req, callback);
   };
@@ -146,7 +155,15 @@ const providerUrn = (name: string) => `urn:pulumi:site-aws-fra::lifeboat::pulumi
 
 /** Deploys a site and waits until every resource it should register has been. */
 async function deploySite(siteSpec: Spec, site: SiteSpec, peer?: string): Promise<SiteOutputs & { values: [string[], string[], string] }> {
-  const outputs = aws.awsProvider.compute!.deploySite({ spec: siteSpec, site, home: "/h", secrets: { dbPassword: pulumi.secret(password) }, peerDbAddress: peer });
+  // With a peer: the example's standby, streaming from the primary at `peer`; without: a primary alone.
+  const outputs = aws.awsProvider.compute!.deploySite({
+    spec: siteSpec,
+    site,
+    home: "/h",
+    secrets: { dbPassword: pulumi.secret(password), replicationPassword: pulumi.secret(replicationPassword) },
+    databaseRole: peer ? "standby" : "primary",
+    ...(peer ? { peerDbAddress: peer } : {}),
+  });
   const values = await Promise.all([valueOf(outputs.ingressAddresses), valueOf(outputs.appAddresses), valueOf(outputs.dbAddress)]);
   const servers = plannedServers(siteSpec, site);
   const rules = firewallRules(siteSpec, site, peer).flatMap((rule) => rule.sources.map((source) => firewall.ingressRuleName(site, rule, source)));
@@ -314,11 +331,14 @@ describe("aws site, production (Pulumi mocks)", () => {
     for (const server of plannedServers(spec, fra)) {
       const instance = await byName(server.name);
       expect(instance.secretInputs.includes("userData"), server.name).toBe(server.role !== "ingress");
-      // The peer's address is the firewall's business, not the user-data's (a change would reboot the db).
-      expect(instance.inputs.userData).toBe(renderUserData({ spec, site: fra, server, dbPassword: password }));
+      expect(instance.inputs.userData).toBe(
+        renderUserData({ spec, site: fra, server, dbPassword: password, database: { role: "standby", peerDbAddress, replicationPassword } }),
+      );
     }
-    expect((await byName("aws-fra-db-1")).inputs.userData).not.toContain(peerDbAddress);
+    // The standby clones the primary at the peer's address (read at first boot only: the db ignores user-data changes).
+    expect((await byName("aws-fra-db-1")).inputs.userData).toContain(`primary=\${1:-${peerDbAddress}}`);
     expect((await byName("aws-fra-ingress-1")).inputs.userData).not.toContain(password);
+    expect((await byName("aws-fra-app-1")).inputs.userData).not.toContain(replicationPassword);
   });
 
   it("opens exactly the shared firewall rules, one rule per source, on the role's group", async () => {
@@ -551,6 +571,39 @@ describe("S3 backup bucket (Pulumi mocks)", () => {
       ["aws:s3/bucketOwnershipControls:BucketOwnershipControls", { bucket: `${name}-id`, rule: { objectOwnership: "BucketOwnerEnforced" } }],
     ]);
     for (const part of [name, ...parts.map((p) => p.name)]) expect(registration(part).provider).toBe(`${providerUrn(`${name}-aws`)}::${name}-aws-id`);
+  });
+
+  it("comes with a key of its own, limited to this bucket's objects, handed over as secrets only", async () => {
+    const outputs = aws.awsProvider.objectStore!.createBucket({ spec, name: "keyed-backups", home: "/h" });
+    expect(await valueOf(outputs.type)).toBe("s3");
+    const { accessKeyId, secretAccessKey } = outputs.credentials!;
+    expect(await pulumi.isSecret(accessKeyId)).toBe(true);
+    expect(await pulumi.isSecret(secretAccessKey)).toBe(true);
+    expect(await valueOf(accessKeyId)).toBe("keyed-backups-pgbackrest-key-id");
+    expect(await valueOf(secretAccessKey)).toBe(s3SecretAccessKey);
+
+    const user = await byName("keyed-backups-pgbackrest");
+    expect(user.type).toBe("aws:iam/user:User");
+    expect(user.inputs).toMatchObject({ name: "keyed-backups-pgbackrest", path: "/lifeboat/" });
+    const policy = await byName("keyed-backups-pgbackrest-policy");
+    expect(policy.type).toBe("aws:iam/userPolicy:UserPolicy");
+    expect(policy.inputs.user).toBe("keyed-backups-pgbackrest");
+    expect(JSON.parse(policy.inputs.policy)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        { Sid: "ListTheBucket", Effect: "Allow", Action: ["s3:ListBucket"], Resource: ["arn:aws:s3:::keyed-backups"] },
+        { Sid: "UseItsObjects", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: ["arn:aws:s3:::keyed-backups/*"] },
+      ],
+    });
+    const key = await byName("keyed-backups-pgbackrest-key");
+    expect(key.type).toBe("aws:iam/accessKey:AccessKey");
+    expect(key.inputs).toEqual({ user: "keyed-backups-pgbackrest" });
+    // The engine is told the key's secret is secret: it is encrypted in the state.
+    expect(registration("keyed-backups-pgbackrest-key").additionalSecretOutputs).toContain("secret");
+    for (const name of ["keyed-backups-pgbackrest", "keyed-backups-pgbackrest-policy", "keyed-backups-pgbackrest-key"]) {
+      expect(registration(name).provider).toBe(`${providerUrn("keyed-backups-aws")}::keyed-backups-aws-id`);
+    }
+    expect(JSON.stringify(recorder.resources.map((r) => r.inputs))).not.toContain(s3SecretAccessKey);
   });
 
   it("uses no deprecated V2 resource classes anywhere", () => {

@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { EdgeOutputs, Provider } from "../../../providers/types.ts";
 import { parseSpec, type Spec } from "../../../stacks/spec.ts";
 import { productionSpec, supportedFlags, productionVariant, productionDocument, type ProductionDocument } from "../../fakes/spec.ts";
+import { createHash } from "node:crypto";
+import { cloudCalls, r2ObjectWriteGroup } from "../../fakes/cloud.ts";
 import { recordResources, valueOf, type RecordedResource, type Recorder } from "../../fakes/pulumi.ts";
 
 // Cloudflare's documentation example id: 32 hexadecimal digits, like a real one.
@@ -13,7 +15,9 @@ const types = {
   zone: "cloudflare:index/zone:Zone",
   record: "cloudflare:index/dnsRecord:DnsRecord",
   bucket: "cloudflare:index/r2Bucket:R2Bucket",
+  token: "cloudflare:index/apiToken:ApiToken",
 } as const;
+const tokenValue = "cloudflare-token-value-that-must-stay-secret";
 const nameServers = ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"];
 const targets = ["198.51.100.7", "198.51.100.20", "2001:db8::7"];
 
@@ -39,16 +43,20 @@ interface Registration {
   protect: boolean | undefined;
 }
 const registrations = new Map<string, Registration>();
+/** Outputs the engine is told to keep secret, per resource (additionalSecretOutputs). */
+const secretOutputs = new Map<string, string[]>();
 interface RegisterRequest {
   getName(): string;
   getType(): string;
   getProtect(): boolean | undefined;
+  getAdditionalsecretoutputsList(): string[];
 }
 function captureRegistrations() {
   const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: RegisterRequest, callback: unknown): unknown };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) => {
     registrations.set(req.getName(), { type: req.getType(), protect: req.getProtect() });
+    secretOutputs.set(req.getName(), req.getAdditionalsecretoutputsList());
     return register(req, callback);
   };
 }
@@ -82,7 +90,9 @@ const recordsOf = (edgeName: string) => recorder.resources.filter((r) => r.type 
 
 beforeAll(async () => {
   recorder = await recordResources("edge-cloudflare", {
-    outputs: ({ type }) => (type === types.zone ? { nameServers, status: "pending" } : undefined),
+    outputs: ({ type }) => (type === types.zone ? { nameServers, status: "pending" } : type === types.token ? { value: tokenValue, status: "active" } : undefined),
+    // The permission group lookup answers as Cloudflare's API does, filtered by name and scope.
+    calls: cloudCalls,
   });
   captureRegistrations();
   ({ cloudflareProvider: cloudflare } = await import("../../../providers/cloudflare/index.ts"));
@@ -212,5 +222,33 @@ describe("cloudflare R2 bucket (Pulumi mocks)", () => {
     expect(bucket.type).toBe(types.bucket);
     expect(bucket.inputs).toEqual({ accountId, name: "social-example-backups", location: "weur" });
     expect(registrations.get("cloudflare-social-example-backups")).toEqual({ type: types.bucket, protect: true });
+  });
+
+  it("comes with an API token that may use this bucket's objects only, and hands over R2's S3 key as secrets", async () => {
+    const outputs = cloudflare.objectStore!.createBucket({ spec: production, name: "keyed-backups", home: "/h" });
+    expect(await valueOf(outputs.type)).toBe("s3");
+    const token = await byName("cloudflare-keyed-backups-pgbackrest");
+    expect(token.type).toBe(types.token);
+    expect(token.inputs).toEqual({
+      name: "lifeboat pgbackrest keyed-backups",
+      policies: [
+        {
+          effect: "allow",
+          // Object Read & Write, looked up by name: not Admin (no bucket settings, no other bucket).
+          permissionGroups: [{ id: r2ObjectWriteGroup.id }],
+          resources: JSON.stringify({ [`com.cloudflare.edge.r2.bucket.${accountId}_default_keyed-backups`]: "*" }),
+        },
+      ],
+    });
+    // The engine is told the token's value is secret (encrypted in the state).
+    expect(secretOutputs.get("cloudflare-keyed-backups-pgbackrest")).toContain("value");
+    expect(registrations.get("cloudflare-keyed-backups-pgbackrest")?.protect).not.toBe(true);
+    const { accessKeyId, secretAccessKey } = outputs.credentials!;
+    expect(await pulumi.isSecret(accessKeyId)).toBe(true);
+    expect(await pulumi.isSecret(secretAccessKey)).toBe(true);
+    // R2's S3 key: the token's id, and the SHA-256 of its value in hex.
+    expect(await valueOf(accessKeyId)).toBe("cloudflare-keyed-backups-pgbackrest-id");
+    expect(await valueOf(secretAccessKey)).toBe(createHash("sha256").update(tokenValue).digest("hex"));
+    expect(await valueOf(secretAccessKey)).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -22,7 +22,7 @@ const spec = productionSpec();
 
 const site = spec.sites.find((s) => s.name === "hetzner-hel")!;
 /** The example with a second Hetzner site, the peer-facing one: hetzner-hel's twin under another name. */
-const peerSpec = productionVariant((doc) => ({ ...doc, sites: [...doc.sites, { name: "hetzner-peer", provider: "hcloud", region: "eu-north", role: "standby", index: 2 }] }));
+const peerSpec = productionVariant((doc) => ({ ...doc, sites: [...doc.sites, { name: "hetzner-peer", provider: "hcloud", region: "eu-north", role: "cold", index: 2 }] }));
 const peerSite = peerSpec.sites.find((s) => s.name === "hetzner-peer")!;
 /** The example with Hetzner DNS as a third DNS provider of the edge. */
 const edgeSpec = productionVariant((doc) => ({ ...doc, edges: [...doc.edges, { name: "hetzner-dns", provider: "hcloud" }] }));
@@ -31,6 +31,10 @@ const edge = edgeSpec.edges.find((e) => e.name === "hetzner-dns")!;
 const specOf = (s: SiteSpec): Spec => (s.name === peerSite.name ? peerSpec : spec);
 const peerDbAddress = "198.51.100.7";
 const password = "pw-that-must-stay-secret";
+const replicationPassword = "replication-pw-that-must-stay-secret";
+/** What the db role is rendered from: hetzner-hel alone (no standby yet), hetzner-peer with a standby at peerDbAddress. */
+const alone = { role: "primary", replicationPassword } as const;
+const admitting = { role: "primary", peerDbAddress, replicationPassword } as const;
 const nameservers = ["hydrogen.ns.hetzner.com", "oxygen.ns.hetzner.com", "helium.ns.hetzner.de"];
 const t = {
   network: "hcloud:index/network:Network",
@@ -99,9 +103,9 @@ beforeAll(async () => {
       registrations.push({ type, name, resource, opts: opts as pulumi.CustomResourceOptions });
       return undefined;
     });
-    const secrets = { dbPassword: pulumi.secret(password) };
-    production = hcloud.hcloudProvider.compute!.deploySite({ spec, site, home: "/h", secrets });
-    withPeer = hcloud.hcloudProvider.compute!.deploySite({ spec: peerSpec, site: peerSite, home: "/h", secrets, peerDbAddress });
+    const secrets = { dbPassword: pulumi.secret(password), replicationPassword: pulumi.secret(replicationPassword) };
+    production = hcloud.hcloudProvider.compute!.deploySite({ spec, site, home: "/h", secrets, databaseRole: "primary" });
+    withPeer = hcloud.hcloudProvider.compute!.deploySite({ spec: peerSpec, site: peerSite, home: "/h", secrets, databaseRole: "primary", peerDbAddress });
     edgeOutputs = hcloud.hcloudProvider.dns!.deployEdge({ spec: edgeSpec, edge, home: "/h", targetAddresses: ["203.0.113.10"], secrets: { dnsApiKey: pulumi.secret("unused") } });
     return {};
   });
@@ -251,9 +255,10 @@ describe("hcloud site (Pulumi mocks), examples/production.yaml's hetzner-hel", (
     for (const s of servers) {
       const server = await byName(s.name);
       expect(server.secretInputs, s.name).toEqual(s.role === "ingress" ? [] : ["userData"]);
-      expect(server.inputs.userData, s.name).toBe(renderUserData({ spec, site, server: s, dbPassword: password }));
+      expect(server.inputs.userData, s.name).toBe(renderUserData({ spec, site, server: s, dbPassword: password, database: alone }));
     }
     expect((await byName("hetzner-hel-ingress-1")).inputs.userData).not.toContain(password);
+    expect((await byName("hetzner-hel-db-1")).inputs.userData).toContain(replicationPassword);
     const outputs = await Promise.all([valueOf(production.ingressAddresses), valueOf(production.appAddresses), valueOf(production.dbAddress)]);
     expect(JSON.stringify(outputs)).not.toContain(password);
   });
@@ -288,9 +293,12 @@ describe("hcloud site (Pulumi mocks), examples/production.yaml's hetzner-hel", (
     expect(postgres?.sourceIps).toEqual(["10.2.2.10/32", "10.2.2.11/32", "10.2.2.12/32", "198.51.100.7/32"]);
     expect((await byName("hetzner-peer-ingress")).inputs.rules).toEqual(expectedRules("ingress", peerDbAddress, peerSite));
     expect((await byName("hetzner-peer-app")).inputs.rules).toEqual(expectedRules("app", peerDbAddress, peerSite));
-    // The peer is the firewall's business: the database's user-data (a change would replace it) does not mention it.
-    expect((await byName("hetzner-peer-db-1")).inputs.userData).toBe(renderUserData({ spec: peerSpec, site: peerSite, server: plannedServers(peerSpec, peerSite)[0]!, dbPassword: password }));
-    expect((await byName("hetzner-peer-db-1")).inputs.userData).not.toContain(peerDbAddress);
+    // pg_hba admits the peer for replication too (read at the db server's first boot only: it ignores user-data changes).
+    expect((await byName("hetzner-peer-db-1")).inputs.userData).toBe(
+      renderUserData({ spec: peerSpec, site: peerSite, server: plannedServers(peerSpec, peerSite)[0]!, dbPassword: password, database: admitting }),
+    );
+    expect((await byName("hetzner-peer-db-1")).inputs.userData).toContain(`hostssl replication replicator ${peerDbAddress}/32 scram-sha-256`);
+    expect((await byName("hetzner-peer-db-1")).secretInputs).toEqual(["userData"]);
     expect(await valueOf(withPeer.dbAddress)).toBe("198.51.100.99");
   });
 
