@@ -1,11 +1,13 @@
 /**
  * The Lifeboat Pulumi program. The stack's name says what it builds:
- * `site-<name>` builds that site of lifeboat.yaml, `edge-<name>` that edge.
+ * `site-<name>` builds that site of lifeboat.yaml, `edge-<name>` that edge,
+ * `backup-<provider>` the backup repository on that provider.
  * `pulumi preview/up` on a stack works directly, the same as through the CLI.
  */
 import * as pulumi from "@pulumi/pulumi";
 import path from "node:path";
 import { projectRoot, stateDir } from "../cli/paths.ts";
+import { buildBackupRepository } from "./backup.ts";
 import { buildEdge } from "./edge.ts";
 import { parseStackName } from "./names.ts";
 import { buildSite } from "./site.ts";
@@ -13,10 +15,12 @@ import { loadSpec } from "./spec.ts";
 
 const stack = pulumi.getStack();
 const target = parseStackName(stack);
-if (!target) throw new Error(`stack "${stack}" is neither site-<name> nor edge-<name>`);
+if (!target) throw new Error(`stack "${stack}" is none of site-<name>, edge-<name>, backup-<provider>`);
 const specFile = process.env.LIFEBOAT_SPEC ?? path.join(projectRoot, "lifeboat.yaml");
 const spec = loadSpec(specFile);
 const home = stateDir();
 
-// The default export's properties become the stack's outputs (site or edge outputs, whichever this stack is).
-export default target.kind === "site" ? buildSite(spec, target.name, home) : buildEdge(spec, target.name, home);
+const builders = { site: buildSite, edge: buildEdge, backup: buildBackupRepository } as const;
+
+// The default export's properties become the stack's outputs (site, edge or repository, whichever this stack is).
+export default builders[target.kind](spec, target.name, home);

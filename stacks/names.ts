@@ -1,12 +1,18 @@
-/** One Pulumi stack per site and one per edge (DNS provider); their names say which. */
-export type StackTarget = { kind: "site"; name: string } | { kind: "edge"; name: string };
+/**
+ * One Pulumi stack per site, one per edge (DNS provider) and one per backup
+ * repository (named by its provider); their names say which. A repository has
+ * a stack of its own so that it outlives any site, and destroying a site never
+ * touches the backups.
+ */
+export type StackTarget = { kind: "site" | "edge" | "backup"; name: string };
 
 export const siteStackName = (site: string) => `site-${site}`;
 export const edgeStackName = (edge: string) => `edge-${edge}`;
+export const backupStackName = (provider: string) => `backup-${provider}`;
 
 export function parseStackName(stack: string): StackTarget | undefined {
-  const match = /^(site|edge)-(.+)$/.exec(stack);
-  return match ? { kind: match[1] as "site" | "edge", name: match[2]! } : undefined;
+  const match = /^(site|edge|backup)-(.+)$/.exec(stack);
+  return match ? { kind: match[1] as StackTarget["kind"], name: match[2]! } : undefined;
 }
 
 /** Stack config keys (namespace `lifeboat:`) the CLI writes and the program reads. */
@@ -17,6 +23,17 @@ export const configKeys = {
   dnsApiKey: "dnsApiKey",
   /** Edge stacks: JSON list of the addresses the domain points at (the active site's ingress). */
   targetAddresses: "targetAddresses",
-  /** Site stacks, optional: the peer site's database address, allowed to reach PostgreSQL for replication. */
+  /**
+   * Site stacks, optional: the other site's database address. The primary admits
+   * it for replication (the only address it does); a standby streams from it.
+   */
   peerDbAddress: "peerDbAddress",
+  /** Site stacks, optional: "primary" or "standby"; by default the site's role in lifeboat.yaml says. */
+  databaseRole: "databaseRole",
+  /** Secret, site stacks: the replicator role's password, the same on every site. */
+  replicationPassword: "replicationPassword",
+  /** Secret, site stacks: JSON list of the backup repositories (BackupRepository), from the backup stacks' outputs. */
+  backupRepositories: "backupRepositories",
+  /** Secret, backup stacks: the repository's encryption passphrase (pgBackRest repoN-cipher-pass). */
+  repoCipherPass: "repoCipherPass",
 } as const;

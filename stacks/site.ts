@@ -1,9 +1,12 @@
 /** A site: the platform on one compute provider. */
 import * as pulumi from "@pulumi/pulumi";
 import { findProvider } from "../providers/registry.ts";
-import type { SiteOutputs } from "../providers/types.ts";
+import type { BackupRepository, DatabaseRole, SiteOutputs } from "../providers/types.ts";
 import { configKeys } from "./names.ts";
-import type { Spec } from "./spec.ts";
+import type { SiteSpec, Spec } from "./spec.ts";
+
+/** A standby site's database follows the primary; an active or cold site's database is a primary. */
+export const defaultDatabaseRole = (site: SiteSpec): DatabaseRole => (site.role === "standby" ? "standby" : "primary");
 
 export function buildSite(spec: Spec, siteName: string, home: string): SiteOutputs {
   const site = spec.sites.find((s) => s.name === siteName);
@@ -12,5 +15,18 @@ export function buildSite(spec: Spec, siteName: string, home: string): SiteOutpu
   if (!compute) throw new Error(`provider "${site.provider}" of site "${site.name}" has no compute capability`);
   const config = new pulumi.Config("lifeboat");
   const peerDbAddress = config.get(configKeys.peerDbAddress);
-  return compute.deploySite({ spec, site, home, secrets: { dbPassword: config.requireSecret(configKeys.dbPassword) }, ...(peerDbAddress ? { peerDbAddress } : {}) });
+  const databaseRole = (config.get(configKeys.databaseRole) as DatabaseRole | undefined) ?? defaultDatabaseRole(site);
+  if (databaseRole === "standby" && !peerDbAddress) {
+    throw new Error(`site ${site.name} is a standby, and its stack does not say which primary to follow (lifeboat:${configKeys.peerDbAddress}); deploy it with lifeboat deploy --site ${site.name}`);
+  }
+  const repositories = config.getSecretObject<BackupRepository[]>(configKeys.backupRepositories);
+  return compute.deploySite({
+    spec,
+    site,
+    home,
+    secrets: { dbPassword: config.requireSecret(configKeys.dbPassword), replicationPassword: config.requireSecret(configKeys.replicationPassword) },
+    databaseRole,
+    ...(peerDbAddress ? { peerDbAddress } : {}),
+    ...(spec.backups && repositories ? { backups: { archiveTimeoutSeconds: spec.database.archiveTimeoutSeconds, repositories } } : {}),
+  });
 }

@@ -11,9 +11,10 @@ import { requireSite } from "../platform.ts";
 import { checkProviders } from "./preflight.ts";
 import { queryA, sameAddresses, type DnsAnswer } from "./dns.ts";
 import { prepareEdgeStack, prepareSiteStack } from "./plan.ts";
-import { changedCount, progressPrinter, type ChangeCounts } from "./stacks.ts";
+import { changedCount, firstEngineError, progressPrinter, type ChangeCounts } from "./stacks.ts";
 import { activeSite, type SiteSpec } from "../../stacks/spec.ts";
-import { edgeStackName, siteStackName } from "../../stacks/names.ts";
+import { backupStackName, edgeStackName, siteStackName } from "../../stacks/names.ts";
+import { deployedDbAddress, deployRepositories, plannedDbAddress, siteDataConfig, type SiteDataConfig } from "./data.ts";
 
 export interface DeployOptions {
   site?: string;
@@ -65,21 +66,51 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
   const isActive = site.role === "active";
   // Edges always point at the active site, so they are deployed with it and only with it.
   const edges = isActive ? spec.edges : [];
+  // A cold site starts empty and archives nothing until a failover makes it the primary.
+  const repositoryProviders = spec.backups && site.role !== "cold" ? spec.backups.repositories.map((r) => r.provider) : [];
   await checkProviders(
-    [{ provider: site.provider, stack: siteStackName(site.name) }, ...edges.map((e) => ({ provider: e.provider, stack: edgeStackName(e.name) }))],
+    [
+      { provider: site.provider, stack: siteStackName(site.name) },
+      ...edges.map((e) => ({ provider: e.provider, stack: edgeStackName(e.name) })),
+      ...repositoryProviders.map((provider) => ({ provider, stack: backupStackName(provider) })),
+    ],
     platform.home,
   );
 
   return withFileLock(lockFile(platform), `deploy of ${site.name}`, async () => {
     const stacks: DeployResult["stacks"] = [];
-    const siteStackId = siteStackName(site.name);
-    print(`deploying site ${site.name} (${site.provider}, ${site.role}) as stack ${siteStackId}`);
-    const siteStack = await prepareSiteStack(platform, site);
-    const siteUp = await siteStack.up({ onEvent: progressPrinter(siteStackId, print) }).catch((error: Error) => {
-      throw new OperationError(`stack ${siteStackId} failed: ${firstEngineError(error)}`, "fix the cause and run deploy again: it resumes from what was created");
-    });
-    stacks.push({ stack: siteStackId, changes: siteUp.summary.resourceChanges ?? {} });
-    const ingressAddresses = (siteUp.outputs.ingressAddresses?.value as string[] | undefined) ?? [];
+    const active = activeSite(spec);
+    // A standby copies the primary: refuse before changing anything when there is none yet.
+    const primaryAddress = site.role === "standby" ? await deployedDbAddress(platform, active) : undefined;
+    if (site.role === "standby" && !primaryAddress) {
+      throw new UserError(`site ${site.name} is a standby of the active site ${active.name}, which is not deployed`, `deploy the active site first: lifeboat deploy --site ${active.name}`);
+    }
+    const upSite = async (target: SiteSpec, data: SiteDataConfig, why?: string) => {
+      const stackId = siteStackName(target.name);
+      print(`deploying site ${target.name} (${target.provider}, ${target.role}) as stack ${stackId}${why ? `: ${why}` : ""}`);
+      const stack = await prepareSiteStack(platform, target, data);
+      const result = await stack.up({ onEvent: progressPrinter(stackId, print) }).catch((error: Error) => {
+        throw new OperationError(`stack ${stackId} failed: ${firstEngineError(error)}`, "fix the cause and run deploy again: it resumes from what was created");
+      });
+      stacks.push({ stack: stackId, changes: result.summary.resourceChanges ?? {} });
+      return result.outputs;
+    };
+
+    const repositories = repositoryProviders.length ? await deployRepositories(platform, print, stacks) : undefined;
+    const repos = repositories ? { repositories } : {};
+    let siteOutputs;
+    if (site.role === "standby") {
+      // The primary must admit the standby before the standby copies it; where the
+      // standby's address is only known once it exists (clouds), the standby retries until admitted.
+      const planned = plannedDbAddress(site);
+      if (planned) await upSite(active, { peerDbAddress: planned, ...repos }, `admitting standby ${site.name} (${planned}) for replication`);
+      siteOutputs = await upSite(site, { peerDbAddress: primaryAddress!, ...repos });
+      const actual = siteOutputs.dbAddress?.value as string | undefined;
+      if (actual && actual !== planned) await upSite(active, { peerDbAddress: actual, ...repos }, `admitting standby ${site.name} (${actual}) for replication`);
+    } else {
+      siteOutputs = await upSite(site, await siteDataConfig(platform, site, repositories));
+    }
+    const ingressAddresses = (siteOutputs.ingressAddresses?.value as string[] | undefined) ?? [];
 
     // Edges are independent of each other (different DNS vendors): deploy them side by side.
     const edgeResults = await Promise.all(
@@ -114,13 +145,6 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       curl: `curl --resolve ${spec.domain}:80:${first} http://${spec.domain}/healthz`,
     };
   }, { wait: false }); // a second deploy or destroy is refused, naming the holder, not queued behind the first
-}
-
-/** The engine's error output is long; the first "error:" line is the one that matters. */
-export function firstEngineError(error: Error): string {
-  const lines = error.message.split("\n").map((l) => l.trim());
-  const interesting = lines.find((l) => /^error: /.test(l) && !/update failed|preview failed/.test(l)) ?? lines.find((l) => l.startsWith("error:"));
-  return (interesting ?? lines[0] ?? "unknown error").replace(/^error: /, "");
 }
 
 export function formatDeploy(result: DeployResult): string {

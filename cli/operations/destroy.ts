@@ -4,10 +4,10 @@ import { OperationError, UserError } from "../errors.ts";
 import { withFileLock } from "../lock.ts";
 import type { Platform } from "../platform.ts";
 import { requireSite } from "../platform.ts";
-import { lockFile, firstEngineError } from "./deploy.ts";
-import { openPlatformStack, progressPrinter } from "./stacks.ts";
+import { lockFile } from "./deploy.ts";
+import { firstEngineError, openPlatformStack, progressPrinter } from "./stacks.ts";
 import { workspaceOptions } from "../engine/workspace.ts";
-import { edgeStackName, siteStackName } from "../../stacks/names.ts";
+import { backupStackName, edgeStackName, siteStackName } from "../../stacks/names.ts";
 
 export interface DestroyOptions {
   site?: string;
@@ -24,7 +24,14 @@ export interface DestroyResult {
 
 export function destroyTargets(platform: Platform, options: DestroyOptions): string[] {
   const { spec } = platform;
-  if (options.all) return [...spec.edges.map((e) => edgeStackName(e.name)), ...spec.sites.map((s) => siteStackName(s.name))];
+  // Backups last: they are what is left if a destroy of the servers goes wrong. Cloud buckets are protected and refuse.
+  if (options.all) {
+    return [
+      ...spec.edges.map((e) => edgeStackName(e.name)),
+      ...spec.sites.map((s) => siteStackName(s.name)),
+      ...(spec.backups?.repositories ?? []).map((r) => backupStackName(r.provider)),
+    ];
+  }
   const targets: string[] = [];
   if (options.edge) {
     if (!spec.edges.some((e) => e.name === options.edge)) {

@@ -7,7 +7,8 @@ import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { workspaceOptions } from "../engine/workspace.ts";
 import { UserError } from "../errors.ts";
 import type { Platform } from "../platform.ts";
-import { ensureEdgeSecrets, ensureSiteSecrets, openPlatformStack, readStackConfig } from "./stacks.ts";
+import { applySiteDataConfig, ensureSharedSecrets, siteDataConfig, type SiteDataConfig } from "./data.ts";
+import { ensureEdgeSecrets, openPlatformStack, readStackConfig } from "./stacks.ts";
 import { activeSite, type EdgeSpec, type SiteSpec, type Spec } from "../../stacks/spec.ts";
 import { configKeys, edgeStackName, siteStackName } from "../../stacks/names.ts";
 
@@ -41,10 +42,15 @@ export function platformStacks(spec: Spec, selection: StackSelection = {}): Plan
   ];
 }
 
-/** A site's stack with its secrets in place (generated once, the first time the site is planned). */
-export async function prepareSiteStack(platform: Platform, site: SiteSpec): Promise<Stack> {
+/**
+ * A site's stack with its secrets in place (generated once, the first time the
+ * site is planned) and its data paths wired: the peer database and the backup
+ * repositories, as given or else as deployed now.
+ */
+export async function prepareSiteStack(platform: Platform, site: SiteSpec, data?: SiteDataConfig): Promise<Stack> {
   const stack = await openPlatformStack(platform, siteStackName(site.name));
-  await ensureSiteSecrets(stack);
+  await ensureSharedSecrets(platform, stack);
+  await applySiteDataConfig(stack, data ?? (await siteDataConfig(platform, site)));
   return stack;
 }
 

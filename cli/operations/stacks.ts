@@ -39,10 +39,6 @@ export async function ensureSecret(stack: Stack, key: string, config?: Record<st
   await stack.setConfig(fullKey, { value: randomBytes(24).toString("base64url"), secret: true });
 }
 
-export async function ensureSiteSecrets(stack: Stack) {
-  await ensureSecret(stack, configKeys.dbPassword);
-}
-
 export async function ensureEdgeSecrets(stack: Stack, config?: Record<string, unknown>) {
   await ensureSecret(stack, configKeys.dnsApiKey, config);
 }
@@ -78,4 +74,11 @@ export function progressPrinter(stackName: string, print: (line: string) => void
       print(`  ${stackName}  error: ${diagnostic.message.trim()}`);
     }
   };
+}
+
+/** The engine's error output is long; the first "error:" line is the one that matters. */
+export function firstEngineError(error: Error): string {
+  const lines = error.message.split("\n").map((l) => l.trim());
+  const interesting = lines.find((l) => /^error: /.test(l) && !/update failed|preview failed/.test(l)) ?? lines.find((l) => l.startsWith("error:"));
+  return (interesting ?? lines[0] ?? "unknown error").replace(/^error: /, "");
 }

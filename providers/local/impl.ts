@@ -9,9 +9,10 @@ import path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { assertAccountActive } from "./account.ts";
 import { bucketDir, serverDir } from "./layout.ts";
-import { serverHealth, startServer, stopServer } from "./process.ts";
+import { readDefinition, serverHealth, signalServer, startServer, stopServer } from "./process.ts";
 import { afterStart, missingPackages, prepareServer, type ServerSettings } from "./roles.ts";
 import { PowerDnsApi, type RecordSet } from "./powerdns.ts";
+import { chownToPostgres, ensureTraversable } from "./postgres.ts";
 
 type DynamicProvider = Required<Pick<pulumi.dynamic.ResourceProvider, "create" | "read" | "update" | "delete" | "diff">>;
 
@@ -57,6 +58,9 @@ export const server: DynamicProvider = {
       throw new Error(`server ${inputs.name} needs Debian packages that are not installed: apt-get install -y ${missing.join(" ")}`);
     }
     const dir = serverDir(inputs.home, inputs.provider, inputs.name);
+    // Anything running here is left over from a create that failed (the engine never recorded it):
+    // stop it, or it would keep running with the settings of that attempt.
+    await stopServer(dir);
     const request = { name: inputs.name, address: inputs.address, dir, settings: inputs.settings };
     const definition = await prepareServer(request);
     await fs.writeFile(path.join(dir, "server.json"), JSON.stringify(definition, null, 2), { mode: 0o600 });
@@ -88,10 +92,16 @@ export const server: DynamicProvider = {
     assertAccountActive(news.home, news.provider);
     const dir = serverDir(news.home, news.provider, news.name);
     const request = { name: news.name, address: news.address, dir, settings: news.settings };
+    const before = readDefinition(dir);
     const definition = await prepareServer(request);
     await fs.writeFile(path.join(dir, "server.json"), JSON.stringify(definition, null, 2), { mode: 0o600 });
-    // Restart only when what runs changed, or the server was found dead.
-    if (JSON.stringify(olds.settings) !== JSON.stringify(news.settings) || !(await serverHealth(dir)).running) {
+    const running = (await serverHealth(dir)).running;
+    const sameCommand = JSON.stringify(before) === JSON.stringify(definition);
+    if (running && sameCommand && news.settings.role === "db") {
+      // Only PostgreSQL's files changed (pg_hba, pgbackrest.conf): a reload, not a restart that drops every connection.
+      await signalServer(dir, "SIGHUP");
+    } else if (!running || JSON.stringify(olds.settings) !== JSON.stringify(news.settings)) {
+      // Restart only when what runs changed, or the server was found dead.
       await stopServer(dir);
     }
     await startServer(dir);
@@ -162,6 +172,9 @@ export const bucket: DynamicProvider = {
     assertAccountActive(inputs.home, inputs.provider);
     const dir = bucketDir(inputs.home, inputs.provider, inputs.name);
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    // pgBackRest writes the repository as the postgres user (the db servers' user on this machine).
+    await ensureTraversable(dir);
+    await chownToPostgres(dir);
     return { id: `${inputs.provider}/${inputs.name}`, outs: { ...inputs, path: dir } };
   },
   async read(id: string, props: BucketInputs & { path: string }) {

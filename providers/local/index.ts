@@ -1,5 +1,6 @@
 /** The local provider's compute and DNS capabilities, as Pulumi resources. */
 import * as pulumi from "@pulumi/pulumi";
+import type { SiteSpec } from "../../stacks/spec.ts";
 import type { BucketContext, BucketOutputs, EdgeContext, Provider, SiteContext } from "../types.ts";
 import { localProviderInfo, type LocalAccount } from "./info.ts";
 import { dnsServerAddress, serverAddress } from "./layout.ts";
@@ -15,20 +16,34 @@ export const serverNumbers = {
   db: () => 101,
 } as const;
 
-export function deployLocalSite({ spec, site, home, secrets }: SiteContext) {
+/** The db server's address, known before the site exists: the primary admits it before the standby is created. */
+export const plannedLocalDbAddress = (site: SiteSpec) => serverAddress(site.provider, site.index, serverNumbers.db());
+
+export function deployLocalSite({ spec, site, home, secrets, databaseRole, peerDbAddress, backups }: SiteContext) {
   const address = (n: number) => serverAddress(site.provider, site.index, n);
   const common = { home, provider: site.provider };
-  const dbAddress = address(serverNumbers.db());
+  const dbAddress = plannedLocalDbAddress(site);
+  const repositories = backups ? backups.repositories : pulumi.output([]);
   const db = new LocalServer(`${site.name}-db-1`, {
     ...common,
     name: `${site.name}-db-1`,
     address: dbAddress,
     role: "db",
-    settings: secrets.dbPassword.apply((password): ServerSettings => ({
+    settings: pulumi.all([secrets.dbPassword, secrets.replicationPassword, repositories]).apply(([password, replicationPassword, repos]): ServerSettings => ({
       role: "db",
       database: spec.database.name,
       user: spec.database.name,
       password,
+      replication: { password: replicationPassword, mode: databaseRole, ...(peerDbAddress ? { peer: peerDbAddress } : {}) },
+      ...(backups
+        ? {
+            archive: {
+              timeoutSeconds: backups.archiveTimeoutSeconds,
+              retentionFull: spec.backups?.retentionFull ?? 2,
+              repositories: repos.map((r) => ({ provider: r.provider, path: r.endpoint, cipherPass: r.cipherPass })),
+            },
+          }
+        : {}),
     })),
   });
   const apps = Array.from({ length: spec.roles.app.count }, (_, i) => {
@@ -106,14 +121,14 @@ export function createLocalBucket(account: LocalAccount) {
   return ({ name, home }: BucketContext): BucketOutputs => {
     const provider = `local-${account}`;
     const bucket = new LocalBucket(`${provider}-${name}`, { home, provider, name });
-    return { bucket: pulumi.output(name), endpoint: bucket.path, region: pulumi.output("loopback") };
+    return { type: pulumi.output("posix" as const), bucket: pulumi.output(name), endpoint: bucket.path, region: pulumi.output("loopback") };
   };
 }
 
 export function localProvider(account: LocalAccount): Provider {
   return {
     ...localProviderInfo(account),
-    compute: { deploySite: deployLocalSite },
+    compute: { deploySite: deployLocalSite, plannedDbAddress: plannedLocalDbAddress },
     dns: { deployEdge: deployLocalEdge },
     objectStore: { createBucket: createLocalBucket(account) },
   };

@@ -158,6 +158,13 @@ export async function waitUntilUp(dir: string, timeoutMs = 60_000): Promise<void
   );
 }
 
+/** Sends a signal to every process the server's supervisor runs (SIGHUP: reload configuration). */
+export async function signalServer(dir: string, signal: NodeJS.Signals): Promise<void> {
+  for (const { pid } of Object.values(readStatus(dir)?.processes ?? {})) {
+    if (isAlive(pid)) process.kill(pid, signal);
+  }
+}
+
 /** Stops the supervisor and its processes; waits until they are gone. */
 export async function stopServer(dir: string): Promise<void> {
   const pid = supervisorPid(dir);

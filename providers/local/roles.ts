@@ -1,6 +1,6 @@
 /**
  * What each role's server runs on the local provider, built from Debian's
- * packages: PostgreSQL 15 (db), the workload (app), Caddy (ingress) and PowerDNS
+ * packages: PostgreSQL 15 with pgBackRest (db, in database.ts), the workload (app), Caddy (ingress) and PowerDNS
  * Authoritative (the account's DNS server).
  */
 import { execFile } from "node:child_process";
@@ -10,15 +10,16 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { ServerDefinition } from "./process.ts";
+import { bootstrapDb, prepareDb, type DbSettings } from "./database.ts";
+import { pgBin } from "./postgres.ts";
 
 const run = promisify(execFile);
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const pgBin = "/usr/lib/postgresql/15/bin";
 
 export const ports = { postgres: 5432, http: 80, dns: 53, dnsApi: 8081 } as const;
 
 export type ServerSettings =
-  | { role: "db"; database: string; user: string; password: string }
+  | DbSettings
   | { role: "app"; port: number; db: { host: string; database: string; user: string; password: string }; env: Record<string, string> }
   | { role: "ingress"; domain: string; upstreams: string[] }
   | { role: "dns"; apiKey: string };
@@ -32,7 +33,10 @@ export interface ServerRequest {
 
 /** Debian's packages that a role needs, with the apt-get line to install them. */
 export const requiredBinaries: Record<ServerSettings["role"], Array<{ file: string; pkg: string }>> = {
-  db: [{ file: `${pgBin}/postgres`, pkg: "postgresql-15" }],
+  db: [
+    { file: `${pgBin}/postgres`, pkg: "postgresql-15" },
+    { file: "/usr/bin/pgbackrest", pkg: "pgbackrest" },
+  ],
   app: [],
   ingress: [{ file: "/usr/bin/caddy", pkg: "caddy" }],
   dns: [
@@ -48,84 +52,6 @@ export async function missingPackages(role: ServerSettings["role"]): Promise<str
     if (!(await fs.access(file).then(() => true, () => false))) missing.push(pkg);
   }
   return missing;
-}
-
-/** PostgreSQL refuses to run as root: the db server runs as Debian's postgres user. */
-async function postgresUser(): Promise<{ uid: number; gid: number } | undefined> {
-  if (process.getuid?.() !== 0) return undefined; // not root: run as whoever runs lifeboat
-  const { stdout } = await run("id", ["-u", "postgres"]);
-  const { stdout: gid } = await run("id", ["-g", "postgres"]);
-  return { uid: Number(stdout.trim()), gid: Number(gid.trim()) };
-}
-
-/** The postgres user must be able to reach its data directory through the project's path. */
-async function ensureTraversable(dir: string) {
-  for (let current = path.dirname(dir); current !== path.dirname(current); current = path.dirname(current)) {
-    const stat = await fs.stat(current);
-    if ((stat.mode & 0o001) === 0) await fs.chmod(current, stat.mode | 0o001);
-  }
-}
-
-async function prepareDb(request: ServerRequest, settings: Extract<ServerSettings, { role: "db" }>): Promise<ServerDefinition> {
-  const data = path.join(request.dir, "data");
-  const socketDir = path.join(request.dir, "socket");
-  const owner = await postgresUser();
-  if (owner) await ensureTraversable(request.dir);
-  await fs.mkdir(socketDir, { recursive: true });
-  const asOwner = owner ? { uid: owner.uid, gid: owner.gid } : {};
-  if (!(await fs.access(path.join(data, "PG_VERSION")).then(() => true, () => false))) {
-    await fs.rm(data, { recursive: true, force: true });
-    await fs.mkdir(data, { recursive: true, mode: 0o700 });
-    if (owner) await fs.chown(data, owner.uid, owner.gid);
-    // Local superuser access over the server's own socket only; TCP always needs a password.
-    await run(`${pgBin}/initdb`, ["-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"], asOwner);
-    await fs.writeFile(
-      path.join(data, "pg_hba.conf"),
-      ["local all postgres trust", `host ${settings.database} ${settings.user} 127.0.0.0/8 scram-sha-256`, ""].join("\n"),
-    );
-  }
-  if (owner) await fs.chown(socketDir, owner.uid, owner.gid);
-  return {
-    name: request.name,
-    role: "db",
-    address: request.address,
-    ports: [{ host: request.address, port: ports.postgres }],
-    processes: [
-      {
-        name: "postgres",
-        command: `${pgBin}/postgres`,
-        args: ["-D", data, "-c", `listen_addresses=${request.address}`, "-c", `port=${ports.postgres}`, "-c", `unix_socket_directories=${socketDir}`],
-        stopSignal: "SIGINT",
-        ...asOwner,
-      },
-    ],
-  };
-}
-
-/** Creates the workload's role and database, or resets the password: safe to repeat. */
-async function bootstrapDb(request: ServerRequest, settings: Extract<ServerSettings, { role: "db" }>) {
-  const owner = await postgresUser();
-  const quote = (value: string) => `'${value.replaceAll("'", "''")}'`;
-  const psql = async (sql: string, database = "postgres") => {
-    try {
-      return await run(`${pgBin}/psql`, ["-h", path.join(request.dir, "socket"), "-p", String(ports.postgres), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-Atc", sql], owner ?? {});
-    } catch (error) {
-      // The failed command line and psql's echo of it would carry the password: never let it out.
-      const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message);
-      throw new Error(`psql on ${request.name} failed: ${stderr.replaceAll(settings.password, "[secret]").trim()}`);
-    }
-  };
-  await psql(
-    `DO $$ BEGIN
-       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${quote(settings.user)}) THEN
-         CREATE ROLE "${settings.user}" LOGIN PASSWORD ${quote(settings.password)};
-       ELSE
-         ALTER ROLE "${settings.user}" LOGIN PASSWORD ${quote(settings.password)};
-       END IF;
-     END $$;`,
-  );
-  const exists = await psql(`SELECT 1 FROM pg_database WHERE datname = ${quote(settings.database)}`);
-  if (exists.stdout.trim() !== "1") await psql(`CREATE DATABASE "${settings.database}" OWNER "${settings.user}"`);
 }
 
 function prepareApp(request: ServerRequest, settings: Extract<ServerSettings, { role: "app" }>): ServerDefinition {

@@ -14,8 +14,14 @@ for (let attempt = 1; ; attempt++) {
   try {
     const client = await pool.connect();
     try {
-      const ran = await migrate(client);
-      if (ran.length) console.log(`migrations applied: ${ran.join(", ")}`);
+      // A standby's database is read-only and gets the schema from its primary: serve (health says 503 until promoted).
+      const { rows } = await client.query<{ standby: boolean }>("SELECT pg_is_in_recovery() AS standby");
+      if (rows[0]?.standby) {
+        console.log("database is a standby: no migrations; writes fail until it is promoted");
+      } else {
+        const ran = await migrate(client);
+        if (ran.length) console.log(`migrations applied: ${ran.join(", ")}`);
+      }
     } finally {
       client.release();
     }

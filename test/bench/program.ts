@@ -40,7 +40,7 @@ async function runCase({ kind, provider: name, size }: Case) {
   const spec = parseSpec(doc);
   const [, ms] = await timed(async () => {
     if (kind === "compute") {
-      const out = provider.compute!.deploySite({ spec, site: spec.sites[0]!, home: "/h", secrets: { dbPassword: pulumi.secret("bench") } });
+      const out = provider.compute!.deploySite({ spec, site: spec.sites[0]!, home: "/h", secrets: { dbPassword: pulumi.secret("bench"), replicationPassword: pulumi.secret("bench") }, databaseRole: "primary" });
       await Promise.all([valueOf(out.ingressAddresses), valueOf(out.appAddresses), valueOf(out.dbAddress)]);
     } else {
       const out = provider.dns!.deployEdge({ spec, edge: spec.edges[0]!, home: "/h", targetAddresses: ["198.51.100.1"], secrets: { dnsApiKey: pulumi.secret("bench") } });

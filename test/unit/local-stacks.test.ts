@@ -1,3 +1,4 @@
+import type { BackupRepository } from "../../providers/types.ts";
 import * as pulumi from "@pulumi/pulumi";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -16,11 +17,29 @@ beforeAll(async () => {
 });
 
 const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));
+const replicationPassword = "replication-password-in-test";
+const cipherPass = "cipher-pass-in-test";
+const repositories: BackupRepository[] = ["local-c", "local-d"].map((provider) => ({
+  provider,
+  type: "posix",
+  bucket: "social-test-backups",
+  endpoint: `/h/local/${provider}/buckets/social-test-backups`,
+  region: "loopback",
+  cipherPass,
+}));
 const byName = (name: string) => recorder.waitFor(name);
 
 describe("local site (Pulumi mocks)", () => {
   it("builds one db, two apps and one ingress on the site's own addresses", async () => {
-    const outputs = local.deployLocalSite({ spec, site: spec.sites[0]!, home: "/h", secrets: { dbPassword: pulumi.secret(password) } });
+    const outputs = local.deployLocalSite({
+      spec,
+      site: spec.sites[0]!,
+      home: "/h",
+      secrets: { dbPassword: pulumi.secret(password), replicationPassword: pulumi.secret(replicationPassword) },
+      databaseRole: "primary",
+      peerDbAddress: "127.2.1.101",
+      backups: { archiveTimeoutSeconds: 5, repositories: pulumi.secret(repositories) },
+    });
     expect(await valueOf(outputs.ingressAddresses)).toEqual(["127.1.1.1"]);
     expect(await valueOf(outputs.appAddresses)).toEqual(["127.1.1.11", "127.1.1.12"]);
     expect(await valueOf(outputs.dbAddress)).toBe("127.1.1.101");
@@ -46,10 +65,37 @@ describe("local site (Pulumi mocks)", () => {
   });
 
   it("keeps the database password out of the site's outputs", async () => {
-    const outputs = local.deployLocalSite({ spec, site: spec.sites[1]!, home: "/h", secrets: { dbPassword: pulumi.secret(password) } });
+    const outputs = local.deployLocalSite({
+      spec,
+      site: spec.sites[1]!,
+      home: "/h",
+      secrets: { dbPassword: pulumi.secret(password), replicationPassword: pulumi.secret(replicationPassword) },
+      databaseRole: "standby",
+      peerDbAddress: "127.1.1.101",
+      backups: { archiveTimeoutSeconds: 5, repositories: pulumi.secret(repositories) },
+    });
     const values = await Promise.all([valueOf(outputs.ingressAddresses), valueOf(outputs.appAddresses), valueOf(outputs.dbAddress)]);
-    expect(JSON.stringify(values)).not.toContain(password);
+    for (const secret of [password, replicationPassword, cipherPass]) expect(JSON.stringify(values)).not.toContain(secret);
     expect(values[0]).toEqual(["127.2.1.1"]); // local-b is account 2
+  });
+
+  it("makes the active site's database the primary: admits the standby, archives to every repository", async () => {
+    const db = await byName("local-a-db-1");
+    expect(db.inputs.settings.replication).toEqual({ password: replicationPassword, mode: "primary", peer: "127.2.1.101" });
+    expect(db.inputs.settings.archive).toEqual({
+      timeoutSeconds: 5,
+      retentionFull: spec.backups!.retentionFull,
+      repositories: [
+        { provider: "local-c", path: "/h/local/local-c/buckets/social-test-backups", cipherPass },
+        { provider: "local-d", path: "/h/local/local-d/buckets/social-test-backups", cipherPass },
+      ],
+    });
+  });
+
+  it("makes the standby site's database a replica of the primary's address", async () => {
+    const db = await byName("local-b-db-1");
+    expect(db.inputs.settings.replication).toEqual({ password: replicationPassword, mode: "standby", peer: "127.1.1.101" });
+    expect(db.secretInputs).toEqual(["settings"]);
   });
 });
 

@@ -20,9 +20,10 @@ describe("lifeboat.yaml", () => {
     expect(spec.roles).toEqual({ ingress: { count: 1, size: "small" }, app: { count: 2, size: "small" }, db: { count: 1, size: "medium" } });
     expect(spec.sites.map((s) => [s.name, s.provider, s.role])).toEqual([
       ["local-a", "local-a", "active"],
-      ["local-b", "local-b", "cold"],
+      ["local-b", "local-b", "standby"],
     ]);
     expect(spec.edges.map((e) => e.provider)).toEqual(["local-c", "local-d"]);
+    expect(spec.backups).toEqual({ bucket: "social-test-backups", repositories: [{ provider: "local-c" }, { provider: "local-d" }], retentionFull: 2 });
     expect(spec.database.archiveTimeoutSeconds).toBe(5);
     expect(activeSite(spec).name).toBe("local-a");
   });
@@ -71,6 +72,20 @@ describe("lifeboat.yaml", () => {
     ]);
     (data.sites[1] as Record<string, unknown>).index = 2;
     expect(() => parseSpec(data)).not.toThrow();
+  });
+
+  it("refuses a standby on the active site's provider: one provider dropping the platform would take both", () => {
+    const data = { ...minimal(), sites: [...minimal().sites, { name: "spare", provider: "local-a", role: "standby", index: 2 }] };
+    expect(issuesOf(data)).toContain('sites[1].provider: standby site "spare" is on local-a, the same provider as the active site "main": a provider that drops the platform would take both; choose another provider');
+  });
+
+  it("refuses backups without two repositories off the active site's provider", () => {
+    const only = { ...minimal(), backups: { bucket: "social-backups", repositories: [{ provider: "local-a" }] } };
+    expect(issuesOf(only)).toContain("backups.repositories: needs at least two repositories on providers other than the active site's (local-a), so that losing any one vendor leaves a copy; found 0");
+    const one = { ...minimal(), backups: { bucket: "social-backups", repositories: [{ provider: "local-a" }, { provider: "local-b" }] } };
+    expect(issuesOf(one)).toContain("backups.repositories: needs at least two repositories on providers other than the active site's (local-a), so that losing any one vendor leaves a copy; found 1 (local-b)");
+    const two = { ...minimal(), backups: { bucket: "social-backups", repositories: [{ provider: "local-b" }, { provider: "local-c" }] } };
+    expect(parseSpec(two).backups?.repositories).toEqual([{ provider: "local-b" }, { provider: "local-c" }]);
   });
 
   it("rejects duplicate names and one DNS provider used twice", () => {

@@ -1,0 +1,150 @@
+/**
+ * The platform's data paths as the CLI wires them: which site's database
+ * streams from which, which backup repositories exist, and the secrets both
+ * sides must share. deploy, diff and backup read the same answers from here.
+ */
+import { randomBytes } from "node:crypto";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { workspaceOptions } from "../engine/workspace.ts";
+import { OperationError } from "../errors.ts";
+import type { Platform } from "../platform.ts";
+import { ensureSecret, firstEngineError, openPlatformStack, progressPrinter, readStackConfig, readStackConfigFile } from "./stacks.ts";
+import { findProvider } from "../../providers/registry.ts";
+import type { BackupRepository } from "../../providers/types.ts";
+import { backupStackName, configKeys, siteStackName } from "../../stacks/names.ts";
+import { activeSite, type SiteSpec, type Spec } from "../../stacks/spec.ts";
+
+/** The stack, if it exists; only "no such stack" means absent, any other failure is reported as itself. */
+export async function existingStack(platform: Platform, stackName: string): Promise<Stack | undefined> {
+  const options = await workspaceOptions(await platform.engine());
+  return LocalWorkspace.selectStack({ stackName, workDir: options.workDir! }, options).catch((error: Error) => {
+    if (/no stack named|stack .* not found/i.test(error.message)) return undefined;
+    throw error;
+  });
+}
+
+/** A stack's outputs as plain values (secrets decrypted), or undefined if it was never deployed. */
+export async function stackOutputs(platform: Platform, stackName: string): Promise<Record<string, unknown> | undefined> {
+  const stack = await existingStack(platform, stackName);
+  if (!stack) return undefined;
+  const outputs = await stack.outputs();
+  if (Object.keys(outputs).length === 0) return undefined;
+  return Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.value]));
+}
+
+export const standbySite = (spec: Spec): SiteSpec | undefined => spec.sites.find((s) => s.role === "standby");
+
+/** The deployed database address of a site, if it has been deployed. */
+export async function deployedDbAddress(platform: Platform, site: SiteSpec): Promise<string | undefined> {
+  const outputs = await stackOutputs(platform, siteStackName(site.name));
+  return typeof outputs?.dbAddress === "string" ? outputs.dbAddress : undefined;
+}
+
+/** The standby's db address where it can be known before the standby exists (the local provider's). */
+export const plannedDbAddress = (site: SiteSpec): string | undefined => findProvider(site.provider)?.compute?.plannedDbAddress?.(site);
+
+/** What a site stack needs to know about the data paths, besides lifeboat.yaml. */
+export interface SiteDataConfig {
+  /** The primary: the standby it admits; a standby: the primary it follows. */
+  peerDbAddress?: string;
+  /** Repositories the database archives to (active and standby; a cold site starts without). */
+  repositories?: BackupRepository[];
+}
+
+/** The backup repositories as their stacks last deployed them; undefined when any is missing. */
+export async function deployedRepositories(platform: Platform): Promise<BackupRepository[] | undefined> {
+  const { backups } = platform.spec;
+  if (!backups) return undefined;
+  const repositories = await Promise.all(backups.repositories.map(async (r) => (await stackOutputs(platform, backupStackName(r.provider)))?.repository as BackupRepository | undefined));
+  return repositories.every((r) => r !== undefined) ? (repositories as BackupRepository[]) : undefined;
+}
+
+/** Creates (or confirms) every backup repository, side by side, and returns them in lifeboat.yaml's order. */
+export async function deployRepositories(
+  platform: Platform,
+  print: (line: string) => void,
+  applied: Array<{ stack: string; changes: Record<string, number> }> = [],
+): Promise<BackupRepository[]> {
+  const { backups } = platform.spec;
+  if (!backups) return [];
+  return Promise.all(
+    backups.repositories.map(async ({ provider }) => {
+      const stackName = backupStackName(provider);
+      const stack = await openPlatformStack(platform, stackName);
+      await ensureSecret(stack, configKeys.repoCipherPass);
+      print(`deploying backup repository on ${provider} as stack ${stackName}`);
+      const result = await stack.up({ onEvent: progressPrinter(stackName, print) }).catch((error: Error) => {
+        throw new OperationError(`stack ${stackName} failed: ${firstEngineError(error)}`, "fix the cause and run deploy again");
+      });
+      applied.push({ stack: stackName, changes: result.summary.resourceChanges ?? {} });
+      return result.outputs.repository!.value as BackupRepository;
+    }),
+  );
+}
+
+/**
+ * Secrets both sites' databases must agree on: a standby is a copy of the
+ * primary, roles and passwords included, so its apps and its replication
+ * connection use the primary's. The active site's stack holds them (generated
+ * there the first time); every other site copies them from it.
+ */
+export const sharedSiteSecrets = [configKeys.dbPassword, configKeys.replicationPassword] as const;
+
+export async function ensureSharedSecrets(platform: Platform, stack: Stack): Promise<void> {
+  const active = siteStackName(activeSite(platform.spec).name);
+  const config = await readStackConfig(stack);
+  const activeConfig = readStackConfigFile(stack.workspace.workDir, active);
+  const activeStack = stack.name === active ? undefined : sharedSiteSecrets.some((key) => activeConfig[`lifeboat:${key}`] !== undefined) ? await openPlatformStack(platform, active) : undefined;
+  for (const key of sharedSiteSecrets) {
+    const fullKey = `lifeboat:${key}`;
+    if (activeStack && activeConfig[fullKey] !== undefined) {
+      const { value } = await activeStack.getConfig(fullKey);
+      const current = config[fullKey] === undefined ? undefined : (await stack.getConfig(fullKey)).value;
+      if (current !== value) await stack.setConfig(fullKey, { value, secret: true });
+    } else if (config[fullKey] === undefined) {
+      await stack.setConfig(fullKey, { value: randomBytes(24).toString("base64url"), secret: true });
+    }
+  }
+}
+
+/**
+ * Writes the data-path config into a site's stack, touching the file only
+ * where a value changed (the repositories are compared decrypted).
+ */
+export async function applySiteDataConfig(stack: Stack, data: SiteDataConfig): Promise<void> {
+  const config = await readStackConfig(stack);
+  const peerKey = `lifeboat:${configKeys.peerDbAddress}`;
+  if (data.peerDbAddress === undefined) {
+    if (config[peerKey] !== undefined) await stack.removeConfig(peerKey);
+  } else if (config[peerKey] !== data.peerDbAddress) {
+    await stack.setConfig(peerKey, { value: data.peerDbAddress });
+  }
+  const reposKey = `lifeboat:${configKeys.backupRepositories}`;
+  if (data.repositories === undefined) {
+    if (config[reposKey] !== undefined) await stack.removeConfig(reposKey);
+    return;
+  }
+  const wanted = JSON.stringify(data.repositories);
+  const current = config[reposKey] === undefined ? undefined : (await stack.getConfig(reposKey)).value;
+  if (current !== wanted) await stack.setConfig(reposKey, { value: wanted, secret: true });
+}
+
+/**
+ * The data config a site gets, from what is deployed now: the active site
+ * admits the standby once the standby exists; the standby follows the active
+ * site's database. Reads only; deploy creates what is missing first.
+ */
+export async function siteDataConfig(platform: Platform, site: SiteSpec, repositories?: BackupRepository[]): Promise<SiteDataConfig> {
+  const { spec } = platform;
+  const repos = site.role === "cold" ? undefined : (repositories ?? (await deployedRepositories(platform)));
+  if (site.role === "active") {
+    const standby = standbySite(spec);
+    const peer = standby ? ((await deployedDbAddress(platform, standby)) ?? (await existingStack(platform, siteStackName(standby.name)) ? plannedDbAddress(standby) : undefined)) : undefined;
+    return { ...(peer ? { peerDbAddress: peer } : {}), ...(repos ? { repositories: repos } : {}) };
+  }
+  if (site.role === "standby") {
+    const primary = await deployedDbAddress(platform, activeSite(spec));
+    return { ...(primary ? { peerDbAddress: primary } : {}), ...(repos ? { repositories: repos } : {}) };
+  }
+  return {};
+}

@@ -1,0 +1,269 @@
+/**
+ * The local provider's db server: PostgreSQL 15 from Debian, as a primary that
+ * archives WAL with pgBackRest and admits one standby, or as a streaming
+ * standby of the primary on another local account.
+ *
+ * Everything that names a secret (passwords, cipher passphrases) goes into
+ * files of mode 0600 owned by postgres, never onto a command line (`ps` shows
+ * those) and never into an error message.
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startEgressForwarder } from "./egress.ts";
+import type { ServerDefinition } from "./process.ts";
+import { chownToPostgres, dbFiles, ensureTraversable, pgBin, pgPort, postgresUser, psql, runAsPostgres, sqlIdentifier, sqlString } from "./postgres.ts";
+import { backupStanza, replicationSlot, replicationUser, type DatabaseRole } from "../types.ts";
+
+/** A pgBackRest repository on the local provider: a directory of another account (posix). */
+export interface LocalRepository {
+  provider: string;
+  path: string;
+  cipherPass: string;
+}
+
+export interface DbSettings {
+  role: "db";
+  database: string;
+  user: string;
+  password: string;
+  replication: {
+    password: string;
+    /** primary: accepts writes and admits `peer`; standby: streams from `peer`. */
+    mode: DatabaseRole;
+    /** primary: the standby's address (the only one admitted); standby: the primary's address. */
+    peer?: string;
+  };
+  archive?: { timeoutSeconds: number; retentionFull: number; repositories: LocalRepository[] };
+}
+
+/** How much WAL the primary keeps for a standby that stopped reading: a dead standby must not fill the disk. */
+export const maxSlotWalKeep = "1GB";
+
+const exists = (file: string) => fs.access(file).then(() => true, () => false);
+
+/** pgbackrest.conf: every repository encrypted, WAL pushed asynchronously so one unreachable repository does not hold back the others. */
+export function renderPgbackrestConf(dir: string, archive: NonNullable<DbSettings["archive"]>): string {
+  const files = dbFiles(dir);
+  const repos = archive.repositories.flatMap((repo, i) => {
+    const n = i + 1;
+    return [
+      `# repo${n}: ${repo.provider}`,
+      `repo${n}-type=posix`,
+      `repo${n}-path=${repo.path}`,
+      `repo${n}-cipher-type=aes-256-cbc`,
+      `repo${n}-cipher-pass=${repo.cipherPass}`,
+      `repo${n}-retention-full=${archive.retentionFull}`,
+    ];
+  });
+  return [
+    "[global]",
+    ...repos,
+    "archive-async=y",
+    `spool-path=${path.join(files.pgbackrestDir, "spool")}`,
+    `lock-path=${path.join(files.pgbackrestDir, "lock")}`,
+    `log-path=${path.join(files.pgbackrestDir, "log")}`,
+    "log-level-console=warn",
+    "log-level-file=info",
+    "start-fast=y",
+    "compress-type=lz4",
+    "process-max=2",
+    "",
+    `[${backupStanza}]`,
+    `pg1-path=${files.data}`,
+    `pg1-socket-path=${files.socket}`,
+    `pg1-port=${pgPort}`,
+    "",
+  ].join("\n");
+}
+
+function renderHba(settings: DbSettings): string {
+  const lines = ["local all postgres trust", `host ${settings.database} ${settings.user} 127.0.0.0/8 scram-sha-256`];
+  // Replication from the peer's address only; none at all while there is no peer.
+  if (settings.replication.mode === "primary" && settings.replication.peer) {
+    lines.push(`host replication ${replicationUser} ${settings.replication.peer}/32 scram-sha-256`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * The replication connection, through the egress forwarder (egress.ts) so it
+ * leaves from this server's address; without the password (it is in the passfile).
+ */
+const primaryConninfo = (dir: string, name: string) =>
+  `host=${egressDir(dir)} port=${pgPort} user=${replicationUser} passfile=${dbFiles(dir).passfile} application_name=${name.replaceAll("-", "_")} connect_timeout=5`;
+const egressDir = (dir: string) => path.join(dir, "egress");
+const egressScript = fileURLToPath(new URL("./egress.ts", import.meta.url));
+const projectRoot = path.resolve(path.dirname(egressScript), "../..");
+
+async function writePrivate(file: string, content: string) {
+  await fs.writeFile(file, content, { mode: 0o600 });
+  await fs.chmod(file, 0o600);
+  await chownToPostgres(file);
+}
+
+async function initPrimary(data: string) {
+  // Local superuser access over the server's own socket only; TCP always needs a password.
+  await runAsPostgres(`${pgBin}/initdb`, ["-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"]);
+}
+
+/** A standby starts as a copy of the primary, streamed over its replication slot from the server's own address. */
+async function initStandby(dir: string, address: string, peer: string) {
+  const { data, passfile } = dbFiles(dir);
+  await fs.rm(data, { recursive: true, force: true });
+  await fs.mkdir(data, { mode: 0o700 });
+  await chownToPostgres(data);
+  const copyDir = path.join(dir, "egress-basebackup");
+  await fs.mkdir(copyDir, { recursive: true });
+  await chownToPostgres(copyDir);
+  const forwarder = await startEgressForwarder({ socketDir: copyDir, host: peer, port: pgPort, sourceAddress: address });
+  try {
+    await runAsPostgres(
+      `${pgBin}/pg_basebackup`,
+      ["-h", copyDir, "-p", String(pgPort), "-U", replicationUser, "-D", data, "-X", "stream", "-S", replicationSlot, "--checkpoint=fast", "--no-password"],
+      { env: { PGPASSFILE: passfile, PGCONNECT_TIMEOUT: "5" }, timeoutMs: 600_000 },
+    );
+  } finally {
+    await new Promise((resolve) => forwarder.close(resolve));
+    await fs.rm(copyDir, { recursive: true, force: true });
+  }
+  await fs.writeFile(path.join(data, "standby.signal"), "");
+  await chownToPostgres(path.join(data, "standby.signal"));
+}
+
+export async function prepareDb(request: { name: string; address: string; dir: string }, settings: DbSettings): Promise<ServerDefinition> {
+  const files = dbFiles(request.dir);
+  const owner = await postgresUser();
+  await ensureTraversable(request.dir);
+  await fs.mkdir(files.socket, { recursive: true });
+  await chownToPostgres(files.socket);
+  const { mode, peer } = settings.replication;
+  if (mode === "standby" && !peer) throw new Error(`db server ${request.name} is a standby but has no primary to follow (replication.peer)`);
+  // The passfile serves the standby's streaming connection and, after a promotion, nothing: harmless to keep.
+  await writePrivate(files.passfile, `*:${pgPort}:*:${replicationUser}:${settings.replication.password.replaceAll("\\", "\\\\").replaceAll(":", "\\:")}\n`);
+
+  const initialized = await exists(path.join(files.data, "PG_VERSION"));
+  const isReplica = await exists(path.join(files.data, "standby.signal"));
+  if (!initialized) {
+    await fs.mkdir(request.dir, { recursive: true });
+    if (mode === "standby") {
+      await initStandby(request.dir, request.address, peer!);
+    } else {
+      await fs.rm(files.data, { recursive: true, force: true });
+      await fs.mkdir(files.data, { recursive: true, mode: 0o700 });
+      await chownToPostgres(files.data);
+      await initPrimary(files.data);
+    }
+  } else if (mode === "standby" && !isReplica) {
+    // Turning a primary back into a standby would throw away whatever it holds that the other side lacks.
+    throw new Error(`db server ${request.name} holds a primary's data; refusing to make it a standby (its writes would be discarded). Move its data aside first.`);
+  } else if (mode === "primary" && isReplica) {
+    // Promotion: without standby.signal PostgreSQL ends recovery and starts a new timeline.
+    await fs.rm(path.join(files.data, "standby.signal"));
+  }
+  await fs.writeFile(path.join(files.data, "pg_hba.conf"), renderHba(settings));
+  await chownToPostgres(path.join(files.data, "pg_hba.conf"));
+
+  const args = [
+    "-D", files.data,
+    "-c", `listen_addresses=${request.address}`,
+    "-c", `port=${pgPort}`,
+    "-c", `unix_socket_directories=${files.socket}`,
+    "-c", "wal_level=replica",
+    "-c", "max_wal_senders=5",
+    "-c", "max_replication_slots=5",
+    "-c", `max_slot_wal_keep_size=${maxSlotWalKeep}`,
+    "-c", "hot_standby=on",
+    "-c", "hot_standby_feedback=on",
+  ];
+  const processes: ServerDefinition["processes"] = [{ name: "postgres", command: `${pgBin}/postgres`, args, stopSignal: "SIGINT", ...(owner ?? {}) }];
+  if (mode === "standby") {
+    args.push("-c", `primary_conninfo=${primaryConninfo(request.dir, request.name)}`, "-c", `primary_slot_name=${replicationSlot}`);
+    await fs.mkdir(egressDir(request.dir), { recursive: true });
+    await chownToPostgres(egressDir(request.dir));
+    processes.push({
+      name: "egress",
+      command: process.execPath,
+      args: ["--import", "tsx", egressScript, egressDir(request.dir), peer!, String(pgPort), request.address],
+      cwd: projectRoot,
+      ...(owner ?? {}),
+    });
+  }
+  if (settings.archive) {
+    await fs.mkdir(files.pgbackrestDir, { recursive: true });
+    await chownToPostgres(files.pgbackrestDir);
+    await writePrivate(files.pgbackrestConf, renderPgbackrestConf(request.dir, settings.archive));
+    // The standby keeps the same settings: it only archives once promoted (archive_mode=on, not always).
+    args.push(
+      "-c", "archive_mode=on",
+      "-c", `archive_command=/usr/bin/pgbackrest --config=${files.pgbackrestConf} --stanza=${backupStanza} archive-push %p`,
+      "-c", `archive_timeout=${settings.archive.timeoutSeconds}`,
+    );
+  } else {
+    await fs.rm(files.pgbackrestConf, { force: true });
+  }
+  return {
+    name: request.name,
+    role: "db",
+    address: request.address,
+    ports: [{ host: request.address, port: pgPort }],
+    processes,
+  };
+}
+
+/** Waits until the server has left recovery (a promotion takes a moment). */
+async function waitUntilWritable(dir: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while ((await psql(dir, "SELECT pg_is_in_recovery()").catch(() => "t")) !== "f") {
+    if (Date.now() > deadline) throw new Error("the database did not leave recovery within 60 s");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * Creates or updates the roles, the workload's database, the standby's slot
+ * and the backup stanza: safe to repeat. A standby is read-only and gets all
+ * of this from its primary.
+ */
+export async function bootstrapDb(request: { name: string; dir: string }, settings: DbSettings): Promise<void> {
+  if (settings.replication.mode === "standby") return;
+  await waitUntilWritable(request.dir);
+  const redact = [settings.password, settings.replication.password];
+  const sql = (text: string) => psql(request.dir, text, { redact });
+  const upsertRole = (name: string, password: string, attributes: string) =>
+    sql(`DO $$ BEGIN
+       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${sqlString(name)}) THEN
+         CREATE ROLE ${sqlIdentifier(name)} ${attributes} PASSWORD ${sqlString(password)};
+       ELSE
+         ALTER ROLE ${sqlIdentifier(name)} ${attributes} PASSWORD ${sqlString(password)};
+       END IF;
+     END $$;`);
+  await upsertRole(settings.user, settings.password, "LOGIN");
+  await upsertRole(replicationUser, settings.replication.password, "LOGIN REPLICATION");
+  if ((await sql(`SELECT 1 FROM pg_database WHERE datname = ${sqlString(settings.database)}`)) !== "1") {
+    await sql(`CREATE DATABASE ${sqlIdentifier(settings.database)} OWNER ${sqlIdentifier(settings.user)}`);
+  }
+  if (settings.replication.peer) {
+    await sql(`SELECT pg_create_physical_replication_slot(${sqlString(replicationSlot)}) WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = ${sqlString(replicationSlot)})`);
+  }
+  if (settings.archive) await createStanza(request, settings.archive);
+}
+
+/**
+ * stanza-create on each repository by itself (pgBackRest's stanza-create takes
+ * no --repo: it is given a configuration naming only that repository), so that
+ * one unreachable repository does not stop the others; fails only when none
+ * could be set up.
+ */
+async function createStanza(request: { name: string; dir: string }, archive: NonNullable<DbSettings["archive"]>) {
+  const failures: string[] = [];
+  const single = path.join(dbFiles(request.dir).pgbackrestDir, "stanza-create.conf");
+  for (const [i, repository] of archive.repositories.entries()) {
+    await writePrivate(single, renderPgbackrestConf(request.dir, { ...archive, repositories: [repository] }));
+    await runAsPostgres("/usr/bin/pgbackrest", [`--config=${single}`, `--stanza=${backupStanza}`, "stanza-create"], { timeoutMs: 120_000 }).catch((error: Error) =>
+      failures.push(`repo${i + 1} (${repository.provider}): ${error.message}`),
+    );
+  }
+  await fs.rm(single, { force: true });
+  if (failures.length === archive.repositories.length) throw new Error(`db server ${request.name}: no backup repository could be set up:\n${failures.join("\n")}`);
+}
