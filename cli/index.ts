@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { createRequire } from "node:module";
+import { backupCommand, type BackupCommandDeps } from "./commands/backup.ts";
 import { deployCommand, type DeployCommandDeps } from "./commands/deploy.ts";
 import { diffCommand, type DiffCommandDeps } from "./commands/diff.ts";
 import { destroyCommand, type DestroyCommandDeps } from "./commands/destroy.ts";
@@ -14,6 +15,7 @@ import { defaultCommandDeps } from "./commands/shared.ts";
 import { setupCommand, type SetupCommandDeps } from "./commands/setup.ts";
 import { statusCommand, type StatusCommandDeps } from "./commands/status.ts";
 import { getEngine } from "./engine/index.ts";
+import { backup } from "./operations/backup.ts";
 import { deploy } from "./operations/deploy.ts";
 import { destroy } from "./operations/destroy.ts";
 import { diffPlatform } from "./operations/diff.ts";
@@ -25,13 +27,14 @@ import { processIo, type Io } from "./io.ts";
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 /** Everything commands call, injected so tests can replace any operation. */
-export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps & DiffCommandDeps;
+export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps & DiffCommandDeps & BackupCommandDeps;
 
 export function defaultDeps(io: Io = processIo): ProgramDeps {
   return {
     ...defaultCommandDeps(io),
     resolveEngine: ({ verbose }) => getEngine({ verbose, log: (line) => io.err(line) }),
     deploy,
+    backup,
     destroy,
     diff: diffPlatform,
     status: platformStatus,
@@ -64,6 +67,7 @@ export function buildProgram(deps: ProgramDeps): Command {
     .addCommand(deployCommand(deps))
     .addCommand(statusCommand(deps))
     .addCommand(diffCommand(deps))
+    .addCommand(backupCommand(deps))
     .addCommand(destroyCommand(deps))
     .addCommand(localCommand(deps))
     .addCommand(setupCommand(deps))

@@ -67,7 +67,7 @@ export async function deployRepositories(
 ): Promise<BackupRepository[]> {
   const { backups } = platform.spec;
   if (!backups) return [];
-  return Promise.all(
+  const results = await Promise.all(
     backups.repositories.map(async ({ provider }) => {
       const stackName = backupStackName(provider);
       const stack = await openPlatformStack(platform, stackName);
@@ -76,10 +76,12 @@ export async function deployRepositories(
       const result = await stack.up({ onEvent: progressPrinter(stackName, print) }).catch((error: Error) => {
         throw new OperationError(`stack ${stackName} failed: ${firstEngineError(error)}`, "fix the cause and run deploy again");
       });
-      applied.push({ stack: stackName, changes: result.summary.resourceChanges ?? {} });
-      return result.outputs.repository!.value as BackupRepository;
+      return { stack: stackName, changes: result.summary.resourceChanges ?? {}, repository: result.outputs.repository!.value as BackupRepository };
     }),
   );
+  // Reported in lifeboat.yaml's order, whichever finished first.
+  applied.push(...results.map(({ stack, changes }) => ({ stack, changes })));
+  return results.map((r) => r.repository);
 }
 
 /**
@@ -139,7 +141,8 @@ export async function siteDataConfig(platform: Platform, site: SiteSpec, reposit
   const repos = site.role === "cold" ? undefined : (repositories ?? (await deployedRepositories(platform)));
   if (site.role === "active") {
     const standby = standbySite(spec);
-    const peer = standby ? ((await deployedDbAddress(platform, standby)) ?? (await existingStack(platform, siteStackName(standby.name)) ? plannedDbAddress(standby) : undefined)) : undefined;
+    // Only a standby that exists is admitted (deploy --site <standby> admits it just before creating it).
+    const peer = standby ? await deployedDbAddress(platform, standby) : undefined;
     return { ...(peer ? { peerDbAddress: peer } : {}), ...(repos ? { repositories: repos } : {}) };
   }
   if (site.role === "standby") {

@@ -20,6 +20,7 @@ export function fakeDeps(overrides: Partial<ProgramDeps> = {}) {
     deploy: unexpected("deploy"),
     destroy: unexpected("destroy"),
     diff: unexpected("diff"),
+    backup: unexpected("backup"),
     status: unexpected("status"),
     suspend: unexpected("suspend"),
     resume: unexpected("resume"),

@@ -9,31 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getEngine } from "../../cli/engine/index.ts";
 import { queryA } from "../../cli/operations/dns.ts";
 import { portOpen } from "../../providers/local/process.ts";
-import { assertLocalAddressesFree, createSandbox, type Sandbox } from "./sandbox.ts";
+import { api, eventually, ingress } from "./client.ts";
+import { createSandbox, type Sandbox } from "./sandbox.ts";
 
-const ingress = "127.1.1.1";
 const nameservers = ["127.3.0.53", "127.4.0.53"];
 let sandbox: Sandbox;
-
-async function api(method: string, route: string, body?: unknown) {
-  const response = await fetch(`http://${ingress}${route}`, {
-    method,
-    headers: { host: "social.test", "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(5_000),
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
-
-async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await probe().catch((e) => e as T);
-  while (!ok(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    value = await probe().catch((e) => e as T);
-  }
-  return value;
-}
 
 const appStatus = async (server: string) =>
   JSON.parse(await fs.readFile(path.join(sandbox.home, "local/local-a/servers", server, "status.json"), "utf8")) as {
@@ -53,9 +33,8 @@ async function sandboxProcesses(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  await assertLocalAddressesFree();
-  sandbox = await createSandbox();
-}, 30_000);
+  sandbox = await createSandbox(); // waits for another integration file's platform to be gone
+}, 20 * 60_000);
 
 afterAll(async () => {
   await sandbox?.cleanup();
@@ -69,7 +48,7 @@ describe("the local platform", { timeout: 180_000 }, () => {
     const summary = JSON.parse(result.stdout);
     expect(summary).toMatchObject({ domain: "social.test", site: "local-a", active: true, ingressAddresses: [ingress] });
     expect(summary.curl).toBe(`curl --resolve social.test:80:${ingress} http://social.test/healthz`);
-    expect(summary.stacks.map((s: { stack: string }) => s.stack)).toEqual(["site-local-a", "edge-dns-c", "edge-dns-d"]);
+    expect(summary.stacks.map((s: { stack: string }) => s.stack)).toEqual(["backup-local-c", "backup-local-d", "site-local-a", "edge-dns-c", "edge-dns-d"]);
   });
 
   it("both PowerDNS servers answer the ingress address for the apex and www", async () => {
@@ -165,7 +144,7 @@ describe("the local platform", { timeout: 180_000 }, () => {
       ["app", true],
       ["db", true],
     ]);
-    expect(status.sites.find((s: { name: string }) => s.name === "local-b")).toMatchObject({ deployed: false, role: "cold" });
+    expect(status.sites.find((s: { name: string }) => s.name === "local-b")).toMatchObject({ deployed: false, role: "standby" });
     for (const edge of status.edges) expect(edge.answers).toEqual([expect.objectContaining({ addresses: [ingress], pointsAtActive: true })]);
   });
 
@@ -178,7 +157,7 @@ describe("the local platform", { timeout: 180_000 }, () => {
   const deployedStacks = ["--site", "local-a", "--edge", "dns-c", "--edge", "dns-d"];
   type Report = { stacks: Array<{ stack: string; status: string; error?: string; counts: Record<string, number>; changes: Array<{ op: string; name: string; properties: unknown[] }> }>; totals: Record<string, number> };
 
-  it("diff right after a deploy: no changes in the deployed stacks, and what the cold site would create", async () => {
+  it("diff right after a deploy: no changes in the deployed stacks, and what the standby site would create", async () => {
     const result = await sandbox.lifeboat(["diff", "--json"]);
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as Report;

@@ -9,6 +9,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { projectRoot } from "../../cli/paths.ts";
+import { acquireLock } from "../../cli/lock.ts";
 import { portOpen } from "../../providers/local/process.ts";
 
 export interface RunResult {
@@ -37,7 +38,20 @@ export async function assertLocalAddressesFree() {
   }
 }
 
+/**
+ * Every sandbox deploys to the same loopback addresses: integration test files
+ * take turns (vitest runs files side by side), one local platform at a time.
+ */
+const machineLock = path.join(os.tmpdir(), "lifeboat-integration.lock");
+
 export async function createSandbox(): Promise<Sandbox> {
+  const release = await acquireLock(machineLock, `integration test ${process.argv[1] ?? ""}`, { wait: true, pollMs: 500 });
+  try {
+    await assertLocalAddressesFree();
+  } catch (error) {
+    await release();
+    throw error;
+  }
   const root = await fs.mkdtemp(path.join(os.tmpdir(), "lifeboat-it-"));
   for (const entry of copied) await fs.cp(path.join(projectRoot, entry), path.join(root, entry), { recursive: true });
   await fs.symlink(path.join(projectRoot, "node_modules"), path.join(root, "node_modules"));
@@ -76,6 +90,7 @@ export async function createSandbox(): Promise<Sandbox> {
       }
     }
     await fs.rm(root, { recursive: true, force: true });
+    await release();
     if (destroyed.code !== 0) throw new Error(`sandbox cleanup: destroy --all failed:\n${destroyed.stderr}`);
   }
 

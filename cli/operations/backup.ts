@@ -1,0 +1,199 @@
+/**
+ * backup: a full backup of the active site's database into every repository
+ * now ("we have 30 hours' notice"), what each repository holds (--list), and
+ * with --verify the proof that the newest backup restores: each repository's
+ * copy is restored into a scratch PostgreSQL on this machine and compared,
+ * table by table, with the primary at the same instant.
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+import { OperationError, UserError } from "../errors.ts";
+import type { Platform } from "../platform.ts";
+import { requireSite } from "../platform.ts";
+import { stackOutputs } from "./data.ts";
+import { isSuspended } from "../../providers/local/account.ts";
+import { markVerificationPoint, repositoryContents, restoreToScratch, tableStats, takeFullBackup, type BackupSummary, type RepositoryContents, type TableStats } from "../../providers/local/backups.ts";
+import { serverDir } from "../../providers/local/layout.ts";
+import { psql } from "../../providers/local/postgres.ts";
+import { findProvider } from "../../providers/registry.ts";
+import { siteStackName } from "../../stacks/names.ts";
+import { activeSite, type SiteSpec } from "../../stacks/spec.ts";
+
+export interface BackupOptions {
+  site?: string;
+  verify?: boolean;
+  list?: boolean;
+}
+
+export interface RepositoryReport extends RepositoryContents {
+  provider: string;
+  /** The backup this run took there, or why it failed. */
+  backup?: BackupSummary & { durationSeconds: number };
+  backupError?: string;
+  verification?: Verification;
+}
+
+export interface Verification {
+  ok: boolean;
+  label?: string;
+  restorePoint: string;
+  durationSeconds: number;
+  /** The newest transaction the restored copy holds. */
+  recoveredTo?: string;
+  tables: Array<{ table: string; primaryRows: number; restoredRows: number; checksumsMatch: boolean }>;
+  error?: string;
+}
+
+export interface BackupResult {
+  site: string;
+  action: "backup" | "list";
+  durationSeconds: number;
+  repositories: RepositoryReport[];
+  /** How long writes were held while the verification point was marked. */
+  writePauseMs?: number;
+  ok: boolean;
+}
+
+/** Where the newest verification of a site is recorded (status reports its age). */
+export const verificationRecord = (home: string, site: string) => path.join(home, "verified", `${site}.json`);
+
+export interface VerificationRecord {
+  at: string;
+  site: string;
+  ok: boolean;
+  repositories: Array<{ repo: number; provider: string; ok: boolean; label?: string }>;
+}
+
+/** The local db server directory of a site, after checking the site can be backed up from here. */
+export async function primaryDbDir(platform: Platform, site: SiteSpec): Promise<string> {
+  const provider = findProvider(site.provider);
+  if (!provider?.local) {
+    throw new UserError(
+      `lifeboat backup drives pgBackRest on local sites only, and site ${site.name} is on ${site.provider}`,
+      "on a cloud site, run it on the db server: sudo -u postgres pgbackrest --stanza=lifeboat --repo=<n> backup --type=full",
+    );
+  }
+  if (isSuspended(platform.home, site.provider)) throw new OperationError(`provider ${site.provider} is suspended: the database of site ${site.name} cannot be reached`);
+  if (!(await stackOutputs(platform, siteStackName(site.name)))) throw new UserError(`site ${site.name} is not deployed`, `deploy it first: lifeboat deploy --site ${site.name}`);
+  return serverDir(platform.home, site.provider, `${site.name}-db-1`);
+}
+
+function compareStats(primary: TableStats, restored: TableStats): Verification["tables"] {
+  return Object.keys({ ...primary, ...restored })
+    .sort()
+    .map((table) => ({
+      table,
+      primaryRows: primary[table]?.rows ?? 0,
+      restoredRows: restored[table]?.rows ?? 0,
+      checksumsMatch: primary[table]?.recentChecksum === restored[table]?.recentChecksum,
+    }));
+}
+
+export async function backup(platform: Platform, options: BackupOptions, print: (line: string) => void): Promise<BackupResult> {
+  const started = Date.now();
+  const { spec } = platform;
+  if (!spec.backups) {
+    throw new UserError("lifeboat.yaml configures no backup repository", 'add backups.repositories (README.md, "lifeboat.yaml"), then lifeboat deploy');
+  }
+  if (options.list && options.verify) throw new UserError("--list and --verify cannot be combined: --list only reads the repositories");
+  const site = options.site ? requireSite(spec, options.site) : activeSite(spec);
+  const dir = await primaryDbDir(platform, site);
+  const providers = spec.backups.repositories.map((r) => r.provider);
+  const seconds = (since: number) => Math.round((Date.now() - since) / 100) / 10;
+
+  if (options.list) {
+    const contents = await repositoryContents(dir, providers.length);
+    const repositories = contents.map((c, i) => ({ ...c, provider: providers[i]! }));
+    return { site: site.name, action: "list", durationSeconds: seconds(started), repositories, ok: repositories.every((r) => !r.error) };
+  }
+
+  if ((await psql(dir, "SELECT pg_is_in_recovery()")) !== "f") {
+    throw new UserError(`site ${site.name}'s database is a standby; back up the primary`, `lifeboat backup --site ${activeSite(spec).name}`);
+  }
+  // One repository at a time (pgBackRest holds one backup lock per stanza); one failing does not stop the others.
+  const reports: RepositoryReport[] = [];
+  for (const [i, provider] of providers.entries()) {
+    const repo = i + 1;
+    print(`backing up ${site.name} into repo${repo} (${provider})`);
+    const t = Date.now();
+    try {
+      const summary = await takeFullBackup(dir, repo);
+      reports.push({ repo, provider, backups: [], backup: { ...summary, durationSeconds: seconds(t) } });
+    } catch (error) {
+      reports.push({ repo, provider, backups: [], backupError: (error as Error).message });
+    }
+  }
+  const contents = await repositoryContents(dir, providers.length).catch(() => [] as RepositoryContents[]);
+  for (const report of reports) Object.assign(report, contents.find((c) => c.repo === report.repo) ?? {}, { repo: report.repo });
+
+  let writePauseMs: number | undefined;
+  if (options.verify) {
+    const database = spec.database.name;
+    print(`marking a verification point on ${site.name}'s primary and archiving it`);
+    const point = await markVerificationPoint(dir, database);
+    writePauseMs = point.writePauseMs;
+    for (const report of reports) {
+      if (!report.backups.length) {
+        report.verification = { ok: false, restorePoint: point.name, durationSeconds: 0, tables: [], error: "no backup in this repository to restore" };
+        continue;
+      }
+      print(`restoring repo${report.repo} (${report.provider}) into a scratch database and comparing`);
+      const t = Date.now();
+      const scratchDir = path.join(platform.home, "scratch", `verify-${site.name}-repo${report.repo}-${process.pid}`);
+      try {
+        const scratch = await restoreToScratch(dir, report.repo, scratchDir, point.name);
+        try {
+          const tables = compareStats(point.stats, await tableStats(scratch.dir, database));
+          const ok = tables.length > 0 && tables.every((t) => t.primaryRows === t.restoredRows && t.checksumsMatch);
+          report.verification = { ok, label: report.backups.at(-1)?.label, restorePoint: point.name, durationSeconds: seconds(t), ...(scratch.recoveredTo ? { recoveredTo: scratch.recoveredTo } : {}), tables };
+        } finally {
+          await scratch.stop();
+        }
+      } catch (error) {
+        report.verification = { ok: false, restorePoint: point.name, durationSeconds: seconds(t), tables: [], error: (error as Error).message };
+      }
+    }
+    const record: VerificationRecord = {
+      at: new Date().toISOString(),
+      site: site.name,
+      ok: reports.every((r) => r.verification?.ok),
+      repositories: reports.map((r) => ({ repo: r.repo, provider: r.provider, ok: r.verification?.ok ?? false, ...(r.verification?.label ? { label: r.verification.label } : {}) })),
+    };
+    await fs.mkdir(path.dirname(verificationRecord(platform.home, site.name)), { recursive: true });
+    await fs.writeFile(verificationRecord(platform.home, site.name), JSON.stringify(record, null, 2) + "\n");
+  }
+  const ok = reports.every((r) => r.backup && !r.backupError && (!options.verify || r.verification?.ok));
+  return { site: site.name, action: "backup", durationSeconds: seconds(started), repositories: reports, ...(writePauseMs !== undefined ? { writePauseMs } : {}), ok };
+}
+
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+export function formatBackup(result: BackupResult): string {
+  const lines: string[] = [];
+  if (result.action === "list") {
+    lines.push(`backup repositories of ${result.site}`);
+    for (const r of result.repositories) {
+      lines.push("", `repo${r.repo} (${r.provider})${r.error ? `  UNREADABLE: ${r.error}` : ""}`);
+      lines.push(`  newest archived WAL  ${r.newestWal ? `${r.newestWal} at ${r.newestWalAt}` : "none"}`);
+      if (!r.backups.length) lines.push("  backups              none");
+      for (const b of r.backups) lines.push(`  ${b.label.padEnd(24)} ${b.type.padEnd(5)} ${b.stoppedAt}  database ${mib(b.databaseBytes)}, stored ${mib(b.repositoryBytes)}`);
+    }
+    return lines.join("\n");
+  }
+  lines.push(`${result.ok ? "backed up" : "backup FAILED for"} ${result.site} in ${result.durationSeconds}s`);
+  for (const r of result.repositories) {
+    lines.push("", `repo${r.repo} (${r.provider})`);
+    if (r.backup) lines.push(`  backup               ${r.backup.label}, database ${mib(r.backup.databaseBytes)}, stored ${mib(r.backup.repositoryBytes)}, ${r.backup.durationSeconds}s`);
+    else lines.push(`  backup               FAILED: ${r.backupError ?? "unknown error"}`);
+    lines.push(`  newest archived WAL  ${r.newestWal ? `${r.newestWal} at ${r.newestWalAt}` : "none"}${r.error ? `  (${r.error})` : ""}`);
+    const v = r.verification;
+    if (v) {
+      const rows = v.tables.map((t) => `${t.table} ${t.restoredRows}/${t.primaryRows}${t.checksumsMatch ? "" : " checksum differs"}`).join(", ");
+      lines.push(`  verified restore     ${v.ok ? "OK" : "FAILED"} in ${v.durationSeconds}s${v.error ? `: ${v.error}` : ""}`);
+      if (v.tables.length) lines.push(`                       rows restored/primary: ${rows}`);
+      if (v.recoveredTo) lines.push(`                       newest transaction restored: ${v.recoveredTo}`);
+    }
+  }
+  if (result.writePauseMs !== undefined) lines.push("", `writes were held ${result.writePauseMs} ms to mark the verification point`);
+  return lines.join("\n");
+}
