@@ -40,7 +40,7 @@ export interface ResourceChange {
 export interface StackDiff {
   /** Stack name: site-<name> or edge-<name>. */
   stack: string;
-  kind: "site" | "edge";
+  kind: "site" | "edge" | "backup";
   provider: string;
   /** "failed": the stack could not be previewed; `error` says why and nothing else is known. */
   status: "previewed" | "failed";

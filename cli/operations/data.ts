@@ -51,6 +51,13 @@ export interface SiteDataConfig {
   repositories?: BackupRepository[];
 }
 
+/** A backup repository's stack with its encryption passphrase in place (generated once). */
+export async function prepareBackupStack(platform: Platform, provider: string): Promise<Stack> {
+  const stack = await openPlatformStack(platform, backupStackName(provider));
+  await ensureSecret(stack, configKeys.repoCipherPass);
+  return stack;
+}
+
 /** The backup repositories as their stacks last deployed them; undefined when any is missing. */
 export async function deployedRepositories(platform: Platform): Promise<BackupRepository[] | undefined> {
   const { backups } = platform.spec;
@@ -70,8 +77,7 @@ export async function deployRepositories(
   const results = await Promise.all(
     backups.repositories.map(async ({ provider }) => {
       const stackName = backupStackName(provider);
-      const stack = await openPlatformStack(platform, stackName);
-      await ensureSecret(stack, configKeys.repoCipherPass);
+      const stack = await prepareBackupStack(platform, provider);
       print(`deploying backup repository on ${provider} as stack ${stackName}`);
       const result = await stack.up({ onEvent: progressPrinter(stackName, print) }).catch((error: Error) => {
         throw new OperationError(`stack ${stackName} failed: ${firstEngineError(error)}`, "fix the cause and run deploy again");

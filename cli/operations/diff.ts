@@ -13,6 +13,7 @@ import type { Platform } from "../platform.ts";
 import { acquireLock, LockHeldError } from "../lock.ts";
 import { lockFile } from "./deploy.ts";
 import { firstEngineError } from "./stacks.ts";
+import { prepareBackupStack } from "./data.ts";
 import { deployedIngressAddresses, platformStacks, prepareEdgeStack, prepareSiteStack, restoreEdgeTargets, type PlannedStack, type StackSelection } from "./plan.ts";
 import { sameAddresses } from "./dns.ts";
 import { checkProviders } from "./preflight.ts";
@@ -51,6 +52,10 @@ async function previewSite(platform: Platform, planned: Extract<PlannedStack, { 
   const stack = await prepareSiteStack(platform, planned.site);
   const note = planned.site.role === "active" ? undefined : `${planned.site.role} site: deployed only by \`lifeboat deploy --site ${planned.site.name}\``;
   return previewPrepared(stack, planned, note);
+}
+
+async function previewBackup(platform: Platform, planned: Extract<PlannedStack, { kind: "backup" }>): Promise<StackResult> {
+  return previewPrepared(await prepareBackupStack(platform, planned.provider), planned);
 }
 
 /** The edge pointed at `addresses` for the preview only: its config is left as found (what is deployed). */
@@ -162,6 +167,9 @@ async function previewAll(platform: Platform, planned: PlannedStack[], options: 
   };
   for (const p of planned.filter((p) => p.kind === "edge")) {
     results.set(p.stack, run(p, () => previewEdge(platform, p as Extract<PlannedStack, { kind: "edge" }>, targets)));
+  }
+  for (const p of planned.filter((p) => p.kind === "backup")) {
+    results.set(p.stack, run(p, () => previewBackup(platform, p as Extract<PlannedStack, { kind: "backup" }>)));
   }
   const stacks = await Promise.all(planned.map((p) => results.get(p.stack)!));
   return { domain: platform.spec.domain, stacks: stacks.map((r) => r.diff) };

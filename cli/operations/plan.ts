@@ -10,11 +10,12 @@ import type { Platform } from "../platform.ts";
 import { applySiteDataConfig, ensureSharedSecrets, siteDataConfig, type SiteDataConfig } from "./data.ts";
 import { ensureEdgeSecrets, openPlatformStack, readStackConfig } from "./stacks.ts";
 import { activeSite, type EdgeSpec, type SiteSpec, type Spec } from "../../stacks/spec.ts";
-import { configKeys, edgeStackName, siteStackName } from "../../stacks/names.ts";
+import { backupStackName, configKeys, edgeStackName, siteStackName } from "../../stacks/names.ts";
 
 export type PlannedStack =
   | { kind: "site"; stack: string; provider: string; site: SiteSpec }
-  | { kind: "edge"; stack: string; provider: string; edge: EdgeSpec };
+  | { kind: "edge"; stack: string; provider: string; edge: EdgeSpec }
+  | { kind: "backup"; stack: string; provider: string };
 
 export interface StackSelection {
   sites?: string[];
@@ -23,7 +24,7 @@ export interface StackSelection {
 
 /**
  * The stacks of lifeboat.yaml in the order a reviewer reads them (sites, then
- * edges), narrowed to the selection. With only --site given, no edge is chosen,
+ * edges, then backup repositories), narrowed to the selection. With only --site given, no edge is chosen,
  * and the other way round. Unknown names are refused with the accepted ones.
  */
 export function platformStacks(spec: Spec, selection: StackSelection = {}): PlannedStack[] {
@@ -39,6 +40,10 @@ export function platformStacks(spec: Spec, selection: StackSelection = {}): Plan
   return [
     ...pick(spec.sites, selection.sites, "--site").map((site): PlannedStack => ({ kind: "site", stack: siteStackName(site.name), provider: site.provider, site })),
     ...pick(spec.edges, selection.edges, "--edge").map((edge): PlannedStack => ({ kind: "edge", stack: edgeStackName(edge.name), provider: edge.provider, edge })),
+    // Backup repositories only in a whole-platform diff: no flag names them.
+    ...(selection.sites || selection.edges ? [] : (spec.backups?.repositories ?? [])).map(
+      ({ provider }): PlannedStack => ({ kind: "backup", stack: backupStackName(provider), provider }),
+    ),
   ];
 }
 

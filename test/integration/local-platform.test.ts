@@ -162,8 +162,8 @@ describe("the local platform", { timeout: 180_000 }, () => {
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as Report;
     const byStack = Object.fromEntries(report.stacks.map((s) => [s.stack, s]));
-    expect(Object.keys(byStack)).toEqual(["site-local-a", "site-local-b", "edge-dns-c", "edge-dns-d"]);
-    for (const stack of ["site-local-a", "edge-dns-c", "edge-dns-d"]) {
+    expect(Object.keys(byStack)).toEqual(["site-local-a", "site-local-b", "edge-dns-c", "edge-dns-d", "backup-local-c", "backup-local-d"]);
+    for (const stack of ["site-local-a", "edge-dns-c", "edge-dns-d", "backup-local-c", "backup-local-d"]) {
       expect(byStack[stack], stack).toMatchObject({ status: "previewed", counts: { create: 0, update: 0, replace: 0, delete: 0 } });
     }
     expect(byStack["site-local-b"]!.changes.map((c) => `${c.op} ${c.name}`)).toEqual(["create local-b-app-1", "create local-b-app-2", "create local-b-db-1", "create local-b-ingress-1"]);

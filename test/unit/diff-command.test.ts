@@ -114,8 +114,8 @@ describe("lifeboat diff", () => {
 });
 
 describe("choosing the stacks to preview", () => {
-  it("takes every site and edge by default, sites first", () => {
-    expect(platformStacks(spec).map((s) => s.stack)).toEqual(["site-local-a", "site-local-b", "edge-dns-c", "edge-dns-d"]);
+  it("takes every site, edge and backup repository by default, sites first", () => {
+    expect(platformStacks(spec).map((s) => s.stack)).toEqual(["site-local-a", "site-local-b", "edge-dns-c", "edge-dns-d", "backup-local-c", "backup-local-d"]);
   });
   it("narrows to the named sites and edges", () => {
     expect(platformStacks(spec, { sites: ["local-b"] }).map((s) => s.stack)).toEqual(["site-local-b"]);
