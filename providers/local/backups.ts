@@ -41,8 +41,8 @@ interface InfoJson {
 const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
 
 /** What every repository holds: its backups (oldest first) and its newest archived WAL. */
-export async function repositoryContents(dir: string, repositories: number): Promise<RepositoryContents[]> {
-  const { stdout } = await pgbackrest(dir, ["info", "--output=json"], { timeoutMs: 60_000 });
+export async function repositoryContents(dir: string, repositories: number, timeoutMs = 60_000): Promise<RepositoryContents[]> {
+  const { stdout } = await pgbackrest(dir, ["info", "--output=json"], { timeoutMs });
   const info = ((JSON.parse(stdout) as InfoJson[])[0] ?? {}) as InfoJson;
   return Promise.all(
     Array.from({ length: repositories }, async (_, i): Promise<RepositoryContents> => {
@@ -62,7 +62,7 @@ export async function repositoryContents(dir: string, repositories: number): Pro
       // code 0: ok, 2: no valid backups yet (WAL may still be there); anything else is a problem with the repository.
       if (status && status.code !== 0 && status.code !== 2) contents.error = status.message;
       try {
-        Object.assign(contents, await newestArchivedWal(dir, repo));
+        Object.assign(contents, await newestArchivedWal(dir, repo, timeoutMs));
       } catch (error) {
         contents.error ??= (error as Error).message;
       }
@@ -72,8 +72,8 @@ export async function repositoryContents(dir: string, repositories: number): Pro
 }
 
 /** The newest WAL segment file in a repository's archive and its modification time. */
-export async function newestArchivedWal(dir: string, repo: number): Promise<{ newestWal?: string; newestWalAt?: string }> {
-  const { stdout } = await pgbackrest(dir, [`--repo=${repo}`, "repo-ls", "--recurse", "--output=json", `archive/${backupStanza}`], { timeoutMs: 60_000 });
+export async function newestArchivedWal(dir: string, repo: number, timeoutMs = 60_000): Promise<{ newestWal?: string; newestWalAt?: string }> {
+  const { stdout } = await pgbackrest(dir, [`--repo=${repo}`, "repo-ls", "--recurse", "--output=json", `archive/${backupStanza}`], { timeoutMs });
   let newest: { name: string; time: number } | undefined;
   for (const [name, entry] of Object.entries(JSON.parse(stdout) as Record<string, { type: string; time?: number }>)) {
     // Segments only (24 hex digits, then a checksum); .history and .backup files are not WAL.

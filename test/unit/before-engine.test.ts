@@ -43,6 +43,8 @@ describe("diffPlatform", () => {
         ["site-local-b", "failed"],
         ["edge-dns-c", "failed"],
         ["edge-dns-d", "failed"],
+        ["backup-local-c", "failed"],
+        ["backup-local-d", "failed"],
       ]);
       expect(report.stacks[0]!.error).toMatch(new RegExp(`^deploy of local-a is running \\(pid ${process.pid} on .+\\); diff again when it has finished$`));
       expect(platform.engine).not.toHaveBeenCalled();
