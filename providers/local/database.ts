@@ -77,7 +77,7 @@ export function renderPgbackrestConf(dir: string, archive: NonNullable<DbSetting
   ].join("\n");
 }
 
-function renderHba(settings: DbSettings): string {
+export function renderHba(settings: DbSettings): string {
   const lines = ["local all postgres trust", `host ${settings.database} ${settings.user} 127.0.0.0/8 scram-sha-256`];
   // Replication from the peer's address only; none at all while there is no peer.
   if (settings.replication.mode === "primary" && settings.replication.peer) {
