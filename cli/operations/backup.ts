@@ -12,9 +12,10 @@ import type { Platform } from "../platform.ts";
 import { requireSite } from "../platform.ts";
 import { stackOutputs } from "./data.ts";
 import { isSuspended } from "../../providers/local/account.ts";
-import { markVerificationPoint, repositoryContents, restoreToScratch, tableStats, takeFullBackup, type BackupSummary, type RepositoryContents, type TableStats } from "../../providers/local/backups.ts";
-import { serverDir } from "../../providers/local/layout.ts";
-import { psql } from "../../providers/local/postgres.ts";
+import { createStanza } from "../../providers/local/database.ts";
+import { markVerificationPoint, repositoryContents, restoreToScratch, tableStats, takeFullBackup, waitUntilInRepository, type BackupSummary, type RepositoryContents, type TableStats } from "../../providers/local/backups.ts";
+import { dbServerName, serverDir } from "../../providers/local/layout.ts";
+import { dbFiles, psql } from "../../providers/local/postgres.ts";
 import { findProvider } from "../../providers/registry.ts";
 import { siteStackName } from "../../stacks/names.ts";
 import { activeSite, type SiteSpec } from "../../stacks/spec.ts";
@@ -64,8 +65,8 @@ export interface VerificationRecord {
   repositories: Array<{ repo: number; provider: string; ok: boolean; label?: string }>;
 }
 
-/** The local db server directory of a site, after checking the site can be backed up from here. */
-export async function primaryDbDir(platform: Platform, site: SiteSpec): Promise<string> {
+/** The local db server directory of a site, after checking it can be backed up (or listed) from here. */
+export async function localDbDir(platform: Platform, site: SiteSpec): Promise<string> {
   const provider = findProvider(site.provider);
   if (!provider?.local) {
     throw new UserError(
@@ -75,7 +76,38 @@ export async function primaryDbDir(platform: Platform, site: SiteSpec): Promise<
   }
   if (isSuspended(platform.home, site.provider)) throw new OperationError(`provider ${site.provider} is suspended: the database of site ${site.name} cannot be reached`);
   if (!(await stackOutputs(platform, siteStackName(site.name)))) throw new UserError(`site ${site.name} is not deployed`, `deploy it first: lifeboat deploy --site ${site.name}`);
-  return serverDir(platform.home, site.provider, `${site.name}-db-1`);
+  const dir = serverDir(platform.home, site.provider, dbServerName(site.name));
+  if (!(await fs.access(dbFiles(dir).pgbackrestConf).then(() => true, () => false))) {
+    throw new UserError(`site ${site.name}'s database has no backup configuration yet`, `run lifeboat deploy${site.role === "active" ? "" : ` --site ${site.name}`} so it gets the repositories of lifeboat.yaml`);
+  }
+  return dir;
+}
+
+async function verifyRepository(
+  platform: Platform,
+  site: SiteSpec,
+  dir: string,
+  report: RepositoryReport,
+  point: { name: string; stats: TableStats; wal: string },
+  database: string,
+): Promise<Verification> {
+  const seconds = (since: number) => Math.round((Date.now() - since) / 100) / 10;
+  if (!report.backups.length) return { ok: false, restorePoint: point.name, durationSeconds: 0, tables: [], error: "no backup in this repository to restore" };
+  const t = Date.now();
+  try {
+    await waitUntilInRepository(dir, report.repo, point.wal);
+    // A fixed place per site and repository: a copy left by a crashed run is removed by the next.
+    const scratch = await restoreToScratch(dir, report.repo, path.join(platform.home, "scratch", `verify-${site.name}-repo${report.repo}`), point.name);
+    try {
+      const tables = compareStats(point.stats, await tableStats(scratch.dir, database));
+      const ok = tables.length > 0 && tables.every((t) => t.primaryRows === t.restoredRows && t.checksumsMatch);
+      return { ok, label: report.backups.at(-1)?.label, restorePoint: point.name, durationSeconds: seconds(t), ...(scratch.recoveredTo ? { recoveredTo: scratch.recoveredTo } : {}), tables };
+    } finally {
+      await scratch.stop();
+    }
+  } catch (error) {
+    return { ok: false, restorePoint: point.name, durationSeconds: seconds(t), tables: [], error: (error as Error).message };
+  }
 }
 
 function compareStats(primary: TableStats, restored: TableStats): Verification["tables"] {
@@ -97,7 +129,11 @@ export async function backup(platform: Platform, options: BackupOptions, print: 
   }
   if (options.list && options.verify) throw new UserError("--list and --verify cannot be combined: --list only reads the repositories");
   const site = options.site ? requireSite(spec, options.site) : activeSite(spec);
-  const dir = await primaryDbDir(platform, site);
+  // Backups come from the primary: a standby's (or a cold site's) are --list only.
+  if (!options.list && site.role !== "active") {
+    throw new UserError(`site ${site.name} is ${site.role === "standby" ? "the standby" : "a cold site"}; backups are taken from the active site's primary`, `lifeboat backup${options.verify ? " --verify" : ""} (the active site is ${activeSite(spec).name}); lifeboat backup --list --site ${site.name} reads the repositories`);
+  }
+  const dir = await localDbDir(platform, site);
   const providers = spec.backups.repositories.map((r) => r.provider);
   const seconds = (since: number) => Math.round((Date.now() - since) / 100) / 10;
 
@@ -108,8 +144,10 @@ export async function backup(platform: Platform, options: BackupOptions, print: 
   }
 
   if ((await psql(dir, "SELECT pg_is_in_recovery()")) !== "f") {
-    throw new UserError(`site ${site.name}'s database is a standby; back up the primary`, `lifeboat backup --site ${activeSite(spec).name}`);
+    throw new OperationError(`site ${site.name}'s database is not (or not yet) a writable primary`, "see lifeboat status");
   }
+  // A repository that missed its stanza (unreachable at deploy) gets it now; one that still fails is reported below.
+  const stanzaFailures = await createStanza(dir, dbServerName(site.name)).catch((error: Error) => [error.message]);
   // One repository at a time (pgBackRest holds one backup lock per stanza); one failing does not stop the others.
   const reports: RepositoryReport[] = [];
   for (const [i, provider] of providers.entries()) {
@@ -120,7 +158,8 @@ export async function backup(platform: Platform, options: BackupOptions, print: 
       const summary = await takeFullBackup(dir, repo);
       reports.push({ repo, provider, backups: [], backup: { ...summary, durationSeconds: seconds(t) } });
     } catch (error) {
-      reports.push({ repo, provider, backups: [], backupError: (error as Error).message });
+      const stanza = stanzaFailures.find((f) => f.startsWith(`repo${repo}:`));
+      reports.push({ repo, provider, backups: [], backupError: [(error as Error).message, stanza].filter(Boolean).join("; ") });
     }
   }
   const contents = await repositoryContents(dir, providers.length).catch(() => [] as RepositoryContents[]);
@@ -130,28 +169,12 @@ export async function backup(platform: Platform, options: BackupOptions, print: 
   if (options.verify) {
     const database = spec.database.name;
     print(`marking a verification point on ${site.name}'s primary and archiving it`);
-    const point = await markVerificationPoint(dir, database);
-    writePauseMs = point.writePauseMs;
-    for (const report of reports) {
-      if (!report.backups.length) {
-        report.verification = { ok: false, restorePoint: point.name, durationSeconds: 0, tables: [], error: "no backup in this repository to restore" };
-        continue;
-      }
-      print(`restoring repo${report.repo} (${report.provider}) into a scratch database and comparing`);
-      const t = Date.now();
-      const scratchDir = path.join(platform.home, "scratch", `verify-${site.name}-repo${report.repo}-${process.pid}`);
-      try {
-        const scratch = await restoreToScratch(dir, report.repo, scratchDir, point.name);
-        try {
-          const tables = compareStats(point.stats, await tableStats(scratch.dir, database));
-          const ok = tables.length > 0 && tables.every((t) => t.primaryRows === t.restoredRows && t.checksumsMatch);
-          report.verification = { ok, label: report.backups.at(-1)?.label, restorePoint: point.name, durationSeconds: seconds(t), ...(scratch.recoveredTo ? { recoveredTo: scratch.recoveredTo } : {}), tables };
-        } finally {
-          await scratch.stop();
-        }
-      } catch (error) {
-        report.verification = { ok: false, restorePoint: point.name, durationSeconds: seconds(t), tables: [], error: (error as Error).message };
-      }
+    const point = await markVerificationPoint(dir, database).catch((error: Error) => error);
+    if (point instanceof Error) {
+      for (const report of reports) report.verification = { ok: false, restorePoint: "", durationSeconds: 0, tables: [], error: `could not mark the verification point: ${point.message}` };
+    } else {
+      writePauseMs = point.writePauseMs;
+      for (const report of reports) report.verification = await verifyRepository(platform, site, dir, report, point, database);
     }
     const record: VerificationRecord = {
       at: new Date().toISOString(),

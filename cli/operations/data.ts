@@ -8,7 +8,7 @@ import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { workspaceOptions } from "../engine/workspace.ts";
 import { OperationError } from "../errors.ts";
 import type { Platform } from "../platform.ts";
-import { ensureSecret, firstEngineError, openPlatformStack, progressPrinter, readStackConfig, readStackConfigFile } from "./stacks.ts";
+import { ensureSecret, firstEngineError, openPlatformStack, progressPrinter, readStackConfig } from "./stacks.ts";
 import { findProvider } from "../../providers/registry.ts";
 import type { BackupRepository } from "../../providers/types.ts";
 import { backupStackName, configKeys, siteStackName } from "../../stacks/names.ts";
@@ -58,6 +58,17 @@ export async function prepareBackupStack(platform: Platform, provider: string): 
   return stack;
 }
 
+/**
+ * Promise.all that waits for every operation before failing: a stack update
+ * still running when the process exits would be left pending, with its lock.
+ */
+export async function allSettledOrThrow<T>(operations: Array<Promise<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(operations);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
 /** The backup repositories as their stacks last deployed them; undefined when any is missing. */
 export async function deployedRepositories(platform: Platform): Promise<BackupRepository[] | undefined> {
   const { backups } = platform.spec;
@@ -74,7 +85,7 @@ export async function deployRepositories(
 ): Promise<BackupRepository[]> {
   const { backups } = platform.spec;
   if (!backups) return [];
-  const results = await Promise.all(
+  const results = await allSettledOrThrow(
     backups.repositories.map(async ({ provider }) => {
       const stackName = backupStackName(provider);
       const stack = await prepareBackupStack(platform, provider);
@@ -94,24 +105,28 @@ export async function deployRepositories(
  * Secrets both sites' databases must agree on: a standby is a copy of the
  * primary, roles and passwords included, so its apps and its replication
  * connection use the primary's. The active site's stack holds them (generated
- * there the first time); every other site copies them from it.
+ * there the first time, whichever site is prepared first); every other site
+ * copies them from it.
  */
 export const sharedSiteSecrets = [configKeys.dbPassword, configKeys.replicationPassword] as const;
 
 export async function ensureSharedSecrets(platform: Platform, stack: Stack): Promise<void> {
   const active = siteStackName(activeSite(platform.spec).name);
+  const generateMissing = async (target: Stack, config: Record<string, unknown>) => {
+    for (const key of sharedSiteSecrets) {
+      if (config[`lifeboat:${key}`] === undefined) await target.setConfig(`lifeboat:${key}`, { value: randomBytes(24).toString("base64url"), secret: true });
+    }
+  };
+  if (stack.name === active) return generateMissing(stack, await readStackConfig(stack));
+  // Generated only ever in the active site's stack, whichever site is prepared first, then copied.
+  const activeStack = await openPlatformStack(platform, active);
+  await generateMissing(activeStack, await readStackConfig(activeStack));
   const config = await readStackConfig(stack);
-  const activeConfig = readStackConfigFile(stack.workspace.workDir, active);
-  const activeStack = stack.name === active ? undefined : sharedSiteSecrets.some((key) => activeConfig[`lifeboat:${key}`] !== undefined) ? await openPlatformStack(platform, active) : undefined;
   for (const key of sharedSiteSecrets) {
     const fullKey = `lifeboat:${key}`;
-    if (activeStack && activeConfig[fullKey] !== undefined) {
-      const { value } = await activeStack.getConfig(fullKey);
-      const current = config[fullKey] === undefined ? undefined : (await stack.getConfig(fullKey)).value;
-      if (current !== value) await stack.setConfig(fullKey, { value, secret: true });
-    } else if (config[fullKey] === undefined) {
-      await stack.setConfig(fullKey, { value: randomBytes(24).toString("base64url"), secret: true });
-    }
+    const { value } = await activeStack.getConfig(fullKey);
+    const current = config[fullKey] === undefined ? undefined : (await stack.getConfig(fullKey)).value;
+    if (current !== value) await stack.setConfig(fullKey, { value, secret: true });
   }
 }
 

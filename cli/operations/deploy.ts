@@ -14,7 +14,7 @@ import { prepareEdgeStack, prepareSiteStack } from "./plan.ts";
 import { changedCount, firstEngineError, progressPrinter, type ChangeCounts } from "./stacks.ts";
 import { activeSite, type SiteSpec } from "../../stacks/spec.ts";
 import { backupStackName, edgeStackName, siteStackName } from "../../stacks/names.ts";
-import { deployedDbAddress, deployRepositories, plannedDbAddress, siteDataConfig, type SiteDataConfig } from "./data.ts";
+import { allSettledOrThrow, deployedDbAddress, deployRepositories, plannedDbAddress, siteDataConfig, type SiteDataConfig } from "./data.ts";
 
 export interface DeployOptions {
   site?: string;
@@ -71,6 +71,8 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
   await checkProviders(
     [
       { provider: site.provider, stack: siteStackName(site.name) },
+      // A standby's deploy also updates the active site (to admit it).
+      ...(site.role === "standby" ? [{ provider: activeSite(spec).provider, stack: siteStackName(activeSite(spec).name) }] : []),
       ...edges.map((e) => ({ provider: e.provider, stack: edgeStackName(e.name) })),
       ...repositoryProviders.map((provider) => ({ provider, stack: backupStackName(provider) })),
     ],
@@ -113,7 +115,7 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
     const ingressAddresses = (siteOutputs.ingressAddresses?.value as string[] | undefined) ?? [];
 
     // Edges are independent of each other (different DNS vendors): deploy them side by side.
-    const edgeResults = await Promise.all(
+    const edgeResults = await allSettledOrThrow(
       edges.map(async (edge) => {
         const edgeStackId = edgeStackName(edge.name);
         print(`deploying edge ${edge.name} (${edge.provider}) as stack ${edgeStackId}, pointing ${spec.domain} at ${ingressAddresses.join(", ")}`);

@@ -16,7 +16,8 @@ import { openPlatformStack } from "./stacks.ts";
 import { isSuspended } from "../../providers/local/account.ts";
 import { repositoryContents } from "../../providers/local/backups.ts";
 import { inspectDatabase, withTimeout, type ArchiverFacts, type ReplicationPeer, type SlotFacts, type WalFacts } from "../../providers/local/inspect.ts";
-import { serverDir } from "../../providers/local/layout.ts";
+import { dbServerName, serverDir } from "../../providers/local/layout.ts";
+import { replicationApplicationName } from "../../providers/shared/postgres-text.ts";
 import { dbFiles } from "../../providers/local/postgres.ts";
 import { portOpen } from "../../providers/local/process.ts";
 import { findProvider } from "../../providers/registry.ts";
@@ -137,7 +138,7 @@ async function probeHttp(url: string): Promise<{ ok: boolean; body?: Record<stri
 
 const firstLine = (message: string) => message.split("\n").find((l) => l.trim())?.trim() ?? message;
 /** The local provider names the standby's replication connection after its db server, dashes as underscores. */
-const applicationNameOf = (site: string) => `${site}-db-1`.replaceAll("-", "_");
+const applicationNameOf = (site: string) => replicationApplicationName(dbServerName(site));
 
 async function readVerification(home: string, site: string, now: number): Promise<VerifiedRestore | null> {
   try {
@@ -155,7 +156,7 @@ function repositoryReader(platform: Platform): { site: string; dir: string } | u
   const candidates = [active, ...spec.sites.filter((s) => s.name !== active.name).sort((a, b) => Number(b.role === "standby") - Number(a.role === "standby"))];
   for (const site of candidates) {
     if (!findProvider(site.provider)?.local || isSuspended(platform.home, site.provider)) continue;
-    const dir = serverDir(platform.home, site.provider, `${site.name}-db-1`);
+    const dir = serverDir(platform.home, site.provider, dbServerName(site.name));
     if (fs.existsSync(dbFiles(dir).pgbackrestConf)) return { site: site.name, dir };
   }
   return undefined;
@@ -198,7 +199,7 @@ async function probeSiteData(platform: Platform, site: Spec["sites"][number], de
   }
   if (!deployed) return { role: "unknown", note: "not deployed", verification };
   if (suspended) return { role: "unknown", note: `provider ${site.provider} is suspended: its database was not queried`, verification };
-  const dir = serverDir(platform.home, site.provider, `${site.name}-db-1`);
+  const dir = serverDir(platform.home, site.provider, dbServerName(site.name));
   try {
     const facts = await inspectDatabase(dir, probeTimeoutMs);
     if (facts.role === "primary") {
@@ -389,13 +390,14 @@ export function dataWarnings(spec: Pick<Spec, "sites" | "backups" | "database">,
   }
 
   // Which database is the primary.
-  const primaries = facts.sites.filter((s) => s.data.role === "primary");
+  // A deployed cold site runs a primary of its own (a fresh database, or a cold failover's target): not a second writer of this data.
+  const primaries = facts.sites.filter((s) => s.data.role === "primary" && s.role !== "cold");
   const activeFacts = siteFacts(active.name);
   if (primaries.length > 1) {
     warnings.push(`sites ${primaries.map((s) => s.name).join(" and ")} both run a primary database: writes may go to either; keep the active site's (${active.name}) and stop or rebuild the other before anything writes to it`);
   }
   if (activeFacts?.data.error) {
-    warnings.push(`site ${active.name}'s database (active) did not answer (${activeFacts.data.error}): check its db server (.lifeboat/local/${active.provider}/servers/${active.name}-db-1/logs); replication and archiving are not checked`);
+    warnings.push(`site ${active.name}'s database (active) did not answer (${activeFacts.data.error}): check its db server (.lifeboat/local/${active.provider}/servers/${dbServerName(active.name)}/logs); replication and archiving are not checked`);
   }
   if (activeFacts?.deployed && activeFacts.providerSuspended && primaries.length === 0) {
     const standby = spec.sites.find((s) => s.role === "standby");
@@ -419,7 +421,7 @@ export function dataWarnings(spec: Pick<Spec, "sites" | "backups" | "database">,
       const why = listed ? `${primary.name}'s pg_stat_replication shows it ${listed.state}` : `no row for it in ${primary.name}'s pg_stat_replication`;
       const todo = standby.providerSuspended
         ? `provider ${site.provider} is suspended: resume it (lifeboat local resume ${site.provider}) or deploy another standby`
-        : `check its db server's log (.lifeboat/local/${site.provider}/servers/${site.name}-db-1/logs) and that it reaches ${primary.dbAddress ?? "the primary"}:5432`;
+        : `check its db server's log (.lifeboat/local/${site.provider}/servers/${dbServerName(site.name)}/logs) and that it reaches ${primary.dbAddress ?? "the primary"}:5432`;
       warnings.push(`site ${site.name}'s database is not streaming from ${primary.name} (${why}): ${todo}`);
     }
   }
@@ -442,13 +444,13 @@ export function dataWarnings(spec: Pick<Spec, "sites" | "backups" | "database">,
   if (primary && archiver && archivingFails) {
     const behindNote = behind.length ? `; ${behind.map((b) => repoName(b.repo)).join(" and ")} ${behind.length > 1 ? "are" : "is"} behind` : "";
     warnings.push(
-      `site ${primary.name}: WAL archiving is failing (last failure ${archiver.lastFailedWal ?? "?"} at ${archiver.lastFailedAt}, last success ${archiver.lastArchivedWal ?? "none"}${archiver.lastArchivedAt ? ` at ${archiver.lastArchivedAt}` : ""})${behindNote}: check that every repository's provider is up and read pgBackRest's log (.lifeboat/local/${primary.provider}/servers/${primary.name}-db-1/pgbackrest/log)`,
+      `site ${primary.name}: WAL archiving is failing (last failure ${archiver.lastFailedWal ?? "?"} at ${archiver.lastFailedAt}, last success ${archiver.lastArchivedWal ?? "none"}${archiver.lastArchivedAt ? ` at ${archiver.lastArchivedAt}` : ""})${behindNote}: check that every repository's provider is up and read pgBackRest's log (.lifeboat/local/${primary.provider}/servers/${dbServerName(primary.name)}/pgbackrest/log)`,
     );
   } else if (primary) {
     for (const { repo, ahead } of behind) {
       const lag = repo.newestWalAt ? `its newest WAL ${repo.newestWal} (${repo.newestWalAt}) is ${formatAge((time(ahead.newestWalAt) - time(repo.newestWalAt)) / 1000)} older than ${repoName(ahead)}'s (${ahead.newestWal})` : `it holds no WAL while ${repoName(ahead)} holds ${ahead.newestWal}`;
       warnings.push(
-        `${repoName(repo)} is behind: ${lag} while ${primary.name} has archived up to ${lastArchived}: archiving into it is failing; check that ${repo.provider} is up and read pgBackRest's log (.lifeboat/local/${primary.provider}/servers/${primary.name}-db-1/pgbackrest/log)`,
+        `${repoName(repo)} is behind: ${lag} while ${primary.name} has archived up to ${lastArchived}: archiving into it is failing; check that ${repo.provider} is up and read pgBackRest's log (.lifeboat/local/${primary.provider}/servers/${dbServerName(primary.name)}/pgbackrest/log)`,
       );
     }
   }

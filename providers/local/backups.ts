@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
+import pg from "pg";
 import { chownToPostgres, dbFiles, ensureTraversable, pgbackrest, pgBin, pgPort, postgresUser, psql, runAsPostgres, sqlIdentifier, sqlString } from "./postgres.ts";
 import { backupStanza } from "../types.ts";
 
@@ -123,42 +124,58 @@ export async function tableStats(dir: string, database: string, tables?: Array<{
 
 /**
  * A point the restore can stop at exactly, with the primary's statistics at
- * that point: writes to the workload's tables pause (SHARE lock) while the
- * statistics are taken and the restore point is written, then the WAL holding
- * it is switched out to the archive. Returns how long writes were held.
+ * that point. Writes to the workload's tables pause (SHARE lock) only while a
+ * snapshot is exported and the restore point is written; the statistics are
+ * then computed from that snapshot in a second session, however long they
+ * take. The WAL holding the point is switched out for archiving.
  */
 export async function markVerificationPoint(dir: string, database: string): Promise<{ name: string; stats: TableStats; writePauseMs: number; wal: string }> {
   const tables = await tablesOf(dir, database);
   const name = `lifeboat-verify-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-  const started = Date.now();
-  const lock = tables.length ? `LOCK TABLE ${tables.map((t) => sqlIdentifier(t.table)).join(", ")} IN SHARE MODE;` : "";
-  const out = await psql(
-    dir,
-    `SET lock_timeout = '10s'; BEGIN; ${lock}
-     ${tables.length ? tables.map((t) => statsQuery(t.table, t.key)).join(" UNION ALL ") + ";" : ""}
-     SELECT 'point', pg_create_restore_point(${sqlString(name)})::text, '';
-     COMMIT;`,
-    { database, timeoutMs: 600_000 },
-  );
-  const writePauseMs = Date.now() - started;
-  const stats: TableStats = {};
-  for (const line of out.split("\n").filter(Boolean)) {
-    const [table, rows, sum] = line.split("\t");
-    if (table !== "point" && table) stats[table] = { rows: Number(rows), recentChecksum: sum ?? "" };
+  const connect = async () => {
+    const client = new pg.Client({ host: dbFiles(dir).socket, port: pgPort, user: "postgres", database });
+    await client.connect();
+    return client;
+  };
+  const locker = await connect();
+  const reader = await connect();
+  try {
+    await locker.query("SET lock_timeout = '10s'");
+    const started = Date.now();
+    await locker.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
+    if (tables.length) await locker.query(`LOCK TABLE ${tables.map((t) => sqlIdentifier(t.table)).join(", ")} IN SHARE MODE`);
+    const snapshot = (await locker.query<{ id: string }>("SELECT pg_export_snapshot() AS id")).rows[0]!.id;
+    await locker.query("SELECT pg_create_restore_point($1)", [name]);
+    await reader.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    await reader.query(`SET TRANSACTION SNAPSHOT ${sqlString(snapshot)}`);
+    await locker.query("COMMIT");
+    const writePauseMs = Date.now() - started;
+    const stats: TableStats = {};
+    if (tables.length) {
+      const { rows } = await reader.query<[string, string, string]>({ text: tables.map((t) => statsQuery(t.table, t.key)).join(" UNION ALL "), rowMode: "array" });
+      for (const [table, count, sum] of rows) stats[table] = { rows: Number(count), recentChecksum: sum ?? "" };
+    }
+    await reader.query("COMMIT");
+    const wal = (await locker.query<{ wal: string }>("SELECT pg_walfile_name(pg_switch_wal()) AS wal")).rows[0]!.wal;
+    return { name, stats, writePauseMs, wal };
+  } finally {
+    await locker.end().catch(() => undefined);
+    await reader.end().catch(() => undefined);
   }
-  const wal = await psql(dir, "SELECT pg_walfile_name(pg_switch_wal())");
-  await waitUntilArchived(dir, wal);
-  return { name, stats, writePauseMs, wal };
 }
 
-/** Waits until PostgreSQL reports the segment archived (to every repository: async archive-push reports success only then). */
-export async function waitUntilArchived(dir: string, wal: string, timeoutMs = 120_000) {
+/**
+ * Waits until a repository holds the segment. Per repository, not PostgreSQL's
+ * archiver status: with one repository down, archive-push fails as a whole but
+ * still delivers to the others, and those can still be verified.
+ */
+export async function waitUntilInRepository(dir: string, repo: number, wal: string, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const last = await psql(dir, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver");
-    if (last.slice(0, 24) >= wal) return;
-    if (Date.now() > deadline) throw new Error(`WAL segment ${wal} was not archived within ${timeoutMs / 1000} s (last archived: ${last || "none"}); see lifeboat status`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { newestWal } = await newestArchivedWal(dir, repo, 30_000);
+    if ((newestWal ?? "") >= wal) return;
+    if (Date.now() > deadline) throw new Error(`WAL segment ${wal} did not reach repo${repo} within ${timeoutMs / 1000} s (newest there: ${newestWal ?? "none"}); see lifeboat status`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 

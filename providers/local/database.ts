@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { startEgressForwarder } from "./egress.ts";
 import type { ServerDefinition } from "./process.ts";
 import { chownToPostgres, dbFiles, ensureTraversable, pgBin, pgPort, postgresUser, psql, runAsPostgres, sqlIdentifier, sqlString } from "./postgres.ts";
+import { passfileField, replicationApplicationName } from "../shared/postgres-text.ts";
 import { backupStanza, replicationSlot, replicationUser, type DatabaseRole } from "../types.ts";
 
 /** A pgBackRest repository on the local provider: a directory of another account (posix). */
@@ -91,7 +92,7 @@ export function renderHba(settings: DbSettings): string {
  * leaves from this server's address; without the password (it is in the passfile).
  */
 const primaryConninfo = (dir: string, name: string) =>
-  `host=${egressDir(dir)} port=${pgPort} user=${replicationUser} passfile=${dbFiles(dir).passfile} application_name=${name.replaceAll("-", "_")} connect_timeout=5`;
+  `host=${egressDir(dir)} port=${pgPort} user=${replicationUser} passfile=${dbFiles(dir).passfile} application_name=${replicationApplicationName(name)} connect_timeout=5`;
 const egressDir = (dir: string) => path.join(dir, "egress");
 const egressScript = fileURLToPath(new URL("./egress.ts", import.meta.url));
 const projectRoot = path.resolve(path.dirname(egressScript), "../..");
@@ -107,28 +108,36 @@ async function initPrimary(data: string) {
   await runAsPostgres(`${pgBin}/initdb`, ["-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"]);
 }
 
-/** A standby starts as a copy of the primary, streamed over its replication slot from the server's own address. */
+/**
+ * A standby starts as a copy of the primary, streamed over its replication slot
+ * from the server's own address. The copy goes to data.partial and becomes data
+ * only once complete, so an interrupted copy is never mistaken for a database.
+ * No time limit: a real database takes as long as it takes.
+ */
 async function initStandby(dir: string, address: string, peer: string) {
   const { data, passfile } = dbFiles(dir);
-  await fs.rm(data, { recursive: true, force: true });
-  await fs.mkdir(data, { mode: 0o700 });
-  await chownToPostgres(data);
+  const partial = `${data}.partial`;
+  await fs.rm(partial, { recursive: true, force: true });
+  await fs.mkdir(partial, { mode: 0o700 });
+  await chownToPostgres(partial);
   const copyDir = path.join(dir, "egress-basebackup");
-  await fs.mkdir(copyDir, { recursive: true });
+  await fs.mkdir(copyDir, { recursive: true, mode: 0o700 });
   await chownToPostgres(copyDir);
   const forwarder = await startEgressForwarder({ socketDir: copyDir, host: peer, port: pgPort, sourceAddress: address });
   try {
     await runAsPostgres(
       `${pgBin}/pg_basebackup`,
-      ["-h", copyDir, "-p", String(pgPort), "-U", replicationUser, "-D", data, "-X", "stream", "-S", replicationSlot, "--checkpoint=fast", "--no-password"],
-      { env: { PGPASSFILE: passfile, PGCONNECT_TIMEOUT: "5" }, timeoutMs: 600_000 },
+      ["-h", copyDir, "-p", String(pgPort), "-U", replicationUser, "-D", partial, "-X", "stream", "-S", replicationSlot, "--checkpoint=fast", "--no-password"],
+      { env: { PGPASSFILE: passfile, PGCONNECT_TIMEOUT: "5" } },
     );
   } finally {
     await new Promise((resolve) => forwarder.close(resolve));
     await fs.rm(copyDir, { recursive: true, force: true });
   }
-  await fs.writeFile(path.join(data, "standby.signal"), "");
-  await chownToPostgres(path.join(data, "standby.signal"));
+  await fs.writeFile(path.join(partial, "standby.signal"), "");
+  await chownToPostgres(path.join(partial, "standby.signal"));
+  await fs.rm(data, { recursive: true, force: true });
+  await fs.rename(partial, data);
 }
 
 export async function prepareDb(request: { name: string; address: string; dir: string }, settings: DbSettings): Promise<ServerDefinition> {
@@ -140,7 +149,7 @@ export async function prepareDb(request: { name: string; address: string; dir: s
   const { mode, peer } = settings.replication;
   if (mode === "standby" && !peer) throw new Error(`db server ${request.name} is a standby but has no primary to follow (replication.peer)`);
   // The passfile serves the standby's streaming connection and, after a promotion, nothing: harmless to keep.
-  await writePrivate(files.passfile, `*:${pgPort}:*:${replicationUser}:${settings.replication.password.replaceAll("\\", "\\\\").replaceAll(":", "\\:")}\n`);
+  await writePrivate(files.passfile, `*:${pgPort}:*:${replicationUser}:${passfileField(settings.replication.password)}\n`);
 
   const initialized = await exists(path.join(files.data, "PG_VERSION"));
   const isReplica = await exists(path.join(files.data, "standby.signal"));
@@ -158,8 +167,9 @@ export async function prepareDb(request: { name: string; address: string; dir: s
     // Turning a primary back into a standby would throw away whatever it holds that the other side lacks.
     throw new Error(`db server ${request.name} holds a primary's data; refusing to make it a standby (its writes would be discarded). Move its data aside first.`);
   } else if (mode === "primary" && isReplica) {
-    // Promotion: without standby.signal PostgreSQL ends recovery and starts a new timeline.
-    await fs.rm(path.join(files.data, "standby.signal"));
+    // Promoting a standby while its primary may still take writes is split-brain: that is a
+    // failover's job (it fences the old primary first), never a side effect of a deploy.
+    throw new Error(`db server ${request.name} is a standby; refusing to promote it in a deploy (its primary may still be taking writes). Promotion is part of a failover.`);
   }
   await fs.writeFile(path.join(files.data, "pg_hba.conf"), renderHba(settings));
   await chownToPostgres(path.join(files.data, "pg_hba.conf"));
@@ -169,6 +179,8 @@ export async function prepareDb(request: { name: string; address: string; dir: s
     "-c", `listen_addresses=${request.address}`,
     "-c", `port=${pgPort}`,
     "-c", `unix_socket_directories=${files.socket}`,
+    // The socket trusts the postgres superuser: only postgres (and root) may open it.
+    "-c", "unix_socket_permissions=0700",
     "-c", "wal_level=replica",
     "-c", "max_wal_senders=5",
     "-c", "max_replication_slots=5",
@@ -179,7 +191,9 @@ export async function prepareDb(request: { name: string; address: string; dir: s
   const processes: ServerDefinition["processes"] = [{ name: "postgres", command: `${pgBin}/postgres`, args, stopSignal: "SIGINT", ...(owner ?? {}) }];
   if (mode === "standby") {
     args.push("-c", `primary_conninfo=${primaryConninfo(request.dir, request.name)}`, "-c", `primary_slot_name=${replicationSlot}`);
-    await fs.mkdir(egressDir(request.dir), { recursive: true });
+    // 0700: whoever can open the forwarder's socket connects from this server's address.
+    await fs.mkdir(egressDir(request.dir), { recursive: true, mode: 0o700 });
+    await fs.chmod(egressDir(request.dir), 0o700);
     await chownToPostgres(egressDir(request.dir));
     processes.push({
       name: "egress",
@@ -244,26 +258,55 @@ export async function bootstrapDb(request: { name: string; dir: string }, settin
     await sql(`CREATE DATABASE ${sqlIdentifier(settings.database)} OWNER ${sqlIdentifier(settings.user)}`);
   }
   if (settings.replication.peer) {
+    // A slot that fell behind max_slot_wal_keep_size is lost for good: the standby needs a new copy and a new slot.
+    await sql(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ${sqlString(replicationSlot)} AND wal_status = 'lost' AND NOT active`);
     await sql(`SELECT pg_create_physical_replication_slot(${sqlString(replicationSlot)}) WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = ${sqlString(replicationSlot)})`);
   }
-  if (settings.archive) await createStanza(request, settings.archive);
+  if (settings.archive) await createStanza(request.dir, request.name);
+}
+
+/** pgbackrest.conf with only repository `n`, renumbered repo1: for the commands that take no --repo. */
+export function singleRepositoryConf(conf: string, n: number): string {
+  return conf
+    .split("\n")
+    .filter((line) => !/^(# )?repo\d+[-:]/.test(line) || new RegExp(`^(# )?repo${n}[-:]`).test(line))
+    .map((line) => line.replace(new RegExp(`^(# )?repo${n}([-:])`), "$1repo1$2"))
+    .join("\n");
 }
 
 /**
  * stanza-create on each repository by itself (pgBackRest's stanza-create takes
  * no --repo: it is given a configuration naming only that repository), so that
  * one unreachable repository does not stop the others; fails only when none
- * could be set up.
+ * could be set up. Safe to repeat: an existing matching stanza is left as is.
  */
-async function createStanza(request: { name: string; dir: string }, archive: NonNullable<DbSettings["archive"]>) {
+export async function createStanza(dir: string, serverName: string): Promise<string[]> {
+  const files = dbFiles(dir);
+  const conf = await fs.readFile(files.pgbackrestConf, "utf8");
+  const count = new Set([...conf.matchAll(/^repo(\d+)-type=/gm)].map((m) => m[1])).size;
   const failures: string[] = [];
-  const single = path.join(dbFiles(request.dir).pgbackrestDir, "stanza-create.conf");
-  for (const [i, repository] of archive.repositories.entries()) {
-    await writePrivate(single, renderPgbackrestConf(request.dir, { ...archive, repositories: [repository] }));
+  const single = path.join(files.pgbackrestDir, "stanza-create.conf");
+  for (let n = 1; n <= count; n++) {
+    await writePrivate(single, singleRepositoryConf(conf, n));
     await runAsPostgres("/usr/bin/pgbackrest", [`--config=${single}`, `--stanza=${backupStanza}`, "stanza-create"], { timeoutMs: 120_000 }).catch((error: Error) =>
-      failures.push(`repo${i + 1} (${repository.provider}): ${error.message}`),
+      failures.push(`repo${n}: ${error.message}`),
     );
   }
   await fs.rm(single, { force: true });
-  if (failures.length === archive.repositories.length) throw new Error(`db server ${request.name}: no backup repository could be set up:\n${failures.join("\n")}`);
+  if (count > 0 && failures.length === count) throw new Error(`db server ${serverName}: no backup repository could be set up:\n${failures.join("\n")}`);
+  return failures;
+}
+
+/**
+ * Repositories that have no stanza yet (stanza-create failed there, say while
+ * it was unwritable). The db server's diff reports them as a change, so the
+ * next deploy tries again instead of leaving archiving to them broken.
+ */
+export async function repositoriesWithoutStanza(settings: DbSettings): Promise<string[]> {
+  if (settings.replication.mode !== "primary" || !settings.archive) return [];
+  const missing: string[] = [];
+  for (const repository of settings.archive.repositories) {
+    if (!(await exists(path.join(repository.path, "archive", backupStanza, "archive.info")))) missing.push(repository.provider);
+  }
+  return missing;
 }

@@ -56,4 +56,5 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(im
     process.exit(1);
   });
   process.on("SIGTERM", () => process.exit(0));
+  process.on("SIGHUP", () => undefined); // nothing to reload; never drop the replication connection for it
 }

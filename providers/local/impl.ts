@@ -10,6 +10,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { assertAccountActive } from "./account.ts";
 import { bucketDir, serverDir } from "./layout.ts";
 import { readDefinition, serverHealth, signalServer, startServer, stopServer } from "./process.ts";
+import { repositoriesWithoutStanza } from "./database.ts";
 import { afterStart, missingPackages, prepareServer, type ServerSettings } from "./roles.ts";
 import { PowerDnsApi, type RecordSet } from "./powerdns.ts";
 import { chownToPostgres, ensureTraversable } from "./postgres.ts";
@@ -85,6 +86,8 @@ export const server: DynamicProvider = {
     const changes = changedKeys(olds as never, news as never, [...serverReplaceKeys, "settings"]);
     // A server found dead by refresh is brought back by an update.
     if (olds.running === false) changes.push("running");
+    // A primary whose stanza is missing in a repository (it could not be created there) gets another try.
+    if (news.settings.role === "db" && (await repositoriesWithoutStanza(news.settings)).length > 0) changes.push("settings");
     return { changes: changes.length > 0, replaces, deleteBeforeReplace: true, stables: ["dataDir"] };
   },
 
@@ -99,7 +102,7 @@ export const server: DynamicProvider = {
     const sameCommand = JSON.stringify(before) === JSON.stringify(definition);
     if (running && sameCommand && news.settings.role === "db") {
       // Only PostgreSQL's files changed (pg_hba, pgbackrest.conf): a reload, not a restart that drops every connection.
-      await signalServer(dir, "SIGHUP");
+      await signalServer(dir, "SIGHUP", ["postgres"]);
     } else if (!running || JSON.stringify(olds.settings) !== JSON.stringify(news.settings)) {
       // Restart only when what runs changed, or the server was found dead.
       await stopServer(dir);

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { SiteSpec } from "../../stacks/spec.ts";
 import type { BucketContext, BucketOutputs, EdgeContext, Provider, SiteContext } from "../types.ts";
 import { localProviderInfo, type LocalAccount } from "./info.ts";
-import { dnsServerAddress, serverAddress } from "./layout.ts";
+import { dbServerName, dnsServerAddress, serverAddress } from "./layout.ts";
 import { fqdn, type RecordSet } from "./powerdns.ts";
 import { LocalBucket, LocalDnsZone, LocalServer } from "./resources.ts";
 import { ports, type ServerSettings } from "./roles.ts";
@@ -24,9 +24,9 @@ export function deployLocalSite({ spec, site, home, secrets, databaseRole, peerD
   const common = { home, provider: site.provider };
   const dbAddress = plannedLocalDbAddress(site);
   const repositories = backups ? backups.repositories : pulumi.output([]);
-  const db = new LocalServer(`${site.name}-db-1`, {
+  const db = new LocalServer(dbServerName(site.name), {
     ...common,
-    name: `${site.name}-db-1`,
+    name: dbServerName(site.name),
     address: dbAddress,
     role: "db",
     settings: pulumi.all([secrets.dbPassword, secrets.replicationPassword, repositories]).apply(([password, replicationPassword, repos]): ServerSettings => ({

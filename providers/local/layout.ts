@@ -22,6 +22,9 @@ export function serverDir(home: string, provider: string, server: string): strin
   return path.join(accountDir(home, provider), "servers", server);
 }
 
+/** A site's database server (one per site: the standby is another site). */
+export const dbServerName = (site: string) => `${site}-db-1`;
+
 export function bucketDir(home: string, provider: string, bucket: string): string {
   return path.join(accountDir(home, provider), "buckets", bucket);
 }

@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { backupStanza } from "../types.ts";
 
 const run = promisify(execFile);
+
 export const pgBin = "/usr/lib/postgresql/15/bin";
 export const pgPort = 5432;
 
@@ -56,33 +57,41 @@ export interface ToolError extends Error {
   code?: number;
 }
 
-/** Runs a tool as the postgres user. `redact` lists values that must never appear in an error. */
-export async function runAsPostgres(command: string, args: string[], options: { env?: Record<string, string>; redact?: string[]; timeoutMs?: number } = {}) {
+/**
+ * Runs a tool as the postgres user. `input` goes to its stdin (SQL that names a
+ * password goes there, never onto a command line `ps` shows). `redact` lists
+ * values that must never appear in an error.
+ */
+export async function runAsPostgres(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; redact?: string[]; timeoutMs?: number; input?: string } = {},
+): Promise<{ stdout: string; stderr: string }> {
   const owner = await postgresUser();
-  try {
-    return await run(command, args, {
-      ...(owner ?? {}),
-      env: { ...process.env, ...options.env },
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: options.timeoutMs ?? 0,
-    });
-  } catch (error) {
-    const failure = error as ToolError;
-    let detail = String(failure.stderr || failure.stdout || failure.message).trim();
-    for (const secret of options.redact ?? []) if (secret) detail = detail.replaceAll(secret, "[secret]");
-    const wrapped: ToolError = new Error(`${path.basename(command)} ${args.find((a) => !a.startsWith("-")) ?? ""} failed: ${detail}`);
-    wrapped.stderr = detail;
-    wrapped.code = failure.code;
-    throw wrapped;
-  }
+  const result = await new Promise<{ stdout: string; stderr: string; error?: ToolError }>((resolve) => {
+    const child = execFile(
+      command,
+      args,
+      { ...(owner ?? {}), env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 0 },
+      (error, stdout, stderr) => resolve({ stdout: String(stdout), stderr: String(stderr), ...(error ? { error: error as ToolError } : {}) }),
+    );
+    child.stdin?.end(options.input ?? "");
+  });
+  if (!result.error) return result;
+  let detail = String(result.stderr || result.stdout || result.error.message).trim();
+  for (const secret of options.redact ?? []) if (secret) detail = detail.replaceAll(secret, "[secret]");
+  const wrapped: ToolError = new Error(`${path.basename(command)} ${args.find((a) => !a.startsWith("-")) ?? ""} failed: ${detail}`);
+  wrapped.stderr = detail;
+  wrapped.code = result.error.code;
+  throw wrapped;
 }
 
-/** One SQL statement over the server's socket as the superuser; rows as tab-separated lines. */
+/** SQL over the server's socket as the superuser, read from stdin; rows as tab-separated lines. */
 export async function psql(dir: string, sql: string, options: { database?: string; redact?: string[]; timeoutMs?: number } = {}): Promise<string> {
   const { stdout } = await runAsPostgres(
     `${pgBin}/psql`,
-    ["-h", dbFiles(dir).socket, "-p", String(pgPort), "-U", "postgres", "-d", options.database ?? "postgres", "-v", "ON_ERROR_STOP=1", "-XAtqF", "\t", "-c", sql],
-    { redact: options.redact, timeoutMs: options.timeoutMs ?? 30_000 },
+    ["-h", dbFiles(dir).socket, "-p", String(pgPort), "-U", "postgres", "-d", options.database ?? "postgres", "-v", "ON_ERROR_STOP=1", "-XAtqF", "\t", "-f", "-"],
+    { redact: options.redact, timeoutMs: options.timeoutMs ?? 30_000, input: sql },
   );
   return stdout.trim();
 }
@@ -92,5 +101,4 @@ export async function pgbackrest(dir: string, args: string[], options: { timeout
   return runAsPostgres("/usr/bin/pgbackrest", [`--config=${dbFiles(dir).pgbackrestConf}`, `--stanza=${backupStanza}`, ...args], options);
 }
 
-export const sqlString = (value: string) => `'${value.replaceAll("'", "''")}'`;
-export const sqlIdentifier = (value: string) => `"${value.replaceAll('"', '""')}"`;
+export { sqlIdentifier, sqlString } from "../shared/postgres-text.ts";

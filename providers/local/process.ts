@@ -158,10 +158,10 @@ export async function waitUntilUp(dir: string, timeoutMs = 60_000): Promise<void
   );
 }
 
-/** Sends a signal to every process the server's supervisor runs (SIGHUP: reload configuration). */
-export async function signalServer(dir: string, signal: NodeJS.Signals): Promise<void> {
-  for (const { pid } of Object.values(readStatus(dir)?.processes ?? {})) {
-    if (isAlive(pid)) process.kill(pid, signal);
+/** Sends a signal to the named processes the server's supervisor runs (SIGHUP: reload configuration). */
+export async function signalServer(dir: string, signal: NodeJS.Signals, processNames: string[]): Promise<void> {
+  for (const [name, { pid }] of Object.entries(readStatus(dir)?.processes ?? {})) {
+    if (processNames.includes(name) && isAlive(pid)) process.kill(pid, signal);
   }
 }
 

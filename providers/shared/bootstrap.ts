@@ -22,6 +22,7 @@
 import { isIP } from "node:net";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
+import { passfileField, sqlIdentifier, sqlString } from "./postgres-text.ts";
 import type { SiteSpec, Spec } from "../../stacks/spec.ts";
 import { backupStanza, replicationSlot, replicationUser, type BackupRepository, type DatabaseRole, type SiteContext } from "../types.ts";
 import { plannedServers, postgresPort, siteNetwork, type PlannedServer } from "./topology.ts";
@@ -92,10 +93,6 @@ if ! mountpoint -q "$target"; then
 fi
 `;
 
-const sqlString = (value: string) => `'${value.replaceAll("'", "''")}'`;
-const sqlIdentifier = (value: string) => `"${value.replaceAll('"', '""')}"`;
-/** A field of a libpq password file: backslash and colon escaped. */
-const passfileField = (value: string) => value.replaceAll("\\", "\\\\").replaceAll(":", "\\:");
 const host = (ip: string) => (ip.includes(":") ? `${ip}/128` : `${ip}/32`);
 
 /** The database side of a site, as plain values: what the db role's user-data is rendered from. */

@@ -184,6 +184,7 @@ describe("standby and backups on the local provider", { timeout: 240_000 }, () =
       [["backup"], await spec("no-backups.yaml", shipped.slice(0, shipped.indexOf("\nbackups:"))), /lifeboat\.yaml configures no backup repository/],
       [["backup", "--site", "nope"], {}, /--site: no site "nope" in lifeboat.yaml; accepted: local-a, local-b/],
       [["backup", "--list", "--verify"], {}, /--list and --verify cannot be combined/],
+      [["backup", "--site", "local-b"], {}, /site local-b is the standby; backups are taken from the active site's primary/],
     ];
     for (const [args, env, message] of cases) {
       const result = await sandbox.lifeboat(args, env);
