@@ -110,7 +110,8 @@ describe("the local platform", { timeout: 180_000 }, () => {
     expect(running).toEqual({ "local-a-db-1": true, "local-a-app-1": true, "local-a-app-2": false, "local-a-ingress-1": true });
     const redeploy = await sandbox.lifeboat(["deploy", "--json"]);
     expect(redeploy.code, redeploy.stderr).toBe(0);
-    expect(JSON.parse(redeploy.stdout).stacks[0].changes.update).toBe(1);
+    const stacks = JSON.parse(redeploy.stdout).stacks as Array<{ stack: string; changes: Record<string, number> }>;
+    expect(stacks.find((s) => s.stack === "site-local-a")?.changes.update).toBe(1);
     expect(await portOpen("127.1.1.12", 8080)).toBe(true);
   });
 
