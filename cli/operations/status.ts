@@ -547,8 +547,11 @@ export function formatStatus(status: PlatformStatus): string {
   for (const site of status.sites) {
     const state = !site.deployed ? "not deployed" : site.providerSuspended ? "provider SUSPENDED" : `database ${site.database.role}${site.database.writable ? " (writable)" : ""}`;
     lines.push(`site ${site.name}  ${site.provider}  ${site.role}  ${state}`);
+    // A standby's apps and ingress answer 503 by design (read-only until a failover promotes it): not "DOWN".
+    const waiting = site.role === "standby" && site.data.role === "standby";
     for (const server of site.servers) {
-      lines.push(`  ${server.healthy ? "ok  " : "DOWN"}  ${server.role.padEnd(7)} ${server.address.padEnd(15)} ${server.detail}`);
+      const label = server.healthy ? "ok  " : waiting && server.role !== "db" ? "idle" : "DOWN";
+      lines.push(`  ${label}  ${server.role.padEnd(7)} ${server.address.padEnd(15)} ${server.detail}${label === "idle" ? " (standby: serves once promoted)" : ""}`);
     }
     lines.push(...dataLines(site, checkedAt));
   }

@@ -341,6 +341,34 @@ describe("formatStatus", () => {
     ]);
   });
 
+  it("shows a standby's unanswering app and ingress as idle, not down, and a primary's as DOWN", () => {
+    const { a, b } = healthy();
+    const unhealthy = [
+      { role: "ingress" as const, address: "127.2.1.1", healthy: false, detail: "HTTP 503" },
+      { role: "app" as const, address: "127.2.1.11", healthy: false, detail: "HTTP 503" },
+    ];
+    const status: PlatformStatus = {
+      checkedAt: new Date(now).toISOString(),
+      domain: "social.test",
+      activeSite: "local-a",
+      sites: [
+        { name: "local-a", provider: "local-a", role: "active", deployed: true, providerSuspended: false, servers: unhealthy, database: { role: "primary", writable: true }, data: a },
+        { name: "local-b", provider: "local-b", role: "standby", deployed: true, providerSuspended: false, servers: unhealthy, database: { role: "standby", writable: false }, data: b },
+      ],
+      edges: [],
+      repositories: [],
+      repositoriesReadVia: null,
+      warnings: [],
+    };
+    const lines = formatStatus(status).split("\n");
+    expect(lines.filter((l) => /^  (DOWN|idle)  (ingress|app)/.test(l))).toEqual([
+      "  DOWN  ingress 127.2.1.1       HTTP 503",
+      "  DOWN  app     127.2.1.11      HTTP 503",
+      "  idle  ingress 127.2.1.1       HTTP 503 (standby: serves once promoted)",
+      "  idle  app     127.2.1.11      HTTP 503 (standby: serves once promoted)",
+    ]);
+  });
+
   it("prints no warnings block when there is nothing to do, and the JSON carries every data field", () => {
     const { a } = healthy();
     const status: PlatformStatus = {
