@@ -8,14 +8,16 @@ import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { newestArchivedWal, restoreToScratch } from "../../providers/local/backups.ts";
 import { dbFiles, psql } from "../../providers/local/postgres.ts";
 import { api, eventually } from "./client.ts";
-import { createSandbox, type Sandbox } from "./sandbox.ts";
+import { useSandbox } from "./lifecycle.ts";
+import { stateSnapshot, type Sandbox } from "./sandbox.ts";
 
 const run = promisify(execFile);
 let sandbox: Sandbox;
+useSandbox((created) => (sandbox = created));
 const dbDir = (provider: string, site: string) => path.join(sandbox.home, "local", provider, "servers", `${site}-db-1`);
 const primary = () => dbDir("local-a", "local-a");
 const standby = () => dbDir("local-b", "local-b");
@@ -42,13 +44,6 @@ const countPresent = async (dir: string, ids: number[]) => Number(await psql(dir
 
 let author: number;
 
-beforeAll(async () => {
-  sandbox = await createSandbox(); // waits for another integration file's platform to be gone
-}, 20 * 60_000);
-
-afterAll(async () => {
-  await sandbox?.cleanup();
-}, 180_000);
 
 describe("standby and backups on the local provider", { timeout: 240_000 }, () => {
   it("deploys local-a with its two backup repositories, then local-b as its standby", async () => {
@@ -159,15 +154,7 @@ describe("standby and backups on the local provider", { timeout: 240_000 }, () =
   });
 
   it("refuses bad data-path input with exit code 2 and changes nothing", async () => {
-    const snapshot = async () => {
-      const files = [
-        ...(await fs.readdir(path.join(sandbox.home, "state"), { recursive: true })).map((f) => path.join(sandbox.home, "state", String(f))),
-        ...(await fs.readdir(sandbox.root)).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => path.join(sandbox.root, f)),
-      ];
-      return Object.fromEntries(
-        await Promise.all(files.sort().map(async (file) => [file, (await fs.stat(file)).isFile() ? (await fs.readFile(file)).toString("base64") : "dir"])),
-      );
-    };
+    const snapshot = () => stateSnapshot(sandbox);
     const shipped = await fs.readFile(path.join(sandbox.root, "lifeboat.yaml"), "utf8");
     const spec = async (name: string, text: string) => {
       await fs.writeFile(path.join(sandbox.root, name), text);

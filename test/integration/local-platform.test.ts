@@ -5,15 +5,17 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { getEngine } from "../../cli/engine/index.ts";
 import { queryA } from "../../cli/operations/dns.ts";
 import { portOpen } from "../../providers/local/process.ts";
 import { api, eventually, ingress } from "./client.ts";
-import { createSandbox, type Sandbox } from "./sandbox.ts";
+import { useSandbox } from "./lifecycle.ts";
+import { stateSnapshot, type Sandbox } from "./sandbox.ts";
 
 const nameservers = ["127.3.0.53", "127.4.0.53"];
 let sandbox: Sandbox;
+useSandbox((created) => (sandbox = created));
 
 const appStatus = async (server: string) =>
   JSON.parse(await fs.readFile(path.join(sandbox.home, "local/local-a/servers", server, "status.json"), "utf8")) as {
@@ -32,13 +34,6 @@ async function sandboxProcesses(): Promise<string[]> {
   return found;
 }
 
-beforeAll(async () => {
-  sandbox = await createSandbox(); // waits for another integration file's platform to be gone
-}, 20 * 60_000);
-
-afterAll(async () => {
-  await sandbox?.cleanup();
-}, 180_000);
 
 describe("the local platform", { timeout: 180_000 }, () => {
   it("deploys with no flags and says where it answers", async () => {
@@ -246,19 +241,7 @@ describe("the local platform", { timeout: 180_000 }, () => {
   });
 
   it("refuses bad input with exit code 2, naming the problem, and touches no stack", async () => {
-    const snapshot = async () => {
-      const files = [
-        ...(await fs.readdir(path.join(sandbox.home, "state"), { recursive: true })).map((f) => path.join(sandbox.home, "state", String(f))),
-        ...(await fs.readdir(sandbox.root)).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => path.join(sandbox.root, f)),
-      ];
-      const entries = await Promise.all(
-        files.sort().map(async (file) => {
-          const stat = await fs.stat(file);
-          return [file, stat.isFile() ? `${stat.mtimeMs}:${(await fs.readFile(file)).toString("base64")}` : "dir"];
-        }),
-      );
-      return Object.fromEntries(entries);
-    };
+    const snapshot = () => stateSnapshot(sandbox);
     const badSpecs = path.join(sandbox.root, "bad-specs");
     await fs.mkdir(badSpecs);
     const shipped = await fs.readFile(path.join(sandbox.root, "lifeboat.yaml"), "utf8");

@@ -96,3 +96,18 @@ export async function createSandbox(): Promise<Sandbox> {
 
   return { root, home, lifeboat, run, cleanup };
 }
+
+/** Every state file and stack settings file of a sandbox with its bytes: "nothing changed" compares two of these. */
+export async function stateSnapshot(sandbox: Sandbox): Promise<Record<string, string>> {
+  const files = [
+    ...(await fs.readdir(path.join(sandbox.home, "state"), { recursive: true })).map((f) => path.join(sandbox.home, "state", String(f))),
+    ...(await fs.readdir(sandbox.root)).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => path.join(sandbox.root, f)),
+  ];
+  const entries = await Promise.all(
+    files.sort().map(async (file) => {
+      const stat = await fs.stat(file);
+      return [file, stat.isFile() ? `${stat.mtimeMs}:${(await fs.readFile(file)).toString("base64")}` : "dir"] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}

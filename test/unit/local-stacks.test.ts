@@ -1,4 +1,4 @@
-import type { BackupRepository } from "../../providers/types.ts";
+import type { BackupRepository, DatabaseRole, SiteContext } from "../../providers/types.ts";
 import * as pulumi from "@pulumi/pulumi";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -28,18 +28,20 @@ const repositories: BackupRepository[] = ["local-c", "local-d"].map((provider) =
   cipherPass,
 }));
 const byName = (name: string) => recorder.waitFor(name);
+/** A site of the shipped spec with both secrets, its database role and peer, and both repositories. */
+const siteContext = (site: number, databaseRole: DatabaseRole, peerDbAddress: string): SiteContext => ({
+  spec,
+  site: spec.sites[site]!,
+  home: "/h",
+  secrets: { dbPassword: pulumi.secret(password), replicationPassword: pulumi.secret(replicationPassword) },
+  databaseRole,
+  peerDbAddress,
+  backups: { archiveTimeoutSeconds: 5, repositories: pulumi.secret(repositories) },
+});
 
 describe("local site (Pulumi mocks)", () => {
   it("builds one db, two apps and one ingress on the site's own addresses", async () => {
-    const outputs = local.deployLocalSite({
-      spec,
-      site: spec.sites[0]!,
-      home: "/h",
-      secrets: { dbPassword: pulumi.secret(password), replicationPassword: pulumi.secret(replicationPassword) },
-      databaseRole: "primary",
-      peerDbAddress: "127.2.1.101",
-      backups: { archiveTimeoutSeconds: 5, repositories: pulumi.secret(repositories) },
-    });
+    const outputs = local.deployLocalSite(siteContext(0, "primary", "127.2.1.101"));
     expect(await valueOf(outputs.ingressAddresses)).toEqual(["127.1.1.1"]);
     expect(await valueOf(outputs.appAddresses)).toEqual(["127.1.1.11", "127.1.1.12"]);
     expect(await valueOf(outputs.dbAddress)).toBe("127.1.1.101");
@@ -65,15 +67,7 @@ describe("local site (Pulumi mocks)", () => {
   });
 
   it("keeps the database password out of the site's outputs", async () => {
-    const outputs = local.deployLocalSite({
-      spec,
-      site: spec.sites[1]!,
-      home: "/h",
-      secrets: { dbPassword: pulumi.secret(password), replicationPassword: pulumi.secret(replicationPassword) },
-      databaseRole: "standby",
-      peerDbAddress: "127.1.1.101",
-      backups: { archiveTimeoutSeconds: 5, repositories: pulumi.secret(repositories) },
-    });
+    const outputs = local.deployLocalSite(siteContext(1, "standby", "127.1.1.101"));
     const values = await Promise.all([valueOf(outputs.ingressAddresses), valueOf(outputs.appAddresses), valueOf(outputs.dbAddress)]);
     for (const secret of [password, replicationPassword, cipherPass]) expect(JSON.stringify(values)).not.toContain(secret);
     expect(values[0]).toEqual(["127.2.1.1"]); // local-b is account 2
