@@ -3,11 +3,10 @@
  * and the config each gets before `up` or `preview`. `deploy` and `diff` both go
  * through here, so a diff previews exactly what a deploy would apply.
  */
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { workspaceOptions } from "../engine/workspace.ts";
+import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { UserError } from "../errors.ts";
 import type { Platform } from "../platform.ts";
-import { applySiteDataConfig, ensureSharedSecrets, siteDataConfig, type SiteDataConfig } from "./data.ts";
+import { applySiteDataConfig, ensureSharedSecrets, siteDataConfig, stackOutputs, type SiteDataConfig } from "./data.ts";
 import { ensureEdgeSecrets, openPlatformStack, readStackConfig } from "./stacks.ts";
 import { activeSite, type EdgeSpec, type SiteSpec, type Spec } from "../../stacks/spec.ts";
 import { backupStackName, configKeys, edgeStackName, siteStackName } from "../../stacks/names.ts";
@@ -96,13 +95,7 @@ export async function restoreEdgeTargets({ stack, previousTargets, changedTarget
  * without deploying the site first. Undefined when the site has never been deployed.
  */
 export async function deployedIngressAddresses(platform: Platform): Promise<string[] | undefined> {
-  const site = activeSite(platform.spec);
-  const options = await workspaceOptions(await platform.engine());
-  // Only "no such stack" means never deployed; any other failure (backend, passphrase) is reported as itself.
-  const stack = await LocalWorkspace.selectStack({ stackName: siteStackName(site.name), workDir: options.workDir! }, options).catch((error: Error) => {
-    if (/no stack named|stack .* not found/i.test(error.message)) return undefined;
-    throw error;
-  });
-  const addresses = stack ? ((await stack.outputs()).ingressAddresses?.value as string[] | undefined) : undefined;
+  const outputs = await stackOutputs(platform, siteStackName(activeSite(platform.spec).name));
+  const addresses = outputs?.ingressAddresses as string[] | undefined;
   return addresses && addresses.length > 0 ? addresses : undefined;
 }
