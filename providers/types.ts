@@ -108,6 +108,12 @@ export interface SiteContext {
    * has no `backups`.
    */
   backups?: BackupSettings;
+  /**
+   * A cold failover's target: a database created now starts from the newest
+   * backup plus archived WAL of a reachable repository (then promotes), not
+   * from an empty cluster.
+   */
+  restoreFromBackup?: boolean;
 }
 
 export type DatabaseRole = "primary" | "standby";
@@ -198,9 +204,79 @@ export interface ObjectStoreCapability {
   createBucket(context: BucketContext): BucketOutputs;
 }
 
+/** How far a database's data goes, and whether it takes writes. */
+export interface DatabasePosition {
+  writable: boolean;
+  /** The newest WAL position it holds (replayed, for a standby). */
+  lsn?: string;
+  /** Commit time of the newest transaction it replayed (a standby's, or a restore's, last one). */
+  lastTransactionAt?: string;
+}
+
+/**
+ * Who may act as the platform, written by a failover into every backup
+ * repository (on providers other than the old site's) before it promotes.
+ * A site's servers read it when they start and every few seconds: a site
+ * named in `fenced` keeps its database read-only and does not serve.
+ */
+export interface FenceRecord {
+  epoch: number;
+  active: string;
+  fenced: string[];
+  run: string;
+  at: string;
+}
+
+/** The name of the fence record in a bucket (beside pgBackRest's archive/ and backup/). */
+export const fenceRecordName = "lifeboat-fence.json";
+
+/**
+ * What a failover does on a provider directly, outside Pulumi: fast, and each
+ * safe to repeat. Pulumi's state is brought in line afterwards.
+ */
+export interface FailoverOperations {
+  /** Whether the provider's API answers now (a suspended or unreachable account does not). */
+  answers(home: string): boolean;
+  site?: {
+    /** Whether every server of the site runs (names the ones that do not). */
+    serversRunning(home: string, spec: Spec, site: SiteSpec): Promise<{ running: boolean; problems: string[] }>;
+    position(home: string, site: SiteSpec): Promise<DatabasePosition>;
+    /**
+     * Makes the site's database read-only and returns the last position it
+     * wrote (a clean shutdown first, so a streaming standby receives all of it).
+     */
+    fenceDatabase(home: string, site: SiteSpec): Promise<DatabasePosition>;
+    /** Stops the site's app and ingress servers from serving; returns what it did. */
+    fenceServing(home: string, spec: Spec, site: SiteSpec): Promise<string[]>;
+    /** Waits until the standby has replayed `lsn`. */
+    waitForReplay(home: string, site: SiteSpec, lsn: string, timeoutMs: number): Promise<DatabasePosition>;
+    /** Promotes the standby (no-op once promoted) and returns its position once writable. */
+    promote(home: string, site: SiteSpec): Promise<DatabasePosition>;
+    /**
+     * Copies the fenced database's files somewhere Lifeboat keeps (`into`), before
+     * reconcile destroys the site: writes it took that never reached the new
+     * primary can still be looked at. Returns where they went, if anywhere.
+     */
+    salvageDatabase(home: string, site: SiteSpec, into: string): Promise<string | undefined>;
+    /** A static "we'll be back" page on the provider; returns its address. */
+    startMaintenancePage(home: string, spec: Spec, site: SiteSpec): Promise<string>;
+    stopMaintenancePage(home: string, site: SiteSpec): Promise<void>;
+  };
+  dns?: {
+    /** Points the domain's apex and www at `addresses` on this edge, through the vendor's API. */
+    pointAt(home: string, spec: Spec, edge: EdgeSpec, addresses: string[]): Promise<void>;
+  };
+  objectStore?: {
+    writeFenceRecord(home: string, spec: Spec, record: FenceRecord): Promise<void>;
+    readFenceRecord(home: string, spec: Spec): Promise<FenceRecord | undefined>;
+  };
+}
+
 /** A provider: its description plus the implementation of each capability it has. */
 export interface Provider extends ProviderInfo {
   compute?: ComputeCapability;
   dns?: DnsCapability;
   objectStore?: ObjectStoreCapability;
+  /** Absent on providers whose failover steps are not automated yet (the failover says so and stops before changing anything). */
+  failover?: FailoverOperations;
 }

@@ -34,6 +34,8 @@ export const configKeys = {
   replicationPassword: "replicationPassword",
   /** Secret, site stacks: JSON list of the backup repositories (BackupRepository), from the backup stacks' outputs. */
   backupRepositories: "backupRepositories",
+  /** Site stacks, optional: "true" when a cold failover creates the site's database from the newest backup. */
+  restoreFromBackup: "restoreFromBackup",
   /** Secret, backup stacks: the repository's encryption passphrase (pgBackRest repoN-cipher-pass). */
   repoCipherPass: "repoCipherPass",
 } as const;

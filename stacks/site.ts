@@ -28,5 +28,6 @@ export function buildSite(spec: Spec, siteName: string, home: string): SiteOutpu
     databaseRole,
     ...(peerDbAddress ? { peerDbAddress } : {}),
     ...(spec.backups && repositories ? { backups: { archiveTimeoutSeconds: spec.database.archiveTimeoutSeconds, repositories } } : {}),
+    ...(config.getBoolean(configKeys.restoreFromBackup) ? { restoreFromBackup: true } : {}),
   });
 }

@@ -22,9 +22,32 @@ export function isSuspended(home: string, provider: string): boolean {
   return fs.existsSync(flagFile(home, provider));
 }
 
+/**
+ * The account's API log, like a cloud's audit trail: one line per call,
+ * refused ones included. Drills and tests count the calls a failover made to
+ * a provider it was told was gone.
+ */
+export const apiCallLog = (home: string, provider: string) => path.join(accountDir(home, provider), "api-calls.log");
+
 /** Every provider API call starts here, like an HTTP 403 from a cloud API. */
-export function assertAccountActive(home: string, provider: string): void {
-  if (isSuspended(home, provider)) throw new AccountSuspendedError(provider);
+export function assertAccountActive(home: string, provider: string, call = "api"): void {
+  const suspended = isSuspended(home, provider);
+  try {
+    fs.mkdirSync(accountDir(home, provider), { recursive: true });
+    fs.appendFileSync(apiCallLog(home, provider), `${new Date().toISOString()} ${call}${suspended ? " refused" : ""}\n`);
+  } catch {
+    /* the log is for drills; a call never fails for want of it */
+  }
+  if (suspended) throw new AccountSuspendedError(provider);
+}
+
+/** How many API calls the account has received (drills compare before and after). */
+export function apiCallCount(home: string, provider: string): number {
+  try {
+    return fs.readFileSync(apiCallLog(home, provider), "utf8").split("\n").filter(Boolean).length;
+  } catch {
+    return 0;
+  }
 }
 
 export async function suspendAccount(home: string, provider: string): Promise<string[]> {

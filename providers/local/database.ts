@@ -34,6 +34,8 @@ export interface DbSettings {
     mode: DatabaseRole;
     /** primary: the standby's address (the only one admitted); standby: the primary's address. */
     peer?: string;
+    /** primary, created by a cold failover: starts from the newest backup plus archived WAL, not from initdb. */
+    restore?: boolean;
   };
   archive?: { timeoutSeconds: number; retentionFull: number; repositories: LocalRepository[] };
 }
@@ -140,6 +142,38 @@ async function initStandby(dir: string, address: string, peer: string) {
   await fs.rename(partial, data);
 }
 
+/**
+ * A cold failover's database: the newest backup plus every archived WAL
+ * segment of the first repository that restores. PostgreSQL then replays to
+ * the end of the archive and promotes itself onto a new timeline, so the old
+ * primary's WAL, should it ever reach the repositories, cannot be mistaken
+ * for the new one's. A marker file stands for "incomplete" while it runs: a
+ * restore cut short is thrown away and done again, never started as a database.
+ */
+const restoreMarker = (dir: string) => path.join(dir, "restore.incomplete");
+
+async function restoreFromRepository(dir: string, repositories: LocalRepository[]) {
+  const { data, pgbackrestConf, pgbackrestDir } = dbFiles(dir);
+  await fs.mkdir(path.join(pgbackrestDir, "spool"), { recursive: true });
+  await chownToPostgres(pgbackrestDir, true);
+  await fs.writeFile(restoreMarker(dir), new Date().toISOString() + "\n");
+  const failures: string[] = [];
+  for (let n = 1; n <= repositories.length; n++) {
+    await fs.rm(data, { recursive: true, force: true });
+    await fs.mkdir(data, { mode: 0o700 });
+    await chownToPostgres(data);
+    try {
+      await runAsPostgres("/usr/bin/pgbackrest", [`--config=${pgbackrestConf}`, `--stanza=${backupStanza}`, `--repo=${n}`, "restore", "--type=default"], { timeoutMs: 6 * 3600_000 });
+      await fs.rm(restoreMarker(dir), { force: true });
+      return;
+    } catch (error) {
+      failures.push(`repo${n} (${repositories[n - 1]!.provider}): ${(error as Error).message}`);
+    }
+  }
+  await fs.rm(data, { recursive: true, force: true });
+  throw new Error(`no backup repository could be restored:\n${failures.join("\n")}`);
+}
+
 export async function prepareDb(request: { name: string; address: string; dir: string }, settings: DbSettings): Promise<ServerDefinition> {
   const files = dbFiles(request.dir);
   const owner = await postgresUser();
@@ -151,12 +185,17 @@ export async function prepareDb(request: { name: string; address: string; dir: s
   // The passfile serves the standby's streaming connection and, after a promotion, nothing: harmless to keep.
   await writePrivate(files.passfile, `*:${pgPort}:*:${replicationUser}:${passfileField(settings.replication.password)}\n`);
 
-  const initialized = await exists(path.join(files.data, "PG_VERSION"));
+  // A restore cut short (see restoreFromRepository) is no database.
+  const initialized = (await exists(path.join(files.data, "PG_VERSION"))) && !(await exists(restoreMarker(request.dir)));
   const isReplica = await exists(path.join(files.data, "standby.signal"));
   if (!initialized) {
     await fs.mkdir(request.dir, { recursive: true });
     if (mode === "standby") {
       await initStandby(request.dir, request.address, peer!);
+    } else if (settings.replication.restore) {
+      if (!settings.archive) throw new Error(`db server ${request.name} is to be restored from a backup, but lifeboat.yaml has no backups`);
+      await writePrivate(files.pgbackrestConf, renderPgbackrestConf(request.dir, settings.archive));
+      await restoreFromRepository(request.dir, settings.archive.repositories);
     } else {
       await fs.rm(files.data, { recursive: true, force: true });
       await fs.mkdir(files.data, { recursive: true, mode: 0o700 });

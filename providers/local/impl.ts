@@ -11,9 +11,11 @@ import { assertAccountActive } from "./account.ts";
 import { bucketDir, serverDir } from "./layout.ts";
 import { readDefinition, serverHealth, signalServer, startServer, stopServer } from "./process.ts";
 import { repositoriesWithoutStanza } from "./database.ts";
-import { afterStart, missingPackages, prepareServer, type ServerSettings } from "./roles.ts";
+import { afterStart, missingPackages, prepareServer, type ServerRequest, type ServerSettings } from "./roles.ts";
+import type { FenceCheck } from "./fence-check.ts";
+import type { ServerDefinition } from "./process.ts";
 import { PowerDnsApi, type RecordSet } from "./powerdns.ts";
-import { chownToPostgres, ensureTraversable } from "./postgres.ts";
+import { chownToPostgres, dbFiles, ensureTraversable } from "./postgres.ts";
 
 type DynamicProvider = Required<Pick<pulumi.dynamic.ResourceProvider, "create" | "read" | "update" | "delete" | "diff">>;
 
@@ -29,6 +31,8 @@ export interface ServerInputs {
    */
   role: ServerSettings["role"];
   settings: ServerSettings;
+  /** A site's server: where the fence records are that can stop it serving (fence.ts). */
+  fence?: FenceCheck;
 }
 
 export interface ServerOutputs extends ServerInputs {
@@ -39,6 +43,24 @@ export interface ServerOutputs extends ServerInputs {
 
 /** Fields whose change means a new server (a new address or a new role is a new machine). */
 const serverReplaceKeys = ["home", "provider", "name", "address"] as const;
+
+/** What the server's supervisor runs: the role's processes, plus where to look for fence records. */
+async function defineServer(inputs: ServerInputs, request: ServerRequest): Promise<ServerDefinition> {
+  const definition = await prepareServer(request);
+  return inputs.fence ? { ...definition, fence: inputs.fence } : definition;
+}
+
+/**
+ * A standby that a failover promoted while it ran (pg_promote) is already the
+ * primary its new settings describe: restarting it would only drop the writes
+ * in flight. Its new definition applies at its next start.
+ */
+async function promotedInPlace(dir: string, olds: ServerOutputs, news: ServerInputs): Promise<boolean> {
+  if (olds.settings.role !== "db" || news.settings.role !== "db") return false;
+  if (olds.settings.replication.mode !== "standby" || news.settings.replication.mode !== "primary") return false;
+  const stillReplica = await fs.access(path.join(dbFiles(dir).data, "standby.signal")).then(() => true, () => false);
+  return !stillReplica && (await serverHealth(dir)).running;
+}
 
 const changedKeys = (olds: Record<string, unknown>, news: Record<string, unknown>, keys: readonly string[]) =>
   keys.filter((key) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]));
@@ -53,7 +75,7 @@ async function removeIfEmpty(...dirs: string[]) {
 
 export const server: DynamicProvider = {
   async create(inputs: ServerInputs) {
-    assertAccountActive(inputs.home, inputs.provider);
+    assertAccountActive(inputs.home, inputs.provider, "server.create " + inputs.name);
     const missing = await missingPackages(inputs.settings.role);
     if (missing.length) {
       throw new Error(`server ${inputs.name} needs Debian packages that are not installed: apt-get install -y ${missing.join(" ")}`);
@@ -63,7 +85,7 @@ export const server: DynamicProvider = {
     // stop it, or it would keep running with the settings of that attempt.
     await stopServer(dir);
     const request = { name: inputs.name, address: inputs.address, dir, settings: inputs.settings };
-    const definition = await prepareServer(request);
+    const definition = await defineServer(inputs, request);
     await fs.writeFile(path.join(dir, "server.json"), JSON.stringify(definition, null, 2), { mode: 0o600 });
     await startServer(dir);
     await afterStart(request);
@@ -72,7 +94,7 @@ export const server: DynamicProvider = {
   },
 
   async read(id: string, props: ServerOutputs) {
-    assertAccountActive(props.home, props.provider);
+    assertAccountActive(props.home, props.provider, "server.read " + props.name);
     const dir = serverDir(props.home, props.provider, props.name);
     const exists = await fs.access(path.join(dir, "server.json")).then(() => true, () => false);
     if (!exists) return { id: "", props: {} }; // gone: refresh drops it from state, up recreates it
@@ -81,9 +103,9 @@ export const server: DynamicProvider = {
 
   async diff(_id: string, olds: ServerOutputs, news: ServerInputs) {
     // A suspended account answers no API call, previews included (lifeboat diff reports the stack as not previewable).
-    assertAccountActive(olds.home, olds.provider);
+    assertAccountActive(olds.home, olds.provider, "server.diff " + olds.name);
     const replaces = changedKeys(olds as never, news as never, serverReplaceKeys);
-    const changes = changedKeys(olds as never, news as never, [...serverReplaceKeys, "settings"]);
+    const changes = changedKeys(olds as never, news as never, [...serverReplaceKeys, "settings", "fence"]);
     // A server found dead by refresh is brought back by an update.
     if (olds.running === false) changes.push("running");
     // A primary whose stanza is missing in a repository (it could not be created there) gets another try.
@@ -92,18 +114,19 @@ export const server: DynamicProvider = {
   },
 
   async update(_id: string, olds: ServerOutputs, news: ServerInputs) {
-    assertAccountActive(news.home, news.provider);
+    assertAccountActive(news.home, news.provider, "server.update " + news.name);
     const dir = serverDir(news.home, news.provider, news.name);
     const request = { name: news.name, address: news.address, dir, settings: news.settings };
     const before = readDefinition(dir);
-    const definition = await prepareServer(request);
+    const promoted = await promotedInPlace(dir, olds, news);
+    const definition = await defineServer(news, request);
     await fs.writeFile(path.join(dir, "server.json"), JSON.stringify(definition, null, 2), { mode: 0o600 });
     const running = (await serverHealth(dir)).running;
     const sameCommand = JSON.stringify(before) === JSON.stringify(definition);
-    if (running && sameCommand && news.settings.role === "db") {
+    if (running && (sameCommand || promoted) && news.settings.role === "db") {
       // Only PostgreSQL's files changed (pg_hba, pgbackrest.conf): a reload, not a restart that drops every connection.
       await signalServer(dir, "SIGHUP", ["postgres"]);
-    } else if (!running || JSON.stringify(olds.settings) !== JSON.stringify(news.settings)) {
+    } else if (!running || JSON.stringify(olds.settings) !== JSON.stringify(news.settings) || JSON.stringify(olds.fence) !== JSON.stringify(news.fence)) {
       // Restart only when what runs changed, or the server was found dead.
       await stopServer(dir);
     }
@@ -113,7 +136,7 @@ export const server: DynamicProvider = {
   },
 
   async delete(_id: string, props: ServerOutputs) {
-    assertAccountActive(props.home, props.provider);
+    assertAccountActive(props.home, props.provider, "server.delete " + props.name);
     const dir = serverDir(props.home, props.provider, props.name);
     await stopServer(dir);
     await fs.rm(dir, { recursive: true, force: true });
@@ -133,33 +156,33 @@ export interface ZoneInputs {
 
 export const zone: DynamicProvider = {
   async create(inputs: ZoneInputs) {
-    assertAccountActive(inputs.home, inputs.provider);
+    assertAccountActive(inputs.home, inputs.provider, "zone.create " + inputs.zone);
     const api = new PowerDnsApi(inputs.apiUrl, inputs.apiKey);
     await api.ensureZone(inputs.zone);
     await api.replaceRecords(inputs.zone, inputs.records, []);
     return { id: `${inputs.provider}/${inputs.zone}`, outs: inputs };
   },
   async read(id: string, props: ZoneInputs) {
-    assertAccountActive(props.home, props.provider);
+    assertAccountActive(props.home, props.provider, "zone.read " + props.zone);
     const records = await new PowerDnsApi(props.apiUrl, props.apiKey).readRecords(props.zone, props.records);
     if (records === undefined) return { id: "", props: {} };
     return { id, props: { ...props, records } };
   },
   async diff(_id: string, olds: ZoneInputs, news: ZoneInputs) {
-    assertAccountActive(olds.home, olds.provider);
+    assertAccountActive(olds.home, olds.provider, "zone.diff " + olds.zone);
     const replaces = changedKeys(olds as never, news as never, ["home", "provider", "zone", "apiUrl"]);
     const changes = changedKeys(olds as never, news as never, ["home", "provider", "zone", "apiUrl", "apiKey", "records"]);
     return { changes: changes.length > 0, replaces };
   },
   async update(_id: string, olds: ZoneInputs, news: ZoneInputs) {
-    assertAccountActive(news.home, news.provider);
+    assertAccountActive(news.home, news.provider, "zone.update " + news.zone);
     const api = new PowerDnsApi(news.apiUrl, news.apiKey);
     await api.ensureZone(news.zone);
     await api.replaceRecords(news.zone, news.records, olds.records);
     return { outs: news };
   },
   async delete(_id: string, props: ZoneInputs) {
-    assertAccountActive(props.home, props.provider);
+    assertAccountActive(props.home, props.provider, "zone.delete " + props.zone);
     await new PowerDnsApi(props.apiUrl, props.apiKey).deleteZone(props.zone);
   },
 };
@@ -172,7 +195,7 @@ export interface BucketInputs {
 
 export const bucket: DynamicProvider = {
   async create(inputs: BucketInputs) {
-    assertAccountActive(inputs.home, inputs.provider);
+    assertAccountActive(inputs.home, inputs.provider, "bucket.create " + inputs.name);
     const dir = bucketDir(inputs.home, inputs.provider, inputs.name);
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     // pgBackRest writes the repository as the postgres user (the db servers' user on this machine).
@@ -181,12 +204,12 @@ export const bucket: DynamicProvider = {
     return { id: `${inputs.provider}/${inputs.name}`, outs: { ...inputs, path: dir } };
   },
   async read(id: string, props: BucketInputs & { path: string }) {
-    assertAccountActive(props.home, props.provider);
+    assertAccountActive(props.home, props.provider, "bucket.read " + props.name);
     const exists = await fs.access(props.path).then(() => true, () => false);
     return exists ? { id, props } : { id: "", props: {} };
   },
   async diff(_id: string, olds: BucketInputs, news: BucketInputs) {
-    assertAccountActive(olds.home, olds.provider);
+    assertAccountActive(olds.home, olds.provider, "bucket.diff " + olds.name);
     const replaces = changedKeys(olds as never, news as never, ["home", "provider", "name"]);
     return { changes: replaces.length > 0, replaces };
   },
@@ -194,7 +217,7 @@ export const bucket: DynamicProvider = {
     return { outs: { ...news, path: bucketDir(news.home, news.provider, news.name) } };
   },
   async delete(_id: string, props: BucketInputs & { path: string }) {
-    assertAccountActive(props.home, props.provider);
+    assertAccountActive(props.home, props.provider, "bucket.delete " + props.name);
     await fs.rm(props.path, { recursive: true, force: true });
     await removeIfEmpty(path.dirname(props.path), path.dirname(path.dirname(props.path)));
   },

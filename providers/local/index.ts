@@ -4,6 +4,8 @@ import type { SiteSpec } from "../../stacks/spec.ts";
 import type { BucketContext, BucketOutputs, EdgeContext, Provider, SiteContext } from "../types.ts";
 import { localProviderInfo, type LocalAccount } from "./info.ts";
 import { dbServerName, dnsServerAddress, serverAddress } from "./layout.ts";
+import { localFenceRecordPaths } from "./fence.ts";
+import { localFailoverOperations } from "./failover.ts";
 import { fqdn, type RecordSet } from "./powerdns.ts";
 import { LocalBucket, LocalDnsZone, LocalServer } from "./resources.ts";
 import { ports, type ServerSettings } from "./roles.ts";
@@ -19,9 +21,10 @@ export const serverNumbers = {
 /** The db server's address, known before the site exists: the primary admits it before the standby is created. */
 export const plannedLocalDbAddress = (site: SiteSpec) => serverAddress(site.provider, site.index, serverNumbers.db());
 
-export function deployLocalSite({ spec, site, home, secrets, databaseRole, peerDbAddress, backups }: SiteContext) {
+export function deployLocalSite({ spec, site, home, secrets, databaseRole, peerDbAddress, backups, restoreFromBackup }: SiteContext) {
   const address = (n: number) => serverAddress(site.provider, site.index, n);
-  const common = { home, provider: site.provider };
+  // Every server of the site stops serving as the platform once a fence record names the site (fence.ts).
+  const common = { home, provider: site.provider, fence: { site: site.name, records: localFenceRecordPaths(home, spec) } };
   const dbAddress = plannedLocalDbAddress(site);
   const repositories = backups ? backups.repositories : pulumi.output([]);
   const db = new LocalServer(dbServerName(site.name), {
@@ -34,7 +37,7 @@ export function deployLocalSite({ spec, site, home, secrets, databaseRole, peerD
       database: spec.database.name,
       user: spec.database.name,
       password,
-      replication: { password: replicationPassword, mode: databaseRole, ...(peerDbAddress ? { peer: peerDbAddress } : {}) },
+      replication: { password: replicationPassword, mode: databaseRole, ...(peerDbAddress ? { peer: peerDbAddress } : {}), ...(restoreFromBackup ? { restore: true } : {}) },
       ...(backups
         ? {
             archive: {
@@ -131,5 +134,6 @@ export function localProvider(account: LocalAccount): Provider {
     compute: { deploySite: deployLocalSite, plannedDbAddress: plannedLocalDbAddress },
     dns: { deployEdge: deployLocalEdge },
     objectStore: { createBucket: createLocalBucket(account) },
+    failover: localFailoverOperations(`local-${account}`),
   };
 }

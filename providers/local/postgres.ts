@@ -75,6 +75,8 @@ export async function runAsPostgres(
       { ...(owner ?? {}), env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 0 },
       (error, stdout, stderr) => resolve({ stdout: String(stdout), stderr: String(stderr), ...(error ? { error: error as ToolError } : {}) }),
     );
+    // A tool that reads no stdin may exit before the write lands: that EPIPE is not an error of the tool.
+    child.stdin?.on("error", () => undefined);
     child.stdin?.end(options.input ?? "");
   });
   if (!result.error) return result;

@@ -8,6 +8,7 @@ import fsp from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { FenceCheck } from "./fence-check.ts";
 
 export interface ProcessSpec {
   name: string;
@@ -28,12 +29,16 @@ export interface ServerDefinition {
   processes: ProcessSpec[];
   /** host:port pairs that answer once the server is up. */
   ports: Array<{ host: string; port: number }>;
+  /** A site's server: where its supervisor looks for fence records (fence.ts). */
+  fence?: FenceCheck;
 }
 
 export interface SupervisorStatus {
   pid: number;
   startedAt: string;
   processes: Record<string, { pid: number; restarts: number; startedAt: string }>;
+  /** Set when a fence record named the server's site. */
+  fenced?: { epoch: number; active: string; run: string; since: string };
 }
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
