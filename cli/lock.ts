@@ -89,3 +89,20 @@ export async function withFileLock<T>(file: string, purpose: string, fn: () => P
     await release();
   }
 }
+
+/**
+ * --force-unlock: removes a lock whose holder is gone. A holder still alive on
+ * this machine is never broken (it is doing the work); one on another machine
+ * cannot be checked, so the operator's word is taken for it.
+ */
+export async function breakLock(file: string): Promise<LockHolder | undefined> {
+  const holder = await readHolder(file);
+  if (holder && holder.hostname === os.hostname() && isAlive(holder.pid)) {
+    throw new UserError(
+      `--force-unlock: ${holder.purpose} still holds the lock and is running (pid ${holder.pid}, since ${holder.since}); a live holder is never broken`,
+      "wait for it to finish, or stop it first",
+    );
+  }
+  await fs.rm(file, { force: true });
+  return holder;
+}

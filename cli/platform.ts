@@ -7,10 +7,16 @@ import { UserError } from "./errors.ts";
 import { getEngine } from "./engine/index.ts";
 import type { EngineSettings } from "./engine/workspace.ts";
 import { projectRoot, stateDir } from "./paths.ts";
+import { applyRoleRecord, readRoleRecord, type RoleRecord } from "../stacks/roles.ts";
 import { loadSpec, SpecError, type SiteSpec, type Spec } from "../stacks/spec.ts";
 
 export interface Platform {
+  /** lifeboat.yaml with the roles as they are now: a failover's record (stacks/roles.ts) overrides who is active. */
   spec: Spec;
+  /** lifeboat.yaml as written. */
+  declaredSpec: Spec;
+  /** The record a failover left, if any. */
+  roles?: RoleRecord;
   specFile: string;
   /** .lifeboat/ (or $LIFEBOAT_HOME): state, secrets passphrase, local servers. */
   home: string;
@@ -37,10 +43,14 @@ export function loadPlatform(options: PlatformOptions = {}): Platform {
     if (error instanceof SpecError) throw new UserError(error.message, `fix ${path.relative(process.cwd(), specFile) || specFile} (README.md, "lifeboat.yaml", lists every field)`);
     throw error;
   }
+  const home = stateDir();
+  const roles = readRoleRecord(home);
   return {
-    spec,
+    spec: applyRoleRecord(spec, roles),
+    declaredSpec: spec,
+    ...(roles ? { roles } : {}),
     specFile,
-    home: stateDir(),
+    home,
     engine: async () => ({ engine: await getEngine({ verbose: options.verbose, log: options.log }), backendUrl: options.backend }),
   };
 }

@@ -10,6 +10,7 @@ import { projectRoot, stateDir } from "../cli/paths.ts";
 import { buildBackupRepository } from "./backup.ts";
 import { buildEdge } from "./edge.ts";
 import { parseStackName } from "./names.ts";
+import { applyRoleRecord, readRoleRecord } from "./roles.ts";
 import { buildSite } from "./site.ts";
 import { loadSpec } from "./spec.ts";
 
@@ -17,8 +18,9 @@ const stack = pulumi.getStack();
 const target = parseStackName(stack);
 if (!target) throw new Error(`stack "${stack}" is none of site-<name>, edge-<name>, backup-<provider>`);
 const specFile = process.env.LIFEBOAT_SPEC ?? path.join(projectRoot, "lifeboat.yaml");
-const spec = loadSpec(specFile);
 const home = stateDir();
+// The roles a failover recorded apply here too: the program and the CLI must agree on who is active.
+const spec = applyRoleRecord(loadSpec(specFile), readRoleRecord(home));
 
 const builders = { site: buildSite, edge: buildEdge, backup: buildBackupRepository } as const;
 

@@ -63,6 +63,13 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
   const started = Date.now();
   const { spec } = platform;
   const site = chooseSite(platform, options);
+  const fenced = platform.roles?.fenced[site.name];
+  if (fenced) {
+    throw new UserError(
+      `site ${site.name} was fenced by failover run ${fenced.run}: what may still run there is recorded${fenced.orphans ? ` in ${fenced.orphans}` : ""}, and it must not come back as a second primary`,
+      `once its provider answers, run \`lifeboat reconcile --site ${site.name}\`; then deploy it again (it comes back as the standby)`,
+    );
+  }
   const isActive = site.role === "active";
   // Edges always point at the active site, so they are deployed with it and only with it.
   const edges = isActive ? spec.edges : [];

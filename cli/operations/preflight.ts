@@ -23,7 +23,7 @@ export function missingCredentials(credentials: Credential[], stackName?: string
  * `uses`: each provider with the stack it is used by (whose config may hold its
  * credentials). Throws naming every missing credential, package or suspension.
  */
-export async function checkProviders(uses: Array<{ provider: string; stack?: string }>, home: string): Promise<void> {
+export async function checkProviders(uses: Array<{ provider: string; stack?: string }>, home: string, options: { tolerateSuspended?: string[] } = {}): Promise<void> {
   const packages = new Set<string>();
   const missing: string[] = [];
   const seen = new Set<string>();
@@ -35,7 +35,7 @@ export async function checkProviders(uses: Array<{ provider: string; stack?: str
       missing.push(`${credential.env}${credential.config ? ` (or config ${credential.config})` : ""}: ${credential.what}, for provider ${name}`);
     }
     if (provider.local) {
-      if (isSuspended(home, name)) {
+      if (isSuspended(home, name) && !options.tolerateSuspended?.includes(name)) {
         throw new UserError(`provider ${name}: the account is suspended and refuses API calls`, `resume it with \`lifeboat local resume ${name}\`, or deploy to another provider`, 1);
       }
       for (const role of ["db", "ingress", "dns"] as const) for (const pkg of await missingPackages(role)) packages.add(pkg);

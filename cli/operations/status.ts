@@ -23,6 +23,7 @@ import { portOpen } from "../../providers/local/process.ts";
 import { findProvider } from "../../providers/registry.ts";
 import { replicationSlot } from "../../providers/types.ts";
 import { edgeStackName, siteStackName } from "../../stacks/names.ts";
+import { roleDrift } from "../../stacks/roles.ts";
 import { activeSite, type Spec } from "../../stacks/spec.ts";
 
 export interface ServerStatus {
@@ -121,6 +122,8 @@ export interface PlatformStatus {
   repositoriesReadVia: string | null;
   /** What needs doing, each naming the site or repository. */
   warnings: string[];
+  /** Sites a failover fenced, until `lifeboat reconcile --site` lifts it. */
+  fenced: Array<{ site: string; run: string; at: string; orphans?: string }>;
 }
 
 /** Bound of every data-path probe (psql, pgBackRest, file reads). */
@@ -335,8 +338,18 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
     edges,
     repositories,
     repositoriesReadVia: via,
-    warnings: dataWarnings(spec, facts, now),
+    warnings: [...roleWarnings(platform), ...dataWarnings(spec, facts, now)],
+    fenced: Object.entries(platform.roles?.fenced ?? {}).map(([site, f]) => ({ site, ...f })),
   };
+}
+
+/** What a failover's role record means for the operator: lifeboat.yaml to update, sites to reconcile. */
+function roleWarnings(platform: Platform): string[] {
+  const drift = roleDrift(platform.declaredSpec, platform.roles);
+  return [
+    ...(drift ? [drift] : []),
+    ...Object.entries(platform.roles?.fenced ?? {}).map(([site, f]) => `site ${site} is fenced (failover run ${f.run}): once its provider answers, run \`lifeboat reconcile --site ${site}\``),
+  ];
 }
 
 // ---------------------------------------------------------------------------
@@ -546,7 +559,8 @@ export function formatStatus(status: PlatformStatus): string {
   }
   for (const site of status.sites) {
     const state = !site.deployed ? "not deployed" : site.providerSuspended ? "provider SUSPENDED" : `database ${site.database.role}${site.database.writable ? " (writable)" : ""}`;
-    lines.push(`site ${site.name}  ${site.provider}  ${site.role}  ${state}`);
+    const fenced = status.fenced.find((f) => f.site === site.name);
+    lines.push(`site ${site.name}  ${site.provider}  ${site.role}${fenced ? ` FENCED (failover ${fenced.run})` : ""}  ${state}`);
     // A standby's apps and ingress answer 503 by design (read-only until a failover promotes it): not "DOWN".
     const waiting = site.role === "standby" && site.data.role === "standby";
     for (const server of site.servers) {

@@ -15,7 +15,7 @@ let home: string;
 let platform: Platform;
 beforeEach(async () => {
   home = await fs.mkdtemp(path.join(os.tmpdir(), "lifeboat-diffop-"));
-  platform = { spec, specFile: "lifeboat.yaml", home, engine: vi.fn(async () => { throw new Error("engine must not start"); }) };
+  platform = { spec, declaredSpec: spec, specFile: "lifeboat.yaml", home, engine: vi.fn(async () => { throw new Error("engine must not start"); }) };
 });
 afterEach(async () => fs.rm(home, { recursive: true, force: true }));
 

@@ -9,7 +9,7 @@ import { loadSpec } from "../../stacks/spec.ts";
 import { fakeDeps } from "../fakes/deps.ts";
 
 const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));
-const platform: Platform = { spec, specFile: "lifeboat.yaml", home: "/nowhere", engine: vi.fn(async () => { throw new Error("engine must not start"); }) };
+const platform: Platform = { spec, declaredSpec: spec, specFile: "lifeboat.yaml", home: "/nowhere", engine: vi.fn(async () => { throw new Error("engine must not start"); }) };
 
 const result = (overrides: Partial<DeployResult> = {}): DeployResult => ({
   domain: "social.test",

@@ -14,7 +14,7 @@ import { loadSpec } from "../../stacks/spec.ts";
 import { fakeDeps } from "../fakes/deps.ts";
 
 const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));
-const platform: Platform = { spec, specFile: "lifeboat.yaml", home: "/nowhere", engine: vi.fn(async () => { throw new Error("engine must not start"); }) };
+const platform: Platform = { spec, declaredSpec: spec, specFile: "lifeboat.yaml", home: "/nowhere", engine: vi.fn(async () => { throw new Error("engine must not start"); }) };
 
 function step(op: string, type: string, name: string, inputs: Record<string, unknown>): EngineEvent {
   const urn = `urn:pulumi:site-local-a::lifeboat::${type}::${name}`;

@@ -307,6 +307,7 @@ describe("formatStatus", () => {
       ],
       repositoriesReadVia: "local-a",
       warnings: ["first warning", "second warning"],
+      fenced: [],
     };
     expect(formatStatus(status).split("\n")).toEqual([
       "social.test: active site local-a",
@@ -359,6 +360,7 @@ describe("formatStatus", () => {
       repositories: [],
       repositoriesReadVia: null,
       warnings: [],
+      fenced: [],
     };
     const lines = formatStatus(status).split("\n");
     expect(lines.filter((l) => /^  (DOWN|idle)  (ingress|app)/.test(l))).toEqual([
@@ -380,10 +382,11 @@ describe("formatStatus", () => {
       repositories: [],
       repositoriesReadVia: null,
       warnings: [],
+      fenced: [],
     };
     expect(formatStatus(status)).not.toContain("WARNINGS");
     const json = JSON.parse(JSON.stringify(status)) as PlatformStatus;
-    expect(Object.keys(json)).toEqual(["checkedAt", "domain", "activeSite", "sites", "edges", "repositories", "repositoriesReadVia", "warnings"]);
+    expect(Object.keys(json)).toEqual(["checkedAt", "domain", "activeSite", "sites", "edges", "repositories", "repositoriesReadVia", "warnings", "fenced"]);
     expect(Object.keys(json.sites[0]!.data)).toEqual(["role", "replication", "archiving", "wal", "verification"]);
   });
 });

@@ -1,0 +1,47 @@
+/**
+ * The health gate: before any DNS answer changes, the target's ingress and
+ * every app server must answer /healthz with 200 and a writable database.
+ */
+export interface HealthProbe {
+  target: string;
+  url: string;
+  status?: number;
+  writable?: boolean;
+  error?: string;
+  ok: boolean;
+}
+
+async function probe(target: string, address: string, port: number, domain: string): Promise<HealthProbe> {
+  const url = `http://${address}${port === 80 ? "" : `:${port}`}/healthz`;
+  try {
+    const response = await fetch(url, { headers: { host: domain }, signal: AbortSignal.timeout(3_000) });
+    const body = (await response.json().catch(() => ({}))) as { writable?: boolean };
+    return { target, url, status: response.status, writable: body.writable === true, ok: response.status === 200 && body.writable === true };
+  } catch (error) {
+    return { target, url, error: (error as Error).message, ok: false };
+  }
+}
+
+/**
+ * Probes until everything answers healthy or `timeoutMs` has passed (apps
+ * reconnect to a promoted database within a second or two; the ingress
+ * notices healthy upstreams on its next check). Returns the last probes.
+ */
+export async function healthGate(
+  input: { domain: string; ingressAddresses: string[]; appAddresses: string[]; appPort: number },
+  timeoutMs = 30_000,
+): Promise<{ ok: boolean; probes: HealthProbe[] }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const probes = await Promise.all([
+      ...input.ingressAddresses.map((a) => probe(`ingress ${a}`, a, 80, input.domain)),
+      ...input.appAddresses.map((a) => probe(`app ${a}`, a, input.appPort, input.domain)),
+    ]);
+    const ok = probes.length > 0 && probes.every((p) => p.ok);
+    if (ok || Date.now() > deadline) return { ok, probes };
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+export const describeProbe = (p: HealthProbe) =>
+  `${p.target}: ${p.ok ? "healthy, writable" : p.error ? `no answer (${p.error})` : `HTTP ${p.status}${p.writable ? "" : ", database not writable"}`}`;

@@ -1,0 +1,101 @@
+/**
+ * reconcile: once the provider a failover left behind answers again, fence
+ * what still runs there, keep a copy of its database, destroy its resources
+ * (put back into the state from the failover's record), and lift the site's
+ * fence so it can be deployed again, as the standby.
+ */
+import path from "node:path";
+import { OperationError, UserError } from "../errors.ts";
+import { withFileLock } from "../lock.ts";
+import type { Platform } from "../platform.ts";
+import { existingStack } from "./data.ts";
+import { lockFile } from "./deploy.ts";
+import { orphansDir, readOrphanRecord, restoreIntoState } from "./failover/orphans.ts";
+import { firstEngineError, progressPrinter } from "./stacks.ts";
+import { findProvider } from "../../providers/registry.ts";
+import type { FenceRecord } from "../../providers/types.ts";
+import { siteStackName } from "../../stacks/names.ts";
+import { writeRoleRecord, type RoleRecord } from "../../stacks/roles.ts";
+
+export interface ReconcileOptions {
+  site: string;
+}
+
+export interface ReconcileResult {
+  site: string;
+  /** What fencing did on the returned provider. */
+  fenced: string[];
+  /** Where the old database's files were copied, if it still had any. */
+  salvaged?: string;
+  destroyed: number;
+  /** The fence epoch that lifted this site's fence. */
+  epoch: number;
+  next: string[];
+}
+
+export async function reconcile(platform: Platform, options: ReconcileOptions, print: (line: string) => void): Promise<ReconcileResult> {
+  const fencedSites = Object.keys(platform.roles?.fenced ?? {});
+  const site = platform.spec.sites.find((s) => s.name === options.site);
+  if (!site) throw new UserError(`--site: no site "${options.site}" in lifeboat.yaml; accepted: ${fencedSites.join(", ") || "(no site is fenced)"}`);
+  const fence = platform.roles?.fenced[site.name];
+  if (!fence) throw new UserError(`--site: site ${site.name} was not fenced by a failover, so there is nothing to reconcile; accepted: ${fencedSites.join(", ") || "(no site is fenced)"}`);
+  const operations = findProvider(site.provider)?.failover;
+  if (!operations?.site) throw new UserError(`--site: reconcile is not automated for provider ${site.provider}; README.md ("Failover") gives the manual steps`);
+  if (!operations.answers(platform.home)) {
+    throw new OperationError(`provider ${site.provider} does not answer yet; ${site.name} stays fenced by the fence records`, `run \`lifeboat reconcile --site ${site.name}\` again once it answers`);
+  }
+  return withFileLock(lockFile(platform), `reconcile of ${site.name}`, async () => {
+    const stackName = siteStackName(site.name);
+    const recordDir = fence.orphans ?? path.join(orphansDir(platform.home), `${stackName}-${fence.run}`);
+    const result: ReconcileResult = { site: site.name, fenced: [], destroyed: 0, epoch: 0, next: [] };
+    print(`fencing ${site.name} on ${site.provider}`);
+    const position = await operations.site!.fenceDatabase(platform.home, site).catch((error: Error) => {
+      result.fenced.push(`database: ${error.message}`);
+      return undefined;
+    });
+    if (position) result.fenced.push(`database read-only (its WAL ends at ${position.lsn ?? "?"})`);
+    result.fenced.push(...(await operations.site!.fenceServing(platform.home, platform.spec, site)));
+    const salvaged = await operations.site!.salvageDatabase(platform.home, site, recordDir);
+    if (salvaged) result.salvaged = salvaged;
+    if (salvaged) print(`copied ${site.name}'s database files to ${salvaged}`);
+
+    if (!(await existingStack(platform, stackName)) && (await readOrphanRecord(recordDir))) {
+      print(`putting ${stackName} back into the state from ${recordDir}`);
+      await restoreIntoState(platform, recordDir);
+    }
+    const stack = await existingStack(platform, stackName);
+    if (stack) {
+      print(`destroying what is left of ${site.name}`);
+      const outcome = await stack.destroy({ onEvent: progressPrinter(stackName, print) }).catch((error: Error) => {
+        throw new OperationError(`destroying ${stackName} failed: ${firstEngineError(error)}`, "fix the cause and run reconcile again");
+      });
+      await stack.workspace.removeStack(stackName);
+      result.destroyed = outcome.summary.resourceChanges?.delete ?? 0;
+    }
+
+    // Lift the fence: a new epoch in which this site is no longer fenced (it may come back as the standby).
+    const roles = platform.roles!;
+    const { [site.name]: _lifted, ...stillFenced } = roles.fenced;
+    const record: RoleRecord = { ...roles, epoch: roles.epoch + 1, fenced: stillFenced, at: new Date().toISOString() };
+    const fenceRecord: FenceRecord = { epoch: record.epoch, active: record.active, fenced: Object.keys(stillFenced), run: `reconcile-${site.name}`, at: record.at };
+    for (const { provider } of platform.spec.backups?.repositories ?? []) {
+      const store = findProvider(provider)?.failover;
+      if (!store?.objectStore || !store.answers(platform.home)) continue;
+      await store.objectStore.writeFenceRecord(platform.home, platform.spec, fenceRecord).catch((error: Error) => print(`fence record not updated on ${provider}: ${error.message}`));
+    }
+    writeRoleRecord(platform.home, record);
+    result.epoch = record.epoch;
+    result.next.push(`bring ${site.name} back as the standby of ${record.active}: lifeboat deploy --site ${site.name}`);
+    if (result.salvaged) result.next.push(`compare ${result.salvaged} with the new primary for writes made after the failover point, then delete it`);
+    return result;
+  }, { wait: false });
+}
+
+export function formatReconcile(result: ReconcileResult): string {
+  return [
+    `reconciled ${result.site}: ${result.destroyed} resource(s) destroyed, fence lifted (epoch ${result.epoch})`,
+    ...result.fenced.map((f) => `  fenced    ${f}`),
+    ...(result.salvaged ? [`  salvaged  ${result.salvaged}`] : []),
+    ...result.next.map((n) => `  next      ${n}`),
+  ].join("\n");
+}
