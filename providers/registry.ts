@@ -19,7 +19,7 @@ export const providers: Readonly<Record<string, Provider>> = {
   route53: route53Provider,
 };
 
-export const providerNames = Object.keys(providers).sort();
+export { providerNames } from "./catalog.ts";
 
 export function findProvider(name: string): Provider | undefined {
   return Object.hasOwn(providers, name) ? providers[name] : undefined;

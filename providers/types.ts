@@ -187,13 +187,6 @@ export interface BucketOutputs {
 
 export interface ComputeCapability {
   deploySite(context: SiteContext): SiteOutputs;
-  /**
-   * The db server's address before the site exists, where the provider can
-   * tell (the local provider's addresses are fixed). The CLI then lets the
-   * primary admit a new standby before the standby is created; without it,
-   * the standby is created first and retries until the primary admits it.
-   */
-  plannedDbAddress?(site: SiteSpec): string;
 }
 
 export interface DnsCapability {
@@ -272,11 +265,25 @@ export interface FailoverOperations {
   };
 }
 
-/** A provider: its description plus the implementation of each capability it has. */
-export interface Provider extends ProviderInfo {
+/**
+ * A provider as the CLI and the spec know it (providers/catalog.ts): its
+ * description and what the CLI calls directly. Loading it loads no Pulumi SDK.
+ */
+export interface CatalogEntry extends ProviderInfo {
+  /**
+   * The db server's address before the site exists, where the provider can
+   * tell (the local provider's addresses are fixed). The CLI then lets the
+   * primary admit a new standby before the standby is created; without it,
+   * the standby is created first and retries until the primary admits it.
+   */
+  plannedDbAddress?(site: SiteSpec): string;
+  /** Absent on providers whose failover steps are not automated yet (the failover says so and stops before changing anything). */
+  failover?: FailoverOperations;
+}
+
+/** A provider: its catalog entry plus the Pulumi implementation of each capability it has. */
+export interface Provider extends CatalogEntry {
   compute?: ComputeCapability;
   dns?: DnsCapability;
   objectStore?: ObjectStoreCapability;
-  /** Absent on providers whose failover steps are not automated yet (the failover says so and stops before changing anything). */
-  failover?: FailoverOperations;
 }

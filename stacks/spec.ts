@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { findProvider, providerNames } from "../providers/registry.ts";
+import { providerEntry, providerNames } from "../providers/catalog.ts";
 import { hasFeature, supports, type Capability, type Feature, type ProviderInfo } from "../providers/types.ts";
 
 export const sizes = ["small", "medium", "large"] as const;
@@ -129,7 +129,7 @@ const specBase = z
 
 export const specSchema = specBase.superRefine((spec, ctx) => {
     const requireCapability = (path: (string | number)[], providerName: string, capability: Capability) => {
-      const provider = findProvider(providerName);
+      const provider = providerEntry(providerName);
       if (!provider) {
         ctx.addIssue({ code: "custom", path, message: `unknown provider "${providerName}"; accepted: ${providerNames.join(", ")}` });
       } else if (!supports(provider, capability)) {
@@ -154,7 +154,7 @@ export const specSchema = specBase.superRefine((spec, ctx) => {
     spec.sites.forEach((s, i) => {
       const key = `${s.provider}/${s.index}`;
       const other = seen.get(key);
-      if (other && findProvider(s.provider)?.local) {
+      if (other && providerEntry(s.provider)?.local) {
         ctx.addIssue({
           code: "custom",
           path: ["sites", i, "index"],
@@ -178,7 +178,7 @@ function auditProviders(spec: z.output<typeof specBase>, ctx: z.RefinementCtx) {
   const refuse = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
   const featureNote = (provider: ProviderInfo, feature: Feature) => provider.features[feature]?.note ?? "not supported";
   spec.sites.forEach((site, i) => {
-    const provider = findProvider(site.provider);
+    const provider = providerEntry(site.provider);
     if (!provider || !supports(provider, "compute")) return; // reported above
     if (provider.regions && !Object.hasOwn(provider.regions, site.region)) {
       refuse(["sites", i, "region"], `provider ${provider.name} has no region "${site.region}"; accepted: ${Object.keys(provider.regions).join(", ")}`);
@@ -204,7 +204,7 @@ function auditProviders(spec: z.output<typeof specBase>, ctx: z.RefinementCtx) {
         continue;
       }
       for (const edge of spec.edges) {
-        const provider = findProvider(edge.provider);
+        const provider = providerEntry(edge.provider);
         if (provider && !hasFeature(provider, feature)) refuse(path, `provider ${provider.name} cannot serve ${what}: ${featureNote(provider, feature)}`);
       }
     }

@@ -16,7 +16,7 @@ import { createStanza } from "../../providers/local/database.ts";
 import { markVerificationPoint, repositoryContents, restoreToScratch, tableStats, takeFullBackup, waitUntilInRepository, type BackupSummary, type RepositoryContents, type TableStats } from "../../providers/local/backups.ts";
 import { dbServerName, serverDir } from "../../providers/local/layout.ts";
 import { dbFiles, psql } from "../../providers/local/postgres.ts";
-import { findProvider } from "../../providers/registry.ts";
+import { providerEntry } from "../../providers/catalog.ts";
 import { siteStackName } from "../../stacks/names.ts";
 import { activeSite, type SiteSpec } from "../../stacks/spec.ts";
 
@@ -67,7 +67,7 @@ export interface VerificationRecord {
 
 /** The local db server directory of a site, after checking it can be backed up (or listed) from here. */
 export async function localDbDir(platform: Platform, site: SiteSpec): Promise<string> {
-  const provider = findProvider(site.provider);
+  const provider = providerEntry(site.provider);
   if (!provider?.local) {
     throw new UserError(
       `lifeboat backup drives pgBackRest on local sites only, and site ${site.name} is on ${site.provider}`,

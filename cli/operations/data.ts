@@ -9,7 +9,7 @@ import { workspaceOptions } from "../engine/workspace.ts";
 import { OperationError } from "../errors.ts";
 import type { Platform } from "../platform.ts";
 import { ensureSecret, firstEngineError, openPlatformStack, progressPrinter, readStackConfig } from "./stacks.ts";
-import { findProvider } from "../../providers/registry.ts";
+import { providerEntry } from "../../providers/catalog.ts";
 import type { BackupRepository } from "../../providers/types.ts";
 import { backupStackName, configKeys, siteStackName } from "../../stacks/names.ts";
 import { activeSite, type SiteSpec, type Spec } from "../../stacks/spec.ts";
@@ -41,7 +41,7 @@ export async function deployedDbAddress(platform: Platform, site: SiteSpec): Pro
 }
 
 /** The standby's db address where it can be known before the standby exists (the local provider's). */
-export const plannedDbAddress = (site: SiteSpec): string | undefined => findProvider(site.provider)?.compute?.plannedDbAddress?.(site);
+export const plannedDbAddress = (site: SiteSpec): string | undefined => providerEntry(site.provider)?.plannedDbAddress?.(site);
 
 /** What a site stack needs to know about the data paths, besides lifeboat.yaml. */
 export interface SiteDataConfig {

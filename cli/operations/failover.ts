@@ -23,7 +23,7 @@ import { moveOutOfState } from "./failover/orphans.ts";
 import { prepareEdgeStack, prepareSiteStack } from "./plan.ts";
 import { checkProviders } from "./preflight.ts";
 import { firstEngineError, progressPrinter } from "./stacks.ts";
-import { findProvider } from "../../providers/registry.ts";
+import { providerEntry } from "../../providers/catalog.ts";
 import type { DatabasePosition, FailoverOperations, FenceRecord } from "../../providers/types.ts";
 import { backupStackName, configKeys, edgeStackName, siteStackName } from "../../stacks/names.ts";
 import { applyRoleRecord, roleDrift, writeRoleRecord, type RoleRecord } from "../../stacks/roles.ts";
@@ -116,7 +116,7 @@ export async function resolveFailover(platform: Platform, options: FailoverOptio
     // A DNS or repository provider that is down is reported by its step and does not block the others.
     { tolerateSuspended: [...spec.edges.map((e) => e.provider), ...(spec.backups?.repositories ?? []).map((r) => r.provider)].filter((p) => p !== to.provider) },
   );
-  const automated = (provider: string, part: keyof FailoverOperations) => findProvider(provider)?.failover?.[part] !== undefined;
+  const automated = (provider: string, part: keyof FailoverOperations) => providerEntry(provider)?.failover?.[part] !== undefined;
   const notAutomated = [
     ...(automated(to.provider, "site") ? [] : [`site ${to.name} (${to.provider})`]),
     ...spec.edges.filter((e) => !automated(e.provider, "dns")).map((e) => `edge ${e.name} (${e.provider})`),
@@ -127,8 +127,9 @@ export async function resolveFailover(platform: Platform, options: FailoverOptio
       "README.md (\"Failover\") lists what each provider automates and the manual steps for the others",
     );
   }
-  if (mode === "warm" && !(await stackOutputs(platform, siteStackName(to.name)))) {
-    throw new UserError(`--to: the standby ${to.name} has never been deployed, so there is no copy to promote`, `deploy it first (lifeboat deploy --site ${to.name}), or fail over cold to a site restored from backups`);
+  // Asked of the standby's provider directly (milliseconds; reading its stack's outputs costs seconds of the outage).
+  if (mode === "warm" && !(await providerEntry(to.provider)!.failover!.site!.position(platform.home, to).catch(() => undefined))) {
+    throw new UserError(`--to: the standby ${to.name} has no database answering, so there is no copy to promote`, `deploy it first (lifeboat deploy --site ${to.name}), or fail over cold to a site restored from backups`);
   }
   return { from: active, to, mode };
 }
@@ -142,7 +143,7 @@ interface Run {
   print: Print;
 }
 
-const ops = (provider: string) => findProvider(provider)?.failover;
+const ops = (provider: string) => providerEntry(provider)?.failover;
 
 function siteOps(provider: string) {
   const site = ops(provider)?.site;
@@ -213,19 +214,24 @@ type StepFn = (run: Run) => Promise<StepResult>;
 const steps: Record<StepName, StepFn> = {
   async preflight(run) {
     const { platform, to, journal } = run;
+    // Every read at once: each is an engine call of about a second.
+    const [targetOutputs, position, repositories, edges, epoch] = await Promise.all([
+      journal.options.mode === "cold" ? stackOutputs(platform, siteStackName(to.name)) : undefined,
+      journal.options.mode === "warm" ? siteOps(to.provider).position(platform.home, to) : undefined,
+      // Only a cold failover restores from them; a warm one only writes fence records (read below).
+      journal.options.mode === "cold" ? deployedRepositories(platform) : undefined,
+      Promise.all(platform.spec.edges.map(async (edge) => [edge.name, ((await stackOutputs(platform, edgeStackName(edge.name)))?.nameservers as string[] | undefined) ?? []] as const)),
+      newestEpoch(run),
+    ]);
     const detail: string[] = [];
-    const targetOutputs = await stackOutputs(platform, siteStackName(to.name));
-    if (journal.options.mode === "warm") {
-      const position = await siteOps(to.provider).position(platform.home, to);
+    if (position) {
       detail.push(`standby ${to.name}: ${position.writable ? "already writable (promoted earlier)" : `replayed up to ${position.lsn ?? "?"}, newest transaction ${position.lastTransactionAt ?? "unknown"}`}`);
     } else {
       detail.push(`cold target ${to.name}: ${targetOutputs ? "deployed before" : "not deployed yet"}; its database comes from the newest backup`);
     }
-    const repositories = await deployedRepositories(platform);
-    detail.push(repositories ? `backup repositories: ${repositories.map((r) => r.provider).join(", ")}` : "backup repositories: none deployed");
-    const edges = await Promise.all(platform.spec.edges.map(async (edge) => [edge.name, ((await stackOutputs(platform, edgeStackName(edge.name)))?.nameservers as string[] | undefined) ?? []] as const));
+    if (journal.options.mode === "cold") detail.push(repositories ? `backup repositories: ${repositories.map((r) => r.provider).join(", ")}` : "backup repositories: none deployed");
     journal.facts.nameservers = Object.fromEntries(edges);
-    journal.facts.epoch = (await newestEpoch(run)) + 1;
+    journal.facts.epoch = epoch + 1;
     detail.push(`fence epoch for this run: ${String(journal.facts.epoch)}`);
     detail.push(journal.options.assumeGone ? `old site ${run.from.name}: assumed gone, never called in this run` : `old site ${run.from.name}: ${oldSiteReachable(run) ? "its provider answers" : "its provider does not answer"}`);
     return { detail };

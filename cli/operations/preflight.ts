@@ -7,7 +7,7 @@ import { projectRoot } from "../paths.ts";
 import { readStackConfigFile } from "./stacks.ts";
 import { isSuspended } from "../../providers/local/account.ts";
 import { missingPackages } from "../../providers/local/roles.ts";
-import { findProvider } from "../../providers/registry.ts";
+import { providerEntry } from "../../providers/catalog.ts";
 import type { Credential } from "../../providers/types.ts";
 
 /** Config keys set in a stack's Pulumi.<stack>.yaml (values not read: they may be secrets). */
@@ -30,7 +30,7 @@ export async function checkProviders(uses: Array<{ provider: string; stack?: str
   for (const { provider: name, stack } of uses) {
     if (seen.has(`${name}/${stack}`)) continue;
     seen.add(`${name}/${stack}`);
-    const provider = findProvider(name)!;
+    const provider = providerEntry(name)!;
     for (const credential of missingCredentials(provider.credentials, stack)) {
       missing.push(`${credential.env}${credential.config ? ` (or config ${credential.config})` : ""}: ${credential.what}, for provider ${name}`);
     }

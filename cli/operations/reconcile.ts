@@ -12,7 +12,7 @@ import { existingStack } from "./data.ts";
 import { lockFile } from "./deploy.ts";
 import { orphansDir, readOrphanRecord, restoreIntoState } from "./failover/orphans.ts";
 import { firstEngineError, progressPrinter } from "./stacks.ts";
-import { findProvider } from "../../providers/registry.ts";
+import { providerEntry } from "../../providers/catalog.ts";
 import type { FenceRecord } from "../../providers/types.ts";
 import { siteStackName } from "../../stacks/names.ts";
 import { writeRoleRecord, type RoleRecord } from "../../stacks/roles.ts";
@@ -39,7 +39,7 @@ export async function reconcile(platform: Platform, options: ReconcileOptions, p
   if (!site) throw new UserError(`--site: no site "${options.site}" in lifeboat.yaml; accepted: ${fencedSites.join(", ") || "(no site is fenced)"}`);
   const fence = platform.roles?.fenced[site.name];
   if (!fence) throw new UserError(`--site: site ${site.name} was not fenced by a failover, so there is nothing to reconcile; accepted: ${fencedSites.join(", ") || "(no site is fenced)"}`);
-  const operations = findProvider(site.provider)?.failover;
+  const operations = providerEntry(site.provider)?.failover;
   if (!operations?.site) throw new UserError(`--site: reconcile is not automated for provider ${site.provider}; README.md ("Failover") gives the manual steps`);
   if (!operations.answers(platform.home)) {
     throw new OperationError(`provider ${site.provider} does not answer yet; ${site.name} stays fenced by the fence records`, `run \`lifeboat reconcile --site ${site.name}\` again once it answers`);
@@ -79,7 +79,7 @@ export async function reconcile(platform: Platform, options: ReconcileOptions, p
     const record: RoleRecord = { ...roles, epoch: roles.epoch + 1, fenced: stillFenced, at: new Date().toISOString() };
     const fenceRecord: FenceRecord = { epoch: record.epoch, active: record.active, fenced: Object.keys(stillFenced), run: `reconcile-${site.name}`, at: record.at };
     for (const { provider } of platform.spec.backups?.repositories ?? []) {
-      const store = findProvider(provider)?.failover;
+      const store = providerEntry(provider)?.failover;
       if (!store?.objectStore || !store.answers(platform.home)) continue;
       await store.objectStore.writeFenceRecord(platform.home, platform.spec, fenceRecord).catch((error: Error) => print(`fence record not updated on ${provider}: ${error.message}`));
     }

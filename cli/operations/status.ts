@@ -20,7 +20,7 @@ import { dbServerName, serverDir } from "../../providers/local/layout.ts";
 import { replicationApplicationName } from "../../providers/shared/postgres-text.ts";
 import { dbFiles } from "../../providers/local/postgres.ts";
 import { portOpen } from "../../providers/local/process.ts";
-import { findProvider } from "../../providers/registry.ts";
+import { providerEntry } from "../../providers/catalog.ts";
 import { replicationSlot } from "../../providers/types.ts";
 import { edgeStackName, siteStackName } from "../../stacks/names.ts";
 import { roleDrift } from "../../stacks/roles.ts";
@@ -158,7 +158,7 @@ function repositoryReader(platform: Platform): { site: string; dir: string } | u
   const active = activeSite(spec);
   const candidates = [active, ...spec.sites.filter((s) => s.name !== active.name).sort((a, b) => Number(b.role === "standby") - Number(a.role === "standby"))];
   for (const site of candidates) {
-    if (!findProvider(site.provider)?.local || isSuspended(platform.home, site.provider)) continue;
+    if (!providerEntry(site.provider)?.local || isSuspended(platform.home, site.provider)) continue;
     const dir = serverDir(platform.home, site.provider, dbServerName(site.name));
     if (fs.existsSync(dbFiles(dir).pgbackrestConf)) return { site: site.name, dir };
   }
@@ -197,7 +197,7 @@ async function readRepositories(platform: Platform): Promise<{ repositories: Rep
 /** The data-path facts of one site; never throws. */
 async function probeSiteData(platform: Platform, site: Spec["sites"][number], deployed: boolean, suspended: boolean, now: number): Promise<SiteData> {
   const verification = await readVerification(platform.home, site.name, now);
-  if (!findProvider(site.provider)?.local) {
+  if (!providerEntry(site.provider)?.local) {
     return { role: "unknown", note: `Lifeboat cannot reach databases on ${site.provider} from here (only local sites are probed)`, verification };
   }
   if (!deployed) return { role: "unknown", note: "not deployed", verification };
@@ -271,7 +271,7 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
   const sites = await Promise.all(
     spec.sites.map(async (site): Promise<SiteStatus> => {
       const outputs = await outputsOf(siteStackName(site.name));
-      const suspended = findProvider(site.provider)?.local ? isSuspended(platform.home, site.provider) : false;
+      const suspended = providerEntry(site.provider)?.local ? isSuspended(platform.home, site.provider) : false;
       const dataProbe = probeSiteData(platform, site, outputs !== undefined, suspended, now);
       const status: SiteStatus = {
         name: site.name,

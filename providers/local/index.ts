@@ -1,25 +1,14 @@
 /** The local provider's compute and DNS capabilities, as Pulumi resources. */
 import * as pulumi from "@pulumi/pulumi";
-import type { SiteSpec } from "../../stacks/spec.ts";
 import type { BucketContext, BucketOutputs, EdgeContext, Provider, SiteContext } from "../types.ts";
-import { localProviderInfo, type LocalAccount } from "./info.ts";
-import { dbServerName, dnsServerAddress, serverAddress } from "./layout.ts";
+import type { LocalAccount } from "./info.ts";
+import { localCatalogEntry } from "./catalog.ts";
+import { dbServerName, dnsServerAddress, plannedLocalDbAddress, serverAddress, serverNumbers } from "./layout.ts";
 import { localFenceRecordPaths } from "./fence.ts";
-import { localFailoverOperations } from "./failover.ts";
 import { fqdn, type RecordSet } from "./powerdns.ts";
 import { LocalBucket, LocalDnsZone, LocalServer } from "./resources.ts";
 import { ports, type ServerSettings } from "./roles.ts";
 import { recordFqdn, serviceRecords } from "../shared/records.ts";
-
-/** Server numbers within a site's /24: ingress .1-.4, app .11-.60, db .101. */
-export const serverNumbers = {
-  ingress: (i: number) => 1 + i,
-  app: (i: number) => 11 + i,
-  db: () => 101,
-} as const;
-
-/** The db server's address, known before the site exists: the primary admits it before the standby is created. */
-export const plannedLocalDbAddress = (site: SiteSpec) => serverAddress(site.provider, site.index, serverNumbers.db());
 
 export function deployLocalSite({ spec, site, home, secrets, databaseRole, peerDbAddress, backups, restoreFromBackup }: SiteContext) {
   const address = (n: number) => serverAddress(site.provider, site.index, n);
@@ -130,10 +119,11 @@ export function createLocalBucket(account: LocalAccount) {
 
 export function localProvider(account: LocalAccount): Provider {
   return {
-    ...localProviderInfo(account),
-    compute: { deploySite: deployLocalSite, plannedDbAddress: plannedLocalDbAddress },
+    ...localCatalogEntry(account),
+    compute: { deploySite: deployLocalSite },
     dns: { deployEdge: deployLocalEdge },
     objectStore: { createBucket: createLocalBucket(account) },
-    failover: localFailoverOperations(`local-${account}`),
   };
 }
+
+export { plannedLocalDbAddress, serverNumbers } from "./layout.ts";

@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import { accountNumber, localAccounts, type LocalAccount } from "./info.ts";
+import type { SiteSpec } from "../../stacks/spec.ts";
 
 export function parseAccount(provider: string): LocalAccount {
   const account = provider.replace(/^local-/, "") as LocalAccount;
@@ -33,6 +34,16 @@ export function bucketDir(home: string, provider: string, bucket: string): strin
 export function serverAddress(provider: string, siteIndex: number, serverNumber: number): string {
   return `127.${accountNumber(parseAccount(provider))}.${siteIndex}.${serverNumber}`;
 }
+
+/** Server numbers within a site's /24: ingress .1-.4, app .11-.60, db .101. */
+export const serverNumbers = {
+  ingress: (i: number) => 1 + i,
+  app: (i: number) => 11 + i,
+  db: () => 101,
+} as const;
+
+/** The db server's address, known before the site exists: the primary admits it before the standby is created. */
+export const plannedLocalDbAddress = (site: Pick<SiteSpec, "provider" | "index">) => serverAddress(site.provider, site.index, serverNumbers.db());
 
 /** The account's DNS server (its "vendor nameserver"). */
 export function dnsServerAddress(provider: string): string {

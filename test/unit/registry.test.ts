@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectRoot } from "../../cli/paths.ts";
+import { catalog } from "../../providers/catalog.ts";
 import { providerNames, providers } from "../../providers/registry.ts";
 import { supports, type Capability } from "../../providers/types.ts";
 
@@ -11,6 +12,17 @@ describe("provider registry", () => {
   it("is an explicit map, sorted by name, each entry under its own name", () => {
     expect(Object.keys(providers)).toEqual([...providerNames]);
     for (const [name, provider] of Object.entries(providers)) expect(provider.name).toBe(name);
+  });
+
+  it("lists the same providers as the catalog, each the catalog's entry plus its Pulumi programs", () => {
+    expect(Object.keys(catalog)).toEqual(Object.keys(providers));
+    for (const [name, entry] of Object.entries(catalog)) {
+      const { compute: _compute, dns: _dns, objectStore: _objectStore, ...described } = providers[name]!;
+      expect(Object.keys(described).sort(), name).toEqual(Object.keys(entry).sort());
+      expect(described.capabilities, name).toEqual(entry.capabilities);
+      expect(described.credentials, name).toEqual(entry.credentials);
+      expect(Boolean(described.failover), name).toBe(Boolean(entry.failover));
+    }
   });
 
   it("gives every capability flag a note saying how (or why not)", () => {
