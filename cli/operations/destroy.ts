@@ -1,11 +1,15 @@
 /** destroy: removes a site's or an edge's stack and everything it made. */
+import fs from "node:fs/promises";
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
 import { OperationError, UserError } from "../errors.ts";
 import { withFileLock } from "../lock.ts";
 import type { Platform } from "../platform.ts";
 import { requireSite } from "../platform.ts";
 import { lockFile } from "./deploy.ts";
+import { existingStack } from "./data.ts";
+import { readOrphanRecord, restoreIntoState } from "./failover/orphans.ts";
 import { firstEngineError, openPlatformStack, progressPrinter } from "./stacks.ts";
+import { roleRecordFile } from "../../stacks/roles.ts";
 import { workspaceOptions } from "../engine/workspace.ts";
 import { backupStackName, edgeStackName, siteStackName } from "../../stacks/names.ts";
 
@@ -51,6 +55,15 @@ export async function destroy(platform: Platform, options: DestroyOptions, print
   }
   return withFileLock(lockFile(platform), `destroy of ${targets.join(", ")}`, async () => {
     const settings = await platform.engine();
+    // A site a failover fenced left the live state; the whole platform going includes what may still run there.
+    if (options.all) {
+      for (const [site, fence] of Object.entries(platform.roles?.fenced ?? {})) {
+        if (fence.orphans && !(await existingStack(platform, siteStackName(site))) && (await readOrphanRecord(fence.orphans))) {
+          print(`putting ${siteStackName(site)} back into the state from ${fence.orphans} (fenced by failover run ${fence.run}) to destroy it`);
+          await restoreIntoState(platform, fence.orphans);
+        }
+      }
+    }
     const existing = new Set((await (await LocalWorkspace.create(await workspaceOptions(settings))).listStacks()).map((s) => s.name));
     const result: DestroyResult = { destroyed: [], absent: [] };
     for (const stackName of targets) {
@@ -66,6 +79,8 @@ export async function destroy(platform: Platform, options: DestroyOptions, print
       await stack.workspace.removeStack(stackName);
       result.destroyed.push({ stack: stackName, deleted: outcome.summary.resourceChanges?.delete ?? 0 });
     }
+    // Nothing is left to be active or fenced: the next deploy starts from lifeboat.yaml's roles.
+    if (options.all) await fs.rm(roleRecordFile(platform.home), { force: true });
     return result;
   }, { wait: false });
 }

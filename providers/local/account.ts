@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { accountDir } from "./layout.ts";
+import { accountDir, parseAccount } from "./layout.ts";
 import { launchServer, listServers, stopServer, waitUntilUp } from "./process.ts";
 
 export class AccountSuspendedError extends Error {
@@ -24,16 +24,20 @@ export function isSuspended(home: string, provider: string): boolean {
 
 /**
  * The account's API log, like a cloud's audit trail: one line per call,
- * refused ones included. Drills and tests count the calls a failover made to
+ * refused ones included, kept outside the account's directory (it outlives
+ * what the account holds, as an audit trail does). Drills and tests count the calls a failover made to
  * a provider it was told was gone.
  */
-export const apiCallLog = (home: string, provider: string) => path.join(accountDir(home, provider), "api-calls.log");
+export function apiCallLog(home: string, provider: string): string {
+  parseAccount(provider); // a name that is no local account has no log
+  return path.join(home, "local", "api-calls", `${provider}.log`);
+}
 
 /** Every provider API call starts here, like an HTTP 403 from a cloud API. */
 export function assertAccountActive(home: string, provider: string, call = "api"): void {
   const suspended = isSuspended(home, provider);
   try {
-    fs.mkdirSync(accountDir(home, provider), { recursive: true });
+    fs.mkdirSync(path.dirname(apiCallLog(home, provider)), { recursive: true });
     fs.appendFileSync(apiCallLog(home, provider), `${new Date().toISOString()} ${call}${suspended ? " refused" : ""}\n`);
   } catch {
     /* the log is for drills; a call never fails for want of it */

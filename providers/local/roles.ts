@@ -83,9 +83,11 @@ function prepareApp(request: ServerRequest, settings: Extract<ServerSettings, { 
 
 async function prepareIngress(request: ServerRequest, settings: Extract<ServerSettings, { role: "ingress" }>): Promise<ServerDefinition> {
   // Plain HTTP on the loopback address; the cloud bootstrap gets automatic TLS.
+  // grace_period: a stopping ingress (a suspended account, a restart) lets requests in flight finish for 2 s, not for as long as they take.
   const caddyfile = `{
 	admin off
 	auto_https off
+	grace_period 2s
 	storage file_system ${path.join(request.dir, "caddy")}
 }
 
