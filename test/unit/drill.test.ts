@@ -1,0 +1,302 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { parse } from "yaml";
+import { drillCommand, drillOperations, type DrillCommandDeps } from "../../cli/commands/drill.ts";
+import { ExitCode, OperationError, UserError } from "../../cli/errors.ts";
+import { drillSpec, formatDrill, measureDrill, parseFailoverReport, runDrill, type DrillResult } from "../../cli/operations/drill.ts";
+import { workspaceEnv } from "../../cli/operations/drill-workspace.ts";
+import { chooseAddress, startWriteLoad, writesDue, type PostAnswer, type WriteAck } from "../../cli/operations/write-load.ts";
+import { projectRoot } from "../../cli/paths.ts";
+import { parseSpec } from "../../stacks/spec.ts";
+import { captureIo } from "../fakes/io.ts";
+
+const shipped = fs.readFileSync(path.join(projectRoot, "lifeboat.yaml"), "utf8");
+
+const result = (overrides: Partial<DrillResult> = {}): DrillResult => ({
+  ok: true,
+  problems: [],
+  mode: "warm",
+  writesPerSecond: 200,
+  posts: 0,
+  rtoSeconds: 9.5,
+  failoverSeconds: 8.25,
+  acknowledgedWrites: 3000,
+  lostWrites: 0,
+  rpoSeconds: 0,
+  fencedWritesAccepted: 0,
+  ttlSeconds: 60,
+  steps: [
+    { name: "preflight", status: "done", seconds: 0.4 },
+    { name: "promote", status: "done", seconds: 2.1 },
+  ],
+  failedWrites: 1800,
+  failoverRun: "run-1",
+  skippedWrites: 0,
+  failureReasons: { ECONNREFUSED: 1800 },
+  acknowledgedByAddress: { "127.1.1.1": 1000, "127.2.1.1": 2000 },
+  dnsErrors: 0,
+  oldSite: { name: "local-a", ingress: "127.1.1.1" },
+  newSite: { name: "local-b", ingress: "127.2.1.1" },
+  archiveTimeoutSeconds: 5,
+  failover: { ok: true, from: "local-a", to: "local-b", mode: "warm", todo: ["reconcile local-a once it is back"], reportedRtoSeconds: 7.5 },
+  lostWriteSamples: [],
+  fencing: { resumed: true, attempts: [{ via: "POST http://127.1.1.1/posts", answer: "HTTP 503", accepted: false }] },
+  timeline: {},
+  ...overrides,
+});
+
+function run(args: string[], drill: DrillCommandDeps["drill"] = vi.fn(async () => result())) {
+  const io = captureIo();
+  const deps: DrillCommandDeps = {
+    io,
+    loadPlatform: () => {
+      throw new Error("the drill uses the shipped lifeboat.yaml, not the user's platform");
+    },
+    drill,
+  };
+  return { io, drill, done: drillCommand(deps).exitOverride().parseAsync(args, { from: "user" }) };
+}
+
+describe("lifeboat drill: options", () => {
+  it.each([
+    [["--mode", "hot"], '--mode: accepted: warm, cold; got "hot"'],
+    [["--writes-per-second", "0"], '--writes-per-second: accepted: an integer from 1 to 2,000; got "0"'],
+    [["--writes-per-second", "2001"], '--writes-per-second: accepted: an integer from 1 to 2,000; got "2001"'],
+    [["--writes-per-second", "fast"], '--writes-per-second: accepted: an integer from 1 to 2,000; got "fast"'],
+    [["--posts", "-1"], '--posts: accepted: an integer from 0 to 10,000,000; got "-1"'],
+    [["--posts", "1.5"], '--posts: accepted: an integer from 0 to 10,000,000; got "1.5"'],
+    [["--posts", "10000001"], '--posts: accepted: an integer from 0 to 10,000,000; got "10000001"'],
+  ])("%j is refused with exit 2 before anything runs", async (args, message) => {
+    const { done, drill } = run(args);
+    const error = await done.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toBe(message);
+    expect((error as UserError).exitCode).toBe(ExitCode.usage);
+    expect(drill).not.toHaveBeenCalled();
+  });
+
+  it("defaults to a warm drill at 200 writes/s with no seeded posts", async () => {
+    const { done, drill } = run([]);
+    await done;
+    expect(drill).toHaveBeenCalledWith({ mode: "warm", writesPerSecond: 200, posts: 0, verbose: false }, expect.any(Function));
+  });
+
+  it("accepts the limits themselves", async () => {
+    const { done, drill } = run(["--mode", "cold", "--writes-per-second", "2000", "--posts", "10000000"]);
+    await done;
+    expect(drill).toHaveBeenCalledWith({ mode: "cold", writesPerSecond: 2000, posts: 10_000_000, verbose: false }, expect.any(Function));
+  });
+
+  it("injects the real drill by default", () => expect(drillOperations.drill).toBe(runDrill));
+});
+
+describe("lifeboat drill: output", () => {
+  it("--json prints the result object and nothing else on stdout; progress goes to stderr", async () => {
+    const drill = vi.fn(async (_options, print: (line: string) => void) => {
+      print("drill: lifeboat deploy --json");
+      return result();
+    });
+    const { io, done } = run(["--json"], drill);
+    await done;
+    const printed = JSON.parse(io.stdout());
+    expect(printed).toEqual(result());
+    for (const field of ["rtoSeconds", "failoverSeconds", "acknowledgedWrites", "lostWrites", "rpoSeconds", "fencedWritesAccepted", "ttlSeconds", "steps", "mode", "writesPerSecond", "posts", "failedWrites", "failoverRun"]) {
+      expect(printed).toHaveProperty(field);
+    }
+    expect(io.stderr()).toBe("drill: lifeboat deploy --json\n");
+  });
+
+  it("the text summary has one line per measure, then the failover's steps with durations", async () => {
+    const { io, done } = run([]);
+    await done;
+    const out = io.stdout();
+    expect(out).toMatch(/^RTO\s+9\.5s /m);
+    expect(out).toMatch(/^failover\s+8\.3s /m);
+    expect(out).toMatch(/^acknowledged writes\s+3000\s+\(1800 failed, 0 skipped/m);
+    expect(out).toMatch(/^lost writes\s+0 /m);
+    expect(out).toMatch(/^RPO\s+0\.0s /m);
+    expect(out).toMatch(/^fenced writes accepted\s+0 of 1 .*HTTP 503/m);
+    expect(out).toMatch(/^DNS TTL\s+60s /m);
+    expect(out.indexOf("failover steps:")).toBeGreaterThan(out.indexOf("DNS TTL"));
+    expect(out).toMatch(/^ {2}preflight\s+done\s+0\.4s$/m);
+    expect(out).toMatch(/^ {2}promote\s+done\s+2\.1s$/m);
+    expect(out).toContain("  - reconcile local-a once it is back");
+  });
+
+  it("a drill that did not complete prints its result, then fails with exit 1 naming why", async () => {
+    const failed = result({ ok: false, problems: ["local-b acknowledged no write within 180s of the suspension"], rtoSeconds: null, failoverSeconds: null });
+    const { io, done } = run(["--json"], vi.fn(async () => failed));
+    const error = await done.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OperationError);
+    expect((error as OperationError).exitCode).toBe(ExitCode.failure);
+    expect((error as OperationError).message).toContain("local-b acknowledged no write within 180s");
+    expect(JSON.parse(io.stdout()).rtoSeconds).toBeNull();
+    expect(formatDrill(failed)).toMatch(/^!! local-b acknowledged no write/m);
+    expect(formatDrill(failed)).toMatch(/^RTO\s+none /m);
+  });
+});
+
+describe("the drill's spec", () => {
+  const original = parse(shipped);
+  const withoutLocalBRole = (data: any) => ({ ...data, sites: data.sites.map((s: any) => (s.name === "local-b" ? { ...s, role: "(drill)" } : s)) });
+
+  it.each([
+    ["warm", "standby"],
+    ["cold", "cold"],
+  ] as const)("%s: local-b's role is %s, everything else is the shipped file's", (mode, role) => {
+    const text = drillSpec(shipped, mode);
+    const data = parse(text);
+    expect(data.sites.find((s: any) => s.name === "local-b").role).toBe(role);
+    expect(data.sites.find((s: any) => s.name === "local-a").role).toBe("active");
+    expect(withoutLocalBRole(data)).toEqual(withoutLocalBRole(original));
+    // Comments stay too: it is the user's file with one value changed.
+    expect(text).toContain("# Two DNS providers serve the domain at once");
+    expect(parseSpec(data).sites.find((s) => s.name === "local-b")?.role).toBe(role);
+  });
+
+  it("sets the role even when the file has local-b cold and the drill is warm", () => {
+    const cold = drillSpec(shipped, "cold");
+    expect(parse(drillSpec(cold, "warm")).sites.find((s: any) => s.name === "local-b").role).toBe("standby");
+  });
+
+  it("refuses a spec without local-b, naming it", () => {
+    const withoutB = shipped.replaceAll("local-b", "local-x");
+    expect(() => drillSpec(withoutB, "warm")).toThrow(OperationError);
+    expect(() => drillSpec(withoutB, "warm")).toThrow('lifeboat.yaml has no site "local-b"');
+  });
+});
+
+describe("the drill's measures", () => {
+  const ack = (n: number, address: string, at: number): WriteAck => ({ body: `drill t #${n}`, id: n, address, at });
+  // Suspension at 10,000 ms, failover started at 11,500 ms; 100 writes/s.
+  const acks = [ack(1, "127.1.1.1", 9_000), ack(2, "127.1.1.1", 9_500), ack(3, "127.1.1.1", 9_900), ack(4, "127.2.1.1", 21_000), ack(5, "127.2.1.1", 22_000)];
+  const base = { acks, suspendedAt: 10_000, failoverStartedAt: 11_500, newSiteAddress: "127.2.1.1", writesPerSecond: 100 };
+
+  it("nothing lost: RTO and failover time run to the new site's first acknowledgement; RPO 0", () => {
+    const m = measureDrill({ ...base, survivingBodies: new Set(acks.map((a) => a.body)) });
+    expect(m).toMatchObject({ rtoSeconds: 11, failoverSeconds: 9.5, acknowledgedWrites: 5, lostWrites: 0, rpoSeconds: 0, firstNewSiteAckAt: 21_000 });
+    expect(m.lost).toEqual([]);
+  });
+
+  it("lost writes are acknowledged bodies the new site lacks; RPO is their span plus one write interval", () => {
+    const m = measureDrill({ ...base, survivingBodies: new Set([acks[0]!.body, acks[3]!.body, acks[4]!.body]) });
+    expect(m.lostWrites).toBe(2);
+    expect(m.lost.map((a) => a.id)).toEqual([2, 3]);
+    expect(m.rpoSeconds).toBe(0.41); // 9,900 - 9,500 ms + 10 ms
+  });
+
+  it("one lost write is one write interval of RPO", () => {
+    const m = measureDrill({ ...base, survivingBodies: new Set(acks.filter((a) => a.id !== 3).map((a) => a.body)) });
+    expect(m.rpoSeconds).toBe(0.01);
+  });
+
+  it("the first acknowledgement on the new site counts, whatever order the acks were recorded in", () => {
+    const m = measureDrill({ ...base, acks: [...acks].reverse(), survivingBodies: new Set(acks.map((a) => a.body)) });
+    expect(m.rtoSeconds).toBe(11);
+  });
+
+  it("no acknowledgement on the new site: no RTO, no failover time", () => {
+    const m = measureDrill({ ...base, acks: acks.slice(0, 3), survivingBodies: new Set() });
+    expect(m).toMatchObject({ rtoSeconds: null, failoverSeconds: null, firstNewSiteAckAt: null, lostWrites: 3 });
+  });
+});
+
+describe("the failover report", () => {
+  const report = { run: "r1", from: "local-a", to: "local-b", mode: "warm", ok: true, steps: [{ name: "dns", status: "done", seconds: 1.5, detail: "x" }], todo: [], rto: 12 };
+
+  it("reads the fields the drill needs and keeps the rest", () => {
+    expect(parseFailoverReport(JSON.stringify(report))).toMatchObject(report);
+  });
+
+  it("says what is missing from a report it cannot use", () => {
+    expect(() => parseFailoverReport(JSON.stringify({ ...report, steps: undefined }))).toThrow(/no usable report: steps:/);
+    expect(() => parseFailoverReport("failed over\n")).toThrow("lifeboat failover --json did not print JSON: failed over");
+  });
+});
+
+describe("the drill's workspace", () => {
+  it("runs without anything pointing at another platform", () => {
+    const env = workspaceEnv({ PATH: "/bin", HOME: "/root", LIFEBOAT_HOME: "/x", LIFEBOAT_SPEC: "/y.yaml", PULUMI_BACKEND_URL: "s3://b", PULUMI_CONFIG_PASSPHRASE: "p", LIFEBOAT_ENGINE_CACHE: "/c" });
+    expect(env).toEqual({ PATH: "/bin", HOME: "/root", LIFEBOAT_ENGINE_CACHE: "/c" });
+  });
+});
+
+describe("the write load", () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it("a steady schedule: write n is due at n / rate, the first at once", () => {
+    expect(writesDue(-1, 200)).toBe(0);
+    expect(writesDue(0, 200)).toBe(1);
+    expect(writesDue(4.9, 200)).toBe(1);
+    expect(writesDue(5, 200)).toBe(2);
+    expect(writesDue(1000, 200)).toBe(201);
+  });
+
+  it("writes take turns among the DNS servers that answer, then among their addresses", () => {
+    expect(chooseAddress([["127.1.1.1"], ["127.2.1.1"]], 0)).toBe("127.1.1.1");
+    expect(chooseAddress([["127.1.1.1"], ["127.2.1.1"]], 1)).toBe("127.2.1.1");
+    expect(chooseAddress([[], ["127.2.1.1"]], 0)).toBe("127.2.1.1");
+    expect(chooseAddress([["10.0.0.1", "10.0.0.2"]], 1)).toBe("10.0.0.2");
+    expect(chooseAddress([[], []], 0)).toBeUndefined();
+  });
+
+  it("sends each due write once with a unique body, records acknowledgements and counts failures", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const answers: Record<string, string[]> = { "127.3.0.53": ["127.1.1.1"], "127.4.0.53": ["127.1.1.1"] };
+    const sent: string[] = [];
+    const load = startWriteLoad({
+      domain: "social.test",
+      dnsServers: Object.keys(answers),
+      writesPerSecond: 10,
+      author: 7,
+      bodyPrefix: "drill t #",
+      resolve: async (server, name) => ({ server, name, addresses: answers[server]! }),
+      post: async (address, domain, payload): Promise<PostAnswer> => {
+        expect(domain).toBe("social.test");
+        expect(payload.author).toBe(7);
+        sent.push(payload.body);
+        if (address === "127.1.1.1") throw Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } });
+        return { status: 201, id: sent.length };
+      },
+    });
+    await vi.advanceTimersByTimeAsync(950); // writes 0..9 are due
+    answers["127.3.0.53"] = ["127.2.1.1"];
+    answers["127.4.0.53"] = ["127.2.1.1"];
+    await vi.advanceTimersByTimeAsync(1_000); // DNS re-resolved within 200 ms; writes 10..19
+    const stats = await load.stop();
+    expect(sent).toEqual(Array.from({ length: 20 }, (_, n) => `drill t #${n}`));
+    expect(stats.failed).toBe(stats.failureReasons.ECONNREFUSED);
+    expect(stats.failed).toBeGreaterThanOrEqual(10);
+    expect(stats.acks.length).toBe(20 - stats.failed);
+    expect(stats.acks.length).toBeGreaterThanOrEqual(8);
+    expect(new Set(stats.acks.map((a) => a.body)).size).toBe(stats.acks.length);
+    expect(stats.acks.every((a) => a.address === "127.2.1.1")).toBe(true);
+    expect(stats.acksByAddress).toEqual({ "127.2.1.1": stats.acks.length });
+  });
+
+  it("never has more than maxInFlight writes waiting: the rest are skipped, not sent late", async () => {
+    vi.useFakeTimers({ now: 0 });
+    let waiting = 0;
+    const load = startWriteLoad({
+      domain: "social.test",
+      dnsServers: ["127.3.0.53"],
+      writesPerSecond: 100,
+      author: 1,
+      bodyPrefix: "p",
+      maxInFlight: 3,
+      resolve: async (server, name) => ({ server, name, addresses: ["127.1.1.1"] }),
+      post: (_address, _domain, _payload, timeoutMs) => {
+        waiting++;
+        return new Promise((resolve) => setTimeout(() => resolve({ status: 503 }), timeoutMs));
+      },
+    });
+    await vi.advanceTimersByTimeAsync(995); // 100 writes due, each waiting 2 s
+    expect(waiting).toBe(3);
+    expect(load.stats.skipped).toBe(97);
+    const stopping = load.stop();
+    await vi.advanceTimersByTimeAsync(2_000);
+    const stats = await stopping;
+    expect(stats.failureReasons).toEqual({ "HTTP 503": 3 });
+  });
+});
