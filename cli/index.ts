@@ -10,6 +10,10 @@ import { deployCommand, type DeployCommandDeps } from "./commands/deploy.ts";
 import { diffCommand, type DiffCommandDeps } from "./commands/diff.ts";
 import { destroyCommand, type DestroyCommandDeps } from "./commands/destroy.ts";
 import { engineCommand, type EngineCommandDeps } from "./commands/engine.ts";
+import { drillCommand, drillOperations, type DrillCommandDeps } from "./commands/drill.ts";
+import { failoverCommand, failoverOperations, type FailoverCommandDeps } from "./commands/failover.ts";
+import { reconcileCommand, type ReconcileCommandDeps } from "./commands/reconcile.ts";
+import { runbookCommand, runbookOperations, type RunbookCommandDeps } from "./commands/runbook.ts";
 import { localCommand, localOperations, type LocalCommandDeps } from "./commands/local.ts";
 import { defaultCommandDeps } from "./commands/shared.ts";
 import { setupCommand, type SetupCommandDeps } from "./commands/setup.ts";
@@ -18,6 +22,8 @@ import { getEngine } from "./engine/index.ts";
 import { backup } from "./operations/backup.ts";
 import { deploy } from "./operations/deploy.ts";
 import { destroy } from "./operations/destroy.ts";
+import { failover } from "./operations/failover.ts";
+import { reconcile } from "./operations/reconcile.ts";
 import { diffPlatform } from "./operations/diff.ts";
 import { setup } from "./operations/setup.ts";
 import { platformStatus } from "./operations/status.ts";
@@ -27,7 +33,7 @@ import { processIo, type Io } from "./io.ts";
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 /** Everything commands call, injected so tests can replace any operation. */
-export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps & DiffCommandDeps & BackupCommandDeps;
+export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps & DiffCommandDeps & BackupCommandDeps & FailoverCommandDeps & ReconcileCommandDeps & DrillCommandDeps & RunbookCommandDeps;
 
 export function defaultDeps(io: Io = processIo): ProgramDeps {
   return {
@@ -39,6 +45,11 @@ export function defaultDeps(io: Io = processIo): ProgramDeps {
     diff: diffPlatform,
     status: platformStatus,
     setup,
+    failover,
+    reconcile,
+    ...failoverOperations,
+    ...drillOperations,
+    ...runbookOperations,
     ...localOperations,
   };
 }
@@ -65,6 +76,10 @@ export function buildProgram(deps: ProgramDeps): Command {
     .exitOverride(); // commander throws instead of exiting; main() picks the exit code
   program
     .addCommand(deployCommand(deps))
+    .addCommand(failoverCommand(deps))
+    .addCommand(reconcileCommand(deps))
+    .addCommand(drillCommand(deps))
+    .addCommand(runbookCommand(deps))
     .addCommand(statusCommand(deps))
     .addCommand(diffCommand(deps))
     .addCommand(backupCommand(deps))

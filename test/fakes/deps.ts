@@ -25,6 +25,13 @@ export function fakeDeps(overrides: Partial<ProgramDeps> = {}) {
     suspend: unexpected("suspend"),
     resume: unexpected("resume"),
     setup: unexpected("setup"),
+    failover: unexpected("failover"),
+    reconcile: unexpected("reconcile"),
+    drill: unexpected("drill"),
+    runScript: vi.fn(async () => {
+      throw new Error("test did not expect runScript to be called");
+    }),
+    confirm: vi.fn(async () => false),
     ...overrides,
   } satisfies ProgramDeps;
   return deps as typeof deps & { io: typeof io };
