@@ -8,6 +8,7 @@ import { withFileLock } from "../lock.ts";
 import path from "node:path";
 import type { Platform } from "../platform.ts";
 import { requireSite } from "../platform.ts";
+import { unfinishedJournal } from "./failover/journal.ts";
 import { checkProviders } from "./preflight.ts";
 import { queryA, sameAddresses, type DnsAnswer } from "./dns.ts";
 import { prepareEdgeStack, prepareSiteStack } from "./plan.ts";
@@ -63,6 +64,11 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
   const started = Date.now();
   const { spec } = platform;
   const site = chooseSite(platform, options);
+  // Half a failover (say, killed after promotion) is finished by rerunning it, not by a deploy with half the roles moved.
+  const unfinished = unfinishedJournal(platform.home);
+  if (unfinished) {
+    throw new UserError(`failover run ${unfinished.run} (${unfinished.options.from} -> ${unfinished.options.to}) is unfinished; a deploy now would act on half-moved roles`, `finish it first: lifeboat failover --to ${unfinished.options.to}`);
+  }
   const fenced = platform.roles?.fenced[site.name];
   if (fenced) {
     throw new UserError(

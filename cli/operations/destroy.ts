@@ -6,8 +6,7 @@ import { withFileLock } from "../lock.ts";
 import type { Platform } from "../platform.ts";
 import { requireSite } from "../platform.ts";
 import { lockFile } from "./deploy.ts";
-import { existingStack } from "./data.ts";
-import { readOrphanRecord, restoreIntoState } from "./failover/orphans.ts";
+import { readOrphanRecord, restoreIntoState, stackNeedsRestore } from "./failover/orphans.ts";
 import { firstEngineError, openPlatformStack, progressPrinter } from "./stacks.ts";
 import { roleRecordFile } from "../../stacks/roles.ts";
 import { workspaceOptions } from "../engine/workspace.ts";
@@ -58,7 +57,7 @@ export async function destroy(platform: Platform, options: DestroyOptions, print
     // A site a failover fenced left the live state; the whole platform going includes what may still run there.
     if (options.all) {
       for (const [site, fence] of Object.entries(platform.roles?.fenced ?? {})) {
-        if (fence.orphans && !(await existingStack(platform, siteStackName(site))) && (await readOrphanRecord(fence.orphans))) {
+        if (fence.orphans && (await readOrphanRecord(fence.orphans)) && (await stackNeedsRestore(platform, siteStackName(site)))) {
           print(`putting ${siteStackName(site)} back into the state from ${fence.orphans} (fenced by failover run ${fence.run}) to destroy it`);
           await restoreIntoState(platform, fence.orphans);
         }

@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { OperationError } from "../errors.ts";
 import { projectRoot } from "../paths.ts";
+import { isSuspended, resumeAccount } from "../../providers/local/account.ts";
 import { portOpen } from "../../providers/local/process.ts";
 import { localAccounts } from "../../providers/local/info.ts";
 
@@ -155,8 +156,9 @@ export async function createWorkspace(options: { prefix: string; spec?: string }
  * could not do: the destroy's result says whether it went cleanly.
  */
 export async function removeWorkspace(workspace: Workspace): Promise<RunResult> {
+  // A suspended account's servers are stopped: resuming it (not only lifting the flag) lets destroy reach them.
   for (const account of localAccounts) {
-    await fs.rm(path.join(workspace.home, "local", `local-${account}`, "SUSPENDED"), { force: true });
+    if (isSuspended(workspace.home, `local-${account}`)) await resumeAccount(workspace.home, `local-${account}`).catch(() => undefined);
   }
   const destroyed = await workspace.lifeboat(["destroy", "--all", "--yes"], { timeoutMs: 10 * 60_000 }).catch(
     (error: Error): RunResult => ({ code: -1, stdout: "", stderr: error.message }),

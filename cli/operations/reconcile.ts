@@ -10,7 +10,7 @@ import { withFileLock } from "../lock.ts";
 import type { Platform } from "../platform.ts";
 import { existingStack } from "./data.ts";
 import { lockFile } from "./deploy.ts";
-import { orphansDir, readOrphanRecord, restoreIntoState } from "./failover/orphans.ts";
+import { orphansDir, readOrphanRecord, restoreIntoState, stackNeedsRestore } from "./failover/orphans.ts";
 import { firstEngineError, progressPrinter } from "./stacks.ts";
 import { providerEntry } from "../../providers/catalog.ts";
 import type { FenceRecord } from "../../providers/types.ts";
@@ -59,7 +59,7 @@ export async function reconcile(platform: Platform, options: ReconcileOptions, p
     if (salvaged) result.salvaged = salvaged;
     if (salvaged) print(`copied ${site.name}'s database files to ${salvaged}`);
 
-    if (!(await existingStack(platform, stackName)) && (await readOrphanRecord(recordDir))) {
+    if ((await readOrphanRecord(recordDir)) && (await stackNeedsRestore(platform, stackName))) {
       print(`putting ${stackName} back into the state from ${recordDir}`);
       await restoreIntoState(platform, recordDir);
     }

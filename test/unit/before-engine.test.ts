@@ -9,6 +9,8 @@ import { diffPlatform } from "../../cli/operations/diff.ts";
 import type { Platform } from "../../cli/platform.ts";
 import { projectRoot } from "../../cli/paths.ts";
 import { loadSpec } from "../../stacks/spec.ts";
+import { UserError } from "../../cli/errors.ts";
+import { saveJournal } from "../../cli/operations/failover/journal.ts";
 
 const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));
 let home: string;
@@ -30,6 +32,25 @@ describe("the platform lock", () => {
     } finally {
       await release();
     }
+  });
+});
+
+describe("deploy after a failover", () => {
+  it("refuses while a failover run is unfinished, naming it and how to finish it", async () => {
+    saveJournal(home, { run: "failover-20261126T100000-local-b", createdAt: "", options: { to: "local-b", from: "local-a", mode: "warm", assumeGone: false, maintenance: false }, steps: [], facts: {} });
+    const refused = await deploy(platform, {}, () => {}).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(UserError);
+    expect((refused as UserError).message).toBe("failover run failover-20261126T100000-local-b (local-a -> local-b) is unfinished; a deploy now would act on half-moved roles");
+    expect((refused as UserError).hint).toBe("finish it first: lifeboat failover --to local-b");
+    expect(platform.engine).not.toHaveBeenCalled();
+  });
+
+  it("refuses a site a failover fenced until it is reconciled", async () => {
+    const fenced: Platform = { ...platform, roles: { active: "local-b", epoch: 1, run: "failover-x", at: "", fenced: { "local-a": { run: "failover-x", at: "" } } } };
+    const refused = await deploy(fenced, { site: "local-a" }, () => {}).catch((error: unknown) => error);
+    expect((refused as UserError).message).toMatch(/^site local-a was fenced by failover run failover-x/);
+    expect((refused as UserError).exitCode).toBe(2);
+    expect(platform.engine).not.toHaveBeenCalled();
   });
 });
 

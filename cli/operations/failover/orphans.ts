@@ -45,6 +45,17 @@ export async function moveOutOfState(platform: Platform, stackName: string, site
   return { dir, record };
 }
 
+/**
+ * Whether the recorded stack must be put back before it can be destroyed: it
+ * is absent, or holds no resources (an empty stack made by a later command).
+ */
+export async function stackNeedsRestore(platform: Platform, stackName: string): Promise<boolean> {
+  const stack = await existingStack(platform, stackName);
+  if (!stack) return true;
+  const resources = ((await stack.exportStack()).deployment as { resources?: unknown[] }).resources ?? [];
+  return resources.length === 0;
+}
+
 export async function readOrphanRecord(dir: string): Promise<OrphanRecord | undefined> {
   try {
     return JSON.parse(await fs.readFile(path.join(dir, "record.json"), "utf8")) as OrphanRecord;
