@@ -11,7 +11,7 @@ export function useSandbox(use: (sandbox: Sandbox) => void): void {
   beforeAll(async () => {
     sandbox = await createSandbox();
     use(sandbox);
-  }, 20 * 60_000);
+  }, 90 * 60_000); // the wait for the machine lock included: other files' platforms come first
   afterAll(async () => {
     await sandbox?.cleanup();
   }, 180_000);
