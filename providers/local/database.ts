@@ -243,8 +243,10 @@ export async function prepareDb(request: { name: string; address: string; dir: s
     });
   }
   if (settings.archive) {
-    await fs.mkdir(files.pgbackrestDir, { recursive: true });
-    await chownToPostgres(files.pgbackrestDir);
+    for (const sub of ["", "log", "lock", "spool"]) {
+      await fs.mkdir(path.join(files.pgbackrestDir, sub), { recursive: true });
+      await chownToPostgres(path.join(files.pgbackrestDir, sub));
+    }
     await writePrivate(files.pgbackrestConf, renderPgbackrestConf(request.dir, settings.archive));
     // The standby keeps the same settings: it only archives once promoted (archive_mode=on, not always).
     args.push(
@@ -301,7 +303,9 @@ export async function bootstrapDb(request: { name: string; dir: string }, settin
     await sql(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ${sqlString(replicationSlot)} AND wal_status = 'lost' AND NOT active`);
     await sql(`SELECT pg_create_physical_replication_slot(${sqlString(replicationSlot)}) WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = ${sqlString(replicationSlot)})`);
   }
-  if (settings.archive) await createStanza(request.dir, request.name);
+  // Only where a repository lacks it: stanza-create competes for pgBackRest's lock with the WAL
+  // pushes a new primary (just promoted or restored) is busy with.
+  if (settings.archive && (await repositoriesWithoutStanza(settings)).length > 0) await createStanza(request.dir, request.name);
 }
 
 /** pgbackrest.conf with only repository `n`, renumbered repo1: for the commands that take no --repo. */
@@ -327,13 +331,25 @@ export async function createStanza(dir: string, serverName: string): Promise<str
   const single = path.join(files.pgbackrestDir, "stanza-create.conf");
   for (let n = 1; n <= count; n++) {
     await writePrivate(single, singleRepositoryConf(conf, n));
-    await runAsPostgres("/usr/bin/pgbackrest", [`--config=${single}`, `--stanza=${backupStanza}`, "stanza-create"], { timeoutMs: 120_000 }).catch((error: Error) =>
-      failures.push(`repo${n}: ${error.message}`),
-    );
+    const failure = await stanzaCreate(single);
+    if (failure) failures.push(`repo${n}: ${failure}`);
   }
   await fs.rm(single, { force: true });
   if (count > 0 && failures.length === count) throw new Error(`db server ${serverName}: no backup repository could be set up:\n${failures.join("\n")}`);
   return failures;
+}
+
+/** stanza-create, waiting (up to 30 s) while the asynchronous WAL push holds pgBackRest's lock; the error, if it failed. */
+async function stanzaCreate(conf: string): Promise<string | undefined> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const error = await runAsPostgres("/usr/bin/pgbackrest", [`--config=${conf}`, `--stanza=${backupStanza}`, "stanza-create"], { timeoutMs: 120_000 }).then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
+    if (!error || !/\[050\]: unable to acquire lock/.test(error) || Date.now() > deadline) return error;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 /**
