@@ -44,9 +44,15 @@ async function readHolder(file: string): Promise<LockHolder | undefined> {
   }
 }
 
-/** True when the holder is certainly dead: same machine and its pid is gone. */
-function isStale(holder: LockHolder | undefined): boolean {
-  return holder === undefined || (holder.hostname === os.hostname() && !isAlive(holder.pid));
+/**
+ * True when the holder is certainly dead: same machine and its pid is gone, or
+ * a file nobody finished writing for seconds (a holder that died between
+ * creating it and writing its name; a live one writes it at once).
+ */
+async function isStale(file: string, holder: LockHolder | undefined): Promise<boolean> {
+  if (holder) return holder.hostname === os.hostname() && !isAlive(holder.pid);
+  const stat = await fs.stat(file).catch(() => undefined);
+  return stat === undefined || Date.now() - stat.mtimeMs > 5_000;
 }
 
 export interface LockOptions {
@@ -72,11 +78,15 @@ export async function acquireLock(file: string, purpose: string, options: LockOp
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
     const holder = await readHolder(file);
-    if (isStale(holder)) {
+    if (await isStale(file, holder)) {
       await fs.rm(file, { force: true });
       continue;
     }
-    if (!options.wait) throw new LockHeldError(file, holder!);
+    if (!holder) {
+      await new Promise((resolve) => setTimeout(resolve, 50)); // being written this instant: look again
+      continue;
+    }
+    if (!options.wait) throw new LockHeldError(file, holder);
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
   }
 }

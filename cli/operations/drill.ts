@@ -338,8 +338,12 @@ export async function runDrill(options: DrillOptions, print: (line: string) => v
     }
 
     // 3. The incident: the host suspends the active site's account, and the operator fails over.
-    const suspendedAt = Date.now();
+    const suspendCommandAt = Date.now();
     await timed("suspendSeconds", () => lifeboat(["local", "suspend", oldSite.provider], 3 * 60_000));
+    // The suspension is the moment the host cut the account off (its flag file), not the start of the
+    // `lifeboat local suspend` process that plays the host (two seconds of Node startup before it acts).
+    const flag = await fs.stat(path.join(ws.home, "local", oldSite.provider, "SUSPENDED")).catch(() => undefined);
+    const suspendedAt = flag ? Math.max(suspendCommandAt, flag.mtimeMs) : suspendCommandAt;
     const failoverStartedAt = Date.now();
     print(`drill: lifeboat failover --to ${newSite.name} --mode ${options.mode} --yes --json`);
     let failoverDone: RunResult | undefined;

@@ -127,6 +127,15 @@ export async function resolveFailover(platform: Platform, options: FailoverOptio
       "README.md (\"Failover\") lists what each provider automates and the manual steps for the others",
     );
   }
+  if (mode === "cold") {
+    // A cold target that already runs a database (deployed by hand) would be kept as it is, empty, not restored.
+    if (await stackOutputs(platform, siteStackName(to.name))) {
+      throw new UserError(`--to: the cold site ${to.name} is deployed already, with a database of its own that a restore must not be mixed with`, `destroy it first (lifeboat destroy --site ${to.name} --yes): the failover deploys it fresh from the newest backup`);
+    }
+    if (!(await deployedRepositories(platform))) {
+      throw new UserError(`--mode cold: a backup repository of lifeboat.yaml has never been deployed, so there is no backup to restore`, "deploy the active site (it deploys the repositories), or fail over warm to the standby");
+    }
+  }
   // Asked of the standby's provider directly (milliseconds; reading its stack's outputs costs seconds of the outage).
   if (mode === "warm" && !(await providerEntry(to.provider)!.failover!.site!.position(platform.home, to).catch(() => undefined))) {
     throw new UserError(`--to: the standby ${to.name} has no database answering, so there is no copy to promote`, `deploy it first (lifeboat deploy --site ${to.name}), or fail over cold to a site restored from backups`);
@@ -161,6 +170,30 @@ function oldSiteReachable(run: Run): boolean {
   return reachable;
 }
 
+/**
+ * Whether a provider may be called in this run: the old site's provider, once
+ * gone (or --assume-gone), is not called for anything, not even for the edge
+ * or the repository it may also host.
+ */
+function providerAnswers(run: Run, provider: string): boolean {
+  if (provider === run.from.provider && !oldSiteReachable(run)) return false;
+  return ops(provider)?.answers(run.platform.home) ?? false;
+}
+
+/**
+ * Calls the old site's provider; if it stops answering mid-run, the run
+ * records it as gone and carries on without it (a rerun never gets stuck on it).
+ */
+async function callOldSite<T>(run: Run, what: string, call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    run.journal.facts.oldReachable = false;
+    run.print(`      old site ${run.from.name} stopped answering (${what}: ${(error as Error).message}); it is treated as gone from here on`);
+    return undefined;
+  }
+}
+
 /** The platform as it is once the role record names the new active site. */
 function platformAfter(run: Run, record: RoleRecord): Platform {
   return { ...run.platform, spec: applyRoleRecord(run.platform.declaredSpec, record), roles: record };
@@ -179,7 +212,7 @@ async function writeFenceRecords(run: Run, record: FenceRecord): Promise<string[
   let written = 0;
   for (const { provider } of spec.backups?.repositories ?? []) {
     const store = ops(provider)?.objectStore;
-    if (!store || !ops(provider)!.answers(run.platform.home)) {
+    if (!store || !providerAnswers(run, provider)) {
       detail.push(`fence record not written to ${provider}: ${store ? "its provider does not answer" : "not automated there"}`);
       continue;
     }
@@ -201,7 +234,7 @@ async function newestEpoch(run: Run): Promise<number> {
   let epoch = run.platform.roles?.epoch ?? 0;
   for (const { provider } of run.platform.spec.backups?.repositories ?? []) {
     const provided = ops(provider);
-    if (!provided?.objectStore || !provided.answers(run.platform.home)) continue;
+    if (!provided?.objectStore || !providerAnswers(run, provider)) continue;
     const record = await provided.objectStore.readFenceRecord(run.platform.home, run.platform.spec).catch(() => undefined);
     if (record) epoch = Math.max(epoch, record.epoch);
   }
@@ -250,7 +283,9 @@ const steps: Record<StepName, StepFn> = {
     const { platform, to, journal, print } = run;
     const detail: string[] = [];
     // The fence record goes out before any database here can become a primary.
-    const record: FenceRecord = { epoch: journal.facts.epoch as number, active: to.name, fenced: [run.from.name], run: journal.run, at: new Date().toISOString() };
+    // Sites fenced by earlier runs and not yet reconciled stay fenced: the newest record is the only one read.
+    const fenced = [...new Set([...Object.keys(platform.roles?.fenced ?? {}).filter((s) => s !== to.name), run.from.name])];
+    const record: FenceRecord = { epoch: journal.facts.epoch as number, active: to.name, fenced, run: journal.run, at: new Date().toISOString() };
     detail.push(...(await writeFenceRecords(run, record)));
     const stackName = siteStackName(to.name);
     if (journal.options.mode === "warm") {
@@ -264,7 +299,7 @@ const steps: Record<StepName, StepFn> = {
       }
     } else {
       const repositories = await deployedRepositories(platform);
-      if (!repositories) throw new OperationError("a backup repository stack is missing, so there is nothing to restore from", "deploy the active site's backups first (lifeboat deploy)");
+      if (!repositories) throw new OperationError("a backup repository stack is missing, so there is nothing to restore from", "its stack must be deployed (lifeboat deploy --site <active> deploys it) before the failover can restore");
       print(`deploying site ${to.name} (${to.provider}) as stack ${stackName}, its database restored from the newest backup`);
       const stack = await prepareSiteStack(platform, to, { repositories });
       await stack.setConfig(`lifeboat:${configKeys.restoreFromBackup}`, { value: "true" });
@@ -284,9 +319,9 @@ const steps: Record<StepName, StepFn> = {
     const site = siteOps(to.provider);
     let position: DatabasePosition;
     if (journal.options.mode === "warm") {
-      if (oldSiteReachable(run)) {
-        // A planned move: stop the old primary cleanly first, then wait until the standby has replayed its last record.
-        const last = await siteOps(from.provider).fenceDatabase(platform.home, from);
+      const last = oldSiteReachable(run) ? await callOldSite(run, "making its database read-only", () => siteOps(from.provider).fenceDatabase(platform.home, from)) : undefined;
+      if (last) {
+        // A planned move: the old primary was stopped cleanly first; wait until the standby has replayed its last record.
         detail.push(`old primary ${from.name} made read-only; its WAL ends at ${last.lsn ?? "?"}`);
         if (last.lsn) {
           const caughtUp = await site.waitForReplay(platform.home, to, last.lsn, 60_000);
@@ -298,8 +333,14 @@ const steps: Record<StepName, StepFn> = {
       position = await site.promote(platform.home, to);
       detail.push(`${to.name} promoted: writable at ${position.lsn ?? "?"}`);
     } else {
+      // Recovery replays every archived segment before the database promotes itself: wait for it, however long.
       position = await site.position(platform.home, to);
-      if (!position.writable) throw new OperationError(`${to.name}'s restored database is not writable (still recovering)`, "run the failover again: it waits for recovery to end");
+      const deadline = Date.now() + 30 * 60_000;
+      while (!position.writable && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        position = await site.position(platform.home, to);
+      }
+      if (!position.writable) throw new OperationError(`${to.name}'s restored database is still recovering after 30 minutes`, "run the same failover again: it keeps waiting");
       detail.push(`${to.name} restored from the newest backup and archived WAL, then promoted: writable at ${position.lsn ?? "?"}`);
     }
     detail.push(`data position: newest transaction ${position.lastTransactionAt ?? "unknown (no transaction replayed)"}`);
@@ -346,14 +387,16 @@ const steps: Record<StepName, StepFn> = {
     const { platform, from, journal } = run;
     const detail: string[] = [];
     const fenced: string[] = [];
-    if (oldSiteReachable(run)) {
-      const old = siteOps(from.provider);
-      const db = await old.fenceDatabase(platform.home, from);
-      fenced.push(`database read-only (WAL ends at ${db.lsn ?? "?"})`);
-      fenced.push(...(await old.fenceServing(platform.home, platform.spec, from)));
+    const old = siteOps(from.provider);
+    const db = oldSiteReachable(run) ? await callOldSite(run, "fencing its database", () => old.fenceDatabase(platform.home, from)) : undefined;
+    const serving = db ? await callOldSite(run, "stopping its apps and ingress", () => old.fenceServing(platform.home, platform.spec, from)) : undefined;
+    if (db && serving) {
+      fenced.push(`database read-only (WAL ends at ${db.lsn ?? "?"})`, ...serving);
       detail.push(`old site ${from.name} fenced directly: ${fenced.join("; ")}`);
-    } else {
+    } else if (platform.spec.backups) {
       detail.push(`old site ${from.name} not called (${journal.options.assumeGone ? "--assume-gone" : "its provider does not answer"}): the fence records keep it from serving when it returns`);
+    } else {
+      detail.push(`old site ${from.name} not called and NOT FENCED: lifeboat.yaml has no backups, so there is no fence record it would read; if it comes back its database takes writes until \`lifeboat reconcile --site ${from.name}\``);
     }
     const moved = await moveOutOfState(platform, siteStackName(from.name), from.name, journal.run);
     journal.facts.orphans = moved.dir;
@@ -384,7 +427,7 @@ const steps: Record<StepName, StepFn> = {
     const switched = new Set(((journal.facts.dns as DnsResult[] | undefined) ?? []).filter((d) => d.ok).map((d) => d.edge));
     const edges = await Promise.allSettled(
       after.spec.edges.map(async (edge) => {
-        if (!switched.has(edge.name)) return `${edgeStackName(edge.name)} left as it was: its provider did not answer the switch`;
+        if (!switched.has(edge.name) || !providerAnswers(run, edge.provider)) return `${edgeStackName(edge.name)} left as it was: its provider did not answer the switch`;
         const { stack: edgeStack } = await prepareEdgeStack(after, edge, addresses);
         const up = await edgeStack.up({ onEvent: progressPrinter(edgeStackName(edge.name), print) });
         return `${edgeStackName(edge.name)} in line: ${Object.entries(up.summary.resourceChanges ?? {}).map(([op, n]) => `${n} ${op}`).join(", ")}`;
@@ -413,7 +456,7 @@ async function switchDns(run: Run, addresses: string[]): Promise<DnsResult[]> {
   const switchOne = async (edge: EdgeSpec): Promise<DnsResult> => {
     const base = { edge: edge.name, provider: edge.provider };
     const provided = ops(edge.provider);
-    if (!provided?.dns || !provided.answers(platform.home)) return { ...base, ok: false, detail: `${edge.name} (${edge.provider}): its provider does not answer; not switched` };
+    if (!provided?.dns || !providerAnswers(run, edge.provider)) return { ...base, ok: false, detail: `${edge.name} (${edge.provider}): its provider does not answer; not switched` };
     try {
       await provided.dns.pointAt(platform.home, platform.spec, edge, addresses);
     } catch (error) {
@@ -548,14 +591,20 @@ async function dryRun(platform: Platform, from: SiteSpec, to: SiteSpec, mode: "w
 export async function failover(platform: Platform, options: FailoverOptions, print: Print): Promise<FailoverReport> {
   // A run left unfinished is finished first, whatever the roles say now (its data step may have flipped them).
   const unfinished = unfinishedJournal(platform.home);
-  if (unfinished && !options.dryRun) {
-    if (unfinished.options.to !== options.to) {
-      throw new UserError(`--to: failover run ${unfinished.run} to ${unfinished.options.to} is unfinished; finish it before starting another`, `run: lifeboat failover --to ${unfinished.options.to}`);
-    }
+  if (unfinished) {
+    const finish = `run: lifeboat failover --to ${unfinished.options.to}`;
+    if (unfinished.options.to !== options.to) throw new UserError(`--to: failover run ${unfinished.run} to ${unfinished.options.to} is unfinished; finish it before starting another`, finish);
+    if (options.dryRun) throw new UserError(`--dry-run: failover run ${unfinished.run} is unfinished and has changed things already; there is no plan left to preview`, finish);
+    // A resumed run keeps the choices it started with: a different one would be a different failover.
+    if (options.from !== undefined && options.from !== unfinished.options.from) throw new UserError(`--from: failover run ${unfinished.run} moves from ${unfinished.options.from}; accepted: ${unfinished.options.from}`, finish);
+    if (options.mode !== undefined && options.mode !== unfinished.options.mode) throw new UserError(`--mode: failover run ${unfinished.run} is ${unfinished.options.mode}; accepted: ${unfinished.options.mode}`, finish);
     if (options.forceUnlock) await breakLock(lockFile(platform));
     return runLocked(platform, unfinished, true, options, print);
   }
   const { from, to, mode } = await resolveFailover(platform, options);
+  if (!platform.spec.backups && (options.assumeGone || !providerEntry(from.provider)?.failover?.answers(platform.home))) {
+    print(`warning: lifeboat.yaml has no backups, so no fence record can keep ${from.name} from taking writes if it comes back; reconcile it the moment it answers`);
+  }
   if (options.dryRun) return dryRun(platform, from, to, mode, options, print);
   if (options.forceUnlock) await breakLock(lockFile(platform));
   const journal: Journal = {

@@ -10,6 +10,7 @@ import { withFileLock } from "../lock.ts";
 import type { Platform } from "../platform.ts";
 import { existingStack } from "./data.ts";
 import { lockFile } from "./deploy.ts";
+import { unfinishedJournal } from "./failover/journal.ts";
 import { orphansDir, readOrphanRecord, restoreIntoState, stackNeedsRestore } from "./failover/orphans.ts";
 import { firstEngineError, progressPrinter } from "./stacks.ts";
 import { providerEntry } from "../../providers/catalog.ts";
@@ -39,6 +40,10 @@ export async function reconcile(platform: Platform, options: ReconcileOptions, p
   if (!site) throw new UserError(`--site: no site "${options.site}" in lifeboat.yaml; accepted: ${fencedSites.join(", ") || "(no site is fenced)"}`);
   const fence = platform.roles?.fenced[site.name];
   if (!fence) throw new UserError(`--site: site ${site.name} was not fenced by a failover, so there is nothing to reconcile; accepted: ${fencedSites.join(", ") || "(no site is fenced)"}`);
+  const unfinished = unfinishedJournal(platform.home);
+  if (unfinished) {
+    throw new UserError(`failover run ${unfinished.run} (${unfinished.options.from} -> ${unfinished.options.to}) is unfinished; reconcile would clean a site it is still moving`, `finish it first: lifeboat failover --to ${unfinished.options.to}`);
+  }
   const operations = providerEntry(site.provider)?.failover;
   if (!operations?.site) throw new UserError(`--site: reconcile is not automated for provider ${site.provider}; README.md ("Failover") gives the manual steps`);
   if (!operations.answers(platform.home)) {
@@ -73,15 +78,23 @@ export async function reconcile(platform: Platform, options: ReconcileOptions, p
       result.destroyed = outcome.summary.resourceChanges?.delete ?? 0;
     }
 
-    // Lift the fence: a new epoch in which this site is no longer fenced (it may come back as the standby).
+    // Lift the fence: a new epoch, above every record a repository holds, in which this site is no longer fenced.
     const roles = platform.roles!;
     const { [site.name]: _lifted, ...stillFenced } = roles.fenced;
-    const record: RoleRecord = { ...roles, epoch: roles.epoch + 1, fenced: stillFenced, at: new Date().toISOString() };
+    const repositories = (platform.spec.backups?.repositories ?? []).map(({ provider }) => ({ provider, store: providerEntry(provider)?.failover })).filter((r) => r.store?.objectStore && r.store.answers(platform.home));
+    let epoch = roles.epoch;
+    for (const { store } of repositories) epoch = Math.max(epoch, (await store!.objectStore!.readFenceRecord(platform.home, platform.spec).catch(() => undefined))?.epoch ?? 0);
+    const record: RoleRecord = { ...roles, epoch: epoch + 1, fenced: stillFenced, at: new Date().toISOString() };
     const fenceRecord: FenceRecord = { epoch: record.epoch, active: record.active, fenced: Object.keys(stillFenced), run: `reconcile-${site.name}`, at: record.at };
-    for (const { provider } of platform.spec.backups?.repositories ?? []) {
-      const store = providerEntry(provider)?.failover;
-      if (!store?.objectStore || !store.answers(platform.home)) continue;
-      await store.objectStore.writeFenceRecord(platform.home, platform.spec, fenceRecord).catch((error: Error) => print(`fence record not updated on ${provider}: ${error.message}`));
+    let written = 0;
+    for (const { provider, store } of repositories) {
+      await store!.objectStore!.writeFenceRecord(platform.home, platform.spec, fenceRecord).then(
+        () => written++,
+        (error: Error) => print(`fence record not updated on ${provider}: ${error.message}`),
+      );
+    }
+    if (platform.spec.backups && written === 0) {
+      throw new OperationError(`${site.name} is cleaned, but no backup repository took the record that lifts its fence`, "run reconcile again once a repository answers; until then the site stays fenced");
     }
     writeRoleRecord(platform.home, record);
     result.epoch = record.epoch;

@@ -69,7 +69,8 @@ async function fenceServing(home: string, _spec: Spec, site: SiteSpec): Promise<
   const done: string[] = [];
   for (const dir of await siteServers(home, site)) {
     const definition = readDefinition(dir);
-    if (!definition || definition.role === "db") continue;
+    // Only the site's apps and ingress: not its database (kept read-only), not a DNS server the account also runs.
+    if (!definition || !["app", "ingress"].includes(definition.role)) continue;
     assertAccountActive(home, site.provider, `server.stop ${definition.name}`);
     await stopServer(dir);
     done.push(`stopped ${definition.name}`);
@@ -177,9 +178,12 @@ export function localFailoverOperations(provider: string): FailoverOperations {
         assertAccountActive(home, site.provider, `server.snapshot ${dbServerName(site.name)}`);
         const { data } = dbFiles(dbDir(home, site));
         if (!(await fs.access(data).then(() => true, () => false))) return undefined;
+        // Never over an earlier copy (a rerun after the site was partly destroyed would copy less); whole or not at all.
         const target = path.join(into, `${dbServerName(site.name)}-data`);
-        await fs.rm(target, { recursive: true, force: true });
-        await fs.cp(data, target, { recursive: true, preserveTimestamps: true });
+        if (await fs.access(target).then(() => true, () => false)) return target;
+        await fs.rm(`${target}.partial`, { recursive: true, force: true });
+        await fs.cp(data, `${target}.partial`, { recursive: true, preserveTimestamps: true });
+        await fs.rename(`${target}.partial`, target);
         return target;
       },
       startMaintenancePage,
