@@ -30,7 +30,7 @@ export function isSuspended(home: string, provider: string): boolean {
  */
 export function apiCallLog(home: string, provider: string): string {
   parseAccount(provider); // a name that is no local account has no log
-  return path.join(home, "local", "api-calls", `${provider}.log`);
+  return path.join(home, "api-calls", `${provider}.log`);
 }
 
 /** Every provider API call starts here, like an HTTP 403 from a cloud API. */
