@@ -19,6 +19,7 @@ import type { DiffReport } from "../diff/model.ts";
 import { queryA, sameAddresses } from "./dns.ts";
 import { healthGate, describeProbe } from "./failover/health.ts";
 import { newRunId, saveJournal, stepNames, stepRecord, stepTitles, unfinishedJournal, type Journal, type StepName, type StepRecord } from "./failover/journal.ts";
+import { newestFenceEpoch, writeFenceRecords } from "./failover/fence-records.ts";
 import { moveOutOfState } from "./failover/orphans.ts";
 import { prepareEdgeStack, prepareSiteStack } from "./plan.ts";
 import { checkProviders } from "./preflight.ts";
@@ -206,39 +207,12 @@ async function upStack(stackName: string, stack: Awaited<ReturnType<typeof prepa
 }
 
 /** Writes the fence record into every repository that answers; at least one must take it. */
-async function writeFenceRecords(run: Run, record: FenceRecord): Promise<string[]> {
-  const { spec } = run.platform;
-  const detail: string[] = [];
-  let written = 0;
-  for (const { provider } of spec.backups?.repositories ?? []) {
-    const store = ops(provider)?.objectStore;
-    if (!store || !providerAnswers(run, provider)) {
-      detail.push(`fence record not written to ${provider}: ${store ? "its provider does not answer" : "not automated there"}`);
-      continue;
-    }
-    try {
-      await store.writeFenceRecord(run.platform.home, spec, record);
-      written++;
-      detail.push(`fence record epoch ${record.epoch} written to ${provider} (active ${record.active}, fenced ${record.fenced.join(", ")})`);
-    } catch (error) {
-      detail.push(`fence record not written to ${provider}: ${(error as Error).message}`);
-    }
-  }
-  if (spec.backups && written === 0) {
+async function fenceEveryRepository(run: Run, record: FenceRecord): Promise<string[]> {
+  const { written, detail } = await writeFenceRecords(run.platform, record, (provider) => providerAnswers(run, provider));
+  if (run.platform.spec.backups && written === 0) {
     throw new OperationError(`no backup repository took the fence record, so ${run.from.name} could act as the primary again if it comes back`, detail.join("; "));
   }
   return detail;
-}
-
-async function newestEpoch(run: Run): Promise<number> {
-  let epoch = run.platform.roles?.epoch ?? 0;
-  for (const { provider } of run.platform.spec.backups?.repositories ?? []) {
-    const provided = ops(provider);
-    if (!provided?.objectStore || !providerAnswers(run, provider)) continue;
-    const record = await provided.objectStore.readFenceRecord(run.platform.home, run.platform.spec).catch(() => undefined);
-    if (record) epoch = Math.max(epoch, record.epoch);
-  }
-  return epoch;
 }
 
 type StepResult = { detail: string[]; status?: "done" | "skipped" };
@@ -254,7 +228,7 @@ const steps: Record<StepName, StepFn> = {
       // Only a cold failover restores from them; a warm one only writes fence records (read below).
       journal.options.mode === "cold" ? deployedRepositories(platform) : undefined,
       Promise.all(platform.spec.edges.map(async (edge) => [edge.name, ((await stackOutputs(platform, edgeStackName(edge.name)))?.nameservers as string[] | undefined) ?? []] as const)),
-      newestEpoch(run),
+      newestFenceEpoch(run.platform, run.platform.roles?.epoch ?? 0, (provider) => providerAnswers(run, provider)),
     ]);
     const detail: string[] = [];
     if (position) {
@@ -286,7 +260,7 @@ const steps: Record<StepName, StepFn> = {
     // Sites fenced by earlier runs and not yet reconciled stay fenced: the newest record is the only one read.
     const fenced = [...new Set([...Object.keys(platform.roles?.fenced ?? {}).filter((s) => s !== to.name), run.from.name])];
     const record: FenceRecord = { epoch: journal.facts.epoch as number, active: to.name, fenced, run: journal.run, at: new Date().toISOString() };
-    detail.push(...(await writeFenceRecords(run, record)));
+    detail.push(...(await fenceEveryRepository(run, record)));
     const stackName = siteStackName(to.name);
     if (journal.options.mode === "warm") {
       const servers = await siteOps(to.provider).serversRunning(platform.home, platform.spec, to);

@@ -10,6 +10,7 @@ import { withFileLock } from "../lock.ts";
 import type { Platform } from "../platform.ts";
 import { existingStack } from "./data.ts";
 import { lockFile } from "./deploy.ts";
+import { newestFenceEpoch, writeFenceRecords } from "./failover/fence-records.ts";
 import { unfinishedJournal } from "./failover/journal.ts";
 import { orphansDir, readOrphanRecord, restoreIntoState, stackNeedsRestore } from "./failover/orphans.ts";
 import { firstEngineError, progressPrinter } from "./stacks.ts";
@@ -81,18 +82,12 @@ export async function reconcile(platform: Platform, options: ReconcileOptions, p
     // Lift the fence: a new epoch, above every record a repository holds, in which this site is no longer fenced.
     const roles = platform.roles!;
     const { [site.name]: _lifted, ...stillFenced } = roles.fenced;
-    const repositories = (platform.spec.backups?.repositories ?? []).map(({ provider }) => ({ provider, store: providerEntry(provider)?.failover })).filter((r) => r.store?.objectStore && r.store.answers(platform.home));
-    let epoch = roles.epoch;
-    for (const { store } of repositories) epoch = Math.max(epoch, (await store!.objectStore!.readFenceRecord(platform.home, platform.spec).catch(() => undefined))?.epoch ?? 0);
+    const mayCall = (provider: string) => providerEntry(provider)?.failover?.answers(platform.home) ?? false;
+    const epoch = await newestFenceEpoch(platform, roles.epoch, mayCall);
     const record: RoleRecord = { ...roles, epoch: epoch + 1, fenced: stillFenced, at: new Date().toISOString() };
     const fenceRecord: FenceRecord = { epoch: record.epoch, active: record.active, fenced: Object.keys(stillFenced), run: `reconcile-${site.name}`, at: record.at };
-    let written = 0;
-    for (const { provider, store } of repositories) {
-      await store!.objectStore!.writeFenceRecord(platform.home, platform.spec, fenceRecord).then(
-        () => written++,
-        (error: Error) => print(`fence record not updated on ${provider}: ${error.message}`),
-      );
-    }
+    const { written, detail } = await writeFenceRecords(platform, fenceRecord, mayCall);
+    for (const line of detail) print(line);
     if (platform.spec.backups && written === 0) {
       throw new OperationError(`${site.name} is cleaned, but no backup repository took the record that lifts its fence`, "run reconcile again once a repository answers; until then the site stays fenced");
     }
