@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import type { EdgeSpec, SiteSpec, Spec } from "../stacks/spec.ts";
+import type { EdgeSpec, SiteSpec, Spec } from "../model/spec.ts";
 
 /**
  * What a provider can do, in Lifeboat's provider-neutral terms. A provider
@@ -14,7 +14,7 @@ export type Capability = "compute" | "dns" | "objectStore";
 
 /** Spec features that not every provider has; the audit names the spec field that asks for one. */
 export type Feature =
-  /** workload.kind: reference, the service in stacks/service run from this checkout. */
+  /** workload.kind: reference, the service in workload/ run from this checkout. */
   | "referenceWorkload"
   /** workload.kind: image, an OCI image run by podman under systemd. */
   | "imageWorkload"

@@ -5,10 +5,10 @@
  * npx lifeboat runbook run database-repository-lost --provider <lost repository's provider> [--yes]
  */
 import { echo, question, chalk } from "zx";
-import { backup, formatBackup } from "../cli/operations/backup.ts";
-import { deploy, formatDeploy } from "../cli/operations/deploy.ts";
-import { formatStatus, platformStatus } from "../cli/operations/status.ts";
-import { runRunbook } from "../cli/runbook-steps.ts";
+import { backup, formatBackup } from "../operations/backup.ts";
+import { deploy, formatDeploy } from "../operations/deploy.ts";
+import { formatStatus, platformStatus } from "../operations/status/index.ts";
+import { runRunbook } from "../operations/runbook/steps.ts";
 
 process.exitCode = await runRunbook(
   {

@@ -5,9 +5,9 @@
  * npx lifeboat runbook run dns-provider-lost --edge <lost edge> [--yes]
  */
 import { echo, question, chalk } from "zx";
-import { deploy, formatDeploy } from "../cli/operations/deploy.ts";
-import { formatStatus, platformStatus, type PlatformStatus } from "../cli/operations/status.ts";
-import { runRunbook } from "../cli/runbook-steps.ts";
+import { deploy, formatDeploy } from "../operations/deploy.ts";
+import { formatStatus, platformStatus, type PlatformStatus } from "../operations/status/index.ts";
+import { runRunbook } from "../operations/runbook/steps.ts";
 
 /** Edges all of whose servers answer the active site's addresses. */
 const answeringEdges = (status: PlatformStatus) =>

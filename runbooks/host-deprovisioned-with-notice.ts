@@ -5,14 +5,14 @@
  * npx lifeboat runbook run host-deprovisioned-with-notice --to <standby site> [--from <site>] [--yes]
  */
 import { echo, question, chalk } from "zx";
-import { UserError } from "../cli/errors.ts";
-import { backup, formatBackup } from "../cli/operations/backup.ts";
-import { deploy, formatDeploy } from "../cli/operations/deploy.ts";
-import { failover, formatFailoverReport, type FailoverReport } from "../cli/operations/failover.ts";
-import { formatReconcile, reconcile } from "../cli/operations/reconcile.ts";
-import { formatStatus, platformStatus } from "../cli/operations/status.ts";
-import { failoverSkip, rehearsalSkip, reconcileSkip, servesAsActive, siteLeftFor, standbyStreams } from "../cli/runbook-checks.ts";
-import { runRunbook, siteNames } from "../cli/runbook-steps.ts";
+import { UserError } from "../model/errors.ts";
+import { backup, formatBackup } from "../operations/backup.ts";
+import { deploy, formatDeploy } from "../operations/deploy.ts";
+import { failover, formatFailoverReport, type FailoverReport } from "../operations/failover/index.ts";
+import { formatReconcile, reconcile } from "../operations/reconcile.ts";
+import { formatStatus, platformStatus } from "../operations/status/index.ts";
+import { failoverSkip, rehearsalSkip, reconcileSkip, servesAsActive, siteLeftFor, standbyStreams } from "../operations/runbook/checks.ts";
+import { runRunbook, siteNames } from "../operations/runbook/steps.ts";
 
 process.exitCode = await runRunbook(
   {

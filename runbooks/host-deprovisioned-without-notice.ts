@@ -5,11 +5,11 @@
  * npx lifeboat runbook run host-deprovisioned-without-notice --to <site> [--from <site>] [--mode warm|cold] [--yes]
  */
 import { echo, question, chalk } from "zx";
-import { backup, formatBackup } from "../cli/operations/backup.ts";
-import { failover, formatFailoverReport, type FailoverOptions, type FailoverReport } from "../cli/operations/failover.ts";
-import { formatStatus, platformStatus } from "../cli/operations/status.ts";
-import { failoverSkip, rehearsalSkip, servesAsActive } from "../cli/runbook-checks.ts";
-import { runRunbook, siteNames } from "../cli/runbook-steps.ts";
+import { backup, formatBackup } from "../operations/backup.ts";
+import { failover, formatFailoverReport, type FailoverOptions, type FailoverReport } from "../operations/failover/index.ts";
+import { formatStatus, platformStatus } from "../operations/status/index.ts";
+import { failoverSkip, rehearsalSkip, servesAsActive } from "../operations/runbook/checks.ts";
+import { runRunbook, siteNames } from "../operations/runbook/steps.ts";
 
 process.exitCode = await runRunbook(
   {

@@ -5,13 +5,13 @@
  * npx lifeboat runbook run returning-to-a-provider --site <site on the returning provider> [--fail-back] [--yes]
  */
 import { echo, question, chalk } from "zx";
-import { backup, formatBackup } from "../cli/operations/backup.ts";
-import { deploy, formatDeploy } from "../cli/operations/deploy.ts";
-import { failover, formatFailoverReport } from "../cli/operations/failover.ts";
-import { formatReconcile, reconcile } from "../cli/operations/reconcile.ts";
-import { formatStatus, platformStatus } from "../cli/operations/status.ts";
-import { failoverSkip, reconcileSkip, servesAsActive, standbyStreams } from "../cli/runbook-checks.ts";
-import { runRunbook, siteNames } from "../cli/runbook-steps.ts";
+import { backup, formatBackup } from "../operations/backup.ts";
+import { deploy, formatDeploy } from "../operations/deploy.ts";
+import { failover, formatFailoverReport } from "../operations/failover/index.ts";
+import { formatReconcile, reconcile } from "../operations/reconcile.ts";
+import { formatStatus, platformStatus } from "../operations/status/index.ts";
+import { failoverSkip, reconcileSkip, servesAsActive, standbyStreams } from "../operations/runbook/checks.ts";
+import { runRunbook, siteNames } from "../operations/runbook/steps.ts";
 
 process.exitCode = await runRunbook(
   {

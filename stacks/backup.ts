@@ -6,8 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { findProvider } from "../providers/registry.ts";
 import type { BackupRepository } from "../providers/types.ts";
-import { configKeys } from "./names.ts";
-import type { Spec } from "./spec.ts";
+import { configKeys } from "../model/names.ts";
+import type { Spec } from "../model/spec.ts";
 
 export interface BackupStackOutputs {
   /** Everything a db server needs to reach the repository; a secret (keys, passphrase). */

@@ -2,8 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { findProvider } from "../providers/registry.ts";
 import type { EdgeOutputs } from "../providers/types.ts";
-import { configKeys } from "./names.ts";
-import type { Spec } from "./spec.ts";
+import { configKeys } from "../model/names.ts";
+import type { Spec } from "../model/spec.ts";
 
 export function buildEdge(spec: Spec, edgeName: string, home: string): EdgeOutputs {
   const edge = spec.edges.find((e) => e.name === edgeName);

@@ -6,13 +6,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import path from "node:path";
-import { projectRoot, stateDir } from "../cli/paths.ts";
+import { projectRoot, stateDir } from "../model/paths.ts";
 import { buildBackupRepository } from "./backup.ts";
 import { buildEdge } from "./edge.ts";
-import { parseStackName } from "./names.ts";
-import { applyRoleRecord, readRoleRecord } from "./roles.ts";
+import { parseStackName } from "../model/names.ts";
+import { applyRoleRecord, readRoleRecord } from "../model/roles.ts";
 import { buildSite } from "./site.ts";
-import { loadSpec } from "./spec.ts";
+import { loadSpec } from "../model/spec.ts";
 
 const stack = pulumi.getStack();
 const target = parseStackName(stack);

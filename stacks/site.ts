@@ -2,8 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { findProvider } from "../providers/registry.ts";
 import type { BackupRepository, DatabaseRole, SiteOutputs } from "../providers/types.ts";
-import { configKeys } from "./names.ts";
-import type { SiteSpec, Spec } from "./spec.ts";
+import { configKeys } from "../model/names.ts";
+import type { SiteSpec, Spec } from "../model/spec.ts";
 
 /** A standby site's database follows the primary; an active or cold site's database is a primary. */
 export const defaultDatabaseRole = (site: SiteSpec): DatabaseRole => (site.role === "standby" ? "standby" : "primary");

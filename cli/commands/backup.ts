@@ -1,9 +1,9 @@
 /** `lifeboat backup`: back up now into every repository, list them, or prove the newest backup restores. */
 import { Command } from "commander";
 import { z } from "zod";
-import { OperationError } from "../errors.ts";
-import { formatBackup, type BackupOptions, type BackupResult } from "../operations/backup.ts";
-import type { Platform } from "../platform.ts";
+import { OperationError } from "../../model/errors.ts";
+import { formatBackup, type BackupOptions, type BackupResult } from "../../operations/backup.ts";
+import type { Platform } from "../../operations/platform.ts";
 import { globalOptions, nameOption, parseOptions, type CommandDeps } from "./shared.ts";
 
 export interface BackupCommandDeps extends CommandDeps {

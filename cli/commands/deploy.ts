@@ -1,9 +1,9 @@
 /** `lifeboat deploy`: put the platform on a provider and point DNS at it. */
 import { Command } from "commander";
 import { z } from "zod";
-import { OperationError } from "../errors.ts";
-import { formatDeploy, type DeployOptions, type DeployResult } from "../operations/deploy.ts";
-import type { Platform } from "../platform.ts";
+import { OperationError } from "../../model/errors.ts";
+import { formatDeploy, type DeployOptions, type DeployResult } from "../../operations/deploy.ts";
+import type { Platform } from "../../operations/platform.ts";
 import { globalOptions, nameOption, parseOptions, type CommandDeps } from "./shared.ts";
 
 export interface DeployCommandDeps extends CommandDeps {

@@ -1,8 +1,8 @@
 /** `lifeboat destroy`: remove a site or an edge, and everything they made. */
 import { Command } from "commander";
 import { z } from "zod";
-import type { DestroyOptions, DestroyResult } from "../operations/destroy.ts";
-import type { Platform } from "../platform.ts";
+import type { DestroyOptions, DestroyResult } from "../../operations/destroy.ts";
+import type { Platform } from "../../operations/platform.ts";
 import { globalOptions, nameOption, parseOptions, type CommandDeps } from "./shared.ts";
 
 export interface DestroyCommandDeps extends CommandDeps {

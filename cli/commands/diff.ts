@@ -3,12 +3,12 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
 import { z } from "zod";
-import { OperationError } from "../errors.ts";
-import { defaultMaxChars, renderMarkdown } from "../diff/markdown.ts";
-import { reportTotals, type DiffReport } from "../diff/model.ts";
-import { renderJson, renderText } from "../diff/text.ts";
-import { defaultConcurrency, type DiffOptions } from "../operations/diff.ts";
-import type { Platform } from "../platform.ts";
+import { OperationError } from "../../model/errors.ts";
+import { defaultMaxChars, renderMarkdown } from "../../operations/diff/markdown.ts";
+import { reportTotals, type DiffReport } from "../../operations/diff/model.ts";
+import { renderJson, renderText } from "../../operations/diff/text.ts";
+import { defaultConcurrency, type DiffOptions } from "../../operations/diff/preview.ts";
+import type { Platform } from "../../operations/platform.ts";
 import { globalOptions, nameOption, parseOptions, type CommandDeps } from "./shared.ts";
 
 export interface DiffCommandDeps extends CommandDeps {

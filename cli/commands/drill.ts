@@ -1,8 +1,8 @@
 /** `lifeboat drill`: a failover of the shipped local platform, end to end, in a throwaway copy, measured. */
 import { Command } from "commander";
 import { z } from "zod";
-import { OperationError } from "../errors.ts";
-import { drillLimits, drillModes, formatDrill, runDrill, type DrillOptions, type DrillResult } from "../operations/drill.ts";
+import { OperationError } from "../../model/errors.ts";
+import { drillLimits, drillModes, formatDrill, runDrill, type DrillOptions, type DrillResult } from "../../operations/drill/index.ts";
 import { globalOptions, parseOptions, type CommandDeps } from "./shared.ts";
 
 export interface DrillCommandDeps extends CommandDeps {

@@ -3,7 +3,8 @@ import { Command } from "commander";
 import path from "node:path";
 import { ENGINE_VERSION, NODEJS_HOST_SDK_VERSION } from "../engine/pin.ts";
 import type { ResolvedEngine } from "../engine/resolve.ts";
-import { formatRows, type Io } from "../io.ts";
+import type { Io } from "../io.ts";
+import { formatRows } from "../../operations/format.ts";
 
 export interface EngineCommandDeps {
   io: Io;

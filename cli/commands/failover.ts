@@ -2,9 +2,9 @@
 import { Command } from "commander";
 import { createInterface } from "node:readline/promises";
 import { z } from "zod";
-import { UserError } from "../errors.ts";
-import { formatFailoverReport, type FailoverOptions, type FailoverReport } from "../operations/failover.ts";
-import type { Platform } from "../platform.ts";
+import { UserError } from "../../model/errors.ts";
+import { formatFailoverReport, type FailoverOptions, type FailoverReport } from "../../operations/failover/index.ts";
+import type { Platform } from "../../operations/platform.ts";
 import { globalOptions, nameOption, parseOptions, type CommandDeps } from "./shared.ts";
 
 export interface FailoverCommandDeps extends CommandDeps {

@@ -1,6 +1,6 @@
 /** `lifeboat local suspend|resume <provider>`: act as the hosting company of a local account. */
 import { Command } from "commander";
-import { UserError } from "../errors.ts";
+import { UserError } from "../../model/errors.ts";
 import { resumeAccount, suspendAccount } from "../../providers/local/account.ts";
 import { localAccounts } from "../../providers/local/info.ts";
 import type { CommandDeps } from "./shared.ts";

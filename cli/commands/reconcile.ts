@@ -1,9 +1,9 @@
 /** `lifeboat reconcile --site <name>`: fence and clean a site a failover left behind, once its provider answers. */
 import { Command } from "commander";
 import { z } from "zod";
-import { UserError } from "../errors.ts";
-import { formatReconcile, type ReconcileOptions, type ReconcileResult } from "../operations/reconcile.ts";
-import type { Platform } from "../platform.ts";
+import { UserError } from "../../model/errors.ts";
+import { formatReconcile, type ReconcileOptions, type ReconcileResult } from "../../operations/reconcile.ts";
+import type { Platform } from "../../operations/platform.ts";
 import { globalOptions, nameOption, parseOptions, type CommandDeps } from "./shared.ts";
 
 export interface ReconcileCommandDeps extends CommandDeps {

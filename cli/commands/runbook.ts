@@ -4,21 +4,23 @@ import os from "node:os";
 import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { z } from "zod";
-import { ExitCode, OperationError, UserError } from "../errors.ts";
-import { formatRows } from "../io.ts";
-import { projectRoot } from "../paths.ts";
-import { listRunbooks, runbookScript, runbookText } from "../operations/runbooks.ts";
+import { ExitCode, OperationError, UserError } from "../../model/errors.ts";
+import { formatRows } from "../../operations/format.ts";
+import { handedDownEngineVariable, type ResolvedEngine } from "../../operations/engine.ts";
+import { projectRoot } from "../../model/paths.ts";
+import { listRunbooks, runbookScript, runbookText } from "../../operations/runbook/catalog.ts";
 import { globalOptions, parseOptions, type CommandDeps } from "./shared.ts";
 
 export interface RunbookCommandDeps extends Pick<CommandDeps, "io"> {
-  /** Runs a runbook script with the person's terminal attached; resolves with its exit code. */
-  runScript(file: string, args: string[]): Promise<number>;
+  /** Runs a runbook script with the person's terminal attached and `env` added; resolves with its exit code. */
+  runScript(file: string, args: string[], env?: Record<string, string>): Promise<number>;
+  resolveEngine(options: { verbose: boolean }): Promise<ResolvedEngine>;
 }
 
 /** The script runs in its own Node process so its questions get the terminal and its exit code is its own. */
-export function runScriptWithTsx(file: string, args: string[]): Promise<number> {
+export function runScriptWithTsx(file: string, args: string[], env: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", file, ...args], { cwd: projectRoot, stdio: "inherit" });
+    const child = spawn(process.execPath, ["--import", "tsx", file, ...args], { cwd: projectRoot, stdio: "inherit", env: { ...process.env, ...env } });
     child.on("error", reject);
     // Killed by a signal (Ctrl-C): the shell convention, 128 + the signal's number.
     child.on("close", (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
@@ -75,7 +77,10 @@ export function runbookCommand(deps: RunbookCommandDeps): Command {
       const { verbose, backend } = globalOptions(command);
       // `lifeboat --verbose --backend <url> runbook run ...`: commander takes these as the program's, so hand them on.
       const forwarded = [...(verbose ? ["--verbose"] : []), ...(backend ? ["--backend", backend] : [])];
-      const code = await deps.runScript(script, [...args, ...forwarded]);
+      // The script's operations use the engine resolved here (its own --help needs none).
+      const wantsHelp = args.includes("--help") || args.includes("-h");
+      const engine: Record<string, string> = wantsHelp ? {} : { [handedDownEngineVariable]: JSON.stringify(await deps.resolveEngine({ verbose })) };
+      const code = await deps.runScript(script, [...args, ...forwarded], engine);
       if (code === ExitCode.ok) return;
       // The script's usage errors (a missing flag) stay usage errors: nothing was changed.
       if (code === ExitCode.usage) throw new UserError(`runbook ${name} did not start (exit ${code})`, `its flags: npx lifeboat runbook run ${name} -- --help`);

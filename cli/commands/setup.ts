@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { z } from "zod";
 import type { ResolvedEngine } from "../engine/resolve.ts";
-import type { SetupResult } from "../operations/setup.ts";
+import type { SetupResult } from "../../operations/setup.ts";
 import { globalOptions, parseOptions, type CommandDeps } from "./shared.ts";
 
 export interface SetupCommandDeps extends CommandDeps {

@@ -1,16 +1,18 @@
 /** What every command needs: the output streams, global options, and the platform loader. */
 import type { Command } from "commander";
 import { z } from "zod";
-import { UserError } from "../errors.ts";
+import { UserError } from "../../model/errors.ts";
 import type { Io } from "../io.ts";
-import { loadPlatform, type Platform, type PlatformOptions } from "../platform.ts";
+import { getEngine } from "../engine/index.ts";
+import { loadPlatform, type Platform, type PlatformOptions } from "../../operations/platform.ts";
 
 export interface CommandDeps {
   io: Io;
   loadPlatform(options: PlatformOptions): Platform;
 }
 
-export const defaultCommandDeps = (io: Io): CommandDeps => ({ io, loadPlatform });
+/** The command line is where the platform meets the engine resolver (cli/engine/). */
+export const defaultCommandDeps = (io: Io): CommandDeps => ({ io, loadPlatform: (options) => loadPlatform({ ...options, resolveEngine: getEngine }) });
 
 export function globalOptions(command: Command): { verbose: boolean; backend?: string } {
   const { verbose, backend } = command.optsWithGlobals<{ verbose?: boolean; backend?: string }>();

@@ -1,8 +1,8 @@
 /** `lifeboat status`: what runs where, and what DNS answers. */
 import { Command } from "commander";
 import { z } from "zod";
-import { formatStatus, type PlatformStatus } from "../operations/status.ts";
-import type { Platform } from "../platform.ts";
+import { formatStatus, type PlatformStatus } from "../../operations/status/index.ts";
+import type { Platform } from "../../operations/platform.ts";
 import { globalOptions, parseOptions, type CommandDeps } from "./shared.ts";
 
 export interface StatusCommandDeps extends CommandDeps {

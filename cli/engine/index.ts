@@ -1,5 +1,5 @@
 /** The engine as the rest of Lifeboat sees it: resolved once per process. */
-import { engineCacheDir } from "../paths.ts";
+import { engineCacheDir } from "../../model/paths.ts";
 import { resolveEngine, type ResolvedEngine } from "./resolve.ts";
 import { realEngineSystem } from "./system.ts";
 

@@ -6,22 +6,12 @@
  */
 import path from "node:path";
 import semver from "semver";
-import { MissingDependencyError, OperationError } from "../errors.ts";
+import { MissingDependencyError, OperationError } from "../../model/errors.ts";
 import { ENGINE_VERSION, MIN_GO_VERSION, NODEJS_HOST_SDK_VERSION } from "./pin.ts";
 
-/** How the engine in use was obtained. */
-export type EngineSource = "path" | "cache" | "built";
+import type { EngineSource, ResolvedEngine } from "../../operations/engine.ts";
 
-export interface ResolvedEngine {
-  /** Directory holding bin/pulumi (what Automation API's PulumiCommand.get wants). */
-  root: string;
-  /** Directory with `pulumi`, `pulumi-language-nodejs` and `pulumi-resource-pulumi-nodejs`. */
-  binDir: string;
-  pulumi: string;
-  /** As `pulumi version` prints it, without the leading "v". */
-  version: string;
-  source: EngineSource;
-}
+export type { EngineSource, ResolvedEngine };
 
 /** The binaries an engine directory must hold before Lifeboat will use it. */
 export const ENGINE_BINARIES = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-pulumi-nodejs"] as const;

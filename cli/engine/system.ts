@@ -9,8 +9,8 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { withFileLock } from "../lock.ts";
-import { runTool } from "../run.ts";
+import { withFileLock } from "../../operations/lock.ts";
+import { runTool } from "../../operations/run-tool.ts";
 import { ENGINE_VERSION, NODEJS_HOST_SDK_VERSION } from "./pin.ts";
 import type { EngineSystem } from "./resolve.ts";
 

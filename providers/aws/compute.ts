@@ -5,7 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServerRole } from "../../stacks/spec.ts";
+import type { ServerRole } from "../../model/spec.ts";
 import { checkDatabaseContext, userDataOutput } from "../shared/bootstrap.ts";
 import { roleTag, plannedServers, type PlannedServer } from "../shared/topology.ts";
 import type { SiteContext, SiteOutputs } from "../types.ts";

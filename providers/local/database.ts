@@ -7,6 +7,7 @@
  * files of mode 0600 owned by postgres, never onto a command line (`ps` shows
  * those) and never into an error message.
  */
+import { projectRoot } from "../../model/paths.ts";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -97,7 +98,6 @@ const primaryConninfo = (dir: string, name: string) =>
   `host=${egressDir(dir)} port=${pgPort} user=${replicationUser} passfile=${dbFiles(dir).passfile} application_name=${replicationApplicationName(name)} connect_timeout=5`;
 const egressDir = (dir: string) => path.join(dir, "egress");
 const egressScript = fileURLToPath(new URL("./egress.ts", import.meta.url));
-const projectRoot = path.resolve(path.dirname(egressScript), "../..");
 
 async function writePrivate(file: string, content: string) {
   await fs.writeFile(file, content, { mode: 0o600 });

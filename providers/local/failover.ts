@@ -14,7 +14,7 @@ import { launchServer, listServers, readDefinition, serverHealth, startServer, s
 import { ports } from "./roles.ts";
 import { recordFqdn, serviceRecords } from "../shared/records.ts";
 import type { DatabasePosition, FailoverOperations } from "../types.ts";
-import type { SiteSpec, Spec } from "../../stacks/spec.ts";
+import type { SiteSpec, Spec } from "../../model/spec.ts";
 
 const dbDir = (home: string, site: SiteSpec) => serverDir(home, site.provider, dbServerName(site.name));
 

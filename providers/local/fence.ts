@@ -14,7 +14,7 @@ import { bucketDir } from "./layout.ts";
 import { localAccounts } from "./info.ts";
 import { fenceRecordName, type FenceRecord } from "../types.ts";
 import { newestFenceRecord } from "./fence-check.ts";
-import type { Spec } from "../../stacks/spec.ts";
+import type { Spec } from "../../model/spec.ts";
 
 const isLocalProvider = (provider: string) => localAccounts.some((account) => `local-${account}` === provider);
 

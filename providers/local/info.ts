@@ -23,7 +23,7 @@ export function localProviderInfo(account: LocalAccount): ProviderInfo {
       objectStore: can("a directory per bucket under .lifeboat/local/"),
     },
     features: {
-      referenceWorkload: can("runs stacks/service from this checkout with this machine's Node.js"),
+      referenceWorkload: can("runs workload/ (the reference service) from this checkout with this machine's Node.js"),
       imageWorkload: cannot("no container runtime: the local provider runs processes, not OCI images"),
       proxiedRecords: cannot("PowerDNS answers with the record itself; there is no proxy"),
       aliasRecords: cannot("PowerDNS's ALIAS needs a resolver configured and answers differently from other vendors"),

@@ -2,6 +2,7 @@
  * Starting, stopping and inspecting local servers: each server is a directory
  * with server.json (what to run) and a detached supervisor process.
  */
+import { projectRoot } from "../../model/paths.ts";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
@@ -41,7 +42,6 @@ export interface SupervisorStatus {
   fenced?: { epoch: number; active: string; run: string; since: string };
 }
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const supervisorScript = fileURLToPath(new URL("./supervisor.ts", import.meta.url));
 
 export function isAlive(pid: number): boolean {

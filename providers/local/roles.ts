@@ -3,18 +3,17 @@
  * packages: PostgreSQL 15 with pgBackRest (db, in database.ts), the workload (app), Caddy (ingress) and PowerDNS
  * Authoritative (the account's DNS server).
  */
+import { projectRoot } from "../../model/paths.ts";
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { ServerDefinition } from "./process.ts";
 import { bootstrapDb, prepareDb, type DbSettings } from "./database.ts";
 import { pgBin } from "./postgres.ts";
 
 const run = promisify(execFile);
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 export const ports = { postgres: 5432, http: 80, dns: 53, dnsApi: 8081 } as const;
 
@@ -64,7 +63,7 @@ function prepareApp(request: ServerRequest, settings: Extract<ServerSettings, { 
       {
         name: "app",
         command: process.execPath,
-        args: ["--import", "tsx", path.join(projectRoot, "stacks/service/main.ts")],
+        args: ["--import", "tsx", path.join(projectRoot, "workload/main.ts")],
         cwd: projectRoot,
         env: {
           ...settings.env,

@@ -23,7 +23,7 @@ import { isIP } from "node:net";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { passfileField, sqlIdentifier, sqlString } from "./postgres-text.ts";
-import type { SiteSpec, Spec } from "../../stacks/spec.ts";
+import type { SiteSpec, Spec } from "../../model/spec.ts";
 import { backupStanza, replicationSlot, replicationUser, type BackupRepository, type DatabaseRole, type SiteContext } from "../types.ts";
 import { plannedServers, postgresPort, siteNetwork, type PlannedServer } from "./topology.ts";
 

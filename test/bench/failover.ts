@@ -14,9 +14,9 @@
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { projectRoot } from "../../cli/paths.ts";
-import type { DrillResult } from "../../cli/operations/drill.ts";
-import { loadSpec } from "../../stacks/spec.ts";
+import { projectRoot } from "../../model/paths.ts";
+import type { DrillResult } from "../../operations/drill/index.ts";
+import { loadSpec } from "../../model/spec.ts";
 import { seconds, timed } from "./common.ts";
 
 const archiveTimeoutSeconds = loadSpec(path.join(projectRoot, "lifeboat.yaml")).database.archiveTimeoutSeconds;

@@ -1,6 +1,6 @@
 import { vi } from "vitest";
 import type { ProgramDeps } from "../../cli/index.ts";
-import type { Platform } from "../../cli/platform.ts";
+import type { Platform } from "../../operations/platform.ts";
 import { captureIo } from "./io.ts";
 
 const unexpected = (name: string) =>

@@ -2,8 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import type { z } from "zod";
-import { projectRoot } from "../../cli/paths.ts";
-import { loadSpec, parseSpec, SpecError, type Spec, type specSchema } from "../../stacks/spec.ts";
+import { projectRoot } from "../../model/paths.ts";
+import { loadSpec, parseSpec, SpecError, type Spec, type specSchema } from "../../model/spec.ts";
 
 /** The issues a spec is refused with; fails the test if it is accepted. */
 export function issuesOf(data: unknown): string[] {

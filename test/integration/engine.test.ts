@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { getEngine } from "../../cli/engine/index.ts";
 import { ENGINE_VERSION } from "../../cli/engine/pin.ts";
-import { openStack, passphraseFile } from "../../cli/engine/workspace.ts";
-import { projectRoot } from "../../cli/paths.ts";
+import { openStack, passphraseFile } from "../../operations/engine.ts";
+import { projectRoot } from "../../model/paths.ts";
 
 const program = path.join(projectRoot, "test/fixtures/tiny-stack");
 const stackName = `engine-test-${process.pid}`;

@@ -8,7 +8,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { queryA } from "../../cli/operations/dns.ts";
+import { queryA } from "../../operations/dns.ts";
 import { apiCallCount } from "../../providers/local/account.ts";
 import { psql } from "../../providers/local/postgres.ts";
 import { api, eventually } from "./client.ts";

@@ -7,7 +7,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { getEngine } from "../../cli/engine/index.ts";
-import { queryA } from "../../cli/operations/dns.ts";
+import { queryA } from "../../operations/dns.ts";
 import { portOpen } from "../../providers/local/process.ts";
 import { api, eventually, ingress } from "./client.ts";
 import { useSandbox } from "./lifecycle.ts";

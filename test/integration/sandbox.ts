@@ -6,14 +6,14 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { acquireLock } from "../../cli/lock.ts";
+import { acquireLock } from "../../operations/lock.ts";
 import {
   assertLocalAddressesFree,
   createWorkspace,
   machineLockFile,
   removeWorkspace,
   type RunResult,
-} from "../../cli/operations/drill-workspace.ts";
+} from "../../operations/drill/workspace.ts";
 
 export { assertLocalAddressesFree, type RunResult };
 

@@ -11,11 +11,11 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { projectRoot } from "../../cli/paths.ts";
+import { projectRoot } from "../../model/paths.ts";
 import { checkDatabaseContext, renderUserData, uriStyle, type DatabaseInput } from "../../providers/shared/bootstrap.ts";
 import { plannedServers } from "../../providers/shared/topology.ts";
 import type { BackupRepository } from "../../providers/types.ts";
-import { loadSpec, type Spec } from "../../stacks/spec.ts";
+import { loadSpec, type Spec } from "../../model/spec.ts";
 import { productionVariant } from "../fakes/spec.ts";
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { buildProgram, main, reportError } from "../../cli/index.ts";
-import { MissingDependencyError, UserError } from "../../cli/errors.ts";
+import { MissingDependencyError, UserError } from "../../model/errors.ts";
 import type { ResolvedEngine } from "../../cli/engine/resolve.ts";
 import { fakeDeps } from "../fakes/deps.ts";
 import { captureIo } from "../fakes/io.ts";

@@ -17,7 +17,7 @@ import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findProvider } from "../../providers/registry.ts";
 import type { BackupRepository, BucketOutputs, SiteOutputs } from "../../providers/types.ts";
-import { activeSite } from "../../stacks/spec.ts";
+import { activeSite } from "../../model/spec.ts";
 import { cloudMocks, fakeSecrets } from "../fakes/cloud.ts";
 import { recordResources, settled, valueOf, type RecordedResource, type Recorder } from "../fakes/pulumi.ts";
 import { productionSpec } from "../fakes/spec.ts";

@@ -10,7 +10,7 @@ import { renderUserData } from "../../providers/shared/bootstrap.ts";
 import { serviceRecords } from "../../providers/shared/records.ts";
 import { plannedServers } from "../../providers/shared/topology.ts";
 import { hasFeature, supports, type Capability, type Provider } from "../../providers/types.ts";
-import { parseSpec, type Spec } from "../../stacks/spec.ts";
+import { parseSpec, type Spec } from "../../model/spec.ts";
 import { cloudMocks } from "../fakes/cloud.ts";
 import { canonicalValue, publishedRecords } from "../fakes/records.ts";
 import { recordResources, settled, valueOf, type Recorder } from "../fakes/pulumi.ts";

@@ -1,11 +1,11 @@
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { main } from "../../cli/index.ts";
-import { chooseSite, formatDeploy, type DeployResult } from "../../cli/operations/deploy.ts";
-import { progressPrinter } from "../../cli/operations/stacks.ts";
-import type { Platform } from "../../cli/platform.ts";
-import { projectRoot } from "../../cli/paths.ts";
-import { loadSpec } from "../../stacks/spec.ts";
+import { chooseSite, formatDeploy, type DeployResult } from "../../operations/deploy.ts";
+import { progressPrinter } from "../../operations/stacks.ts";
+import type { Platform } from "../../operations/platform.ts";
+import { projectRoot } from "../../model/paths.ts";
+import { loadSpec } from "../../model/spec.ts";
 import { fakeDeps } from "../fakes/deps.ts";
 
 const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));

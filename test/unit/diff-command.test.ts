@@ -5,12 +5,12 @@ import path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../cli/index.ts";
-import { failedStack, stackDiffFromEvents } from "../../cli/diff/events.ts";
-import type { DiffReport } from "../../cli/diff/model.ts";
-import type { Platform } from "../../cli/platform.ts";
-import { projectRoot } from "../../cli/paths.ts";
-import { platformStacks } from "../../cli/operations/plan.ts";
-import { loadSpec } from "../../stacks/spec.ts";
+import { failedStack, stackDiffFromEvents } from "../../operations/diff/events.ts";
+import type { DiffReport } from "../../operations/diff/model.ts";
+import type { Platform } from "../../operations/platform.ts";
+import { projectRoot } from "../../model/paths.ts";
+import { platformStacks } from "../../operations/plan.ts";
+import { loadSpec } from "../../model/spec.ts";
 import { fakeDeps } from "../fakes/deps.ts";
 
 const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));

@@ -7,11 +7,11 @@ import fs from "node:fs";
 import path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
 import { describe, expect, it } from "vitest";
-import { failedStack, stackDiffFromEvents } from "../../cli/diff/events.ts";
-import { commentMarker, renderMarkdown } from "../../cli/diff/markdown.ts";
-import { dangerousChanges, reportTotals, type DiffReport, type StackDiff } from "../../cli/diff/model.ts";
-import { renderJson, renderText } from "../../cli/diff/text.ts";
-import { printable } from "../../cli/diff/values.ts";
+import { failedStack, stackDiffFromEvents } from "../../operations/diff/events.ts";
+import { commentMarker, renderMarkdown } from "../../operations/diff/markdown.ts";
+import { dangerousChanges, reportTotals, type DiffReport, type StackDiff } from "../../operations/diff/model.ts";
+import { renderJson, renderText } from "../../operations/diff/text.ts";
+import { printable } from "../../operations/diff/values.ts";
 
 const fixtures = path.join(import.meta.dirname, "../fixtures/diff");
 

@@ -3,12 +3,12 @@ import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { drillCommand, drillOperations, type DrillCommandDeps } from "../../cli/commands/drill.ts";
-import { ExitCode, OperationError, UserError } from "../../cli/errors.ts";
-import { drillSpec, formatDrill, measureDrill, parseFailoverReport, runDrill, type DrillResult } from "../../cli/operations/drill.ts";
-import { workspaceEnv } from "../../cli/operations/drill-workspace.ts";
-import { chooseAddress, startWriteLoad, writesDue, type PostAnswer, type WriteAck } from "../../cli/operations/write-load.ts";
-import { projectRoot } from "../../cli/paths.ts";
-import { parseSpec } from "../../stacks/spec.ts";
+import { ExitCode, OperationError, UserError } from "../../model/errors.ts";
+import { drillSpec, formatDrill, measureDrill, parseFailoverReport, runDrill, type DrillResult } from "../../operations/drill/index.ts";
+import { workspaceEnv } from "../../operations/drill/workspace.ts";
+import { chooseAddress, startWriteLoad, writesDue, type PostAnswer, type WriteAck } from "../../operations/drill/write-load.ts";
+import { projectRoot } from "../../model/paths.ts";
+import { parseSpec } from "../../model/spec.ts";
 import { captureIo } from "../fakes/io.ts";
 
 const shipped = fs.readFileSync(path.join(projectRoot, "lifeboat.yaml"), "utf8");

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ENGINE_VERSION, MIN_GO_VERSION, NODEJS_HOST_SDK_VERSION } from "../../cli/engine/pin.ts";
-import { projectRoot } from "../../cli/paths.ts";
+import { projectRoot } from "../../model/paths.ts";
 
 const goMod = (module: string) => fs.readFileSync(path.join(projectRoot, "cli/engine/go", module, "go.mod"), "utf8");
 const requiredVersion = (mod: string, modulePath: string) =>

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { MissingDependencyError } from "../../cli/errors.ts";
+import { MissingDependencyError } from "../../model/errors.ts";
 import { ENGINE_VERSION } from "../../cli/engine/pin.ts";
 import { cachedEngineRoot, resolveEngine, type EngineSystem } from "../../cli/engine/resolve.ts";
 

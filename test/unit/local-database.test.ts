@@ -7,10 +7,10 @@
  */
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { projectRoot } from "../../cli/paths.ts";
+import { projectRoot } from "../../model/paths.ts";
 import { renderHba, renderPgbackrestConf, type DbSettings } from "../../providers/local/database.ts";
 import { bucketDir } from "../../providers/local/layout.ts";
-import { loadSpec } from "../../stacks/spec.ts";
+import { loadSpec } from "../../model/spec.ts";
 
 const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));
 const peer = "127.2.1.101";

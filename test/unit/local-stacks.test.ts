@@ -2,8 +2,8 @@ import type { BackupRepository, DatabaseRole, SiteContext } from "../../provider
 import * as pulumi from "@pulumi/pulumi";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { projectRoot } from "../../cli/paths.ts";
-import { loadSpec } from "../../stacks/spec.ts";
+import { projectRoot } from "../../model/paths.ts";
+import { loadSpec } from "../../model/spec.ts";
 import { recordResources, valueOf, type Recorder } from "../fakes/pulumi.ts";
 
 const password = "pw-that-must-stay-secret";

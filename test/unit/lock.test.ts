@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { acquireLock, LockHeldError, withFileLock } from "../../cli/lock.ts";
+import { acquireLock, LockHeldError, withFileLock } from "../../operations/lock.ts";
 
 let dir: string;
 beforeEach(async () => void (dir = await fs.mkdtemp(path.join(os.tmpdir(), "lifeboat-lock-"))));

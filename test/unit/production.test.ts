@@ -6,9 +6,9 @@
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { projectRoot } from "../../cli/paths.ts";
+import { projectRoot } from "../../model/paths.ts";
 import { findProvider } from "../../providers/registry.ts";
-import { loadSpec, type Spec } from "../../stacks/spec.ts";
+import { loadSpec, type Spec } from "../../model/spec.ts";
 import { cloudMocks } from "../fakes/cloud.ts";
 import { publishedRecords } from "../fakes/records.ts";
 import { recordResources, settled, valueOf, type RecordedResource, type Recorder } from "../fakes/pulumi.ts";

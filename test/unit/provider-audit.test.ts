@@ -8,10 +8,10 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { defaultDeps, main } from "../../cli/index.ts";
-import { projectRoot } from "../../cli/paths.ts";
-import { missingCredentials } from "../../cli/operations/preflight.ts";
+import { projectRoot } from "../../model/paths.ts";
+import { missingCredentials } from "../../operations/preflight.ts";
 import { findProvider } from "../../providers/registry.ts";
-import { parseSpec } from "../../stacks/spec.ts";
+import { parseSpec } from "../../model/spec.ts";
 import { captureIo } from "../fakes/io.ts";
 import { issuesOf, productionDocument } from "../fakes/spec.ts";
 

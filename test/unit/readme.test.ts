@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildProgram } from "../../cli/index.ts";
-import { projectRoot } from "../../cli/paths.ts";
+import { projectRoot } from "../../model/paths.ts";
 import { fakeDeps } from "../fakes/deps.ts";
 
 const readme = fs.readFileSync(path.join(projectRoot, "README.md"), "utf8");

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { projectRoot } from "../../cli/paths.ts";
+import { projectRoot } from "../../model/paths.ts";
 import { catalog } from "../../providers/catalog.ts";
 import { providerNames, providers } from "../../providers/registry.ts";
 import { supports, type Capability } from "../../providers/types.ts";

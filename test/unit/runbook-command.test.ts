@@ -4,11 +4,11 @@ import path from "node:path";
 import { Command } from "commander";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runbookCommand, runScriptWithTsx, type RunbookCommandDeps } from "../../cli/commands/runbook.ts";
-import { OperationError, UserError } from "../../cli/errors.ts";
-import { listRunbooks, runbooksDir } from "../../cli/operations/runbooks.ts";
-import type { PlatformStatus } from "../../cli/operations/status.ts";
-import { servesAsActive, standbyStreams } from "../../cli/runbook-checks.ts";
-import { runRunbook, type RunbookTerminal, type Step } from "../../cli/runbook-steps.ts";
+import { OperationError, UserError } from "../../model/errors.ts";
+import { listRunbooks, runbooksDir } from "../../operations/runbook/catalog.ts";
+import type { PlatformStatus } from "../../operations/status/index.ts";
+import { servesAsActive, standbyStreams } from "../../operations/runbook/checks.ts";
+import { runRunbook, type RunbookTerminal, type Step } from "../../operations/runbook/steps.ts";
 import { captureIo } from "../fakes/io.ts";
 
 const expectedRunbooks = [
@@ -40,7 +40,8 @@ function lifeboat(deps: RunbookCommandDeps) {
   return { parse: (argv: string[]) => program.parseAsync(argv, { from: "user" }) };
 }
 
-const fakeDeps = (runScript = vi.fn(async (_file: string, _args: string[]) => 0)) => ({ io: captureIo(), runScript });
+const engine = { root: "/cache/engine", binDir: "/cache/engine/bin", pulumi: "/cache/engine/bin/pulumi", version: "3.259.0", source: "cache" as const };
+const fakeDeps = (runScript = vi.fn(async (_file: string, _args: string[], _env?: Record<string, string>) => 0)) => ({ io: captureIo(), runScript, resolveEngine: vi.fn(async () => engine) });
 
 describe("the runbooks in runbooks/", () => {
   it("are the five incidents, each with a title, a one-line summary and a script", () => {
@@ -70,15 +71,15 @@ describe("the runbooks in runbooks/", () => {
     }
   });
 
-  it.each(expectedRunbooks)("%s: the script starts with the zx import and imports only zx and Lifeboat's own cli/", (name) => {
+  it.each(expectedRunbooks)("%s: the script starts with the zx import and imports only zx, Lifeboat's operations/ and its model/", (name) => {
     const script = scriptOf(name);
     expect(script.split("\n")[0]).toBe("#!/usr/bin/env zx");
     expect(script.match(/^import .*$/m)?.[0]).toBe('import { echo, question, chalk } from "zx";');
     // Every module it loads, however the import is written.
     const sources = [...script.matchAll(/\b(?:from|import)\s+"([^"]+)"/g)].map((m) => m[1]!);
     expect(sources[0]).toBe("zx");
-    expect(sources.slice(1).filter((from) => !from.startsWith("../cli/"))).toEqual([]);
-    expect(sources.some((from) => from.startsWith("../cli/operations/"))).toBe(true);
+    expect(sources.slice(1).filter((from) => !from.startsWith("../operations/") && !from.startsWith("../model/"))).toEqual([]);
+    expect(sources.some((from) => from.startsWith("../operations/"))).toBe(true);
     // Never shells out, to lifeboat or anything else: it calls the operations.
     expect(script).not.toMatch(/child_process|execa|spawn\(|exec\(|\$`|\bimport\(/);
   });
@@ -122,13 +123,20 @@ describe("lifeboat runbook", () => {
   it("run hands the runbook's flags to its script, unparsed", async () => {
     const deps = fakeDeps();
     await lifeboat(deps).parse(["runbook", "run", "host-deprovisioned-with-notice", "--to", "local-b", "--yes"]);
-    expect(deps.runScript).toHaveBeenCalledWith(path.join(runbooksDir, "host-deprovisioned-with-notice.ts"), ["--to", "local-b", "--yes"]);
+    expect(deps.runScript).toHaveBeenCalledWith(path.join(runbooksDir, "host-deprovisioned-with-notice.ts"), ["--to", "local-b", "--yes"], { LIFEBOAT_RESOLVED_ENGINE: JSON.stringify(engine) });
+  });
+
+  it("run resolves no engine for the script's own --help", async () => {
+    const deps = fakeDeps();
+    await lifeboat(deps).parse(["runbook", "run", "dns-provider-lost", "--", "--help"]);
+    expect(deps.resolveEngine).not.toHaveBeenCalled();
+    expect(deps.runScript).toHaveBeenCalledWith(expect.any(String), ["--help"], {});
   });
 
   it("run hands on lifeboat's own --verbose and --backend, which commander takes wherever they stand", async () => {
     const deps = fakeDeps();
     await lifeboat(deps).parse(["--backend", "file:///state", "runbook", "run", "returning-to-a-provider", "--site", "local-a", "--verbose"]);
-    expect(deps.runScript).toHaveBeenCalledWith(expect.any(String), ["--site", "local-a", "--verbose", "--backend", "file:///state"]);
+    expect(deps.runScript).toHaveBeenCalledWith(expect.any(String), ["--site", "local-a", "--verbose", "--backend", "file:///state"], expect.anything());
   });
 
   it("run passes a failed script's exit on: 1 as an operation error, 2 as a usage error", async () => {

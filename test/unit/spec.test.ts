@@ -1,8 +1,8 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { projectRoot } from "../../cli/paths.ts";
+import { projectRoot } from "../../model/paths.ts";
 import { providerNames } from "../../providers/registry.ts";
-import { activeSite, loadSpec, parseSpec } from "../../stacks/spec.ts";
+import { activeSite, loadSpec, parseSpec } from "../../model/spec.ts";
 import { issuesOf } from "../fakes/spec.ts";
 
 const minimal = () => ({

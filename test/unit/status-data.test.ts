@@ -4,8 +4,8 @@
  * asserting the exact text) and the text rendering of a whole status.
  */
 import { describe, expect, it } from "vitest";
-import { dataWarnings, formatStatus, type DataFacts, type PlatformStatus, type PrimaryReplication, type RepositoryStatus, type SiteData, type StandbyReplication } from "../../cli/operations/status.ts";
-import type { Spec } from "../../stacks/spec.ts";
+import { dataWarnings, formatStatus, type DataFacts, type PlatformStatus, type PrimaryReplication, type RepositoryStatus, type SiteData, type StandbyReplication } from "../../operations/status/index.ts";
+import type { Spec } from "../../model/spec.ts";
 
 type SpecPart = Pick<Spec, "sites" | "backups" | "database">;
 

@@ -3,8 +3,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { commentMarker } from "../../cli/diff/markdown.ts";
-import { projectRoot } from "../../cli/paths.ts";
+import { commentMarker } from "../../operations/diff/markdown.ts";
+import { projectRoot } from "../../model/paths.ts";
 
 const workflowFile = path.join(projectRoot, ".github/workflows/diff.yml");
 const workflow = parse(fs.readFileSync(workflowFile, "utf8")) as {

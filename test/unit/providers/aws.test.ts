@@ -9,7 +9,7 @@ import { awsInfo, awsInstanceType, awsRegion, awsRegions, awsSizes, route53Info 
 import { renderUserData } from "../../../providers/shared/bootstrap.ts";
 import { anywhere, firewallRules, plannedServers, postgresPort } from "../../../providers/shared/topology.ts";
 import type { SiteOutputs } from "../../../providers/types.ts";
-import type { SiteSpec, Spec } from "../../../stacks/spec.ts";
+import type { SiteSpec, Spec } from "../../../model/spec.ts";
 import { productionSpec, supportedFlags, productionVariant } from "../../fakes/spec.ts";
 import { recordResources, valueOf, type RecordedResource, type Recorder } from "../../fakes/pulumi.ts";
 

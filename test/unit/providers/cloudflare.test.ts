@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { EdgeOutputs, Provider } from "../../../providers/types.ts";
-import { parseSpec, type Spec } from "../../../stacks/spec.ts";
+import { parseSpec, type Spec } from "../../../model/spec.ts";
 import { productionSpec, supportedFlags, productionVariant, productionDocument, type ProductionDocument } from "../../fakes/spec.ts";
 import { createHash } from "node:crypto";
 import { cloudCalls, r2ObjectWriteGroup } from "../../fakes/cloud.ts";

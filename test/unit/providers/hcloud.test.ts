@@ -14,7 +14,7 @@ import { hetznerRecords, hetznerTxtValue } from "../../../providers/hcloud/recor
 import { renderUserData } from "../../../providers/shared/bootstrap.ts";
 import { anywhere, firewallRules, plannedServers, postgresPort } from "../../../providers/shared/topology.ts";
 import type { EdgeOutputs, SiteOutputs } from "../../../providers/types.ts";
-import type { SiteSpec, Spec } from "../../../stacks/spec.ts";
+import type { SiteSpec, Spec } from "../../../model/spec.ts";
 import { productionSpec, productionVariant, supportedFlags } from "../../fakes/spec.ts";
 import { recordResources, valueOf, type RecordedResource, type Recorder } from "../../fakes/pulumi.ts";
 

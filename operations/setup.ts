@@ -6,10 +6,10 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import { promisify } from "node:util";
-import { MissingDependencyError, OperationError } from "../errors.ts";
-import type { ResolvedEngine } from "../engine/resolve.ts";
-import { runTool } from "../run.ts";
-import { missingPackages } from "../../providers/local/roles.ts";
+import { MissingDependencyError, OperationError } from "../model/errors.ts";
+import type { ResolvedEngine } from "./engine.ts";
+import { runTool } from "./run-tool.ts";
+import { missingPackages } from "../providers/local/roles.ts";
 
 const run = promisify(execFile);
 

@@ -6,19 +6,19 @@
  */
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
 import pLimit from "p-limit";
-import { failedStack, plannedStackOutputs, stackDiffFromEvents } from "../diff/events.ts";
-import { containsUnknown } from "../diff/values.ts";
-import type { DiffReport, StackDiff } from "../diff/model.ts";
+import { failedStack, plannedStackOutputs, stackDiffFromEvents } from "./events.ts";
+import { containsUnknown } from "./values.ts";
+import type { DiffReport, StackDiff } from "./model.ts";
 import type { Platform } from "../platform.ts";
 import { acquireLock, LockHeldError } from "../lock.ts";
-import { lockFile } from "./deploy.ts";
-import { firstEngineError } from "./stacks.ts";
-import { prepareBackupStack } from "./data.ts";
-import { deployedIngressAddresses, platformStacks, prepareEdgeStack, prepareSiteStack, restoreEdgeTargets, type PlannedStack, type StackSelection } from "./plan.ts";
-import { sameAddresses } from "./dns.ts";
-import { checkProviders } from "./preflight.ts";
-import { activeSite } from "../../stacks/spec.ts";
-import { siteStackName } from "../../stacks/names.ts";
+import { lockFile } from "../deploy.ts";
+import { firstEngineError } from "../stacks.ts";
+import { prepareBackupStack } from "../data.ts";
+import { deployedIngressAddresses, platformStacks, prepareEdgeStack, prepareSiteStack, restoreEdgeTargets, type PlannedStack, type StackSelection } from "../plan.ts";
+import { sameAddresses } from "../dns.ts";
+import { checkProviders } from "../preflight.ts";
+import { activeSite } from "../../model/spec.ts";
+import { siteStackName } from "../../model/names.ts";
 
 export interface DiffOptions extends StackSelection {
   /** How many previews run at once. */

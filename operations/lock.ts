@@ -5,7 +5,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { UserError } from "./errors.ts";
+import { UserError } from "../model/errors.ts";
 
 export interface LockHolder {
   pid: number;

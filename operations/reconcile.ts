@@ -5,19 +5,19 @@
  * fence so it can be deployed again, as the standby.
  */
 import path from "node:path";
-import { OperationError, UserError } from "../errors.ts";
-import { withFileLock } from "../lock.ts";
-import type { Platform } from "../platform.ts";
+import { OperationError, UserError } from "../model/errors.ts";
+import { withFileLock } from "./lock.ts";
+import type { Platform } from "./platform.ts";
 import { existingStack } from "./data.ts";
 import { lockFile } from "./deploy.ts";
 import { newestFenceEpoch, writeFenceRecords } from "./failover/fence-records.ts";
 import { unfinishedJournal } from "./failover/journal.ts";
 import { orphansDir, readOrphanRecord, restoreIntoState, stackNeedsRestore } from "./failover/orphans.ts";
 import { firstEngineError, progressPrinter } from "./stacks.ts";
-import { providerEntry } from "../../providers/catalog.ts";
-import type { FenceRecord } from "../../providers/types.ts";
-import { siteStackName } from "../../stacks/names.ts";
-import { writeRoleRecord, type RoleRecord } from "../../stacks/roles.ts";
+import { providerEntry } from "../providers/catalog.ts";
+import type { FenceRecord } from "../providers/types.ts";
+import { siteStackName } from "../model/names.ts";
+import { writeRoleRecord, type RoleRecord } from "../model/roles.ts";
 
 export interface ReconcileOptions {
   site: string;

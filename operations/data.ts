@@ -5,14 +5,14 @@
  */
 import { randomBytes } from "node:crypto";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { workspaceOptions } from "../engine/workspace.ts";
-import { OperationError } from "../errors.ts";
-import type { Platform } from "../platform.ts";
+import { workspaceOptions } from "./engine.ts";
+import { OperationError } from "../model/errors.ts";
+import type { Platform } from "./platform.ts";
 import { ensureSecret, firstEngineError, openPlatformStack, progressPrinter, readStackConfig } from "./stacks.ts";
-import { providerEntry } from "../../providers/catalog.ts";
-import type { BackupRepository } from "../../providers/types.ts";
-import { backupStackName, configKeys, siteStackName } from "../../stacks/names.ts";
-import { activeSite, type SiteSpec, type Spec } from "../../stacks/spec.ts";
+import { providerEntry } from "../providers/catalog.ts";
+import type { BackupRepository } from "../providers/types.ts";
+import { backupStackName, configKeys, siteStackName } from "../model/names.ts";
+import { activeSite, type SiteSpec, type Spec } from "../model/spec.ts";
 
 /** The stack, if it exists; only "no such stack" means absent, any other failure is reported as itself. */
 export async function existingStack(platform: Platform, stackName: string): Promise<Stack | undefined> {

@@ -8,7 +8,7 @@
  * look for each one on the new site afterwards.
  */
 import http from "node:http";
-import { queryA, type DnsAnswer } from "./dns.ts";
+import { queryA, type DnsAnswer } from "../dns.ts";
 
 export interface WriteAck {
   body: string;

@@ -8,11 +8,11 @@
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
-import { workspaceOptions } from "../engine/workspace.ts";
+import { workspaceOptions } from "../engine.ts";
 import type { Platform } from "../platform.ts";
-import { verificationRecord, type VerificationRecord } from "./backup.ts";
-import { queryA, sameAddresses } from "./dns.ts";
-import { openPlatformStack } from "./stacks.ts";
+import { verificationRecord, type VerificationRecord } from "../backup.ts";
+import { queryA, sameAddresses } from "../dns.ts";
+import { openPlatformStack } from "../stacks.ts";
 import { isSuspended } from "../../providers/local/account.ts";
 import { repositoryContents } from "../../providers/local/backups.ts";
 import { inspectDatabase, withTimeout, type ArchiverFacts, type ReplicationPeer, type SlotFacts, type WalFacts } from "../../providers/local/inspect.ts";
@@ -22,9 +22,9 @@ import { dbFiles } from "../../providers/local/postgres.ts";
 import { portOpen } from "../../providers/local/process.ts";
 import { providerEntry } from "../../providers/catalog.ts";
 import { replicationSlot } from "../../providers/types.ts";
-import { edgeStackName, siteStackName } from "../../stacks/names.ts";
-import { roleDrift } from "../../stacks/roles.ts";
-import { activeSite, type Spec } from "../../stacks/spec.ts";
+import { edgeStackName, siteStackName } from "../../model/names.ts";
+import { roleDrift } from "../../model/roles.ts";
+import { activeSite, type Spec } from "../../model/spec.ts";
 
 export interface ServerStatus {
   role: "ingress" | "app" | "db";

@@ -9,26 +9,26 @@
  * are the stacks brought in line (tens of seconds). The old site's provider is
  * called only to fence it, never with --assume-gone or once it stopped answering.
  */
-import { OperationError, UserError } from "../errors.ts";
+import { OperationError, UserError } from "../../model/errors.ts";
 import { acquireLock, breakLock } from "../lock.ts";
 import type { Platform } from "../platform.ts";
-import { deployedRepositories, stackOutputs } from "./data.ts";
-import { lockFile } from "./deploy.ts";
-import { diffPlatform, defaultConcurrency } from "./diff.ts";
+import { deployedRepositories, stackOutputs } from "../data.ts";
+import { lockFile } from "../deploy.ts";
+import { diffPlatform, defaultConcurrency } from "../diff/preview.ts";
 import type { DiffReport } from "../diff/model.ts";
-import { queryA, sameAddresses } from "./dns.ts";
-import { healthGate, describeProbe } from "./failover/health.ts";
-import { newRunId, saveJournal, stepNames, stepRecord, stepTitles, unfinishedJournal, type Journal, type StepName, type StepRecord } from "./failover/journal.ts";
-import { newestFenceEpoch, writeFenceRecords } from "./failover/fence-records.ts";
-import { moveOutOfState } from "./failover/orphans.ts";
-import { prepareEdgeStack, prepareSiteStack } from "./plan.ts";
-import { checkProviders } from "./preflight.ts";
-import { firstEngineError, progressPrinter } from "./stacks.ts";
+import { queryA, sameAddresses } from "../dns.ts";
+import { healthGate, describeProbe } from "./health.ts";
+import { newRunId, saveJournal, stepNames, stepRecord, stepTitles, unfinishedJournal, type Journal, type StepName, type StepRecord } from "./journal.ts";
+import { newestFenceEpoch, writeFenceRecords } from "./fence-records.ts";
+import { moveOutOfState } from "./orphans.ts";
+import { prepareEdgeStack, prepareSiteStack } from "../plan.ts";
+import { checkProviders } from "../preflight.ts";
+import { firstEngineError, progressPrinter } from "../stacks.ts";
 import { providerEntry } from "../../providers/catalog.ts";
 import type { DatabasePosition, FailoverOperations, FenceRecord } from "../../providers/types.ts";
-import { backupStackName, configKeys, edgeStackName, siteStackName } from "../../stacks/names.ts";
-import { applyRoleRecord, roleDrift, writeRoleRecord, type RoleRecord } from "../../stacks/roles.ts";
-import { activeSite, type EdgeSpec, type SiteSpec } from "../../stacks/spec.ts";
+import { backupStackName, configKeys, edgeStackName, siteStackName } from "../../model/names.ts";
+import { applyRoleRecord, roleDrift, writeRoleRecord, type RoleRecord } from "../../model/roles.ts";
+import { activeSite, type EdgeSpec, type SiteSpec } from "../../model/spec.ts";
 
 export interface FailoverOptions {
   to: string;

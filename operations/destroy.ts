@@ -1,16 +1,16 @@
 /** destroy: removes a site's or an edge's stack and everything it made. */
 import fs from "node:fs/promises";
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
-import { OperationError, UserError } from "../errors.ts";
-import { withFileLock } from "../lock.ts";
-import type { Platform } from "../platform.ts";
-import { requireSite } from "../platform.ts";
+import { OperationError, UserError } from "../model/errors.ts";
+import { withFileLock } from "./lock.ts";
+import type { Platform } from "./platform.ts";
+import { requireSite } from "./platform.ts";
 import { lockFile } from "./deploy.ts";
 import { readOrphanRecord, restoreIntoState, stackNeedsRestore } from "./failover/orphans.ts";
 import { firstEngineError, openPlatformStack, progressPrinter } from "./stacks.ts";
-import { roleRecordFile } from "../../stacks/roles.ts";
-import { workspaceOptions } from "../engine/workspace.ts";
-import { backupStackName, edgeStackName, siteStackName } from "../../stacks/names.ts";
+import { roleRecordFile } from "../model/roles.ts";
+import { workspaceOptions } from "./engine.ts";
+import { backupStackName, edgeStackName, siteStackName } from "../model/names.ts";
 
 export interface DestroyOptions {
   site?: string;

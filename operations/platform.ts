@@ -3,15 +3,14 @@
  * and the engine settings. Loading it checks lifeboat.yaml before anything runs.
  */
 import path from "node:path";
-import { UserError } from "./errors.ts";
-import { getEngine } from "./engine/index.ts";
-import type { EngineSettings } from "./engine/workspace.ts";
-import { projectRoot, stateDir } from "./paths.ts";
-import { applyRoleRecord, readRoleRecord, type RoleRecord } from "../stacks/roles.ts";
-import { loadSpec, SpecError, type SiteSpec, type Spec } from "../stacks/spec.ts";
+import { UserError } from "../model/errors.ts";
+import type { EngineResolver, EngineSettings } from "./engine.ts";
+import { projectRoot, stateDir } from "../model/paths.ts";
+import { applyRoleRecord, readRoleRecord, type RoleRecord } from "../model/roles.ts";
+import { loadSpec, SpecError, type SiteSpec, type Spec } from "../model/spec.ts";
 
 export interface Platform {
-  /** lifeboat.yaml with the roles as they are now: a failover's record (stacks/roles.ts) overrides who is active. */
+  /** lifeboat.yaml with the roles as they are now: a failover's record (model/roles.ts) overrides who is active. */
   spec: Spec;
   /** lifeboat.yaml as written. */
   declaredSpec: Spec;
@@ -30,11 +29,16 @@ export interface PlatformOptions {
   log?: (line: string) => void;
 }
 
+/** Where the platform's engine comes from: the command line's resolver (cli/engine/), or one handed down to a runbook script. */
+export interface PlatformSources extends PlatformOptions {
+  resolveEngine: EngineResolver;
+}
+
 export function specFilePath(): string {
   return path.resolve(process.env.LIFEBOAT_SPEC ?? path.join(projectRoot, "lifeboat.yaml"));
 }
 
-export function loadPlatform(options: PlatformOptions = {}): Platform {
+export function loadPlatform(options: PlatformSources): Platform {
   const specFile = specFilePath();
   let spec: Spec;
   try {
@@ -51,7 +55,7 @@ export function loadPlatform(options: PlatformOptions = {}): Platform {
     ...(roles ? { roles } : {}),
     specFile,
     home,
-    engine: async () => ({ engine: await getEngine({ verbose: options.verbose, log: options.log }), backendUrl: options.backend }),
+    engine: async () => ({ engine: await options.resolveEngine({ verbose: options.verbose, log: options.log }), backendUrl: options.backend }),
   };
 }
 

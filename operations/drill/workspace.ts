@@ -12,8 +12,8 @@ import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { OperationError } from "../errors.ts";
-import { projectRoot } from "../paths.ts";
+import { OperationError } from "../../model/errors.ts";
+import { projectRoot } from "../../model/paths.ts";
 import { isSuspended, resumeAccount } from "../../providers/local/account.ts";
 import { portOpen } from "../../providers/local/process.ts";
 import { localAccounts } from "../../providers/local/info.ts";
@@ -22,7 +22,7 @@ import { localAccounts } from "../../providers/local/info.ts";
 export const machineLockFile = path.join(os.tmpdir(), "lifeboat-integration.lock");
 
 /** What a workspace copies from the project; lifeboat.yaml is copied unless the caller writes its own. */
-export const projectEntries = ["Pulumi.yaml", "package.json", "tsconfig.json", "cli", "stacks", "providers", "examples"] as const;
+export const projectEntries = ["Pulumi.yaml", "package.json", "tsconfig.json", "cli", "model", "operations", "stacks", "providers", "workload", "runbooks", "examples"] as const;
 
 /** Addresses the shipped lifeboat.yaml deploys to: if one answers, another platform is running here. */
 const shippedAddresses = [

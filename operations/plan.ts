@@ -4,12 +4,12 @@
  * through here, so a diff previews exactly what a deploy would apply.
  */
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
-import { UserError } from "../errors.ts";
-import type { Platform } from "../platform.ts";
+import { UserError } from "../model/errors.ts";
+import type { Platform } from "./platform.ts";
 import { applySiteDataConfig, ensureSharedSecrets, siteDataConfig, stackOutputs, type SiteDataConfig } from "./data.ts";
 import { ensureEdgeSecrets, openPlatformStack, readStackConfig } from "./stacks.ts";
-import { activeSite, type EdgeSpec, type SiteSpec, type Spec } from "../../stacks/spec.ts";
-import { backupStackName, configKeys, edgeStackName, siteStackName } from "../../stacks/names.ts";
+import { activeSite, type EdgeSpec, type SiteSpec, type Spec } from "../model/spec.ts";
+import { backupStackName, configKeys, edgeStackName, siteStackName } from "../model/names.ts";
 
 export type PlannedStack =
   | { kind: "site"; stack: string; provider: string; site: SiteSpec }

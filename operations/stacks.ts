@@ -4,9 +4,9 @@ import fs from "node:fs";
 import path from "node:path";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
 import { parse } from "yaml";
-import { openStack } from "../engine/workspace.ts";
-import type { Platform } from "../platform.ts";
-import { configKeys } from "../../stacks/names.ts";
+import { openStack } from "./engine.ts";
+import type { Platform } from "./platform.ts";
+import { configKeys } from "../model/names.ts";
 
 export async function openPlatformStack(platform: Platform, stackName: string): Promise<Stack> {
   return openStack(await platform.engine(), stackName);

@@ -6,10 +6,11 @@
  * and chalk) is handed in, so tests can drive a runbook without one.
  */
 import { parseArgs } from "node:util";
-import { ExitCode, UserError } from "./errors.ts";
-import { findRunbook } from "./operations/runbooks.ts";
-import { loadPlatform, type Platform } from "./platform.ts";
-import type { Spec } from "../stacks/spec.ts";
+import { ExitCode, UserError } from "../../model/errors.ts";
+import { findRunbook } from "./catalog.ts";
+import { handedDownEngine } from "../engine.ts";
+import { loadPlatform, type Platform } from "../platform.ts";
+import type { Spec } from "../../model/spec.ts";
 
 /** What a step found. `problem` says why it failed; `note` is worth reading either way. */
 export interface StepOutcome {
@@ -165,7 +166,7 @@ export async function runRunbook<const F extends Record<string, FlagSpec>>(
       return ExitCode.ok;
     }
     const print = (line: string) => echo(chalk.dim(`  ${line}`));
-    const platform = () => loadPlatform({ ...parsed.platformOptions, log: print });
+    const platform = () => loadPlatform({ ...parsed.platformOptions, log: print, resolveEngine: handedDownEngine() });
     // Loaded once before any step: a broken lifeboat.yaml or a wrong name stops the runbook before it starts.
     checkAccepted(definition, parsed.args, platform().spec);
     steps = definition.steps({ args: parsed.args, platform, print });

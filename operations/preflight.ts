@@ -2,13 +2,13 @@
  * Checks made before the engine starts: a deploy that would fail for want of a
  * package or a credential fails here, having touched nothing.
  */
-import { MissingDependencyError, UserError } from "../errors.ts";
-import { projectRoot } from "../paths.ts";
+import { MissingDependencyError, UserError } from "../model/errors.ts";
+import { projectRoot } from "../model/paths.ts";
 import { readStackConfigFile } from "./stacks.ts";
-import { isSuspended } from "../../providers/local/account.ts";
-import { missingPackages } from "../../providers/local/roles.ts";
-import { providerEntry } from "../../providers/catalog.ts";
-import type { Credential } from "../../providers/types.ts";
+import { isSuspended } from "../providers/local/account.ts";
+import { missingPackages } from "../providers/local/roles.ts";
+import { providerEntry } from "../providers/catalog.ts";
+import type { Credential } from "../providers/types.ts";
 
 /** Config keys set in a stack's Pulumi.<stack>.yaml (values not read: they may be secrets). */
 const stackConfigKeys = (stackName: string | undefined) => new Set(stackName ? Object.keys(readStackConfigFile(projectRoot, stackName)) : []);

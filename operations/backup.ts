@@ -7,18 +7,18 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { OperationError, UserError } from "../errors.ts";
-import type { Platform } from "../platform.ts";
-import { requireSite } from "../platform.ts";
+import { OperationError, UserError } from "../model/errors.ts";
+import type { Platform } from "./platform.ts";
+import { requireSite } from "./platform.ts";
 import { stackOutputs } from "./data.ts";
-import { isSuspended } from "../../providers/local/account.ts";
-import { createStanza } from "../../providers/local/database.ts";
-import { markVerificationPoint, repositoryContents, restoreToScratch, tableStats, takeFullBackup, waitUntilInRepository, type BackupSummary, type RepositoryContents, type TableStats } from "../../providers/local/backups.ts";
-import { dbServerName, serverDir } from "../../providers/local/layout.ts";
-import { dbFiles, psql } from "../../providers/local/postgres.ts";
-import { providerEntry } from "../../providers/catalog.ts";
-import { siteStackName } from "../../stacks/names.ts";
-import { activeSite, type SiteSpec } from "../../stacks/spec.ts";
+import { isSuspended } from "../providers/local/account.ts";
+import { createStanza } from "../providers/local/database.ts";
+import { markVerificationPoint, repositoryContents, restoreToScratch, tableStats, takeFullBackup, waitUntilInRepository, type BackupSummary, type RepositoryContents, type TableStats } from "../providers/local/backups.ts";
+import { dbServerName, serverDir } from "../providers/local/layout.ts";
+import { dbFiles, psql } from "../providers/local/postgres.ts";
+import { providerEntry } from "../providers/catalog.ts";
+import { siteStackName } from "../model/names.ts";
+import { activeSite, type SiteSpec } from "../model/spec.ts";
 
 export interface BackupOptions {
   site?: string;

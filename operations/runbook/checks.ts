@@ -3,10 +3,10 @@
  * only read: the reports of the operations, the failover's journal and its role
  * record. Deciding what to change stays in the operations.
  */
-import type { StepOutcome } from "./runbook-steps.ts";
-import { listJournals, unfinishedJournal } from "./operations/failover/journal.ts";
-import type { PlatformStatus, SiteStatus } from "./operations/status.ts";
-import type { Platform } from "./platform.ts";
+import type { StepOutcome } from "./steps.ts";
+import { listJournals, unfinishedJournal } from "../failover/journal.ts";
+import type { PlatformStatus, SiteStatus } from "../status/index.ts";
+import type { Platform } from "../platform.ts";
 
 // Readings of `lifeboat status`.
 

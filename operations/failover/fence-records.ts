@@ -3,9 +3,9 @@
  * write and read them: every repository whose provider may be called now,
  * one at a time, each failure reported by itself.
  */
-import type { Platform } from "../../platform.ts";
-import { providerEntry } from "../../../providers/catalog.ts";
-import type { FenceRecord } from "../../../providers/types.ts";
+import type { Platform } from "../platform.ts";
+import { providerEntry } from "../../providers/catalog.ts";
+import type { FenceRecord } from "../../providers/types.ts";
 
 /** Which providers may be called in this run (a failover never calls the old site's once it is gone). */
 export type MayCall = (provider: string) => boolean;

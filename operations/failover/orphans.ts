@@ -9,7 +9,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Deployment } from "@pulumi/pulumi/automation/index.js";
-import type { Platform } from "../../platform.ts";
+import type { Platform } from "../platform.ts";
 import { existingStack } from "../data.ts";
 import { openPlatformStack } from "../stacks.ts";
 

@@ -6,8 +6,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { UserError } from "../errors.ts";
-import { projectRoot } from "../paths.ts";
+import { UserError } from "../../model/errors.ts";
+import { projectRoot } from "../../model/paths.ts";
 
 export const runbooksDir = path.join(projectRoot, "runbooks");
 

@@ -3,18 +3,18 @@
  * says, then points every edge at the active site and checks what each
  * authoritative DNS server answers.
  */
-import { OperationError, UserError } from "../errors.ts";
-import { withFileLock } from "../lock.ts";
+import { OperationError, UserError } from "../model/errors.ts";
+import { withFileLock } from "./lock.ts";
 import path from "node:path";
-import type { Platform } from "../platform.ts";
-import { requireSite } from "../platform.ts";
+import type { Platform } from "./platform.ts";
+import { requireSite } from "./platform.ts";
 import { unfinishedJournal } from "./failover/journal.ts";
 import { checkProviders } from "./preflight.ts";
 import { queryA, sameAddresses, type DnsAnswer } from "./dns.ts";
 import { prepareEdgeStack, prepareSiteStack } from "./plan.ts";
 import { changedCount, firstEngineError, progressPrinter, type ChangeCounts } from "./stacks.ts";
-import { activeSite, type SiteSpec } from "../../stacks/spec.ts";
-import { backupStackName, edgeStackName, siteStackName } from "../../stacks/names.ts";
+import { activeSite, type SiteSpec } from "../model/spec.ts";
+import { backupStackName, edgeStackName, siteStackName } from "../model/names.ts";
 import { allSettledOrThrow, deployedDbAddress, deployRepositories, plannedDbAddress, siteDataConfig, type SiteDataConfig } from "./data.ts";
 
 export interface DeployOptions {

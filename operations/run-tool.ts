@@ -1,6 +1,6 @@
 /** Runs an external tool (go, apt-get) for an operation: output kept for the error, or streamed with --verbose. */
 import { spawn } from "node:child_process";
-import { OperationError } from "./errors.ts";
+import { OperationError } from "../model/errors.ts";
 
 export interface RunOptions {
   cwd?: string;
