@@ -7,7 +7,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { Spec } from "./spec.ts";
+import type { Spec } from "./spec/index.ts";
 
 export interface FencedSite {
   /** The failover run that fenced it. */

@@ -2,8 +2,10 @@
  * backup: a full backup of the active site's database into every repository
  * now ("we have 30 hours' notice"), what each repository holds (--list), and
  * with --verify the proof that the newest backup restores: each repository's
- * copy is restored into a scratch PostgreSQL on this machine and compared,
- * table by table, with the primary at the same instant.
+ * copy is restored into a scratch PostgreSQL beside the database (on the db
+ * server; for the local provider, under .lifeboat/scratch) and compared, table
+ * by table, with the primary at the same instant. Everything runs through the
+ * site's transport and the on-server command, the same on every provider.
  */
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -11,14 +13,10 @@ import { OperationError, UserError } from "../model/errors.ts";
 import type { Platform } from "./platform.ts";
 import { requireSite } from "./platform.ts";
 import { stackOutputs } from "./data.ts";
-import { isSuspended } from "../providers/local/account.ts";
-import { createStanza } from "../providers/local/database.ts";
-import { markVerificationPoint, repositoryContents, restoreToScratch, tableStats, takeFullBackup, waitUntilInRepository, type BackupSummary, type RepositoryContents, type TableStats } from "../providers/local/backups.ts";
-import { dbServerName, serverDir } from "../providers/local/layout.ts";
-import { dbFiles, psql } from "../providers/local/postgres.ts";
-import { providerEntry } from "../providers/catalog.ts";
+import { siteAddresses, siteHosts, type Host } from "../model/hosts.ts";
+import { commandFailure, serverCommand, type BackupSummary, type RepositoryContents, type ServerCommand, type TableStats, type VerificationPoint } from "./site/server-command.ts";
 import { siteStackName } from "../model/names.ts";
-import { activeSite, type SiteSpec } from "../model/spec.ts";
+import { activeSite, type SiteSpec } from "../model/spec/index.ts";
 
 export interface BackupOptions {
   site?: string;
@@ -65,48 +63,50 @@ export interface VerificationRecord {
   repositories: Array<{ repo: number; provider: string; ok: boolean; label?: string }>;
 }
 
-/** The local db server directory of a site, after checking it can be backed up (or listed) from here. */
-export async function localDbDir(platform: Platform, site: SiteSpec): Promise<string> {
-  const provider = providerEntry(site.provider);
-  if (!provider?.local) {
+/** A site's database as backup reaches it: through its provider's transport, after checking it can be backed up (or listed) from here. */
+export async function siteDatabase(platform: Platform, site: SiteSpec): Promise<{ command: ServerCommand; db: Host; scratch: (name: string) => string | undefined }> {
+  const operations = platform.providers(site.provider)?.operations;
+  const compute = operations?.compute;
+  if (!operations || !compute) {
     throw new UserError(
-      `lifeboat backup drives pgBackRest on local sites only, and site ${site.name} is on ${site.provider}`,
-      "on a cloud site, run it on the db server: sudo -u postgres pgbackrest --stanza=lifeboat --repo=<n> backup --type=full",
+      `lifeboat backup is not automated for provider ${site.provider} (site ${site.name}) yet`,
+      "run it on the db server: sudo lifeboat-server backup --repo <n> (or sudo -u postgres pgbackrest --stanza=lifeboat --repo=<n> backup --type=full)",
     );
   }
-  if (isSuspended(platform.home, site.provider)) throw new OperationError(`provider ${site.provider} is suspended: the database of site ${site.name} cannot be reached`);
-  if (!(await stackOutputs(platform, siteStackName(site.name)))) throw new UserError(`site ${site.name} is not deployed`, `deploy it first: lifeboat deploy --site ${site.name}`);
-  const dir = serverDir(platform.home, site.provider, dbServerName(site.name));
-  if (!(await fs.access(dbFiles(dir).pgbackrestConf).then(() => true, () => false))) {
+  if (!operations.answers(platform.home)) throw new OperationError(`provider ${site.provider} does not answer: the database of site ${site.name} cannot be reached`);
+  const addresses = siteAddresses(await stackOutputs(platform, siteStackName(site.name)));
+  if (!addresses) throw new UserError(`site ${site.name} is not deployed`, `deploy it first: lifeboat deploy --site ${site.name}`);
+  const db = siteHosts(site, addresses).db;
+  const command = serverCommand(compute.transport(platform.home, site), db);
+  const config = await command.backupConfig().catch((error: unknown) => {
+    throw new OperationError(`site ${site.name}'s database server ${db.name} did not answer: ${commandFailure(error)}`);
+  });
+  if (!config.present) {
     throw new UserError(`site ${site.name}'s database has no backup configuration yet`, `run lifeboat deploy${site.role === "active" ? "" : ` --site ${site.name}`} so it gets the repositories of lifeboat.yaml`);
   }
-  return dir;
+  return { command, db, scratch: (name) => compute.scratchDir?.(platform.home, site, name) };
 }
 
 async function verifyRepository(
-  platform: Platform,
+  database: { command: ServerCommand; scratch: (name: string) => string | undefined },
   site: SiteSpec,
-  dir: string,
   report: RepositoryReport,
-  point: { name: string; stats: TableStats; wal: string },
-  database: string,
+  point: VerificationPoint,
+  name: string,
 ): Promise<Verification> {
   const seconds = (since: number) => Math.round((Date.now() - since) / 100) / 10;
   if (!report.backups.length) return { ok: false, restorePoint: point.name, durationSeconds: 0, tables: [], error: "no backup in this repository to restore" };
   const t = Date.now();
   try {
-    await waitUntilInRepository(dir, report.repo, point.wal);
+    await database.command.waitArchived(report.repo, point.wal, 120);
     // A fixed place per site and repository: a copy left by a crashed run is removed by the next.
-    const scratch = await restoreToScratch(dir, report.repo, path.join(platform.home, "scratch", `verify-${site.name}-repo${report.repo}`), point.name);
-    try {
-      const tables = compareStats(point.stats, await tableStats(scratch.dir, database));
-      const ok = tables.length > 0 && tables.every((t) => t.primaryRows === t.restoredRows && t.checksumsMatch);
-      return { ok, label: report.backups.at(-1)?.label, restorePoint: point.name, durationSeconds: seconds(t), ...(scratch.recoveredTo ? { recoveredTo: scratch.recoveredTo } : {}), tables };
-    } finally {
-      await scratch.stop();
-    }
+    const scratch = database.scratch(`verify-${site.name}-repo${report.repo}`);
+    const restored = await database.command.restoreVerify({ repo: report.repo, target: point.name, database: name, ...(scratch ? { scratch } : {}) });
+    const tables = compareStats(point.stats, restored.stats);
+    const ok = tables.length > 0 && tables.every((t) => t.primaryRows === t.restoredRows && t.checksumsMatch);
+    return { ok, label: report.backups.at(-1)?.label, restorePoint: point.name, durationSeconds: seconds(t), ...(restored.recoveredTo ? { recoveredTo: restored.recoveredTo } : {}), tables };
   } catch (error) {
-    return { ok: false, restorePoint: point.name, durationSeconds: seconds(t), tables: [], error: (error as Error).message };
+    return { ok: false, restorePoint: point.name, durationSeconds: seconds(t), tables: [], error: commandFailure(error) };
   }
 }
 
@@ -133,21 +133,22 @@ export async function backup(platform: Platform, options: BackupOptions, print: 
   if (!options.list && site.role !== "active") {
     throw new UserError(`site ${site.name} is ${site.role === "standby" ? "the standby" : "a cold site"}; backups are taken from the active site's primary`, `lifeboat backup${options.verify ? " --verify" : ""} (the active site is ${activeSite(spec).name}); lifeboat backup --list --site ${site.name} reads the repositories`);
   }
-  const dir = await localDbDir(platform, site);
+  const database = await siteDatabase(platform, site);
+  const { command } = database;
   const providers = spec.backups.repositories.map((r) => r.provider);
   const seconds = (since: number) => Math.round((Date.now() - since) / 100) / 10;
 
   if (options.list) {
-    const contents = await repositoryContents(dir, providers.length);
+    const contents = await command.repositories(60_000);
     const repositories = contents.map((c, i) => ({ ...c, provider: providers[i]! }));
     return { site: site.name, action: "list", durationSeconds: seconds(started), repositories, ok: repositories.every((r) => !r.error) };
   }
 
-  if ((await psql(dir, "SELECT pg_is_in_recovery()")) !== "f") {
+  if (!(await command.position()).writable) {
     throw new OperationError(`site ${site.name}'s database is not (or not yet) a writable primary`, "see lifeboat status");
   }
   // A repository that missed its stanza (unreachable at deploy) gets it now; one that still fails is reported below.
-  const stanzaFailures = await createStanza(dir, dbServerName(site.name)).catch((error: Error) => [error.message]);
+  const stanzaFailures = await command.stanzaCreate().then((r) => r.failures, (error: unknown) => [commandFailure(error)]);
   // One repository at a time (pgBackRest holds one backup lock per stanza); one failing does not stop the others.
   const reports: RepositoryReport[] = [];
   for (const [i, provider] of providers.entries()) {
@@ -155,26 +156,25 @@ export async function backup(platform: Platform, options: BackupOptions, print: 
     print(`backing up ${site.name} into repo${repo} (${provider})`);
     const t = Date.now();
     try {
-      const summary = await takeFullBackup(dir, repo);
+      const summary = await command.backup(repo);
       reports.push({ repo, provider, backups: [], backup: { ...summary, durationSeconds: seconds(t) } });
     } catch (error) {
       const stanza = stanzaFailures.find((f) => f.startsWith(`repo${repo}:`));
-      reports.push({ repo, provider, backups: [], backupError: [(error as Error).message, stanza].filter(Boolean).join("; ") });
+      reports.push({ repo, provider, backups: [], backupError: [commandFailure(error), stanza].filter(Boolean).join("; ") });
     }
   }
-  const contents = await repositoryContents(dir, providers.length).catch(() => [] as RepositoryContents[]);
+  const contents = await command.repositories(60_000).catch(() => [] as RepositoryContents[]);
   for (const report of reports) Object.assign(report, contents.find((c) => c.repo === report.repo) ?? {}, { repo: report.repo });
 
   let writePauseMs: number | undefined;
   if (options.verify) {
-    const database = spec.database.name;
     print(`marking a verification point on ${site.name}'s primary and archiving it`);
-    const point = await markVerificationPoint(dir, database).catch((error: Error) => error);
+    const point = await command.verifyPoint(spec.database.name).catch((error: unknown) => new Error(commandFailure(error)));
     if (point instanceof Error) {
       for (const report of reports) report.verification = { ok: false, restorePoint: "", durationSeconds: 0, tables: [], error: `could not mark the verification point: ${point.message}` };
     } else {
       writePauseMs = point.writePauseMs;
-      for (const report of reports) report.verification = await verifyRepository(platform, site, dir, report, point, database);
+      for (const report of reports) report.verification = await verifyRepository(database, site, report, point, spec.database.name);
     }
     const record: VerificationRecord = {
       at: new Date().toISOString(),

@@ -9,10 +9,9 @@ import { workspaceOptions } from "./engine.ts";
 import { OperationError } from "../model/errors.ts";
 import type { Platform } from "./platform.ts";
 import { ensureSecret, firstEngineError, openPlatformStack, progressPrinter, readStackConfig } from "./stacks.ts";
-import { providerEntry } from "../providers/catalog.ts";
-import type { BackupRepository } from "../providers/types.ts";
+import type { BackupRepository } from "../model/data.ts";
 import { backupStackName, configKeys, siteStackName } from "../model/names.ts";
-import { activeSite, type SiteSpec, type Spec } from "../model/spec.ts";
+import { activeSite, type SiteSpec, type Spec } from "../model/spec/index.ts";
 
 /** The stack, if it exists; only "no such stack" means absent, any other failure is reported as itself. */
 export async function existingStack(platform: Platform, stackName: string): Promise<Stack | undefined> {
@@ -41,7 +40,7 @@ export async function deployedDbAddress(platform: Platform, site: SiteSpec): Pro
 }
 
 /** The standby's db address where it can be known before the standby exists (the local provider's). */
-export const plannedDbAddress = (site: SiteSpec): string | undefined => providerEntry(site.provider)?.plannedDbAddress?.(site);
+export const plannedDbAddress = (platform: Pick<Platform, "providers">, site: SiteSpec): string | undefined => platform.providers(site.provider)?.plannedDbAddress?.(site);
 
 /** What a site stack needs to know about the data paths, besides lifeboat.yaml. */
 export interface SiteDataConfig {

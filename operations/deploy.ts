@@ -13,7 +13,7 @@ import { checkProviders } from "./preflight.ts";
 import { queryA, sameAddresses, type DnsAnswer } from "./dns.ts";
 import { prepareEdgeStack, prepareSiteStack } from "./plan.ts";
 import { changedCount, firstEngineError, progressPrinter, type ChangeCounts } from "./stacks.ts";
-import { activeSite, type SiteSpec } from "../model/spec.ts";
+import { activeSite, type SiteSpec } from "../model/spec/index.ts";
 import { backupStackName, edgeStackName, siteStackName } from "../model/names.ts";
 import { allSettledOrThrow, deployedDbAddress, deployRepositories, plannedDbAddress, siteDataConfig, type SiteDataConfig } from "./data.ts";
 
@@ -82,6 +82,7 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
   // A cold site starts empty and archives nothing until a failover makes it the primary.
   const repositoryProviders = spec.backups && site.role !== "cold" ? spec.backups.repositories.map((r) => r.provider) : [];
   await checkProviders(
+    platform,
     [
       { provider: site.provider, stack: siteStackName(site.name) },
       // A standby's deploy also updates the active site (to admit it).
@@ -89,7 +90,6 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       ...edges.map((e) => ({ provider: e.provider, stack: edgeStackName(e.name) })),
       ...repositoryProviders.map((provider) => ({ provider, stack: backupStackName(provider) })),
     ],
-    platform.home,
   );
 
   return withFileLock(lockFile(platform), `deploy of ${site.name}`, async () => {
@@ -117,7 +117,7 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
     if (site.role === "standby") {
       // The primary must admit the standby before the standby copies it; where the
       // standby's address is only known once it exists (clouds), the standby retries until admitted.
-      const planned = plannedDbAddress(site);
+      const planned = plannedDbAddress(platform, site);
       if (planned) await upSite(active, { peerDbAddress: planned, ...repos }, `admitting standby ${site.name} (${planned}) for replication`);
       siteOutputs = await upSite(site, { peerDbAddress: primaryAddress!, ...repos });
       const actual = siteOutputs.dbAddress?.value as string | undefined;

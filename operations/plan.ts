@@ -8,7 +8,7 @@ import { UserError } from "../model/errors.ts";
 import type { Platform } from "./platform.ts";
 import { applySiteDataConfig, ensureSharedSecrets, siteDataConfig, stackOutputs, type SiteDataConfig } from "./data.ts";
 import { ensureEdgeSecrets, openPlatformStack, readStackConfig } from "./stacks.ts";
-import { activeSite, type EdgeSpec, type SiteSpec, type Spec } from "../model/spec.ts";
+import { activeSite, type EdgeSpec, type SiteSpec, type Spec } from "../model/spec/index.ts";
 import { backupStackName, configKeys, edgeStackName, siteStackName } from "../model/names.ts";
 
 export type PlannedStack =

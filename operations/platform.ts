@@ -7,7 +7,10 @@ import { UserError } from "../model/errors.ts";
 import type { EngineResolver, EngineSettings } from "./engine.ts";
 import { projectRoot, stateDir } from "../model/paths.ts";
 import { applyRoleRecord, readRoleRecord, type RoleRecord } from "../model/roles.ts";
-import { loadSpec, SpecError, type SiteSpec, type Spec } from "../model/spec.ts";
+import { loadSpec, SpecError, type SiteSpec, type Spec } from "../model/spec/index.ts";
+import { auditSpec } from "../providers/audit.ts";
+import { findProvider, providers } from "../providers/index.ts";
+import type { ProviderLookup } from "../providers/types.ts";
 
 export interface Platform {
   /** lifeboat.yaml with the roles as they are now: a failover's record (model/roles.ts) overrides who is active. */
@@ -21,6 +24,8 @@ export interface Platform {
   home: string;
   /** Resolves (building on first use) the engine; only called once validation passed. */
   engine(): Promise<EngineSettings>;
+  /** The providers the operations act through (the registry; fakes in tests). */
+  providers: ProviderLookup;
 }
 
 export interface PlatformOptions {
@@ -42,7 +47,7 @@ export function loadPlatform(options: PlatformSources): Platform {
   const specFile = specFilePath();
   let spec: Spec;
   try {
-    spec = loadSpec(specFile);
+    spec = loadSpec(specFile, [(shaped) => auditSpec(shaped, providers)]);
   } catch (error) {
     if (error instanceof SpecError) throw new UserError(error.message, `fix ${path.relative(process.cwd(), specFile) || specFile} (README.md, "lifeboat.yaml", lists every field)`);
     throw error;
@@ -56,6 +61,7 @@ export function loadPlatform(options: PlatformSources): Platform {
     specFile,
     home,
     engine: async () => ({ engine: await options.resolveEngine({ verbose: options.verbose, log: options.log }), backendUrl: options.backend }),
+    providers: findProvider,
   };
 }
 

@@ -4,10 +4,8 @@
  */
 import { MissingDependencyError, UserError } from "../model/errors.ts";
 import { projectRoot } from "../model/paths.ts";
+import type { Platform } from "./platform.ts";
 import { readStackConfigFile } from "./stacks.ts";
-import { isSuspended } from "../providers/local/account.ts";
-import { missingPackages } from "../providers/local/roles.ts";
-import { providerEntry } from "../providers/catalog.ts";
 import type { Credential } from "../providers/types.ts";
 
 /** Config keys set in a stack's Pulumi.<stack>.yaml (values not read: they may be secrets). */
@@ -21,33 +19,35 @@ export function missingCredentials(credentials: Credential[], stackName?: string
 
 /**
  * `uses`: each provider with the stack it is used by (whose config may hold its
- * credentials). Throws naming every missing credential, package or suspension.
+ * credentials). Throws naming every missing credential, package or provider
+ * that refuses calls; `tolerateRefusal` lists providers whose refusal a later
+ * step reports by itself (a DNS or repository provider that is down).
  */
-export async function checkProviders(uses: Array<{ provider: string; stack?: string }>, home: string, options: { tolerateSuspended?: string[] } = {}): Promise<void> {
+export async function checkProviders(platform: Pick<Platform, "home" | "providers">, uses: Array<{ provider: string; stack?: string }>, options: { tolerateRefusal?: string[] } = {}): Promise<void> {
   const packages = new Set<string>();
   const missing: string[] = [];
   const seen = new Set<string>();
   for (const { provider: name, stack } of uses) {
     if (seen.has(`${name}/${stack}`)) continue;
     seen.add(`${name}/${stack}`);
-    const provider = providerEntry(name)!;
+    const provider = platform.providers(name);
+    if (!provider) throw new Error(`provider ${name} is not registered (lifeboat.yaml was audited against another list)`);
     for (const credential of missingCredentials(provider.credentials, stack)) {
       missing.push(`${credential.env}${credential.config ? ` (or config ${credential.config})` : ""}: ${credential.what}, for provider ${name}`);
     }
-    if (provider.local) {
-      if (isSuspended(home, name) && !options.tolerateSuspended?.includes(name)) {
-        throw new UserError(`provider ${name}: the account is suspended and refuses API calls`, `resume it with \`lifeboat local resume ${name}\`, or deploy to another provider`, 1);
-      }
-      for (const role of ["db", "ingress", "dns"] as const) for (const pkg of await missingPackages(role)) packages.add(pkg);
+    const operations = provider.operations;
+    if (operations && !operations.answers(platform.home) && !options.tolerateRefusal?.includes(name)) {
+      throw new UserError(operations.refusal?.message ?? `provider ${name} does not answer`, operations.refusal?.hint ?? "try again once it answers, or deploy to another provider", 1);
     }
+    for (const pkg of (await operations?.missingPackages?.()) ?? []) packages.add(pkg);
   }
   if (missing.length) {
     throw new UserError(`missing credentials: ${[...new Set(missing)].join("; ")}`, "set them in the environment, or as secrets in the stack's config (pulumi config set --secret <key> --stack <stack>), and run again");
   }
   if (packages.size) {
     throw new MissingDependencyError(
-      `the local provider needs Debian packages that are not installed: ${[...packages].join(", ")}`,
-      `run: apt-get install -y ${[...packages].join(" ")}`,
+      `this machine needs Debian packages that are not installed: ${[...packages].join(", ")}`,
+      `run: apt-get install -y ${[...packages].join(" ")} (or npx lifeboat setup)`,
     );
   }
 }

@@ -7,15 +7,18 @@
 import path from "node:path";
 import { OperationError, UserError } from "../model/errors.ts";
 import { withFileLock } from "./lock.ts";
+import { postgresControl } from "./site/postgres.ts";
+import { commandFailure } from "./site/server-command.ts";
+import { stopServing } from "./site/serving.ts";
 import type { Platform } from "./platform.ts";
 import { existingStack } from "./data.ts";
 import { lockFile } from "./deploy.ts";
 import { newestFenceEpoch, writeFenceRecords } from "./failover/fence-records.ts";
-import { unfinishedJournal } from "./failover/journal.ts";
-import { orphansDir, readOrphanRecord, restoreIntoState, stackNeedsRestore } from "./failover/orphans.ts";
+import { readJournal, unfinishedJournal } from "./failover/journal.ts";
+import { orphansDir, readOrphanRecord, recordedAddresses, restoreIntoState, stackNeedsRestore } from "./failover/orphans.ts";
+import { siteHosts } from "../model/hosts.ts";
 import { firstEngineError, progressPrinter } from "./stacks.ts";
-import { providerEntry } from "../providers/catalog.ts";
-import type { FenceRecord } from "../providers/types.ts";
+import type { FenceRecord } from "../model/data.ts";
 import { siteStackName } from "../model/names.ts";
 import { writeRoleRecord, type RoleRecord } from "../model/roles.ts";
 
@@ -45,8 +48,9 @@ export async function reconcile(platform: Platform, options: ReconcileOptions, p
   if (unfinished) {
     throw new UserError(`failover run ${unfinished.run} (${unfinished.options.from} -> ${unfinished.options.to}) is unfinished; reconcile would clean a site it is still moving`, `finish it first: lifeboat failover --to ${unfinished.options.to}`);
   }
-  const operations = providerEntry(site.provider)?.failover;
-  if (!operations?.site) throw new UserError(`--site: reconcile is not automated for provider ${site.provider}; README.md ("Failover") gives the manual steps`);
+  const operations = platform.providers(site.provider)?.operations;
+  const compute = operations?.compute;
+  if (!operations || !compute) throw new UserError(`--site: reconcile is not automated for provider ${site.provider}; README.md ("Failover") gives the manual steps`);
   if (!operations.answers(platform.home)) {
     throw new OperationError(`provider ${site.provider} does not answer yet; ${site.name} stays fenced by the fence records`, `run \`lifeboat reconcile --site ${site.name}\` again once it answers`);
   }
@@ -54,16 +58,26 @@ export async function reconcile(platform: Platform, options: ReconcileOptions, p
     const stackName = siteStackName(site.name);
     const recordDir = fence.orphans ?? path.join(orphansDir(platform.home), `${stackName}-${fence.run}`);
     const result: ReconcileResult = { site: site.name, fenced: [], destroyed: 0, epoch: 0, next: [] };
-    print(`fencing ${site.name} on ${site.provider}`);
-    const position = await operations.site!.fenceDatabase(platform.home, site).catch((error: Error) => {
-      result.fenced.push(`database: ${error.message}`);
-      return undefined;
-    });
-    if (position) result.fenced.push(`database read-only (its WAL ends at ${position.lsn ?? "?"})`);
-    result.fenced.push(...(await operations.site!.fenceServing(platform.home, platform.spec, site)));
-    const salvaged = await operations.site!.salvageDatabase(platform.home, site, recordDir);
-    if (salvaged) result.salvaged = salvaged;
-    if (salvaged) print(`copied ${site.name}'s database files to ${salvaged}`);
+    // Its servers as the failover that fenced it recorded them (the stack left the live state then).
+    const recorded = readJournal(platform.home, fence.run)?.facts.oldHosts;
+    const addresses = recorded ? undefined : await recordedAddresses(recordDir);
+    const hosts = recorded ?? (addresses ? siteHosts(site, addresses) : undefined);
+    if (hosts) {
+      print(`fencing ${site.name} on ${site.provider}`);
+      const transport = compute.transport(platform.home, site);
+      const postgres = postgresControl(transport, hosts.db);
+      const position = await postgres.fenceReadOnly().catch((error: unknown) => {
+        result.fenced.push(`database: ${commandFailure(error)}`);
+        return undefined;
+      });
+      if (position) result.fenced.push(`database read-only (its WAL ends at ${position.lsn ?? "?"})`);
+      result.fenced.push(...(await stopServing(transport, hosts)));
+      const salvaged = await postgres.salvage(compute.salvageInto?.(platform.home, site, recordDir) ?? path.posix.join("/var/lib/lifeboat/salvage", path.basename(recordDir)), `${hosts.db.name}-data`);
+      if (salvaged) result.salvaged = salvaged;
+      if (salvaged) print(`copied ${site.name}'s database files to ${salvaged}${compute.salvageInto ? "" : ` on ${hosts.db.name}`}`);
+    } else {
+      print(`no servers of ${site.name} on record (failover run ${fence.run}): nothing to fence directly`);
+    }
 
     if ((await readOrphanRecord(recordDir)) && (await stackNeedsRestore(platform, stackName))) {
       print(`putting ${stackName} back into the state from ${recordDir}`);
@@ -82,7 +96,7 @@ export async function reconcile(platform: Platform, options: ReconcileOptions, p
     // Lift the fence: a new epoch, above every record a repository holds, in which this site is no longer fenced.
     const roles = platform.roles!;
     const { [site.name]: _lifted, ...stillFenced } = roles.fenced;
-    const mayCall = (provider: string) => providerEntry(provider)?.failover?.answers(platform.home) ?? false;
+    const mayCall = (provider: string) => platform.providers(provider)?.operations?.answers(platform.home) ?? false;
     const epoch = await newestFenceEpoch(platform, roles.epoch, mayCall);
     const record: RoleRecord = { ...roles, epoch: epoch + 1, fenced: stillFenced, at: new Date().toISOString() };
     const fenceRecord: FenceRecord = { epoch: record.epoch, active: record.active, fenced: Object.keys(stillFenced), run: `reconcile-${site.name}`, at: record.at };

@@ -9,12 +9,12 @@ import { promisify } from "node:util";
 import { MissingDependencyError, OperationError } from "../model/errors.ts";
 import type { ResolvedEngine } from "./engine.ts";
 import { runTool } from "./run-tool.ts";
-import { missingPackages } from "../providers/local/roles.ts";
+import { providers } from "../providers/index.ts";
 
 const run = promisify(execFile);
 
-/** Every Debian package the local provider uses (dnsutils: `dig`, for humans checking DNS). */
-export const localProviderPackages = ["postgresql-15", "caddy", "pdns-server", "pdns-backend-sqlite3", "sqlite3", "pgbackrest", "dnsutils"];
+/** Every Debian package the providers that run on this machine need (the local provider's servers), as each declares it. */
+export const machinePackages = [...new Set(Object.values(providers).flatMap((p) => p.machinePackages ?? []))];
 
 /** cloud-init: the test suite checks the cloud providers' user-data with its `cloud-init schema`. */
 export const checkPackages = ["cloud-init"];
@@ -62,7 +62,7 @@ async function aptInstall(packages: string[], print: (line: string) => void) {
 export async function setup(resolveEngine: () => Promise<ResolvedEngine>, print: (line: string) => void): Promise<SetupResult> {
   const missing: string[] = [];
   const present: string[] = [];
-  for (const pkg of [...localProviderPackages, ...checkPackages]) ((await isInstalled(pkg)) ? present : missing).push(pkg);
+  for (const pkg of [...machinePackages, ...checkPackages]) ((await isInstalled(pkg)) ? present : missing).push(pkg);
   if (missing.length > 0) {
     print(`installing Debian packages for the local provider and the tests: ${missing.join(", ")}`);
     await aptInstall(missing, print);
@@ -70,10 +70,9 @@ export async function setup(resolveEngine: () => Promise<ResolvedEngine>, print:
       await fs.writeFile(cloudInitDisabled, "written by lifeboat setup: cloud-init is installed only to check user-data, not to configure this machine\n");
     }
   }
-  for (const role of ["db", "ingress", "dns"] as const) {
-    const still = await missingPackages(role);
-    if (still.length) throw new OperationError(`after installing, these are still missing: ${still.join(", ")}`);
-  }
+  const still = new Set<string>();
+  for (const provider of Object.values(providers)) for (const pkg of (await provider.operations?.missingPackages?.()) ?? []) still.add(pkg);
+  if (still.size) throw new OperationError(`after installing, these are still missing: ${[...still].join(", ")}`);
   const engine = await resolveEngine();
   return { installed: missing, alreadyPresent: present, engine };
 }

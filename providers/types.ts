@@ -1,5 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
-import type { EdgeSpec, SiteSpec, Spec } from "../model/spec.ts";
+import type { BackupRepository, DatabaseRole, FenceRecord } from "../model/data.ts";
+import type { Host, SiteHosts } from "../model/hosts.ts";
+import type { EdgeSpec, SiteSpec, Spec } from "../model/spec/index.ts";
 
 /**
  * What a provider can do, in Lifeboat's provider-neutral terms. A provider
@@ -116,41 +118,11 @@ export interface SiteContext {
   restoreFromBackup?: boolean;
 }
 
-export type DatabaseRole = "primary" | "standby";
-
-/** The name of the physical replication slot the primary keeps for the standby. */
-export const replicationSlot = "lifeboat_standby";
-/** The role the standby logs in as. */
-export const replicationUser = "replicator";
-/** pgBackRest's stanza: one database cluster per platform. */
-export const backupStanza = "lifeboat";
-
 export interface BackupSettings {
   /** archive_timeout: the longest a written transaction waits to be archived. */
   archiveTimeoutSeconds: number;
   /** In lifeboat.yaml's order: repo1, repo2, ... */
   repositories: pulumi.Output<BackupRepository[]>;
-}
-
-/**
- * One pgBackRest repository as a database server reaches it: everything the
- * repoN-* settings need. Carries credentials and the cipher passphrase, so it
- * only ever travels as a Pulumi secret.
- */
-export interface BackupRepository {
-  /** The provider holding it (lifeboat.yaml backups.repositories[].provider). */
-  provider: string;
-  /** posix: a directory on this machine (the local provider); s3: an S3-compatible bucket (S3, R2). */
-  type: "posix" | "s3";
-  bucket: string;
-  /** posix: the directory; s3: the S3 API endpoint (https://...). */
-  endpoint: string;
-  region: string;
-  /** repoN-cipher-pass: the repository is encrypted (aes-256-cbc) with it. */
-  cipherPass: string;
-  /** s3 only: the key pgBackRest signs with (repoN-s3-key / repoN-s3-key-secret). */
-  accessKeyId?: string;
-  secretAccessKey?: string;
 }
 
 export interface EdgeContext {
@@ -197,63 +169,100 @@ export interface ObjectStoreCapability {
   createBucket(context: BucketContext): BucketOutputs;
 }
 
-/** How far a database's data goes, and whether it takes writes. */
-export interface DatabasePosition {
-  writable: boolean;
-  /** The newest WAL position it holds (replayed, for a standby). */
-  lsn?: string;
-  /** Commit time of the newest transaction it replayed (a standby's, or a restore's, last one). */
-  lastTransactionAt?: string;
+/** Where a db server's logs are, in words an operator can follow. */
+export interface ServerLogs {
+  logs: string;
+  pgbackrest: string;
+}
+
+/** The Pulumi programs of a provider's capabilities: what the stacks build with it. */
+export interface ProviderPrograms {
+  compute?: ComputeCapability;
+  dns?: DnsCapability;
+  objectStore?: ObjectStoreCapability;
 }
 
 /**
- * Who may act as the platform, written by a failover into every backup
- * repository (on providers other than the old site's) before it promotes.
- * A site's servers read it when they start and every few seconds: a site
- * named in `fenced` keeps its database read-only and does not serve.
+ * How the operations reach one server: run a command on it and control its
+ * services. The local provider acts in the server's directory through its
+ * supervisor; servers elsewhere are reached over SSH. Everything PostgreSQL,
+ * serving and status need is written once on top of this (operations/site/).
  */
-export interface FenceRecord {
-  epoch: number;
-  active: string;
-  fenced: string[];
-  run: string;
-  at: string;
+export interface Transport {
+  /**
+   * Runs `argv` on the server (argv[0] is looked up on the server's PATH;
+   * `lifeboat-server` is the on-server command every server has), as `asUser`
+   * (default: root), with `input` on its stdin, killed after `timeoutMs`.
+   * Rejects with a TransportError on a non-zero exit or when the server cannot
+   * be reached.
+   */
+  exec(host: Host, argv: string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Starts, stops or restarts one of the server's services; resolves once done (stopped: every process gone). */
+  service(host: Host, service: ServiceName, action: ServiceAction): Promise<void>;
 }
 
-/** The name of the fence record in a bucket (beside pgBackRest's archive/ and backup/). */
-export const fenceRecordName = "lifeboat-fence.json";
+export interface ExecOptions {
+  asUser?: string;
+  input?: string;
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** A server's services by what they are for; each provider knows what they are called there. */
+export type ServiceName = "database" | "app" | "ingress";
+export type ServiceAction = "start" | "stop" | "restart";
+
+/** Why a command on a server failed: it exited non-zero (`exitCode`) or the server could not be reached (`unreachable`). */
+export class TransportError extends Error {
+  override readonly name = "TransportError";
+  constructor(
+    message: string,
+    readonly host: Host,
+    readonly exitCode: number | null,
+    readonly stderr: string,
+    readonly unreachable = false,
+  ) {
+    super(message);
+  }
+}
 
 /**
- * What a failover does on a provider directly, outside Pulumi: fast, and each
- * safe to repeat. Pulumi's state is brought in line afterwards.
+ * What the operations call on a provider directly, outside Pulumi: fast, and
+ * each safe to repeat. Only what needs the provider's own API or its way of
+ * reaching servers is here; the rest is written once in operations/.
  */
-export interface FailoverOperations {
+export interface ProviderOperations {
   /** Whether the provider's API answers now (a suspended or unreachable account does not). */
   answers(home: string): boolean;
-  site?: {
-    /** Whether every server of the site runs (names the ones that do not). */
-    serversRunning(home: string, spec: Spec, site: SiteSpec): Promise<{ running: boolean; problems: string[] }>;
-    position(home: string, site: SiteSpec): Promise<DatabasePosition>;
+  /** Why it does not answer, for the refusal (with what to do). */
+  refusal?: { message: string; hint: string };
+  /** Debian packages this machine needs before the provider can run here (the local provider's servers). */
+  missingPackages?(): Promise<string[]>;
+  compute?: {
+    /** How to reach the site's servers. */
+    transport(home: string, site: SiteSpec): Transport;
+    /** Whether every server of the site runs, as the provider sees it (names the ones that do not). */
+    serversRunning(home: string, site: SiteSpec, hosts: SiteHosts): Promise<{ running: boolean; problems: string[] }>;
+    /** A static "we'll be back" page served by the provider; returns its address. */
+    startMaintenancePage?(home: string, spec: Spec, site: SiteSpec): Promise<string>;
+    stopMaintenancePage?(home: string, site: SiteSpec): Promise<void>;
     /**
-     * Makes the site's database read-only and returns the last position it
-     * wrote (a clean shutdown first, so a streaming standby receives all of it).
+     * Where reconcile copies a fenced database's files before the site is
+     * destroyed: a directory on the db server (default
+     * /var/lib/lifeboat/salvage/<run>); the local provider's servers are on
+     * this machine, so it keeps them beside the failover's record.
      */
-    fenceDatabase(home: string, site: SiteSpec): Promise<DatabasePosition>;
-    /** Stops the site's app and ingress servers from serving; returns what it did. */
-    fenceServing(home: string, spec: Spec, site: SiteSpec): Promise<string[]>;
-    /** Waits until the standby has replayed `lsn`. */
-    waitForReplay(home: string, site: SiteSpec, lsn: string, timeoutMs: number): Promise<DatabasePosition>;
-    /** Promotes the standby (no-op once promoted) and returns its position once writable. */
-    promote(home: string, site: SiteSpec): Promise<DatabasePosition>;
-    /**
-     * Copies the fenced database's files somewhere Lifeboat keeps (`into`), before
-     * reconcile destroys the site: writes it took that never reached the new
-     * primary can still be looked at. Returns where they went, if anywhere.
-     */
-    salvageDatabase(home: string, site: SiteSpec, into: string): Promise<string | undefined>;
-    /** A static "we'll be back" page on the provider; returns its address. */
-    startMaintenancePage(home: string, spec: Spec, site: SiteSpec): Promise<string>;
-    stopMaintenancePage(home: string, site: SiteSpec): Promise<void>;
+    salvageInto?(home: string, site: SiteSpec, recordDir: string): string;
+    /** Where `backup --verify` restores a scratch copy (default: /var/lib/postgresql/lifeboat-scratch on the db server). */
+    scratchDir?(home: string, site: SiteSpec, name: string): string;
+    /** Where a server keeps its logs, for the warnings that send an operator there (default: its systemd journal). */
+    serverLogs?(server: string): ServerLogs;
+    /** Turns a server off through the provider's API, where it has one. */
+    powerOff?(home: string, site: SiteSpec, host: Host): Promise<void>;
   };
   dns?: {
     /** Points the domain's apex and www at `addresses` on this edge, through the vendor's API. */
@@ -266,24 +275,24 @@ export interface FailoverOperations {
 }
 
 /**
- * A provider as the CLI and the spec know it (providers/catalog.ts): its
- * description and what the CLI calls directly. Loading it loads no Pulumi SDK.
+ * A provider as Lifeboat registers it (providers/index.ts): its description,
+ * its Pulumi programs (loaded only when a stack is built: they load the
+ * provider's Pulumi SDK, a second or more) and its direct operations.
  */
-export interface CatalogEntry extends ProviderInfo {
+export interface ProviderEntry extends ProviderInfo {
   /**
    * The db server's address before the site exists, where the provider can
-   * tell (the local provider's addresses are fixed). The CLI then lets the
+   * tell (the local provider's addresses are fixed). Deploy then lets the
    * primary admit a new standby before the standby is created; without it,
    * the standby is created first and retries until the primary admits it.
    */
   plannedDbAddress?(site: SiteSpec): string;
-  /** Absent on providers whose failover steps are not automated yet (the failover says so and stops before changing anything). */
-  failover?: FailoverOperations;
+  /** Debian packages this machine needs to run the provider here (the local provider's servers); `lifeboat setup` installs them. */
+  machinePackages?: readonly string[];
+  programs(): Promise<ProviderPrograms>;
+  /** Absent where Lifeboat has no direct operations for the provider yet: a failover says so and stops before changing anything. */
+  operations?: ProviderOperations;
 }
 
-/** A provider: its catalog entry plus the Pulumi implementation of each capability it has. */
-export interface Provider extends CatalogEntry {
-  compute?: ComputeCapability;
-  dns?: DnsCapability;
-  objectStore?: ObjectStoreCapability;
-}
+/** How the operations find a provider by its lifeboat.yaml name (injected, so tests hand in fakes). */
+export type ProviderLookup = (name: string) => ProviderEntry | undefined;

@@ -4,22 +4,22 @@
  * stack, so it outlives every site.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { findProvider } from "../providers/registry.ts";
-import type { BackupRepository } from "../providers/types.ts";
+import { findProvider } from "../providers/index.ts";
+import type { BackupRepository } from "../model/data.ts";
 import { configKeys } from "../model/names.ts";
-import type { Spec } from "../model/spec.ts";
+import type { Spec } from "../model/spec/index.ts";
 
 export interface BackupStackOutputs {
   /** Everything a db server needs to reach the repository; a secret (keys, passphrase). */
   repository: pulumi.Output<BackupRepository>;
 }
 
-export function buildBackupRepository(spec: Spec, providerName: string, home: string): BackupStackOutputs {
+export async function buildBackupRepository(spec: Spec, providerName: string, home: string): Promise<BackupStackOutputs> {
   const declared = spec.backups?.repositories.some((r) => r.provider === providerName);
   if (!spec.backups || !declared) {
     throw new Error(`lifeboat.yaml has no backup repository on "${providerName}"; repositories: ${spec.backups?.repositories.map((r) => r.provider).join(", ") || "(none)"}`);
   }
-  const objectStore = findProvider(providerName)?.objectStore;
+  const objectStore = (await findProvider(providerName)?.programs())?.objectStore;
   if (!objectStore) throw new Error(`provider "${providerName}" has no objectStore capability`);
   const bucket = objectStore.createBucket({ spec, name: spec.backups.bucket, home });
   const cipherPass = new pulumi.Config("lifeboat").requireSecret(configKeys.repoCipherPass);

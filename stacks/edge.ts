@@ -1,14 +1,14 @@
 /** An edge: the domain's records on one DNS provider, pointing at the active site. */
 import * as pulumi from "@pulumi/pulumi";
-import { findProvider } from "../providers/registry.ts";
+import { findProvider } from "../providers/index.ts";
 import type { EdgeOutputs } from "../providers/types.ts";
 import { configKeys } from "../model/names.ts";
-import type { Spec } from "../model/spec.ts";
+import type { Spec } from "../model/spec/index.ts";
 
-export function buildEdge(spec: Spec, edgeName: string, home: string): EdgeOutputs {
+export async function buildEdge(spec: Spec, edgeName: string, home: string): Promise<EdgeOutputs> {
   const edge = spec.edges.find((e) => e.name === edgeName);
   if (!edge) throw new Error(`lifeboat.yaml has no edge "${edgeName}"; edges: ${spec.edges.map((e) => e.name).join(", ")}`);
-  const dns = findProvider(edge.provider)?.dns;
+  const dns = (await findProvider(edge.provider)?.programs())?.dns;
   if (!dns) throw new Error(`provider "${edge.provider}" of edge "${edge.name}" has no dns capability`);
   const config = new pulumi.Config("lifeboat");
   return dns.deployEdge({

@@ -12,7 +12,7 @@ import { buildEdge } from "./edge.ts";
 import { parseStackName } from "../model/names.ts";
 import { applyRoleRecord, readRoleRecord } from "../model/roles.ts";
 import { buildSite } from "./site.ts";
-import { loadSpec } from "../model/spec.ts";
+import { loadAuditedSpec } from "../providers/audit.ts";
 
 const stack = pulumi.getStack();
 const target = parseStackName(stack);
@@ -20,9 +20,10 @@ if (!target) throw new Error(`stack "${stack}" is none of site-<name>, edge-<nam
 const specFile = process.env.LIFEBOAT_SPEC ?? path.join(projectRoot, "lifeboat.yaml");
 const home = stateDir();
 // The roles a failover recorded apply here too: the program and the CLI must agree on who is active.
-const spec = applyRoleRecord(loadSpec(specFile), readRoleRecord(home));
+const spec = applyRoleRecord(loadAuditedSpec(specFile), readRoleRecord(home));
 
 const builders = { site: buildSite, edge: buildEdge, backup: buildBackupRepository } as const;
 
-// The default export's properties become the stack's outputs (site, edge or repository, whichever this stack is).
-export default builders[target.kind](spec, target.name, home);
+// The default export's properties become the stack's outputs (site, edge or repository, whichever this stack is);
+// Pulumi awaits an async default export. Only the provider this stack uses loads its Pulumi SDK.
+export default async () => builders[target.kind](spec, target.name, home);

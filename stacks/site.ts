@@ -1,17 +1,18 @@
 /** A site: the platform on one compute provider. */
 import * as pulumi from "@pulumi/pulumi";
-import { findProvider } from "../providers/registry.ts";
-import type { BackupRepository, DatabaseRole, SiteOutputs } from "../providers/types.ts";
+import { findProvider } from "../providers/index.ts";
+import type { SiteOutputs } from "../providers/types.ts";
+import type { BackupRepository, DatabaseRole } from "../model/data.ts";
 import { configKeys } from "../model/names.ts";
-import type { SiteSpec, Spec } from "../model/spec.ts";
+import type { SiteSpec, Spec } from "../model/spec/index.ts";
 
 /** A standby site's database follows the primary; an active or cold site's database is a primary. */
 export const defaultDatabaseRole = (site: SiteSpec): DatabaseRole => (site.role === "standby" ? "standby" : "primary");
 
-export function buildSite(spec: Spec, siteName: string, home: string): SiteOutputs {
+export async function buildSite(spec: Spec, siteName: string, home: string): Promise<SiteOutputs> {
   const site = spec.sites.find((s) => s.name === siteName);
   if (!site) throw new Error(`lifeboat.yaml has no site "${siteName}"; sites: ${spec.sites.map((s) => s.name).join(", ")}`);
-  const compute = findProvider(site.provider)?.compute;
+  const compute = (await findProvider(site.provider)?.programs())?.compute;
   if (!compute) throw new Error(`provider "${site.provider}" of site "${site.name}" has no compute capability`);
   const config = new pulumi.Config("lifeboat");
   const peerDbAddress = config.get(configKeys.peerDbAddress);

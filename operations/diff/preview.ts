@@ -17,7 +17,7 @@ import { prepareBackupStack } from "../data.ts";
 import { deployedIngressAddresses, platformStacks, prepareEdgeStack, prepareSiteStack, restoreEdgeTargets, type PlannedStack, type StackSelection } from "../plan.ts";
 import { sameAddresses } from "../dns.ts";
 import { checkProviders } from "../preflight.ts";
-import { activeSite } from "../../model/spec.ts";
+import { activeSite } from "../../model/spec/index.ts";
 import { siteStackName } from "../../model/names.ts";
 
 export interface DiffOptions extends StackSelection {
@@ -141,7 +141,7 @@ async function previewAll(platform: Platform, planned: PlannedStack[], options: 
     limit(async () => {
       const started = Date.now();
       // The same checks deploy makes before the engine starts: credentials, packages, a suspended account.
-      const result = await orFailed(p, async () => (await checkProviders([{ provider: p.provider, stack: p.stack }], platform.home), preview()));
+      const result = await orFailed(p, async () => (await checkProviders(platform, [{ provider: p.provider, stack: p.stack }]), preview()));
       const took = ((Date.now() - started) / 1000).toFixed(1);
       print(`  ${p.stack.padEnd(18)} ${result.diff.status === "failed" ? `could not preview (${took}s): ${result.diff.error}` : `previewed in ${took}s`}`);
       return result;

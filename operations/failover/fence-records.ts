@@ -4,8 +4,7 @@
  * one at a time, each failure reported by itself.
  */
 import type { Platform } from "../platform.ts";
-import { providerEntry } from "../../providers/catalog.ts";
-import type { FenceRecord } from "../../providers/types.ts";
+import type { FenceRecord } from "../../model/data.ts";
 
 /** Which providers may be called in this run (a failover never calls the old site's once it is gone). */
 export type MayCall = (provider: string) => boolean;
@@ -15,7 +14,7 @@ export async function writeFenceRecords(platform: Platform, record: FenceRecord,
   const detail: string[] = [];
   let written = 0;
   for (const { provider } of platform.spec.backups?.repositories ?? []) {
-    const store = providerEntry(provider)?.failover?.objectStore;
+    const store = platform.providers(provider)?.operations?.objectStore;
     if (!store || !mayCall(provider)) {
       detail.push(`fence record not written to ${provider}: ${store ? "its provider does not answer" : "not automated there"}`);
       continue;
@@ -35,7 +34,7 @@ export async function writeFenceRecords(platform: Platform, record: FenceRecord,
 export async function newestFenceEpoch(platform: Platform, known: number, mayCall: MayCall): Promise<number> {
   let epoch = known;
   for (const { provider } of platform.spec.backups?.repositories ?? []) {
-    const store = providerEntry(provider)?.failover?.objectStore;
+    const store = platform.providers(provider)?.operations?.objectStore;
     if (!store || !mayCall(provider)) continue;
     const record = await store.readFenceRecord(platform.home, platform.spec).catch(() => undefined);
     if (record) epoch = Math.max(epoch, record.epoch);

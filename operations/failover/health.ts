@@ -2,6 +2,8 @@
  * The health gate: before any DNS answer changes, the target's ingress and
  * every app server must answer /healthz with 200 and a writable database.
  */
+import { poll, PollTimeout } from "../../model/poll.ts";
+
 export interface HealthProbe {
   target: string;
   url: string;
@@ -31,15 +33,15 @@ export async function healthGate(
   input: { domain: string; ingressAddresses: string[]; appAddresses: string[]; appPort: number },
   timeoutMs = 30_000,
 ): Promise<{ ok: boolean; probes: HealthProbe[] }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const probes = await Promise.all([
-      ...input.ingressAddresses.map((a) => probe(`ingress ${a}`, a, 80, input.domain)),
-      ...input.appAddresses.map((a) => probe(`app ${a}`, a, input.appPort, input.domain)),
-    ]);
-    const ok = probes.length > 0 && probes.every((p) => p.ok);
-    if (ok || Date.now() > deadline) return { ok, probes };
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  const probeAll = () =>
+    Promise.all([...input.ingressAddresses.map((a) => probe(`ingress ${a}`, a, 80, input.domain)), ...input.appAddresses.map((a) => probe(`app ${a}`, a, input.appPort, input.domain))]);
+  const healthy = (probes: HealthProbe[]) => probes.length > 0 && probes.every((p) => p.ok);
+  try {
+    const probes = await poll({ what: "the target to answer healthy", probe: probeAll, done: healthy, timeoutMs, intervalMs: 250 });
+    return { ok: true, probes };
+  } catch (error) {
+    if (!(error instanceof PollTimeout)) throw error;
+    return { ok: false, probes: (error.last as HealthProbe[] | undefined) ?? (await probeAll()) };
   }
 }
 

@@ -6,6 +6,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { DatabasePosition } from "../../model/data.ts";
+import type { SiteHosts } from "../../model/hosts.ts";
+import type { RoleRecord } from "../../model/roles.ts";
 
 export const stepNames = ["preflight", "maintenance", "target", "data", "health", "dns", "fence", "converge", "report"] as const;
 export type StepName = (typeof stepNames)[number];
@@ -43,13 +46,52 @@ export interface JournalOptions {
   maintenance: boolean;
 }
 
+/** One edge's DNS switch, as the dns step recorded it. */
+export interface DnsResult {
+  edge: string;
+  provider: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** What the promoted or restored database is: a resumed run checks it still is (same cluster, timeline, at least this far). */
+export interface DataPosition extends DatabasePosition {
+  systemIdentifier?: string;
+  timeline?: number;
+}
+
+/**
+ * What the steps learn and later steps (and a resumed run) need. Each is
+ * written by one step and read by the ones after it; a rerun finds them here
+ * instead of asking again (the old site's provider above all).
+ */
+export interface FailoverFacts {
+  /** Whether the old site's provider answered when first asked in this run (never asked with --assume-gone). */
+  oldReachable?: boolean;
+  /** Each edge's authoritative servers, from its stack. */
+  nameservers?: Record<string, string[]>;
+  /** The fence epoch of this run: above every record a repository held at preflight. */
+  epoch?: number;
+  /** The target's and the old site's servers, from their stacks' outputs at preflight. */
+  targetHosts?: SiteHosts;
+  oldHosts?: SiteHosts;
+  maintenanceAddress?: string;
+  ingressAddresses?: string[];
+  appAddresses?: string[];
+  dataPosition?: DataPosition;
+  roleRecord?: RoleRecord;
+  dns?: DnsResult[];
+  rtoSeconds?: number;
+  orphans?: string;
+  oldFenced?: string[];
+}
+
 export interface Journal {
   run: string;
   createdAt: string;
   options: JournalOptions;
   steps: StepRecord[];
-  /** Values later steps (and a resumed run) need: addresses, positions, the fence epoch. */
-  facts: Record<string, unknown>;
+  facts: FailoverFacts;
   finishedAt?: string;
   ok?: boolean;
 }

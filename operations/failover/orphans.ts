@@ -9,6 +9,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Deployment } from "@pulumi/pulumi/automation/index.js";
+import { siteAddresses, type SiteAddresses } from "../../model/hosts.ts";
 import type { Platform } from "../platform.ts";
 import { existingStack } from "../data.ts";
 import { openPlatformStack } from "../stacks.ts";
@@ -59,6 +60,17 @@ export async function stackNeedsRestore(platform: Platform, stackName: string): 
 export async function readOrphanRecord(dir: string): Promise<OrphanRecord | undefined> {
   try {
     return JSON.parse(await fs.readFile(path.join(dir, "record.json"), "utf8")) as OrphanRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The site's server addresses as its stack last published them, from the exported state in the record. */
+export async function recordedAddresses(dir: string): Promise<SiteAddresses | undefined> {
+  try {
+    const deployment = JSON.parse(await fs.readFile(path.join(dir, "deployment.json"), "utf8")) as Deployment;
+    const resources = (deployment.deployment as { resources?: Array<{ type: string; outputs?: Record<string, unknown> }> }).resources ?? [];
+    return siteAddresses(resources.find((r) => r.type === "pulumi:pulumi:Stack")?.outputs);
   } catch {
     return undefined;
   }

@@ -10,7 +10,7 @@ import { ExitCode, UserError } from "../../model/errors.ts";
 import { findRunbook } from "./catalog.ts";
 import { handedDownEngine } from "../engine.ts";
 import { loadPlatform, type Platform } from "../platform.ts";
-import type { Spec } from "../../model/spec.ts";
+import type { Spec } from "../../model/spec/index.ts";
 
 /** What a step found. `problem` says why it failed; `note` is worth reading either way. */
 export interface StepOutcome {

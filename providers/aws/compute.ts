@@ -5,8 +5,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServerRole } from "../../model/spec.ts";
-import { checkDatabaseContext, userDataOutput } from "../shared/bootstrap.ts";
+import type { ServerRole } from "../../model/spec/index.ts";
+import { checkDatabaseContext, userDataOutput } from "../shared/bootstrap/index.ts";
 import { roleTag, plannedServers, type PlannedServer } from "../shared/topology.ts";
 import type { SiteContext, SiteOutputs } from "../types.ts";
 import { awsClient } from "./client.ts";

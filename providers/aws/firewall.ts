@@ -6,7 +6,7 @@
  */
 import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
-import { serverRoles, type ServerRole, type SiteSpec, type Spec } from "../../model/spec.ts";
+import { serverRoles, type ServerRole, type SiteSpec, type Spec } from "../../model/spec/index.ts";
 import { roleTag, firewallRules, type FirewallRule } from "../shared/topology.ts";
 import { awsDescription, siteTags } from "./tags.ts";
 

@@ -1,23 +1,12 @@
 /**
- * Amazon Web Services, as two registry entries: `aws` (compute on EC2, object
- * storage on S3) and `route53` (DNS). Both read the same AWS credentials.
+ * Amazon Web Services as Lifeboat registers it: two entries backed by this
+ * folder, `aws` (EC2 servers and S3 buckets) and `route53` (DNS), with their
+ * Pulumi programs loaded lazily (@pulumi/aws takes seconds to load).
  */
-import type { Provider } from "../types.ts";
-import { deployAwsSite } from "./compute.ts";
+import type { ProviderEntry } from "../types.ts";
 import { awsInfo, route53Info } from "./info.ts";
-import { deployRoute53Edge } from "./route53.ts";
-import { createS3Bucket } from "./s3.ts";
 
-export const awsProvider: Provider = {
-  ...awsInfo,
-  compute: { deploySite: deployAwsSite },
-  objectStore: { createBucket: createS3Bucket },
-};
+/** No direct operations yet: the failover's provider-API steps on AWS come with the cloud failover. */
+export const awsProvider: ProviderEntry = { ...awsInfo, programs: async () => (await import("./program.ts")).awsPrograms };
 
-export const route53Provider: Provider = {
-  ...route53Info,
-  dns: { deployEdge: deployRoute53Edge },
-};
-
-export { awsInfo, awsInstanceType, awsRegion, awsRegions, awsSizes, route53Info } from "./info.ts";
-export { aliasTarget, route53RecordSets, route53Value } from "./route53.ts";
+export const route53Provider: ProviderEntry = { ...route53Info, programs: async () => (await import("./program.ts")).route53Programs };

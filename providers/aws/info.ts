@@ -5,7 +5,7 @@
  * while its sites run elsewhere, and the other way round.
  */
 import { providerRegion } from "../shared/regions.ts";
-import type { SiteSpec } from "../../model/spec.ts";
+import type { SiteSpec } from "../../model/spec/index.ts";
 import { can, cannot, type Credential, type ProviderInfo, type Size } from "../types.ts";
 
 /** lifeboat.yaml's provider-neutral region names, as AWS regions. */

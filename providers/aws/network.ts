@@ -1,7 +1,7 @@
 /** A site's private network on AWS: its own VPC, one subnet, a route to the internet. */
 import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
-import type { SiteSpec } from "../../model/spec.ts";
+import type { SiteSpec } from "../../model/spec/index.ts";
 import { siteNetwork } from "../shared/topology.ts";
 import { siteTags } from "./tags.ts";
 

@@ -4,7 +4,7 @@
  * stores them.
  */
 import * as aws from "@pulumi/aws";
-import type { Spec } from "../../model/spec.ts";
+import type { Spec } from "../../model/spec/index.ts";
 import { recordFqdn, recordSlug, serviceRecords, splitUtf8, txtStringBytes, type ServiceRecord } from "../shared/records.ts";
 import type { EdgeContext, EdgeOutputs } from "../types.ts";
 import { awsClient } from "./client.ts";

@@ -1,5 +1,5 @@
 /** Names, tags and descriptions as AWS accepts them. */
-import type { SiteSpec } from "../../model/spec.ts";
+import type { SiteSpec } from "../../model/spec/index.ts";
 
 /** Tags on every resource of a site: its Name in the console, and the site it belongs to. */
 export const siteTags = (site: Pick<SiteSpec, "name">, name: string, extra: Record<string, string> = {}): Record<string, string> => ({

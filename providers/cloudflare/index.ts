@@ -1,11 +1,6 @@
-/** The Cloudflare provider: DNS and object storage, no compute. */
-import type { Provider } from "../types.ts";
-import { deployCloudflareEdge } from "./dns.ts";
+/** Cloudflare as Lifeboat registers it: DNS and R2 object storage, its Pulumi programs loaded lazily. */
+import type { ProviderEntry } from "../types.ts";
 import { cloudflareInfo } from "./info.ts";
-import { createR2Bucket } from "./r2.ts";
 
-export const cloudflareProvider: Provider = {
-  ...cloudflareInfo,
-  dns: { deployEdge: deployCloudflareEdge },
-  objectStore: { createBucket: createR2Bucket },
-};
+/** No direct operations yet: the failover's provider-API steps at Cloudflare come with the cloud failover. */
+export const cloudflareProvider: ProviderEntry = { ...cloudflareInfo, programs: async () => (await import("./program.ts")).cloudflarePrograms };

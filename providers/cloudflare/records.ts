@@ -3,7 +3,7 @@
  * Cloudflare's API stores them: one record per value, MX priority and CAA
  * fields split out, proxied records at TTL automatic. Pure: no resources here.
  */
-import type { Spec } from "../../model/spec.ts";
+import type { Spec } from "../../model/spec/index.ts";
 import { recordFqdn, recordSlug, serviceRecords, type ServiceRecord } from "../shared/records.ts";
 
 /** Cloudflare's TTL value meaning "automatic" (what proxied records must use). */

@@ -5,8 +5,8 @@
  */
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServerRole, SiteSpec } from "../../model/spec.ts";
-import { checkDatabaseContext, userDataOutput } from "../shared/bootstrap.ts";
+import type { ServerRole, SiteSpec } from "../../model/spec/index.ts";
+import { checkDatabaseContext, userDataOutput } from "../shared/bootstrap/index.ts";
 import { roleTag, plannedServers, siteNetwork, type PlannedServer } from "../shared/topology.ts";
 import type { SiteContext, SiteOutputs } from "../types.ts";
 import { hcloudFirewallRules } from "./firewall.ts";

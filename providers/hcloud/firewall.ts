@@ -16,7 +16,7 @@
  * admits only the app servers to the database.
  */
 import type * as hcloud from "@pulumi/hcloud";
-import type { ServerRole, SiteSpec, Spec } from "../../model/spec.ts";
+import type { ServerRole, SiteSpec, Spec } from "../../model/spec/index.ts";
 import { anywhere, firewallRules, postgresPort, type FirewallRule } from "../shared/topology.ts";
 
 export type HcloudFirewallRule = hcloud.types.input.FirewallRule;

@@ -1,11 +1,6 @@
-/** The hcloud provider: Hetzner Cloud servers and Hetzner DNS, for the registry. */
-import type { Provider } from "../types.ts";
-import { deployHcloudSite } from "./compute.ts";
-import { deployHcloudEdge } from "./dns.ts";
+/** Hetzner Cloud as Lifeboat registers it: servers and DNS, its Pulumi programs loaded lazily. */
+import type { ProviderEntry } from "../types.ts";
 import { hcloudInfo } from "./info.ts";
 
-export const hcloudProvider: Provider = {
-  ...hcloudInfo,
-  compute: { deploySite: deployHcloudSite },
-  dns: { deployEdge: deployHcloudEdge },
-};
+/** No direct operations yet: the failover's provider-API steps on Hetzner come with the cloud failover. */
+export const hcloudProvider: ProviderEntry = { ...hcloudInfo, programs: async () => (await import("./program.ts")).hcloudPrograms };

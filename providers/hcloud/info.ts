@@ -4,7 +4,7 @@
  * one API token. No object storage: Hetzner's S3-compatible Object Storage is
  * not in the hcloud Pulumi provider.
  */
-import type { SiteSpec } from "../../model/spec.ts";
+import type { SiteSpec } from "../../model/spec/index.ts";
 import { providerRegion } from "../shared/regions.ts";
 import { can, cannot, type Credential, type ProviderInfo, type Size } from "../types.ts";
 

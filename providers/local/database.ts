@@ -8,14 +8,19 @@
  * those) and never into an error message.
  */
 import { projectRoot } from "../../model/paths.ts";
+import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
+import { promisify } from "node:util";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { poll } from "../../model/poll.ts";
 import { startEgressForwarder } from "./egress.ts";
+import { renderPgbackrestConf as renderSharedPgbackrestConf } from "../shared/pgbackrest.ts";
+import { serverCommandEnv, serverCommandScript } from "./transport.ts";
 import type { ServerDefinition } from "./process.ts";
 import { chownToPostgres, dbFiles, ensureTraversable, pgBin, pgPort, postgresUser, psql, runAsPostgres, sqlIdentifier, sqlString } from "./postgres.ts";
 import { passfileField, replicationApplicationName } from "../shared/postgres-text.ts";
-import { backupStanza, replicationSlot, replicationUser, type DatabaseRole } from "../types.ts";
+import { backupStanza, replicationSlot, replicationUser, type DatabaseRole } from "../../model/data.ts";
 
 /** A pgBackRest repository on the local provider: a directory of another account (posix). */
 export interface LocalRepository {
@@ -44,41 +49,25 @@ export interface DbSettings {
 /** How much WAL the primary keeps for a standby that stopped reading: a dead standby must not fill the disk. */
 export const maxSlotWalKeep = "1GB";
 
+const run = promisify(execFile);
+
 const exists = (file: string) => fs.access(file).then(() => true, () => false);
 
-/** pgbackrest.conf: every repository encrypted, WAL pushed asynchronously so one unreachable repository does not hold back the others. */
+/** pgbackrest.conf of a local db server: its repositories are posix directories of other accounts; its spool, lock and log under the server's directory. */
 export function renderPgbackrestConf(dir: string, archive: NonNullable<DbSettings["archive"]>): string {
   const files = dbFiles(dir);
-  const repos = archive.repositories.flatMap((repo, i) => {
-    const n = i + 1;
-    return [
-      `# repo${n}: ${repo.provider}`,
-      `repo${n}-type=posix`,
-      `repo${n}-path=${repo.path}`,
-      `repo${n}-cipher-type=aes-256-cbc`,
-      `repo${n}-cipher-pass=${repo.cipherPass}`,
-      `repo${n}-retention-full=${archive.retentionFull}`,
-    ];
+  return renderSharedPgbackrestConf({
+    repositories: archive.repositories.map((repo) => ({ provider: repo.provider, type: "posix", bucket: path.basename(repo.path), endpoint: repo.path, region: "loopback", cipherPass: repo.cipherPass })),
+    retentionFull: archive.retentionFull,
+    host: {
+      spoolPath: path.join(files.pgbackrestDir, "spool"),
+      lockPath: path.join(files.pgbackrestDir, "lock"),
+      logPath: path.join(files.pgbackrestDir, "log"),
+      logLevels: { console: "warn", file: "info" },
+      compress: "lz4",
+    },
+    cluster: { path: files.data, port: pgPort, socketPath: files.socket },
   });
-  return [
-    "[global]",
-    ...repos,
-    "archive-async=y",
-    `spool-path=${path.join(files.pgbackrestDir, "spool")}`,
-    `lock-path=${path.join(files.pgbackrestDir, "lock")}`,
-    `log-path=${path.join(files.pgbackrestDir, "log")}`,
-    "log-level-console=warn",
-    "log-level-file=info",
-    "start-fast=y",
-    "compress-type=lz4",
-    "process-max=2",
-    "",
-    `[${backupStanza}]`,
-    `pg1-path=${files.data}`,
-    `pg1-socket-path=${files.socket}`,
-    `pg1-port=${pgPort}`,
-    "",
-  ].join("\n");
 }
 
 export function renderHba(settings: DbSettings): string {
@@ -268,11 +257,7 @@ export async function prepareDb(request: { name: string; address: string; dir: s
 
 /** Waits until the server has left recovery (a promotion takes a moment). */
 async function waitUntilWritable(dir: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while ((await psql(dir, "SELECT pg_is_in_recovery()").catch(() => "t")) !== "f") {
-    if (Date.now() > deadline) throw new Error("the database did not leave recovery within 60 s");
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await poll({ what: "the database to leave recovery", probe: () => psql(dir, "SELECT pg_is_in_recovery()"), done: (recovery) => recovery === "f", timeoutMs });
 }
 
 /**
@@ -308,48 +293,17 @@ export async function bootstrapDb(request: { name: string; dir: string }, settin
   if (settings.archive && (await repositoriesWithoutStanza(settings)).length > 0) await createStanza(request.dir, request.name);
 }
 
-/** pgbackrest.conf with only repository `n`, renumbered repo1: for the commands that take no --repo. */
-export function singleRepositoryConf(conf: string, n: number): string {
-  return conf
-    .split("\n")
-    .filter((line) => !/^(# )?repo\d+[-:]/.test(line) || new RegExp(`^(# )?repo${n}[-:]`).test(line))
-    .map((line) => line.replace(new RegExp(`^(# )?repo${n}([-:])`), "$1repo1$2"))
-    .join("\n");
-}
-
 /**
- * stanza-create on each repository by itself (pgBackRest's stanza-create takes
- * no --repo: it is given a configuration naming only that repository), so that
- * one unreachable repository does not stop the others; fails only when none
- * could be set up. Safe to repeat: an existing matching stanza is left as is.
+ * stanza-create in each repository by itself, so that one unreachable
+ * repository does not stop the others: the on-server command's stanza-create,
+ * the same every cloud server runs. Fails only when none could be set up;
+ * safe to repeat (an existing matching stanza is left as is).
  */
 export async function createStanza(dir: string, serverName: string): Promise<string[]> {
-  const files = dbFiles(dir);
-  const conf = await fs.readFile(files.pgbackrestConf, "utf8");
-  const count = new Set([...conf.matchAll(/^repo(\d+)-type=/gm)].map((m) => m[1])).size;
-  const failures: string[] = [];
-  const single = path.join(files.pgbackrestDir, "stanza-create.conf");
-  for (let n = 1; n <= count; n++) {
-    await writePrivate(single, singleRepositoryConf(conf, n));
-    const failure = await stanzaCreate(single);
-    if (failure) failures.push(`repo${n}: ${failure}`);
-  }
-  await fs.rm(single, { force: true });
-  if (count > 0 && failures.length === count) throw new Error(`db server ${serverName}: no backup repository could be set up:\n${failures.join("\n")}`);
-  return failures;
-}
-
-/** stanza-create, waiting (up to 30 s) while the asynchronous WAL push holds pgBackRest's lock; the error, if it failed. */
-async function stanzaCreate(conf: string): Promise<string | undefined> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const error = await runAsPostgres("/usr/bin/pgbackrest", [`--config=${conf}`, `--stanza=${backupStanza}`, "stanza-create"], { timeoutMs: 120_000 }).then(
-      () => undefined,
-      (e: Error) => e.message,
-    );
-    if (!error || !/\[050\]: unable to acquire lock/.test(error) || Date.now() > deadline) return error;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  const { stdout } = await run("/usr/bin/python3", [serverCommandScript, "stanza-create"], { env: { ...process.env, ...serverCommandEnv(dir) }, maxBuffer: 16 * 1024 * 1024 }).catch((error: { stderr?: string; message: string }) => {
+    throw new Error(`db server ${serverName}: ${String(error.stderr || error.message).trim().replace(/^lifeboat-server stanza-create: /, "")}`);
+  });
+  return (JSON.parse(stdout) as { failures: string[] }).failures;
 }
 
 /**

@@ -4,7 +4,7 @@
  * supervisor loads it.
  */
 import fs from "node:fs";
-import type { FenceRecord } from "../types.ts";
+import type { FenceRecord } from "../../model/data.ts";
 
 /** What a server's supervisor checks: its site, and where the fence records are. */
 export interface FenceCheck {

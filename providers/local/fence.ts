@@ -12,9 +12,9 @@ import path from "node:path";
 import { assertAccountActive } from "./account.ts";
 import { bucketDir } from "./layout.ts";
 import { localAccounts } from "./info.ts";
-import { fenceRecordName, type FenceRecord } from "../types.ts";
+import { fenceRecordName, type FenceRecord } from "../../model/data.ts";
 import { newestFenceRecord } from "./fence-check.ts";
-import type { Spec } from "../../model/spec.ts";
+import type { Spec } from "../../model/spec/index.ts";
 
 const isLocalProvider = (provider: string) => localAccounts.some((account) => `local-${account}` === provider);
 

@@ -1,129 +1,20 @@
-/** The local provider's compute and DNS capabilities, as Pulumi resources. */
-import * as pulumi from "@pulumi/pulumi";
-import type { BucketContext, BucketOutputs, EdgeContext, Provider, SiteContext } from "../types.ts";
-import type { LocalAccount } from "./info.ts";
-import { localCatalogEntry } from "./catalog.ts";
-import { dbServerName, dnsServerAddress, plannedLocalDbAddress, serverAddress, serverNumbers } from "./layout.ts";
-import { localFenceRecordPaths } from "./fence.ts";
-import { fqdn, type RecordSet } from "./powerdns.ts";
-import { LocalBucket, LocalDnsZone, LocalServer } from "./resources.ts";
-import { ports, type ServerSettings } from "./roles.ts";
-import { recordFqdn, serviceRecords } from "../shared/records.ts";
+/**
+ * A local account as Lifeboat registers it: its description, where its db
+ * servers will be, its Pulumi programs (loaded lazily) and its direct
+ * operations. Loading this loads no Pulumi SDK.
+ */
+import type { ProviderEntry } from "../types.ts";
+import { localProviderInfo, type LocalAccount } from "./info.ts";
+import { plannedLocalDbAddress } from "./layout.ts";
+import { localOperations } from "./operations.ts";
+import { localMachinePackages } from "./roles.ts";
 
-export function deployLocalSite({ spec, site, home, secrets, databaseRole, peerDbAddress, backups, restoreFromBackup }: SiteContext) {
-  const address = (n: number) => serverAddress(site.provider, site.index, n);
-  // Every server of the site stops serving as the platform once a fence record names the site (fence.ts).
-  const common = { home, provider: site.provider, fence: { site: site.name, records: localFenceRecordPaths(home, spec) } };
-  const dbAddress = plannedLocalDbAddress(site);
-  const repositories = backups ? backups.repositories : pulumi.output([]);
-  const db = new LocalServer(dbServerName(site.name), {
-    ...common,
-    name: dbServerName(site.name),
-    address: dbAddress,
-    role: "db",
-    settings: pulumi.all([secrets.dbPassword, secrets.replicationPassword, repositories]).apply(([password, replicationPassword, repos]): ServerSettings => ({
-      role: "db",
-      database: spec.database.name,
-      user: spec.database.name,
-      password,
-      replication: { password: replicationPassword, mode: databaseRole, ...(peerDbAddress ? { peer: peerDbAddress } : {}), ...(restoreFromBackup ? { restore: true } : {}) },
-      ...(backups
-        ? {
-            archive: {
-              timeoutSeconds: backups.archiveTimeoutSeconds,
-              retentionFull: spec.backups?.retentionFull ?? 2,
-              repositories: repos.map((r) => ({ provider: r.provider, path: r.endpoint, cipherPass: r.cipherPass })),
-            },
-          }
-        : {}),
-    })),
-  });
-  const apps = Array.from({ length: spec.roles.app.count }, (_, i) => {
-    const name = `${site.name}-app-${i + 1}`;
-    return new LocalServer(
-      name,
-      {
-        ...common,
-        name,
-        address: address(serverNumbers.app(i)),
-        role: "app",
-        settings: secrets.dbPassword.apply((password): ServerSettings => ({
-          role: "app",
-          port: spec.workload.port,
-          db: { host: dbAddress, database: spec.database.name, user: spec.database.name, password },
-          env: spec.workload.env,
-        })),
-      },
-      { dependsOn: [db] },
-    );
-  });
-  const upstreams = apps.map((_, i) => `${address(serverNumbers.app(i))}:${spec.workload.port}`);
-  const ingresses = Array.from({ length: spec.roles.ingress.count }, (_, i) => {
-    const name = `${site.name}-ingress-${i + 1}`;
-    return new LocalServer(
-      name,
-      { ...common, name, address: address(serverNumbers.ingress(i)), role: "ingress", settings: { role: "ingress", domain: spec.domain, upstreams } },
-      { dependsOn: apps },
-    );
-  });
+export function localProvider(account: LocalAccount): ProviderEntry {
   return {
-    ingressAddresses: pulumi.all(ingresses.map((s) => s.address)),
-    appAddresses: pulumi.all(apps.map((s) => s.address)),
-    dbAddress: db.address,
+    ...localProviderInfo(account),
+    plannedDbAddress: plannedLocalDbAddress,
+    machinePackages: localMachinePackages,
+    programs: async () => (await import("./program.ts")).localPrograms(account),
+    operations: localOperations(`local-${account}`),
   };
 }
-
-export function deployLocalEdge({ spec, edge, home, targetAddresses, secrets }: EdgeContext) {
-  const address = dnsServerAddress(edge.provider);
-  const nameserver = new LocalServer(`${edge.provider}-ns`, {
-    home,
-    provider: edge.provider,
-    name: `${edge.provider}-ns`,
-    address,
-    role: "dns",
-    settings: secrets.dnsApiKey.apply((apiKey) => ({ role: "dns" as const, apiKey })),
-  });
-  const ttl = spec.dns.ttl;
-  const name = (relative: string) => fqdn(recordFqdn(spec.domain, relative));
-  // PowerDNS stores TXT content in its zone-file form: quoted.
-  const content = (type: string, value: string) => (type === "TXT" && !value.startsWith('"') ? JSON.stringify(value) : value);
-  const records: RecordSet[] = [
-    // This server is the zone's own authority: its NS record and glue.
-    { name: name("@"), type: "NS", ttl, values: [fqdn(`ns1.${spec.domain}`)] },
-    { name: name("ns1"), type: "A", ttl, values: [address] },
-    ...serviceRecords(spec, targetAddresses).map((r) => ({ name: name(r.name), type: r.type, ttl: r.ttl, values: r.values.map((v) => content(r.type, v)) })),
-  ];
-  new LocalDnsZone(
-    `${edge.name}-zone`,
-    {
-      home,
-      provider: edge.provider,
-      apiUrl: `http://${address}:${ports.dnsApi}`,
-      apiKey: secrets.dnsApiKey,
-      zone: spec.domain,
-      records,
-    },
-    { dependsOn: [nameserver] },
-  );
-  return { nameservers: pulumi.output([address]) };
-}
-
-/** A bucket is a directory of the account (pgBackRest's posix repository type reads it directly). */
-export function createLocalBucket(account: LocalAccount) {
-  return ({ name, home }: BucketContext): BucketOutputs => {
-    const provider = `local-${account}`;
-    const bucket = new LocalBucket(`${provider}-${name}`, { home, provider, name });
-    return { type: pulumi.output("posix" as const), bucket: pulumi.output(name), endpoint: bucket.path, region: pulumi.output("loopback") };
-  };
-}
-
-export function localProvider(account: LocalAccount): Provider {
-  return {
-    ...localCatalogEntry(account),
-    compute: { deploySite: deployLocalSite },
-    dns: { deployEdge: deployLocalEdge },
-    objectStore: { createBucket: createLocalBucket(account) },
-  };
-}
-
-export { plannedLocalDbAddress, serverNumbers } from "./layout.ts";

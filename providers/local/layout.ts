@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { accountNumber, localAccounts, type LocalAccount } from "./info.ts";
-import type { SiteSpec } from "../../model/spec.ts";
+import type { SiteSpec } from "../../model/spec/index.ts";
 
 export function parseAccount(provider: string): LocalAccount {
   const account = provider.replace(/^local-/, "") as LocalAccount;

@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { backupStanza } from "../types.ts";
+import { backupStanza } from "../../model/data.ts";
 
 const run = promisify(execFile);
 

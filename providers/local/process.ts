@@ -6,10 +6,13 @@ import { projectRoot } from "../../model/paths.ts";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
-import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FenceCheck } from "./fence-check.ts";
+import { poll } from "../../model/poll.ts";
+import { portOpen } from "../shared/net.ts";
+
+export { portOpen };
 
 export interface ProcessSpec {
   name: string;
@@ -89,25 +92,9 @@ export async function listServers(home: string, provider: string): Promise<strin
   return names.sort().map((name) => path.join(root, name)).filter((dir) => fs.existsSync(path.join(dir, "server.json")));
 }
 
-export function portOpen(host: string, port: number, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (open: boolean) => {
-      socket.destroy();
-      resolve(open);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-  });
-}
-
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, dir: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const came = await poll({ what, probe: check, done: (up) => up, timeoutMs, intervalMs: 100 }).catch(() => false);
+  if (came) return;
   const logs = await fsp.readdir(path.join(dir, "logs")).catch(() => [] as string[]);
   const tails = await Promise.all(
     logs.map(async (log) => `--- ${log}\n${(await fsp.readFile(path.join(dir, "logs", log), "utf8")).slice(-1500)}`),
@@ -175,8 +162,7 @@ export async function stopServer(dir: string): Promise<void> {
   const pid = supervisorPid(dir);
   if (pid !== undefined) {
     process.kill(pid, "SIGTERM");
-    const deadline = Date.now() + 20_000;
-    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await poll({ what: `supervisor ${pid} to exit`, probe: async () => isAlive(pid), done: (alive) => !alive, timeoutMs: 20_000, intervalMs: 50 }).catch(() => undefined);
   }
   killLeftovers(dir);
   await fsp.rm(path.join(dir, "supervisor.pid"), { force: true });

@@ -11,6 +11,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import type { ServerDefinition } from "./process.ts";
 import { bootstrapDb, prepareDb, type DbSettings } from "./database.ts";
+import { caddyServer } from "./caddy.ts";
 import { pgBin } from "./postgres.ts";
 
 const run = promisify(execFile);
@@ -35,6 +36,8 @@ export const requiredBinaries: Record<ServerSettings["role"], Array<{ file: stri
   db: [
     { file: `${pgBin}/postgres`, pkg: "postgresql-15" },
     { file: "/usr/bin/pgbackrest", pkg: "pgbackrest" },
+    // The on-server command (providers/shared/server/) every db server runs its operations through.
+    { file: "/usr/bin/python3", pkg: "python3" },
   ],
   app: [],
   ingress: [{ file: "/usr/bin/caddy", pkg: "caddy" }],
@@ -44,6 +47,9 @@ export const requiredBinaries: Record<ServerSettings["role"], Array<{ file: stri
     { file: "/usr/bin/sqlite3", pkg: "sqlite3" },
   ],
 };
+
+/** Every Debian package the local provider uses (dnsutils: `dig`, for humans checking DNS). */
+export const localMachinePackages = ["postgresql-15", "caddy", "pdns-server", "pdns-backend-sqlite3", "sqlite3", "pgbackrest", "python3", "dnsutils"] as const;
 
 export async function missingPackages(role: ServerSettings["role"]): Promise<string[]> {
   const missing: string[] = [];
@@ -80,45 +86,23 @@ function prepareApp(request: ServerRequest, settings: Extract<ServerSettings, { 
   };
 }
 
-async function prepareIngress(request: ServerRequest, settings: Extract<ServerSettings, { role: "ingress" }>): Promise<ServerDefinition> {
-  // Plain HTTP on the loopback address; the cloud bootstrap gets automatic TLS.
-  // grace_period: a stopping ingress (a suspended account, a restart) lets requests in flight finish for 2 s, not for as long as they take.
-  const caddyfile = `{
-	admin off
-	auto_https off
-	grace_period 2s
-	storage file_system ${path.join(request.dir, "caddy")}
-}
-
-:${ports.http} {
-	bind ${request.address}
-	reverse_proxy ${settings.upstreams.join(" ")} {
-		lb_policy round_robin
-		lb_try_duration 5s
-		health_uri /healthz
-		health_interval 2s
-		health_timeout 2s
-		fail_duration 10s
-	}
-}
-`;
-  await fs.writeFile(path.join(request.dir, "Caddyfile"), caddyfile);
-  const home = path.join(request.dir, "caddy");
-  await fs.mkdir(home, { recursive: true });
-  return {
+function prepareIngress(request: ServerRequest, settings: Extract<ServerSettings, { role: "ingress" }>): Promise<ServerDefinition> {
+  return caddyServer({
     name: request.name,
     role: "ingress",
     address: request.address,
-    ports: [{ host: request.address, port: ports.http }],
-    processes: [
-      {
-        name: "caddy",
-        command: "/usr/bin/caddy",
-        args: ["run", "--config", path.join(request.dir, "Caddyfile"), "--adapter", "caddyfile"],
-        env: { HOME: home, XDG_DATA_HOME: home, XDG_CONFIG_HOME: home },
-      },
+    dir: request.dir,
+    site: [
+      `reverse_proxy ${settings.upstreams.join(" ")} {`,
+      "\tlb_policy round_robin",
+      "\tlb_try_duration 5s",
+      "\thealth_uri /healthz",
+      "\thealth_interval 2s",
+      "\thealth_timeout 2s",
+      "\tfail_duration 10s",
+      "}",
     ],
-  };
+  });
 }
 
 async function prepareDns(request: ServerRequest, settings: Extract<ServerSettings, { role: "dns" }>): Promise<ServerDefinition> {

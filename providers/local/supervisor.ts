@@ -11,7 +11,7 @@ import http from "node:http";
 import path from "node:path";
 import { isFenced } from "./fence-check.ts";
 import type { ServerDefinition, SupervisorStatus } from "./process.ts";
-import type { FenceRecord } from "../types.ts";
+import type { FenceRecord } from "../../model/data.ts";
 
 const dir = path.resolve(process.argv[2] ?? "");
 const definition = JSON.parse(fs.readFileSync(path.join(dir, "server.json"), "utf8")) as ServerDefinition;

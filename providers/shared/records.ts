@@ -3,7 +3,7 @@
  * DNS provider serves identical answers: apex and www to the active site's
  * ingress, then whatever lifeboat.yaml lists.
  */
-import type { Spec } from "../../model/spec.ts";
+import type { Spec } from "../../model/spec/index.ts";
 
 export interface ServiceRecord {
   /** Relative to the zone: "@" for the apex, "www", "api", ... */

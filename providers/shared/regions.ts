@@ -1,5 +1,5 @@
 /** lifeboat.yaml's provider-neutral region names, looked up in a provider's own map. */
-import type { SiteSpec } from "../../model/spec.ts";
+import type { SiteSpec } from "../../model/spec/index.ts";
 
 /**
  * The provider's name for a site's region. The spec audit has already refused

@@ -4,7 +4,7 @@
  * traffic each role accepts. Providers translate this into their own resources
  * (security groups, firewalls); they never decide it themselves.
  */
-import type { ServerRole, SiteSpec, Spec } from "../../model/spec.ts";
+import type { ServerRole, SiteSpec, Spec } from "../../model/spec/index.ts";
 import type { Size } from "../types.ts";
 
 /**

@@ -16,7 +16,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { projectRoot } from "../../model/paths.ts";
 import type { DrillResult } from "../../operations/drill/index.ts";
-import { loadSpec } from "../../model/spec.ts";
+import { loadSpec } from "../../model/spec/index.ts";
 import { seconds, timed } from "./common.ts";
 
 const archiveTimeoutSeconds = loadSpec(path.join(projectRoot, "lifeboat.yaml")).database.archiveTimeoutSeconds;

@@ -14,9 +14,9 @@ import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { projectRoot } from "../../model/paths.ts";
-import { findProvider, providers } from "../../providers/registry.ts";
+import { findProvider, providers } from "../../providers/index.ts";
 import { supports } from "../../providers/types.ts";
-import { parseSpec } from "../../model/spec.ts";
+import { parseSpec } from "../../model/spec/index.ts";
 import { cloudMocks } from "../fakes/cloud.ts";
 import { recordResources, settled, valueOf } from "../fakes/pulumi.ts";
 import { seconds, timed } from "./common.ts";
@@ -28,6 +28,7 @@ async function runCase({ kind, provider: name, size }: Case) {
   process.env.CLOUDFLARE_ACCOUNT_ID ??= "0123456789abcdef0123456789abcdef";
   const recorder = await recordResources("bench", cloudMocks);
   const provider = findProvider(name)!;
+  const programs = { [name]: await provider.programs() };
   const doc = structuredClone(production);
   if (kind === "compute") {
     doc.sites = [{ name: "bench", provider: name, region: Object.keys(provider.regions!)[0], role: "active", index: 1 }];
@@ -40,10 +41,10 @@ async function runCase({ kind, provider: name, size }: Case) {
   const spec = parseSpec(doc);
   const [, ms] = await timed(async () => {
     if (kind === "compute") {
-      const out = provider.compute!.deploySite({ spec, site: spec.sites[0]!, home: "/h", secrets: { dbPassword: pulumi.secret("bench"), replicationPassword: pulumi.secret("bench") }, databaseRole: "primary" });
+      const out = programs[name]!.compute!.deploySite({ spec, site: spec.sites[0]!, home: "/h", secrets: { dbPassword: pulumi.secret("bench"), replicationPassword: pulumi.secret("bench") }, databaseRole: "primary" });
       await Promise.all([valueOf(out.ingressAddresses), valueOf(out.appAddresses), valueOf(out.dbAddress)]);
     } else {
-      const out = provider.dns!.deployEdge({ spec, edge: spec.edges[0]!, home: "/h", targetAddresses: ["198.51.100.1"], secrets: { dnsApiKey: pulumi.secret("bench") } });
+      const out = programs[name]!.dns!.deployEdge({ spec, edge: spec.edges[0]!, home: "/h", targetAddresses: ["198.51.100.1"], secrets: { dnsApiKey: pulumi.secret("bench") } });
       await valueOf(out.nameservers);
     }
     await settled(recorder);

@@ -3,12 +3,13 @@ import path from "node:path";
 import { parse } from "yaml";
 import type { z } from "zod";
 import { projectRoot } from "../../model/paths.ts";
-import { loadSpec, parseSpec, SpecError, type Spec, type specSchema } from "../../model/spec.ts";
+import { SpecError, type Spec, type specSchema } from "../../model/spec/index.ts";
+import { loadAuditedSpec, parseAuditedSpec } from "../../providers/audit.ts";
 
-/** The issues a spec is refused with; fails the test if it is accepted. */
+/** The issues a spec is refused with, by its own rules or by the provider audit; fails the test if it is accepted. */
 export function issuesOf(data: unknown): string[] {
   try {
-    parseSpec(data);
+    parseAuditedSpec(data);
   } catch (error) {
     if (error instanceof SpecError) return error.issues;
     throw error;
@@ -19,15 +20,15 @@ export function issuesOf(data: unknown): string[] {
 export const productionFile = path.join(projectRoot, "examples/production.yaml");
 
 /** The production example, validated as lifeboat.yaml is. */
-export const productionSpec = (): Spec => loadSpec(productionFile);
+export const productionSpec = (): Spec => loadAuditedSpec(productionFile);
 
 /** The example's YAML document: lifeboat.yaml's input, with the dns records the example writes out. */
 export type ProductionDocument = z.input<typeof specSchema> & { dns: { records: Spec["dns"]["records"] } };
 
 export const productionDocument = (): ProductionDocument => parse(fs.readFileSync(productionFile, "utf8")) as ProductionDocument;
 
-/** A variant of the example: its YAML document edited, then validated by parseSpec like the file itself. */
-export const productionVariant = (edit: (doc: ProductionDocument) => ProductionDocument): Spec => parseSpec(edit(productionDocument()), productionFile);
+/** A variant of the example: its YAML document edited, then validated like the file itself. */
+export const productionVariant = (edit: (doc: ProductionDocument) => ProductionDocument): Spec => parseAuditedSpec(edit(productionDocument()), productionFile);
 
 /** A provider's capability or feature flags as name → supported, for comparing with what it should say. */
 export const supportedFlags = (flags: Record<string, { supported: boolean } | undefined>) => Object.fromEntries(Object.entries(flags).map(([k, v]) => [k, v!.supported]));

@@ -9,7 +9,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { newestArchivedWal, restoreToScratch } from "../../providers/local/backups.ts";
+import { dbServerCommand, newestArchivedWal } from "./servers.ts";
 import { dbFiles, psql } from "../../providers/local/postgres.ts";
 import { api, eventually } from "./client.ts";
 import { useSandbox } from "./lifecycle.ts";
@@ -115,13 +115,14 @@ describe("standby and backups on the local provider", { timeout: 240_000 }, () =
     const suspended = await sandbox.lifeboat(["local", "suspend", "local-a"]);
     expect(suspended.code, suspended.stderr).toBe(0);
     // The standby's pgbackrest.conf names the same repositories: restore from there, never touching local-a.
-    const scratch = await restoreToScratch(standby(), 2, path.join(sandbox.home, "scratch", "cold-restore"));
-    try {
-      expect(await countPresent(scratch.dir, ids)).toBe(200);
-      expect(Number(await psql(scratch.dir, "SELECT count(*) FROM posts", { database: "social" }))).toBeGreaterThanOrEqual(1200);
-    } finally {
-      await scratch.stop();
-    }
+    const restored = await dbServerCommand(sandbox.home, "local-b").restoreVerify({
+      repo: 2,
+      database: "social",
+      sql: `SELECT count(*) FROM posts WHERE id IN (${ids.join(",")})`,
+      scratch: path.join(sandbox.home, "scratch", "cold-restore"),
+    });
+    expect(Number(restored.rows?.[0]?.[0])).toBe(200);
+    expect(restored.stats.posts!.rows).toBeGreaterThanOrEqual(1200);
     const resumed = await sandbox.lifeboat(["local", "resume", "local-a"]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect((await eventually(() => api("GET", "/healthz"), (r) => r.status === 200, 60_000)).status).toBe(200);
@@ -129,15 +130,15 @@ describe("standby and backups on the local provider", { timeout: 240_000 }, () =
 
   it("with one repository unwritable, archiving to the other continues, status warns, and it catches up once fixed", async () => {
     const broken = bucket("local-c");
-    const before = await newestArchivedWal(primary(), 1);
+    const before = await newestArchivedWal(dbServerCommand(sandbox.home, "local-a"), 1);
     await fs.chmod(broken, 0o000);
     try {
       await writePosts(author, 100, "degraded");
       const target = await psql(primary(), "SELECT pg_walfile_name(pg_current_wal_lsn())");
       await psql(primary(), "SELECT pg_switch_wal()");
-      const healthy = await eventually(() => newestArchivedWal(primary(), 2), (w) => (w.newestWal ?? "") >= target, 60_000);
+      const healthy = await eventually(() => newestArchivedWal(dbServerCommand(sandbox.home, "local-a"), 2), (w) => (w.newestWal ?? "") >= target, 60_000);
       expect(healthy.newestWal! >= target).toBe(true);
-      expect((await newestArchivedWal(primary(), 1).catch(() => before)).newestWal ?? "").not.toBe(healthy.newestWal);
+      expect((await newestArchivedWal(dbServerCommand(sandbox.home, "local-a"), 1).catch(() => before)).newestWal ?? "").not.toBe(healthy.newestWal);
       const status = await eventually(
         async () => JSON.parse((await sandbox.lifeboat(["status", "--json"])).stdout) as { warnings: string[] },
         (s) => s.warnings.some((w) => /archiv/i.test(w)),
@@ -149,7 +150,7 @@ describe("standby and backups on the local provider", { timeout: 240_000 }, () =
       await fs.chmod(broken, 0o700);
     }
     const target = await psql(primary(), "SELECT pg_walfile_name(pg_current_wal_lsn())");
-    const caughtUp = await eventually(() => newestArchivedWal(primary(), 1), (w) => (w.newestWal ?? "") >= target, 60_000);
+    const caughtUp = await eventually(() => newestArchivedWal(dbServerCommand(sandbox.home, "local-a"), 1), (w) => (w.newestWal ?? "") >= target, 60_000);
     expect(caughtUp.newestWal! >= target).toBe(true);
   });
 

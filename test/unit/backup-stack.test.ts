@@ -11,8 +11,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../model/paths.ts";
 import { bucketDir } from "../../providers/local/layout.ts";
-import type { BackupRepository } from "../../providers/types.ts";
-import { loadSpec, type Spec } from "../../model/spec.ts";
+import type { BackupRepository } from "../../model/data.ts";
+import { loadSpec, type Spec } from "../../model/spec/index.ts";
 import { cloudCalls, cloudIds, cloudOutputs, fakeSecrets } from "../fakes/cloud.ts";
 import { recordResources, settled, valueOf, type RecordedResource, type Recorder } from "../fakes/pulumi.ts";
 import { productionSpec } from "../fakes/spec.ts";
@@ -32,9 +32,9 @@ function setCipherPass(value: string | undefined) {
 }
 
 /** Builds one backup stack with its own passphrase in the config; returns its repository. */
-function build(spec: Spec, provider: string): pulumi.Output<BackupRepository> {
+async function build(spec: Spec, provider: string): Promise<pulumi.Output<BackupRepository>> {
   setCipherPass(cipherPassOf(provider));
-  return backup.buildBackupRepository(spec, provider, home).repository;
+  return (await backup.buildBackupRepository(spec, provider, home)).repository;
 }
 
 /** A resource's inputs that did not arrive as secrets, as text to search. */
@@ -62,7 +62,7 @@ describe("the shipped lifeboat.yaml, repository on local-c", () => {
   const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));
   let repository: pulumi.Output<BackupRepository>;
   beforeAll(async () => {
-    repository = build(spec, "local-c");
+    repository = await build(spec, "local-c");
     await valueOf(repository);
     await recorder.waitFor("local-c-social-test-backups");
     await settled(recorder);
@@ -104,7 +104,7 @@ describe("examples/production.yaml, repositories on the clouds", () => {
   const repositories: Record<string, pulumi.Output<BackupRepository>> = {};
 
   beforeAll(async () => {
-    for (const provider of ["aws", "cloudflare"]) repositories[provider] = build(spec, provider);
+    for (const provider of ["aws", "cloudflare"]) repositories[provider] = await build(spec, provider);
     await Promise.all(Object.values(repositories).map((r) => valueOf(r)));
     await Promise.all([`${bucket}-pgbackrest-key`, `cloudflare-${bucket}-pgbackrest`].map((name) => recorder.waitFor(name)));
     await settled(recorder);
@@ -152,27 +152,27 @@ describe("examples/production.yaml, repositories on the clouds", () => {
 });
 
 describe("a provider with no repository in the spec", () => {
-  it("is refused, naming the repositories lifeboat.yaml declares", () => {
+  it("is refused, naming the repositories lifeboat.yaml declares", async () => {
     setCipherPass(cipherPassOf("local-a"));
     const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));
     // local-a has an object store: only the spec makes it the wrong place.
-    expect(() => backup.buildBackupRepository(spec, "local-a", home)).toThrow(/"local-a".*repositories: local-c, local-d/);
+    await expect(backup.buildBackupRepository(spec, "local-a", home)).rejects.toThrow(/"local-a".*repositories: local-c, local-d/);
   });
 
-  it("is refused for the production example too, naming its clouds", () => {
+  it("is refused for the production example too, naming its clouds", async () => {
     setCipherPass(cipherPassOf("hetzner"));
-    expect(() => backup.buildBackupRepository(productionSpec(), "hetzner", home)).toThrow(/"hetzner".*repositories: cloudflare, aws/);
+    await expect(backup.buildBackupRepository(productionSpec(), "hetzner", home)).rejects.toThrow(/"hetzner".*repositories: cloudflare, aws/);
   });
 
-  it("registers no bucket when refused", () => {
+  it("registers no bucket when refused", async () => {
     expect(recorder.resources.filter((r) => r.name === "local-a-social-test-backups" || r.inputs.provider === "local-a")).toEqual([]);
   });
 });
 
 describe("the passphrase", () => {
-  it("is required from the stack's config", () => {
+  it("is required from the stack's config", async () => {
     setCipherPass(undefined);
     const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));
-    expect(() => backup.buildBackupRepository(spec, "local-d", home)).toThrow(/repoCipherPass/);
+    await expect(backup.buildBackupRepository(spec, "local-d", home)).rejects.toThrow(/repoCipherPass/);
   });
 });

@@ -2,13 +2,14 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { findProvider } from "../../providers/index.ts";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { acquireLock, LockHeldError } from "../../operations/lock.ts";
 import { deploy, lockFile } from "../../operations/deploy.ts";
 import { diffPlatform } from "../../operations/diff/preview.ts";
 import type { Platform } from "../../operations/platform.ts";
 import { projectRoot } from "../../model/paths.ts";
-import { loadSpec } from "../../model/spec.ts";
+import { loadSpec } from "../../model/spec/index.ts";
 import { UserError } from "../../model/errors.ts";
 import { saveJournal } from "../../operations/failover/journal.ts";
 
@@ -17,7 +18,7 @@ let home: string;
 let platform: Platform;
 beforeEach(async () => {
   home = await fs.mkdtemp(path.join(os.tmpdir(), "lifeboat-diffop-"));
-  platform = { spec, declaredSpec: spec, specFile: "lifeboat.yaml", home, engine: vi.fn(async () => { throw new Error("engine must not start"); }) };
+  platform = { spec, declaredSpec: spec, specFile: "lifeboat.yaml", home, engine: vi.fn(async () => { throw new Error("engine must not start"); }), providers: findProvider };
 });
 afterEach(async () => fs.rm(home, { recursive: true, force: true }));
 

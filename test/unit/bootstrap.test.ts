@@ -12,10 +12,10 @@ import { promisify } from "node:util";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../model/paths.ts";
-import { checkDatabaseContext, renderUserData, uriStyle, type DatabaseInput } from "../../providers/shared/bootstrap.ts";
+import { checkDatabaseContext, renderUserData, uriStyle, type DatabaseInput } from "../../providers/shared/bootstrap/index.ts";
 import { plannedServers } from "../../providers/shared/topology.ts";
-import type { BackupRepository } from "../../providers/types.ts";
-import { loadSpec, type Spec } from "../../model/spec.ts";
+import type { BackupRepository } from "../../model/data.ts";
+import { loadSpec, type Spec } from "../../model/spec/index.ts";
 import { productionVariant } from "../fakes/spec.ts";
 
 const run = promisify(execFile);

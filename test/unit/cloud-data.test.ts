@@ -15,9 +15,11 @@ import { promisify } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findProvider } from "../../providers/registry.ts";
-import type { BackupRepository, BucketOutputs, SiteOutputs } from "../../providers/types.ts";
-import { activeSite } from "../../model/spec.ts";
+import type { ProviderPrograms } from "../../providers/types.ts";
+import { loadPrograms } from "../fakes/programs.ts";
+import type { BucketOutputs, SiteOutputs } from "../../providers/types.ts";
+import type { BackupRepository } from "../../model/data.ts";
+import { activeSite } from "../../model/spec/index.ts";
 import { cloudMocks, fakeSecrets } from "../fakes/cloud.ts";
 import { recordResources, settled, valueOf, type RecordedResource, type Recorder } from "../fakes/pulumi.ts";
 import { productionSpec } from "../fakes/spec.ts";
@@ -42,6 +44,7 @@ const r2Secret = createHash("sha256").update(r2TokenValue).digest("hex");
 const secrets = () => [dbPassword, replicationPassword, ...spec.backups!.repositories.map((r) => cipherPass(r.provider)), awsSecret, r2TokenValue, r2Secret];
 
 let recorder: Recorder;
+let programs: Record<string, ProviderPrograms>;
 let buckets: BucketOutputs[];
 let sites: Record<"primary" | "standby", SiteOutputs>;
 let dir: string;
@@ -63,16 +66,17 @@ function repository(provider: string, bucket: BucketOutputs): pulumi.Output<Back
 }
 
 beforeAll(async () => {
+  programs = await loadPrograms();
   process.env.CLOUDFLARE_ACCOUNT_ID = accountId;
   dir = await fs.mkdtemp(path.join(os.tmpdir(), "lifeboat-cloud-data-"));
   recorder = await recordResources("cloud-data", cloudMocks);
-  buckets = spec.backups!.repositories.map((r) => findProvider(r.provider)!.objectStore!.createBucket({ spec, name: bucketName, home: "/h" }));
+  buckets = spec.backups!.repositories.map((r) => programs[r.provider]!.objectStore!.createBucket({ spec, name: bucketName, home: "/h" }));
   const repositories = pulumi.all(spec.backups!.repositories.map((r, i) => repository(r.provider, buckets[i]!)));
   const backups = { archiveTimeoutSeconds: spec.database.archiveTimeoutSeconds, repositories };
   const siteSecrets = { dbPassword: pulumi.secret(dbPassword), replicationPassword: pulumi.secret(replicationPassword) };
   sites = {
-    primary: findProvider(active.provider)!.compute!.deploySite({ spec, site: active, home: "/h", secrets: siteSecrets, databaseRole: "primary", peerDbAddress: address.standby, backups }),
-    standby: findProvider(standby.provider)!.compute!.deploySite({ spec, site: standby, home: "/h", secrets: siteSecrets, databaseRole: "standby", peerDbAddress: address.primary, backups }),
+    primary: programs[active.provider]!.compute!.deploySite({ spec, site: active, home: "/h", secrets: siteSecrets, databaseRole: "primary", peerDbAddress: address.standby, backups }),
+    standby: programs[standby.provider]!.compute!.deploySite({ spec, site: standby, home: "/h", secrets: siteSecrets, databaseRole: "standby", peerDbAddress: address.primary, backups }),
   };
   await Promise.all([...Object.values(sites).flatMap((s) => [s.ingressAddresses, s.appAddresses, s.dbAddress]), ...buckets.flatMap((b) => [b.bucket, b.endpoint])].map((o) => valueOf(o as pulumi.Output<unknown>)));
   await Promise.all([`${active.name}-db-1`, `${standby.name}-db-1`].map((name) => recorder.waitFor(name)));

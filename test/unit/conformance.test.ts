@@ -5,12 +5,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { providers } from "../../providers/registry.ts";
-import { renderUserData } from "../../providers/shared/bootstrap.ts";
+import { providers } from "../../providers/index.ts";
+import { renderUserData } from "../../providers/shared/bootstrap/index.ts";
 import { serviceRecords } from "../../providers/shared/records.ts";
 import { plannedServers } from "../../providers/shared/topology.ts";
-import { hasFeature, supports, type Capability, type Provider } from "../../providers/types.ts";
-import { parseSpec, type Spec } from "../../model/spec.ts";
+import { hasFeature, supports, type Capability, type ProviderEntry } from "../../providers/types.ts";
+import { parseSpec, type Spec } from "../../model/spec/index.ts";
 import { cloudMocks } from "../fakes/cloud.ts";
 import { canonicalValue, publishedRecords } from "../fakes/records.ts";
 import { recordResources, settled, valueOf, type Recorder } from "../fakes/pulumi.ts";
@@ -22,7 +22,7 @@ const apiKey = "conformance-api-key-must-stay-secret";
 const production = productionDocument() as Record<string, any>;
 
 /** The production example, moved onto `provider` for the capability under test. */
-export function specFor(provider: Provider, capability: Capability): Spec {
+export function specFor(provider: ProviderEntry, capability: Capability): Spec {
   const doc = structuredClone(production);
   const runsImages = hasFeature(provider, "imageWorkload");
   if (capability === "compute") {
@@ -68,7 +68,7 @@ describe.each(withCapability("compute").map((p) => [p.name, p] as const))("compu
   beforeAll(async () => {
     from = recorder.resources.length;
     const secrets = { dbPassword: pulumi.secret(password), replicationPassword: pulumi.secret(replicationPassword) };
-    outputs = await settle({ ...provider.compute!.deploySite({ spec, site, home: "/h", secrets, databaseRole: "primary" }) });
+    outputs = await settle({ ...(await provider.programs()).compute!.deploySite({ spec, site, home: "/h", secrets, databaseRole: "primary" }) });
   });
 
   it("publishes an address for every ingress and app server, and the database's", () => {
@@ -103,7 +103,7 @@ describe.each(withCapability("dns").map((p) => [p.name, p] as const))("dns on %s
   let nameservers: string[];
   beforeAll(async () => {
     from = recorder.resources.length;
-    const outputs = provider.dns!.deployEdge({ spec, edge: spec.edges[0]!, home: "/h", targetAddresses: targets, secrets: { dnsApiKey: pulumi.secret(apiKey) } });
+    const outputs = (await provider.programs()).dns!.deployEdge({ spec, edge: spec.edges[0]!, home: "/h", targetAddresses: targets, secrets: { dnsApiKey: pulumi.secret(apiKey) } });
     ({ nameservers } = (await settle({ ...outputs })) as { nameservers: string[] });
   });
 
@@ -125,7 +125,7 @@ describe.each(withCapability("objectStore").map((p) => [p.name, p] as const))("o
   const spec = specFor(provider, "objectStore");
   it("creates the backup bucket under the spec's name, says where it answers, and hands over its key as secrets", async () => {
     const from = recorder.resources.length;
-    const created = provider.objectStore!.createBucket({ spec, name: spec.backups!.bucket, home: "/h" });
+    const created = (await provider.programs()).objectStore!.createBucket({ spec, name: spec.backups!.bucket, home: "/h" });
     const outputs = await settle({ type: created.type, bucket: created.bucket, endpoint: created.endpoint, region: created.region });
     expect(outputs.bucket).toBe("lifeboat-conformance");
     expect(String(outputs.region).length).toBeGreaterThan(0);

@@ -1,15 +1,16 @@
 import path from "node:path";
+import { findProvider } from "../../providers/index.ts";
 import { describe, expect, it, vi } from "vitest";
 import { main } from "../../cli/index.ts";
 import { chooseSite, formatDeploy, type DeployResult } from "../../operations/deploy.ts";
 import { progressPrinter } from "../../operations/stacks.ts";
 import type { Platform } from "../../operations/platform.ts";
 import { projectRoot } from "../../model/paths.ts";
-import { loadSpec } from "../../model/spec.ts";
+import { loadSpec } from "../../model/spec/index.ts";
 import { fakeDeps } from "../fakes/deps.ts";
 
 const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));
-const platform: Platform = { spec, declaredSpec: spec, specFile: "lifeboat.yaml", home: "/nowhere", engine: vi.fn(async () => { throw new Error("engine must not start"); }) };
+const platform: Platform = { spec, declaredSpec: spec, specFile: "lifeboat.yaml", home: "/nowhere", engine: vi.fn(async () => { throw new Error("engine must not start"); }), providers: findProvider };
 
 const result = (overrides: Partial<DeployResult> = {}): DeployResult => ({
   domain: "social.test",

@@ -3,6 +3,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
+import { findProvider } from "../../providers/index.ts";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../cli/index.ts";
 import { failedStack, stackDiffFromEvents } from "../../operations/diff/events.ts";
@@ -10,11 +11,11 @@ import type { DiffReport } from "../../operations/diff/model.ts";
 import type { Platform } from "../../operations/platform.ts";
 import { projectRoot } from "../../model/paths.ts";
 import { platformStacks } from "../../operations/plan.ts";
-import { loadSpec } from "../../model/spec.ts";
+import { loadSpec } from "../../model/spec/index.ts";
 import { fakeDeps } from "../fakes/deps.ts";
 
 const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));
-const platform: Platform = { spec, declaredSpec: spec, specFile: "lifeboat.yaml", home: "/nowhere", engine: vi.fn(async () => { throw new Error("engine must not start"); }) };
+const platform: Platform = { spec, declaredSpec: spec, specFile: "lifeboat.yaml", home: "/nowhere", engine: vi.fn(async () => { throw new Error("engine must not start"); }), providers: findProvider };
 
 function step(op: string, type: string, name: string, inputs: Record<string, unknown>): EngineEvent {
   const urn = `urn:pulumi:site-local-a::lifeboat::${type}::${name}`;

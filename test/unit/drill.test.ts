@@ -8,7 +8,7 @@ import { drillSpec, formatDrill, measureDrill, parseFailoverReport, runDrill, ty
 import { workspaceEnv } from "../../operations/drill/workspace.ts";
 import { chooseAddress, startWriteLoad, writesDue, type PostAnswer, type WriteAck } from "../../operations/drill/write-load.ts";
 import { projectRoot } from "../../model/paths.ts";
-import { parseSpec } from "../../model/spec.ts";
+import { parseSpec } from "../../model/spec/index.ts";
 import { captureIo } from "../fakes/io.ts";
 
 const shipped = fs.readFileSync(path.join(projectRoot, "lifeboat.yaml"), "utf8");

@@ -6,6 +6,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { findProvider } from "../../providers/index.ts";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../cli/index.ts";
 import { resolveFailover } from "../../operations/failover/index.ts";
@@ -15,9 +16,10 @@ import type { Platform } from "../../operations/platform.ts";
 import { projectRoot } from "../../model/paths.ts";
 import { UserError } from "../../model/errors.ts";
 import { isFenced, newestFenceRecord } from "../../providers/local/fence-check.ts";
-import { lsnValue } from "../../providers/local/failover.ts";
+import { lsnValue } from "../../operations/site/postgres.ts";
+import { engineStacks, type FailoverStacks } from "../../operations/failover/stacks.ts";
 import { applyRoleRecord, readRoleRecord, roleDrift, writeRoleRecord, type RoleRecord } from "../../model/roles.ts";
-import { activeSite, loadSpec, parseSpec } from "../../model/spec.ts";
+import { activeSite, loadSpec, parseSpec } from "../../model/spec/index.ts";
 import { fakeDeps } from "../fakes/deps.ts";
 
 const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));
@@ -106,9 +108,11 @@ describe("fence records", () => {
 });
 
 describe("resolveFailover: bad input is refused before anything changes", () => {
-  const platform = (): Platform => ({ spec, declaredSpec: spec, specFile: "lifeboat.yaml", home, engine: vi.fn(async () => { throw new Error("engine must not start"); }) });
+  const platform = (): Platform => ({ spec, declaredSpec: spec, specFile: "lifeboat.yaml", home, engine: vi.fn(async () => { throw new Error("engine must not start"); }), providers: findProvider });
+  // Nothing deployed: no stack has outputs (read from the state, never from a provider).
+  const nothingDeployed: FailoverStacks = { ...engineStacks, siteAddresses: async () => undefined, repositories: async () => undefined };
   const refusal = async (options: Parameters<typeof resolveFailover>[1], p = platform()) => {
-    const error = await resolveFailover(p, options).then(() => undefined, (e: unknown) => e);
+    const error = await resolveFailover(p, options, nothingDeployed).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).exitCode).toBe(2);
     return (error as Error).message;
@@ -132,7 +136,7 @@ describe("resolveFailover: bad input is refused before anything changes", () => 
 
 describe("lifeboat failover (the command)", () => {
   it("asks for the site's name without --yes, and changes nothing when not confirmed", async () => {
-    const deps = fakeDeps({ loadPlatform: () => ({ spec, declaredSpec: spec, specFile: "lifeboat.yaml", home, engine: async () => { throw new Error("no engine"); } }) });
+    const deps = fakeDeps({ loadPlatform: () => ({ spec, declaredSpec: spec, specFile: "lifeboat.yaml", home, engine: async () => { throw new Error("no engine"); }, providers: findProvider }) });
     expect(await main(["failover", "--to", "local-b"], deps)).toBe(2);
     expect(deps.confirm).toHaveBeenCalledWith(expect.stringMatching(/Type the site name to confirm/), "local-b");
     expect(deps.failover).not.toHaveBeenCalled();

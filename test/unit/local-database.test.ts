@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { projectRoot } from "../../model/paths.ts";
 import { renderHba, renderPgbackrestConf, type DbSettings } from "../../providers/local/database.ts";
 import { bucketDir } from "../../providers/local/layout.ts";
-import { loadSpec } from "../../model/spec.ts";
+import { loadSpec } from "../../model/spec/index.ts";
 
 const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));
 const peer = "127.2.1.101";

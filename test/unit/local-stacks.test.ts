@@ -1,19 +1,20 @@
-import type { BackupRepository, DatabaseRole, SiteContext } from "../../providers/types.ts";
+import type { SiteContext } from "../../providers/types.ts";
+import type { BackupRepository, DatabaseRole } from "../../model/data.ts";
 import * as pulumi from "@pulumi/pulumi";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../model/paths.ts";
-import { loadSpec } from "../../model/spec.ts";
+import { loadSpec } from "../../model/spec/index.ts";
 import { recordResources, valueOf, type Recorder } from "../fakes/pulumi.ts";
 
 const password = "pw-that-must-stay-secret";
 const apiKey = "key-that-must-stay-secret";
 let recorder: Recorder;
-let local: typeof import("../../providers/local/index.ts");
+let local: typeof import("../../providers/local/program.ts");
 
 beforeAll(async () => {
   recorder = await recordResources("site-local-a");
-  local = await import("../../providers/local/index.ts");
+  local = await import("../../providers/local/program.ts");
 });
 
 const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));

@@ -7,8 +7,9 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../model/paths.ts";
-import { findProvider } from "../../providers/registry.ts";
-import { loadSpec, type Spec } from "../../model/spec.ts";
+import type { ProviderPrograms } from "../../providers/types.ts";
+import { loadPrograms } from "../fakes/programs.ts";
+import { loadSpec, type Spec } from "../../model/spec/index.ts";
 import { cloudMocks } from "../fakes/cloud.ts";
 import { publishedRecords } from "../fakes/records.ts";
 import { recordResources, settled, valueOf, type RecordedResource, type Recorder } from "../fakes/pulumi.ts";
@@ -19,8 +20,10 @@ const replicationPassword = "production-replication-password-must-stay-secret";
 const peerDbAddress = "203.0.113.99";
 const targets = ["198.51.100.10"];
 let recorder: Recorder;
+let programs: Record<string, ProviderPrograms>;
 
 beforeAll(async () => {
+  programs = await loadPrograms();
   recorder = await recordResources("production", cloudMocks);
   process.env.CLOUDFLARE_ACCOUNT_ID ??= "0123456789abcdef0123456789abcdef";
 });
@@ -52,11 +55,11 @@ const siteResources = (siteName: string) => {
   const site = spec.sites.find((s) => s.name === siteName)!;
   const secrets = { dbPassword: pulumi.secret(password), replicationPassword: pulumi.secret(replicationPassword) };
   return registered(() => ({
-    ...findProvider(site.provider)!.compute!.deploySite({ spec, site, home: "/h", secrets, databaseRole: site.role === "active" ? "primary" : "standby", peerDbAddress }),
+    ...programs[site.provider]!.compute!.deploySite({ spec, site, home: "/h", secrets, databaseRole: site.role === "active" ? "primary" : "standby", peerDbAddress }),
   }));
 };
 const edgeResources = (edgeSpec: Spec, provider: string) =>
-  registered(() => ({ ...findProvider(provider)!.dns!.deployEdge({ spec: edgeSpec, edge: { name: provider, provider }, home: "/h", targetAddresses: targets, secrets: { dnsApiKey: pulumi.secret("unused") } }) }));
+  registered(() => ({ ...programs[provider]!.dns!.deployEdge({ spec: edgeSpec, edge: { name: provider, provider }, home: "/h", targetAddresses: targets, secrets: { dnsApiKey: pulumi.secret("unused") } }) }));
 
 describe("the production example's resource graphs", () => {
   it.each(spec.sites.map((s) => s.name))("site %s matches its golden file", async (name) => {
@@ -73,7 +76,7 @@ describe("the production example's resource graphs", () => {
 
   it.each(spec.backups!.repositories.map((r) => r.provider))("the backup repository on %s matches its golden file", async (provider) => {
     const resources = await registered(() => {
-      const { type, bucket, endpoint, region, credentials } = findProvider(provider)!.objectStore!.createBucket({ spec, name: spec.backups!.bucket, home: "/h" });
+      const { type, bucket, endpoint, region, credentials } = programs[provider]!.objectStore!.createBucket({ spec, name: spec.backups!.bucket, home: "/h" });
       return { type, bucket, endpoint, region, ...credentials };
     });
     await expect(graph(resources)).toMatchFileSnapshot(path.join(projectRoot, `test/fixtures/production/backups-${provider}.json`));

@@ -4,8 +4,9 @@
  * asserting the exact text) and the text rendering of a whole status.
  */
 import { describe, expect, it } from "vitest";
+import { findProvider } from "../../providers/index.ts";
 import { dataWarnings, formatStatus, type DataFacts, type PlatformStatus, type PrimaryReplication, type RepositoryStatus, type SiteData, type StandbyReplication } from "../../operations/status/index.ts";
-import type { Spec } from "../../model/spec.ts";
+import type { Spec } from "../../model/spec/index.ts";
 
 type SpecPart = Pick<Spec, "sites" | "backups" | "database">;
 
@@ -83,14 +84,17 @@ const repository = (repo: number, provider: string, newestWal: string | null, se
   ...extra,
 });
 
+/** Where the local provider says each site's db server keeps its logs (status puts it into the facts). */
+const logsOf = (site: string) => findProvider(site)!.operations!.compute!.serverLogs!(`${site}-db-1`);
+
 /** A healthy platform: local-a primary streaming to local-b, both repositories current, verified an hour ago. */
 function healthy() {
   const a = primaryData();
   const b = standbyData();
   const facts: DataFacts = {
     sites: [
-      { name: "local-a", provider: "local-a", role: "active", deployed: true, providerSuspended: false, dbAddress: "127.1.1.101", data: a },
-      { name: "local-b", provider: "local-b", role: "standby", deployed: true, providerSuspended: false, dbAddress: "127.2.1.101", data: b },
+      { name: "local-a", provider: "local-a", role: "active", deployed: true, providerSuspended: false, dbAddress: "127.1.1.101", data: a, logs: logsOf("local-a") },
+      { name: "local-b", provider: "local-b", role: "standby", deployed: true, providerSuspended: false, dbAddress: "127.2.1.101", data: b, logs: logsOf("local-b") },
     ],
     repositories: [repository(1, "local-c", "00000001000000000000000B", 31), repository(2, "local-d", "00000001000000000000000B", 31)],
     repositoriesReadVia: "local-a",

@@ -5,11 +5,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
+import { awsProvider, route53Provider } from "../../../providers/aws/index.ts";
 import { awsInfo, awsInstanceType, awsRegion, awsRegions, awsSizes, route53Info } from "../../../providers/aws/info.ts";
-import { renderUserData } from "../../../providers/shared/bootstrap.ts";
+import { renderUserData } from "../../../providers/shared/bootstrap/index.ts";
 import { anywhere, firewallRules, plannedServers, postgresPort } from "../../../providers/shared/topology.ts";
 import type { SiteOutputs } from "../../../providers/types.ts";
-import type { SiteSpec, Spec } from "../../../model/spec.ts";
+import type { SiteSpec, Spec } from "../../../model/spec/index.ts";
 import { productionSpec, supportedFlags, productionVariant } from "../../fakes/spec.ts";
 import { recordResources, valueOf, type RecordedResource, type Recorder } from "../../fakes/pulumi.ts";
 
@@ -137,13 +138,15 @@ const registration = (name: string) => {
 };
 
 let recorder: Recorder;
-let aws: typeof import("../../../providers/aws/index.ts");
+let aws: typeof import("../../../providers/aws/program.ts");
+let route53: typeof import("../../../providers/aws/route53.ts");
 let firewall: typeof import("../../../providers/aws/firewall.ts");
 
 beforeAll(async () => {
   recorder = await recordResources("site-aws-fra", { outputs, calls });
   captureRequests();
-  aws = await import("../../../providers/aws/index.ts");
+  aws = await import("../../../providers/aws/program.ts");
+  route53 = await import("../../../providers/aws/route53.ts");
   firewall = await import("../../../providers/aws/firewall.ts");
 });
 
@@ -156,7 +159,7 @@ const providerUrn = (name: string) => `urn:pulumi:site-aws-fra::lifeboat::pulumi
 /** Deploys a site and waits until every resource it should register has been. */
 async function deploySite(siteSpec: Spec, site: SiteSpec, peer?: string): Promise<SiteOutputs & { values: [string[], string[], string] }> {
   // With a peer: the example's standby, streaming from the primary at `peer`; without: a primary alone.
-  const outputs = aws.awsProvider.compute!.deploySite({
+  const outputs = aws.awsPrograms.compute!.deploySite({
     spec: siteSpec,
     site,
     home: "/h",
@@ -195,7 +198,7 @@ describe("aws and route53 provider info", () => {
   });
 
   it("describes aws: compute and S3, no DNS, image workloads only", () => {
-    expect(aws.awsProvider).toMatchObject({ name: "aws", vendor: "Amazon Web Services", local: false, maxAppServers: 250, regions: awsRegions, sizes: awsSizes });
+    expect(awsProvider).toMatchObject({ name: "aws", vendor: "Amazon Web Services", local: false, maxAppServers: 250, regions: awsRegions, sizes: awsSizes });
     const flags = (info: typeof awsInfo) => ({
       capabilities: supportedFlags(info.capabilities),
       features: supportedFlags(info.features),
@@ -205,13 +208,13 @@ describe("aws and route53 provider info", () => {
       features: { imageWorkload: true, referenceWorkload: false, proxiedRecords: false, aliasRecords: false },
     });
     expect(awsInfo.capabilities.dns!.note).toContain("route53 provider");
-    expect(typeof aws.awsProvider.compute?.deploySite).toBe("function");
-    expect(typeof aws.awsProvider.objectStore?.createBucket).toBe("function");
-    expect(aws.awsProvider.dns).toBeUndefined();
+    expect(typeof aws.awsPrograms.compute?.deploySite).toBe("function");
+    expect(typeof aws.awsPrograms.objectStore?.createBucket).toBe("function");
+    expect(aws.awsPrograms.dns).toBeUndefined();
   });
 
   it("describes route53: DNS with alias records, nothing else", () => {
-    expect(aws.route53Provider).toMatchObject({ name: "route53", vendor: "Amazon Route 53", local: false });
+    expect(route53Provider).toMatchObject({ name: "route53", vendor: "Amazon Route 53", local: false });
     expect(route53Info.regions).toBeUndefined();
     expect(route53Info.sizes).toBeUndefined();
     expect(supportedFlags(route53Info.capabilities)).toEqual({ compute: false, dns: true, objectStore: false });
@@ -222,9 +225,9 @@ describe("aws and route53 provider info", () => {
       referenceWorkload: false,
     });
     expect(route53Info.capabilities.compute!.note).toContain("Route 53 is DNS only");
-    expect(typeof aws.route53Provider.dns?.deployEdge).toBe("function");
-    expect(aws.route53Provider.compute).toBeUndefined();
-    expect(aws.route53Provider.objectStore).toBeUndefined();
+    expect(typeof aws.route53Programs.dns?.deployEdge).toBe("function");
+    expect(aws.route53Programs.compute).toBeUndefined();
+    expect(aws.route53Programs.objectStore).toBeUndefined();
   });
 
   it("gives every flag a note and asks for the same AWS credentials", () => {
@@ -454,7 +457,7 @@ describe("route53 edge (Pulumi mocks)", () => {
   const deployEdge = (edgeSpec: Spec, name: string, targets: string[]) => {
     const edge = edgeSpec.edges.find((e) => e.name === name);
     if (!edge) throw new Error(`the spec has no edge ${name}`);
-    return aws.route53Provider.dns!.deployEdge({ spec: edgeSpec, edge, home: "/h", targetAddresses: targets, secrets: { dnsApiKey: pulumi.secret("unused") } });
+    return aws.route53Programs.dns!.deployEdge({ spec: edgeSpec, edge, home: "/h", targetAddresses: targets, secrets: { dnsApiKey: pulumi.secret("unused") } });
   };
   /** The example served by Route 53 alone, as an edge of this name (ALIAS records need a single DNS provider), with these records. */
   const route53Only = (name: string, records: (example: Spec["dns"]["records"]) => Spec["dns"]["records"]) =>
@@ -513,32 +516,32 @@ describe("route53 edge (Pulumi mocks)", () => {
     expect(() => deployEdge(withAlias("cdn", "d111111abcdef8.cloudfront.net"), "route53-bad", ["198.51.100.1"])).toThrow(
       /dns\.records\[3\]\.value: a Route 53 ALIAS record needs .*"<dnsName>@<hostedZoneId>"/,
     );
-    expect(() => aws.route53RecordSets(withAlias("@", "lb.example.net@Z35SXDOTRQ7X7K"), ["198.51.100.1"])).toThrow(/dns\.records\[3\]: ALIAS "@" becomes an A record/);
-    expect(aws.route53RecordSets(withAlias("@", "lb.example.net@Z35SXDOTRQ7X7K"), []).at(-1)).toMatchObject({ name: "social.example", type: "A" });
+    expect(() => route53.route53RecordSets(withAlias("@", "lb.example.net@Z35SXDOTRQ7X7K"), ["198.51.100.1"])).toThrow(/dns\.records\[3\]: ALIAS "@" becomes an A record/);
+    expect(route53.route53RecordSets(withAlias("@", "lb.example.net@Z35SXDOTRQ7X7K"), []).at(-1)).toMatchObject({ name: "social.example", type: "A" });
     expect(recorder.resources.length).toBe(before);
   });
 });
 
 describe("route53Value", () => {
   it("leaves short TXT values and other types as written (the provider adds the outer quotes)", () => {
-    expect(aws.route53Value("TXT", "v=spf1 mx -all")).toBe("v=spf1 mx -all");
-    expect(aws.route53Value("TXT", "x".repeat(255))).toBe("x".repeat(255));
-    expect(aws.route53Value("CAA", '0 issue "letsencrypt.org"')).toBe('0 issue "letsencrypt.org"');
-    expect(aws.route53Value("MX", "10 mail.social.example.")).toBe("10 mail.social.example.");
+    expect(route53.route53Value("TXT", "v=spf1 mx -all")).toBe("v=spf1 mx -all");
+    expect(route53.route53Value("TXT", "x".repeat(255))).toBe("x".repeat(255));
+    expect(route53.route53Value("CAA", '0 issue "letsencrypt.org"')).toBe('0 issue "letsencrypt.org"');
+    expect(route53.route53Value("MX", "10 mail.social.example.")).toBe("10 mail.social.example.");
   });
 
   it("splits at 255 bytes, escapes quotes and backslashes, and never cuts a character", () => {
-    expect(aws.route53Value("TXT", "x".repeat(256))).toBe(`${"x".repeat(255)}""x`);
-    expect(aws.route53Value("TXT", "a".repeat(600))).toBe(["a".repeat(255), "a".repeat(255), "a".repeat(90)].join('""'));
-    expect(aws.route53Value("TXT", 'say "hi" \\ bye')).toBe('say \\"hi\\" \\\\ bye');
+    expect(route53.route53Value("TXT", "x".repeat(256))).toBe(`${"x".repeat(255)}""x`);
+    expect(route53.route53Value("TXT", "a".repeat(600))).toBe(["a".repeat(255), "a".repeat(255), "a".repeat(90)].join('""'));
+    expect(route53.route53Value("TXT", 'say "hi" \\ bye')).toBe('say \\"hi\\" \\\\ bye');
     // 254 ASCII bytes and a two-byte é: the é starts the second string, as octal escapes.
-    expect(aws.route53Value("TXT", `${"x".repeat(254)}é`)).toBe(`${"x".repeat(254)}""\\303\\251`);
+    expect(route53.route53Value("TXT", `${"x".repeat(254)}é`)).toBe(`${"x".repeat(254)}""\\303\\251`);
   });
 
   it("parses alias targets", () => {
-    expect(aws.aliasTarget("d1.cloudfront.net@Z2FDTNDATAQYW2")).toEqual({ dnsName: "d1.cloudfront.net", hostedZoneId: "Z2FDTNDATAQYW2" });
-    expect(() => aws.aliasTarget("@Z2FDTNDATAQYW2")).toThrow(/<dnsName>@<hostedZoneId>/);
-    expect(() => aws.aliasTarget("d1.cloudfront.net@not a zone")).toThrow(/dns\.records\[\]\.value/);
+    expect(route53.aliasTarget("d1.cloudfront.net@Z2FDTNDATAQYW2")).toEqual({ dnsName: "d1.cloudfront.net", hostedZoneId: "Z2FDTNDATAQYW2" });
+    expect(() => route53.aliasTarget("@Z2FDTNDATAQYW2")).toThrow(/<dnsName>@<hostedZoneId>/);
+    expect(() => route53.aliasTarget("d1.cloudfront.net@not a zone")).toThrow(/dns\.records\[\]\.value/);
   });
 });
 
@@ -546,7 +549,7 @@ describe("S3 backup bucket (Pulumi mocks)", () => {
   const name = "social-example-backups";
 
   it("is versioned, private, encrypted, owner-enforced and protected, in us-east-1", async () => {
-    const outputs = aws.awsProvider.objectStore!.createBucket({ spec, name, home: "/h" });
+    const outputs = aws.awsPrograms.objectStore!.createBucket({ spec, name, home: "/h" });
     expect(await valueOf(outputs.bucket)).toBe(name);
     expect(await valueOf(outputs.endpoint)).toBe("https://s3.us-east-1.amazonaws.com");
     expect(await valueOf(outputs.region)).toBe("us-east-1");
@@ -574,7 +577,7 @@ describe("S3 backup bucket (Pulumi mocks)", () => {
   });
 
   it("comes with a key of its own, limited to this bucket's objects, handed over as secrets only", async () => {
-    const outputs = aws.awsProvider.objectStore!.createBucket({ spec, name: "keyed-backups", home: "/h" });
+    const outputs = aws.awsPrograms.objectStore!.createBucket({ spec, name: "keyed-backups", home: "/h" });
     expect(await valueOf(outputs.type)).toBe("s3");
     const { accessKeyId, secretAccessKey } = outputs.credentials!;
     expect(await pulumi.isSecret(accessKeyId)).toBe(true);
@@ -616,7 +619,7 @@ describe("credentials from the stack's config", () => {
   it("are forwarded to the explicit provider, as secrets, when set there", async () => {
     pulumi.runtime.setConfig("aws:accessKey", "AKIAEXAMPLEEXAMPLE");
     pulumi.runtime.setConfig("aws:secretKey", "secret-key-example");
-    aws.awsProvider.objectStore!.createBucket({ spec, name: "config-credentials", home: "/h" });
+    aws.awsPrograms.objectStore!.createBucket({ spec, name: "config-credentials", home: "/h" });
     const provider = await byName("config-credentials-aws");
     expect(provider.inputs).toMatchObject({ region: "us-east-1", accessKey: "AKIAEXAMPLEEXAMPLE", secretKey: "secret-key-example" });
     expect(provider.secretInputs.sort()).toEqual(["accessKey", "secretKey"]);

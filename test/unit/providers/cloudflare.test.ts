@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { EdgeOutputs, Provider } from "../../../providers/types.ts";
-import { parseSpec, type Spec } from "../../../model/spec.ts";
+import type { EdgeOutputs, ProviderEntry, ProviderPrograms } from "../../../providers/types.ts";
+import { parseSpec, type Spec } from "../../../model/spec/index.ts";
+import { parseAuditedSpec } from "../../../providers/audit.ts";
 import { productionSpec, supportedFlags, productionVariant, productionDocument, type ProductionDocument } from "../../fakes/spec.ts";
 import { createHash } from "node:crypto";
 import { cloudCalls, r2ObjectWriteGroup } from "../../fakes/cloud.ts";
@@ -75,7 +76,7 @@ const expectedRecords = [
 ];
 
 let recorder: Recorder;
-let cloudflare: Provider;
+let cloudflare: ProviderEntry & ProviderPrograms;
 let edge: EdgeOutputs;
 const byName = (name: string) => recorder.waitFor(name);
 const deploy = (spec: Spec, edgeName: string) =>
@@ -95,7 +96,8 @@ beforeAll(async () => {
     calls: cloudCalls,
   });
   captureRegistrations();
-  ({ cloudflareProvider: cloudflare } = await import("../../../providers/cloudflare/index.ts"));
+  const { cloudflareProvider } = await import("../../../providers/cloudflare/index.ts");
+  cloudflare = { ...cloudflareProvider, ...(await cloudflareProvider.programs()) };
   edge = deploy(production, "cloudflare");
   await Promise.all(["cloudflare-zone", ...expectedRecords].map(byName));
 });
@@ -207,7 +209,7 @@ describe("cloudflare records (pure)", () => {
     expect(() => records.cloudflareRecords(parseSpec(withRecords(soloEdge, [], 30)), targets)).toThrow(/ttl 30 is below 60/);
     // ALIAS: the audit refuses it on a Cloudflare edge; a spec valid for Route 53 alone is refused by the records themselves.
     const alias = [{ name: "@", type: "ALIAS" as const, value: "lb.example." }];
-    expect(() => parseSpec(withRecords(soloEdge, alias))).toThrow(/dns\.records\[0\]\.type: provider cloudflare cannot serve an ALIAS record/);
+    expect(() => parseAuditedSpec(withRecords(soloEdge, alias))).toThrow(/dns\.records\[0\]\.type: provider cloudflare cannot serve an ALIAS record/);
     expect(() => records.cloudflareRecords(parseSpec(withRecords(route53Edge, alias)), targets)).toThrow(/no ALIAS type; use a CNAME/);
   });
 });

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hcloudFirewallRules, hcloudRule } from "../../../providers/hcloud/firewall.ts";
+import { hcloudProvider } from "../../../providers/hcloud/index.ts";
 import {
   hcloudInfo,
   hcloudLocation,
@@ -11,10 +12,10 @@ import {
   hcloudSizes,
 } from "../../../providers/hcloud/info.ts";
 import { hetznerRecords, hetznerTxtValue } from "../../../providers/hcloud/records.ts";
-import { renderUserData } from "../../../providers/shared/bootstrap.ts";
+import { renderUserData } from "../../../providers/shared/bootstrap/index.ts";
 import { anywhere, firewallRules, plannedServers, postgresPort } from "../../../providers/shared/topology.ts";
 import type { EdgeOutputs, SiteOutputs } from "../../../providers/types.ts";
-import type { SiteSpec, Spec } from "../../../model/spec.ts";
+import type { SiteSpec, Spec } from "../../../model/spec/index.ts";
 import { productionSpec, productionVariant, supportedFlags } from "../../fakes/spec.ts";
 import { recordResources, valueOf, type RecordedResource, type Recorder } from "../../fakes/pulumi.ts";
 
@@ -81,7 +82,7 @@ interface Registration {
 }
 
 let recorder: Recorder;
-let hcloud: typeof import("../../../providers/hcloud/index.ts");
+let hcloud: typeof import("../../../providers/hcloud/program.ts");
 let production: SiteOutputs;
 let withPeer: SiteOutputs;
 let edgeOutputs: EdgeOutputs;
@@ -97,16 +98,16 @@ const registrations: Registration[] = [];
 
 beforeAll(async () => {
   recorder = await recordResources("site-hetzner-hel", { id: numericId, outputs: computed });
-  hcloud = await import("../../../providers/hcloud/index.ts");
+  hcloud = await import("../../../providers/hcloud/program.ts");
   await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation(({ type, name, resource, opts }) => {
       registrations.push({ type, name, resource, opts: opts as pulumi.CustomResourceOptions });
       return undefined;
     });
     const secrets = { dbPassword: pulumi.secret(password), replicationPassword: pulumi.secret(replicationPassword) };
-    production = hcloud.hcloudProvider.compute!.deploySite({ spec, site, home: "/h", secrets, databaseRole: "primary" });
-    withPeer = hcloud.hcloudProvider.compute!.deploySite({ spec: peerSpec, site: peerSite, home: "/h", secrets, databaseRole: "primary", peerDbAddress });
-    edgeOutputs = hcloud.hcloudProvider.dns!.deployEdge({ spec: edgeSpec, edge, home: "/h", targetAddresses: ["203.0.113.10"], secrets: { dnsApiKey: pulumi.secret("unused") } });
+    production = hcloud.hcloudPrograms.compute!.deploySite({ spec, site, home: "/h", secrets, databaseRole: "primary" });
+    withPeer = hcloud.hcloudPrograms.compute!.deploySite({ spec: peerSpec, site: peerSite, home: "/h", secrets, databaseRole: "primary", peerDbAddress });
+    edgeOutputs = hcloud.hcloudPrograms.dns!.deployEdge({ spec: edgeSpec, edge, home: "/h", targetAddresses: ["203.0.113.10"], secrets: { dnsApiKey: pulumi.secret("unused") } });
     return {};
   });
 });
@@ -161,8 +162,8 @@ describe("hcloud provider description", () => {
     }
   });
 
-  it("says what it can and cannot do, each with a reason", () => {
-    const provider = hcloud.hcloudProvider;
+  it("says what it can and cannot do, each with a reason", async () => {
+    const provider = { ...hcloudProvider, ...(await hcloudProvider.programs()) };
     expect(provider).toMatchObject({ name: "hcloud", vendor: "Hetzner Cloud", local: false, regions: hcloudRegions, sizes: hcloudSizes });
     expect(supportedFlags(provider.capabilities)).toEqual({ compute: true, dns: true, objectStore: false });
     expect(supportedFlags(provider.features)).toEqual({

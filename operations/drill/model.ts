@@ -1,0 +1,93 @@
+/** What a drill is asked for and what it reports (`lifeboat drill --json` is DrillResult). */
+import { z } from "zod";
+
+export const drillModes = ["warm", "cold"] as const;
+export type DrillMode = (typeof drillModes)[number];
+
+/** Accepted ranges of the drill's numeric options (the command validates against these). */
+export const drillLimits = { writesPerSecond: { min: 1, max: 2_000 }, posts: { min: 0, max: 10_000_000 } } as const;
+
+export interface DrillOptions {
+  mode: DrillMode;
+  writesPerSecond: number;
+  posts: number;
+  /** Forward every line the drill's own `lifeboat` runs print. */
+  verbose?: boolean;
+}
+
+/** The site the drill fails over to; the shipped lifeboat.yaml has it. */
+export const drillTarget = "local-b";
+
+/** How long the load runs before the suspension, and after the new site's first acknowledgement. */
+export const settleMs = 5_000;
+/** The drill gives up on the new site this long after the suspension. */
+export const giveUpMs = 180_000;
+export const fenceHttpAttempts = 20;
+
+export interface FailoverStep {
+  name: string;
+  status: string;
+  seconds: number;
+}
+
+/** What the drill reads of `lifeboat failover --json` (the report has more). */
+export const failoverReportSchema = z.looseObject({
+  run: z.string(),
+  from: z.string(),
+  to: z.string(),
+  mode: z.string(),
+  ok: z.boolean(),
+  steps: z.array(z.looseObject({ name: z.string(), status: z.string(), seconds: z.number() })),
+  todo: z.array(z.string()),
+  /** The failover's own RTO (its start to DNS answering the new site), when it reports one. */
+  rtoSeconds: z.number().optional(),
+});
+export type FailoverReport = z.output<typeof failoverReportSchema>;
+
+export interface FenceAttempt {
+  via: string;
+  answer: string;
+  accepted: boolean;
+}
+
+export interface DrillResult {
+  ok: boolean;
+  /** Why the drill is not ok (empty when it is). */
+  problems: string[];
+  mode: DrillMode;
+  writesPerSecond: number;
+  posts: number;
+  /** Suspension of the old site's account to the first write acknowledged by the new site; null if none was. */
+  rtoSeconds: number | null;
+  /** Start of `lifeboat failover` to the first write acknowledged by the new site; null if none was. */
+  failoverSeconds: number | null;
+  acknowledgedWrites: number;
+  /** Acknowledged writes (through any address) the new site's database does not hold. */
+  lostWrites: number;
+  /** The span of load the lost writes represent: newest lost minus oldest lost, plus one write interval; 0 when none. */
+  rpoSeconds: number;
+  /** Writes the old site accepted once its account was reinstated (0 when it is fenced). */
+  fencedWritesAccepted: number;
+  /** The records' TTL: what a real client's resolver could add to the RTO. */
+  ttlSeconds: number;
+  /** The failover's own steps and their durations. */
+  steps: FailoverStep[];
+  /** Writes sent and not acknowledged. */
+  failedWrites: number;
+  failoverRun: string;
+  // Extras.
+  /** Writes due on the schedule but not sent: 64 were already waiting. */
+  skippedWrites: number;
+  failureReasons: Record<string, number>;
+  acknowledgedByAddress: Record<string, number>;
+  dnsErrors: number;
+  oldSite: { name: string; ingress: string };
+  newSite: { name: string; ingress: string };
+  archiveTimeoutSeconds: number;
+  failover: { ok: boolean; from: string; to: string; mode: string; todo: string[]; reportedRtoSeconds: number | null };
+  /** Up to 20 of the lost writes. */
+  lostWriteSamples: Array<{ body: string; id: number; address: string; acknowledgedAt: string }>;
+  fencing: { resumed: boolean; resumeDetail?: string; attempts: FenceAttempt[] };
+  /** When things happened, in seconds from the suspension (negative: before it) or how long they took. */
+  timeline: Record<string, number>;
+}

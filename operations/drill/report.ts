@@ -1,0 +1,28 @@
+/** The drill's result as text: one line per measure, then the failover's steps. */
+import { formatRows } from "../format.ts";
+import type { DrillResult } from "./model.ts";
+
+const secondsText = (value: number | null) => (value === null ? "none" : `${value.toFixed(1)}s`);
+
+/** The human-readable summary: one line per measure, then the failover's steps. */
+export function formatDrill(result: DrillResult): string {
+  const fenceAnswers = [...new Set(result.fencing.attempts.map((a) => a.answer))].join("; ");
+  const lines = [
+    `drill ${result.mode}: ${result.oldSite.name} suspended, failed over to ${result.newSite.name} (failover run ${result.failoverRun}); ${result.writesPerSecond} writes/s, ${result.posts} seeded posts`,
+    ...(result.problems.length > 0 ? ["", `PROBLEMS (${result.problems.length})`, ...result.problems.map((p) => `!! ${p}`), ""] : []),
+    formatRows([
+      ["RTO", `${secondsText(result.rtoSeconds)}  (suspension to the first write ${result.newSite.name} acknowledged)`],
+      ["failover", `${secondsText(result.failoverSeconds)}  (lifeboat failover's start to the same write)`],
+      ["acknowledged writes", `${result.acknowledgedWrites}  (${result.failedWrites} failed, ${result.skippedWrites} skipped with 64 waiting)`],
+      ["lost writes", `${result.lostWrites}  (acknowledged, not in ${result.newSite.name}'s database)`],
+      ["RPO", `${result.rpoSeconds.toFixed(1)}s  (the span of load the lost writes represent; archive timeout ${result.archiveTimeoutSeconds}s)`],
+      ["fenced writes accepted", `${result.fencedWritesAccepted} of ${result.fencing.attempts.length}  (${result.oldSite.name} reinstated${result.fencing.resumed ? "" : " (resume failed)"}; it answered: ${fenceAnswers})`],
+      ["DNS TTL", `${result.ttlSeconds}s  (what a client's resolver could add to the RTO)`],
+    ]),
+    "",
+    "failover steps:",
+    ...(result.steps.length > 0 ? [formatRows(result.steps.map((s) => [`  ${s.name}`, `${s.status.padEnd(8)} ${s.seconds.toFixed(1)}s`]))] : ["  (none reported)"]),
+  ];
+  if (result.failover.todo.length > 0) lines.push("", "left to do (from the failover report):", ...result.failover.todo.map((t) => `  - ${t}`));
+  return lines.join("\n");
+}

@@ -1,0 +1,97 @@
+/**
+ * A failover run's working context, and the rule for who may be called in it:
+ * the old site's provider is asked whether it answers at most once per run
+ * (its answer is journaled), never with --assume-gone, and never again once
+ * it stopped answering; every other provider is asked each time.
+ */
+import { OperationError } from "../../model/errors.ts";
+import type { SiteHosts } from "../../model/hosts.ts";
+import type { SiteSpec } from "../../model/spec/index.ts";
+import type { ProviderOperations, Transport } from "../../providers/types.ts";
+import { queryA } from "../dns.ts";
+import type { Platform } from "../platform.ts";
+import { postgresControl, type PostgresControl } from "../site/postgres.ts";
+import { healthGate } from "./health.ts";
+import type { Journal, StepName } from "./journal.ts";
+import { engineStacks, type FailoverStacks } from "./stacks.ts";
+
+export type Print = (line: string) => void;
+
+/** What the failover works through, injected: the real engine, HTTP and DNS by default; fakes in the conformance suite. */
+export interface FailoverDeps {
+  stacks: FailoverStacks;
+  healthGate: typeof healthGate;
+  queryA: typeof queryA;
+  /** Called once a step's end is journaled (drills and tests crash the run here to prove it resumes). */
+  afterStep?(step: StepName): void | Promise<void>;
+}
+
+export const defaultFailoverDeps: FailoverDeps = {
+  stacks: engineStacks,
+  healthGate,
+  queryA,
+  afterStep: (step) => {
+    // Drills and tests: a crash (kill -9) right after this step's journal entry, to prove the rerun resumes.
+    if (process.env.LIFEBOAT_FAILOVER_CRASH_AFTER === step) process.kill(process.pid, "SIGKILL");
+  },
+};
+
+export interface Run {
+  platform: Platform;
+  journal: Journal;
+  from: SiteSpec;
+  to: SiteSpec;
+  print: Print;
+  deps: FailoverDeps;
+}
+
+export const operationsOf = (run: Pick<Run, "platform">, provider: string): ProviderOperations | undefined => run.platform.providers(provider)?.operations;
+
+/** The old site's provider is asked only when allowed, and at most once per run: its answer is journaled. */
+export function oldSiteReachable(run: Run): boolean {
+  const { facts, options } = run.journal;
+  if (options.assumeGone) return false;
+  if (typeof facts.oldReachable === "boolean") return facts.oldReachable;
+  const reachable = operationsOf(run, run.from.provider)?.answers(run.platform.home) ?? false;
+  facts.oldReachable = reachable;
+  return reachable;
+}
+
+/**
+ * Whether a provider may be called in this run: the old site's provider, once
+ * gone (or --assume-gone), is not called for anything, not even for the edge
+ * or the repository it may also host.
+ */
+export function providerAnswers(run: Run, provider: string): boolean {
+  if (provider === run.from.provider && !oldSiteReachable(run)) return false;
+  return operationsOf(run, provider)?.answers(run.platform.home) ?? false;
+}
+
+/**
+ * Calls the old site's provider; if it stops answering mid-run, the run
+ * records it as gone and carries on without it (a rerun never gets stuck on it).
+ */
+export async function callOldSite<T>(run: Run, what: string, call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    run.journal.facts.oldReachable = false;
+    run.print(`      old site ${run.from.name} stopped answering (${what}: ${(error as Error).message}); it is treated as gone from here on`);
+    return undefined;
+  }
+}
+
+/** A site's servers and how to act on them: its provider's transport, PostgreSQL control on its database. */
+export interface SiteControl {
+  hosts: SiteHosts;
+  transport: Transport;
+  postgres: PostgresControl;
+}
+
+export function siteControl(run: Pick<Run, "platform">, site: SiteSpec, hosts: SiteHosts | undefined): SiteControl {
+  const compute = operationsOf(run, site.provider)?.compute;
+  if (!compute) throw new OperationError(`provider ${site.provider} has no automated operations on its servers`);
+  if (!hosts) throw new OperationError(`site ${site.name} has no deployed servers on record (its stack has no addresses)`, `deploy it (lifeboat deploy --site ${site.name}), then run the same failover again`);
+  const transport = compute.transport(run.platform.home, site);
+  return { hosts, transport, postgres: postgresControl(transport, hosts.db) };
+}

@@ -1,0 +1,9 @@
+/** The hcloud provider's Pulumi programs: Hetzner Cloud servers and Hetzner DNS. */
+import type { ProviderPrograms } from "../types.ts";
+import { deployHcloudSite } from "./compute.ts";
+import { deployHcloudEdge } from "./dns.ts";
+
+export const hcloudPrograms: ProviderPrograms = {
+  compute: { deploySite: deployHcloudSite },
+  dns: { deployEdge: deployHcloudEdge },
+};

@@ -1,0 +1,118 @@
+/**
+ * Role bootstrap for cloud servers, as cloud-init user-data. Rendered here once
+ * from the spec, the site's topology and the site's database settings, so every
+ * compute provider boots the same role with byte-identical user-data; nothing in
+ * it depends on the provider (the data volume is found by its label, not a
+ * device path; backup repositories are reached through the S3 API, whoever sells it).
+ *
+ * User-data of the db and app roles carries secrets (the database password; for
+ * the db, also the replication password, the repositories' keys and cipher
+ * passphrases): providers pass it on as a Pulumi secret, so it is encrypted in
+ * state and hidden in output.
+ *
+ * The db server's user-data is read once. cloud-init applies it at first boot,
+ * and both clouds are told to ignore later changes to it (ignoreChanges, so the
+ * database is never rebooted or replaced for one). So what the db role renders
+ * here (its role, the peer site's database address, the backup repositories) is
+ * fixed at the db server's first boot: a peer that moves, a repository added or a
+ * rotated key reaches a running database only by hand (README, "Standby and
+ * backups on the clouds"). lifeboat-admit-standby and lifeboat-standby-clone,
+ * installed on every db server, are those manual steps.
+ */
+import { isIP } from "node:net";
+import * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
+import type { BackupRepository } from "../../../model/data.ts";
+import type { SiteContext } from "../../types.ts";
+import { plannedServers, type PlannedServer } from "../topology.ts";
+import type { SiteSpec, Spec } from "../../../model/spec/index.ts";
+import { appRole } from "./app.ts";
+import { dbRole, type DatabaseInput } from "./db.ts";
+import { ingressRole } from "./ingress.ts";
+
+export * from "./common.ts";
+export { dbRole, endpointHost, pgbackrestConf, uriStyle, type DatabaseInput } from "./db.ts";
+
+/**
+ * Refuses database settings the db role cannot render, before any resource is
+ * created: a standby without a primary, a peer that is not an address (it goes
+ * into pg_hba and a shell script), an empty repository list.
+ */
+export function checkDatabaseContext(context: Pick<SiteContext, "site" | "databaseRole" | "peerDbAddress" | "backups">): void {
+  const { site, databaseRole, peerDbAddress } = context;
+  if (databaseRole !== "primary" && databaseRole !== "standby") throw new Error(`site "${site.name}": database role "${String(databaseRole)}" is neither primary nor standby`);
+  if (databaseRole === "standby" && !peerDbAddress) throw new Error(`site "${site.name}" is a standby but has no primary to stream from (peerDbAddress)`);
+  if (peerDbAddress !== undefined && isIP(peerDbAddress) === 0) throw new Error(`site "${site.name}": peerDbAddress "${peerDbAddress}" is not an IP address`);
+}
+
+export interface BootstrapInput {
+  spec: Spec;
+  site: SiteSpec;
+  server: PlannedServer;
+  /** Plain text here; the caller keeps the rendered result secret. */
+  dbPassword: string;
+  /** The db role's settings (plain text here too); required for the db role, ignored by the others. */
+  database?: DatabaseInput;
+}
+
+/** The server's #cloud-config document. Deterministic: the same input gives the same bytes. */
+export function renderUserData({ spec, site, server, dbPassword, database }: BootstrapInput): string {
+  const servers = plannedServers(spec, site);
+  if (server.role === "db" && !database) throw new Error(`${server.name}: the db role needs its database settings (role, peer, replication password)`);
+  const role =
+    server.role === "db" ? dbRole(spec, site, dbPassword, database!) : server.role === "app" ? appRole(spec, servers, dbPassword) : ingressRole(spec, servers);
+  const config = {
+    hostname: server.name,
+    preserve_hostname: false,
+    package_update: true,
+    packages: role.packages,
+    ssh_pwauth: false,
+    disable_root: true,
+    users: [
+      "default",
+      {
+        name: "lifeboat",
+        groups: ["sudo"],
+        shell: "/bin/bash",
+        sudo: "ALL=(ALL) NOPASSWD:ALL",
+        lock_passwd: true,
+        ...(spec.admin.sshKeys.length ? { ssh_authorized_keys: spec.admin.sshKeys } : {}),
+      },
+    ],
+    write_files: role.files,
+    runcmd: role.commands,
+  };
+  return `#cloud-config\n${stringify(config, { lineWidth: 0 })}`;
+}
+
+/**
+ * The user-data of one planned server of a site, as a Pulumi output: secret for
+ * the roles whose user-data holds a secret (db and app), plain for the ingress.
+ * Only the db role waits for (and depends on) the replication password and the
+ * repositories, so backups never touch the app or ingress servers.
+ */
+export function userDataOutput(context: SiteContext, server: PlannedServer): pulumi.Output<string> {
+  checkDatabaseContext(context);
+  const { spec, site, secrets, databaseRole, peerDbAddress, backups } = context;
+  if (server.role !== "db") {
+    const rendered = secrets.dbPassword.apply((dbPassword) => renderUserData({ spec, site, server, dbPassword }));
+    return server.role === "ingress" ? pulumi.unsecret(rendered) : pulumi.secret(rendered);
+  }
+  const repositories: pulumi.Output<BackupRepository[] | undefined> = backups ? backups.repositories : pulumi.output(undefined);
+  return pulumi.secret(
+    pulumi.all([secrets.dbPassword, secrets.replicationPassword, repositories]).apply(([dbPassword, replicationPassword, repos]) =>
+      renderUserData({
+        spec,
+        site,
+        server,
+        dbPassword,
+        database: {
+          role: databaseRole,
+          ...(peerDbAddress ? { peerDbAddress } : {}),
+          replicationPassword,
+          ...(backups && repos ? { backups: { archiveTimeoutSeconds: backups.archiveTimeoutSeconds, repositories: repos } } : {}),
+        },
+      }),
+    ),
+  );
+}

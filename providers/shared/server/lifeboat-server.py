@@ -1,0 +1,594 @@
+#!/usr/bin/python3
+"""lifeboat-server: the one command every Lifeboat server has.
+
+The operations (failover, status, backup) act on a database server through
+this command and nothing else, the same way on every provider: the clouds'
+and the `ssh` provider's servers get it from their cloud-init user-data
+(/usr/local/sbin/lifeboat-server), and the local provider runs this very file
+in the server's directory. It reads where PostgreSQL and pgBackRest live from
+the environment, with Debian's defaults, prints one JSON document on stdout,
+and exits 0; on failure it prints what failed on stderr and exits 1 (2 for
+bad usage). Python 3's standard library only: cloud-init, which every server
+boots with, brings Python 3.
+
+Subcommands (each safe to repeat):
+  position                      role, WAL position, newest transaction, system identifier, timeline
+  checkpoint                    where a stopped cluster's WAL ends (pg_controldata)
+  hold-read-only                standby.signal in the data directory: once started, PostgreSQL refuses writes
+  promote [--timeout S]         pg_promote, then wait until writable
+  wait-replay LSN [--timeout S] wait until a standby has replayed LSN
+  wait-writable [--timeout S]   wait until recovery (a restore) has ended
+  salvage --into DIR --name N   copy the data directory to DIR/N (never over an earlier copy)
+  probe                         replication, slot, archiver and pg_wal facts for `lifeboat status`
+  backup-config                 whether pgBackRest is configured here, and how many repositories
+  repositories                  what each repository holds: backups and newest archived WAL
+  stanza-create                 the stanza in every repository that answers, one at a time
+  backup --repo N               a full backup into repository N
+  verify-point --database D     a restore point with the tables' statistics at that instant
+  wait-archived --repo N --wal W [--timeout S]
+  restore-verify --repo N [--target NAME] --database D [--sql Q] [--scratch DIR]
+                                restore into a scratch cluster, read its statistics (and Q), throw it away
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ENV = os.environ
+PGDATA = ENV.get("LIFEBOAT_PGDATA", "/var/lib/postgresql/15/main")
+PGHOST = ENV.get("LIFEBOAT_PGHOST", "/var/run/postgresql")
+PGPORT = ENV.get("LIFEBOAT_PGPORT", "5432")
+PGBIN = ENV.get("LIFEBOAT_PGBIN", "/usr/lib/postgresql/15/bin")
+PGBACKREST_CONFIG = ENV.get("LIFEBOAT_PGBACKREST_CONFIG", "/etc/pgbackrest/pgbackrest.conf")
+STANZA = ENV.get("LIFEBOAT_STANZA", "lifeboat")
+SLOT = ENV.get("LIFEBOAT_REPLICATION_SLOT", "lifeboat_standby")
+OS_USER = ENV.get("LIFEBOAT_OS_USER", "postgres")
+PGBACKREST = ENV.get("LIFEBOAT_PGBACKREST", "/usr/bin/pgbackrest")
+
+
+class Failure(Exception):
+    """What the caller reads on stderr: one line saying what failed."""
+
+
+def as_postgres():
+    """Run PostgreSQL's tools as its own user when started as root (PostgreSQL refuses root)."""
+    return {"user": OS_USER, "group": OS_USER} if os.geteuid() == 0 and OS_USER else {}
+
+
+def run(argv, input_text=None, timeout=None, check=True):
+    try:
+        done = subprocess.run(argv, input=input_text or "", capture_output=True, text=True, timeout=timeout, **as_postgres())
+    except subprocess.TimeoutExpired:
+        raise Failure(f"{os.path.basename(argv[0])} did not finish within {timeout} s")
+    if check and done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip()
+        raise Failure(f"{os.path.basename(argv[0])} {next((a for a in argv[1:] if not a.startswith('-')), '')} failed: {detail}")
+    return done
+
+
+def psql(sql, database="postgres", timeout=30, host=None):
+    argv = [f"{PGBIN}/psql", "-h", host or PGHOST, "-p", PGPORT, "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-XAtqF", "\t", "-f", "-"]
+    return run(argv, input_text=sql, timeout=timeout).stdout.strip()
+
+
+def pgbackrest(args, config=None, timeout=None):
+    return run([PGBACKREST, f"--config={config or PGBACKREST_CONFIG}", f"--stanza={STANZA}", *args], timeout=timeout)
+
+
+def lsn_value(lsn):
+    high, low = lsn.split("/")
+    return (int(high, 16) << 32) + int(low, 16)
+
+
+def iso(epoch_seconds):
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(epoch_seconds))
+
+
+def sql_string(value):
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_identifier(value):
+    return '"' + value.replace('"', '""') + '"'
+
+
+def emit(value):
+    json.dump(value, sys.stdout)
+    sys.stdout.write("\n")
+
+
+# Positions and promotion.
+
+POSITION_SQL = """SELECT json_build_object(
+  'recovery', pg_is_in_recovery(),
+  'lsn', CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text ELSE pg_current_wal_lsn()::text END,
+  'lastTransactionAt', pg_last_xact_replay_timestamp(),
+  'systemIdentifier', (SELECT system_identifier::text FROM pg_control_system()),
+  'timeline', CASE WHEN pg_is_in_recovery() THEN (SELECT timeline_id FROM pg_control_checkpoint())
+                   ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END)"""
+
+
+def position():
+    raw = json.loads(psql(POSITION_SQL))
+    out = {"writable": raw["recovery"] is False, "systemIdentifier": raw["systemIdentifier"], "timeline": raw["timeline"]}
+    if raw.get("lsn"):
+        out["lsn"] = raw["lsn"]
+    if raw.get("lastTransactionAt"):
+        out["lastTransactionAt"] = raw["lastTransactionAt"]
+    return out
+
+
+def poll(what, probe, done, timeout, interval=0.1):
+    """Calls probe() until done(value) or the time is up; a probe that fails counts as not done."""
+    deadline = time.monotonic() + timeout
+    last, error = None, None
+    while True:
+        try:
+            last, error = probe(), None
+            if done(last):
+                return last
+        except Failure as failure:
+            error = failure
+        if time.monotonic() > deadline:
+            raise Failure(f"{what} within {timeout:g} s" + (f" (last answer: {error})" if error else f" (last: {json.dumps(last)})"))
+        time.sleep(interval)
+
+
+def cmd_position(_args):
+    emit(position())
+
+
+def cmd_checkpoint(_args):
+    if not os.path.exists(os.path.join(PGDATA, "PG_VERSION")):
+        raise Failure(f"no database cluster in {PGDATA}")
+    text = run([f"{PGBIN}/pg_controldata", PGDATA]).stdout
+    field = lambda name: (re.search(rf"^{re.escape(name)}:\s+(.+)$", text, re.M) or [None, None])[1]
+    emit({"lsn": field("Latest checkpoint location"), "systemIdentifier": field("Database system identifier"), "timeline": int(field("Latest checkpoint's TimeLineID") or 0), "state": field("Database cluster state")})
+
+
+def cmd_hold_read_only(_args):
+    if not os.path.exists(os.path.join(PGDATA, "PG_VERSION")):
+        raise Failure(f"no database cluster in {PGDATA}")
+    signal = os.path.join(PGDATA, "standby.signal")
+    already = os.path.exists(signal)
+    if not already:
+        open(signal, "w").close()
+        owner = os.stat(PGDATA)
+        if os.geteuid() == 0:
+            os.chown(signal, owner.st_uid, owner.st_gid)
+    emit({"already": already})
+
+
+def cmd_promote(args):
+    before = position()
+    if not before["writable"]:
+        psql(f"SELECT pg_promote(true, {int(args.timeout)})", timeout=args.timeout + 10)
+    after = poll("the database did not become writable after pg_promote", position, lambda p: p["writable"], args.timeout)
+    # The newest replayed transaction is the data position: read before promotion, it is what the standby had.
+    if before.get("lastTransactionAt"):
+        after["lastTransactionAt"] = before["lastTransactionAt"]
+    emit(after)
+
+
+def cmd_wait_replay(args):
+    target = lsn_value(args.lsn)
+    reached = lambda p: p["writable"] or ("lsn" in p and lsn_value(p["lsn"]) >= target)
+    emit(poll(f"the standby did not replay up to {args.lsn}", position, reached, args.timeout))
+
+
+def cmd_wait_writable(args):
+    emit(poll("the database is still recovering", position, lambda p: p["writable"], args.timeout, interval=0.5))
+
+
+def cmd_salvage(args):
+    if not os.path.exists(os.path.join(PGDATA, "PG_VERSION")):
+        emit({"path": None})
+        return
+    target = os.path.join(args.into, args.name)
+    # Never over an earlier copy (a rerun after the site was partly destroyed would copy less); whole or not at all.
+    if not os.path.exists(target):
+        os.makedirs(args.into, exist_ok=True)
+        shutil.rmtree(target + ".partial", ignore_errors=True)
+        subprocess.run(["cp", "-a", PGDATA, target + ".partial"], check=True)
+        os.rename(target + ".partial", target)
+    emit({"path": target})
+
+
+# Status probes.
+
+PRIMARY_SQL = f"""SELECT json_build_object(
+  'archiveMode', current_setting('archive_mode'),
+  'replication', (SELECT coalesce(json_agg(json_build_object(
+      'clientAddress', host(client_addr), 'applicationName', application_name, 'state', state,
+      'lagBytes', pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn),
+      'lagSeconds', extract(epoch FROM replay_lag)) ORDER BY application_name), '[]'::json) FROM pg_stat_replication),
+  'slot', (SELECT json_build_object('name', slot_name, 'active', active, 'retainedBytes', pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn))
+      FROM pg_replication_slots WHERE slot_name = {sql_string(SLOT)}),
+  'archiver', (SELECT json_build_object('archivedCount', archived_count, 'lastArchivedWal', last_archived_wal, 'lastArchivedAt', last_archived_time,
+      'failedCount', failed_count, 'lastFailedWal', last_failed_wal, 'lastFailedAt', last_failed_time) FROM pg_stat_archiver))"""
+
+STANDBY_SQL = """SELECT json_build_object(
+  'receiveLsn', pg_last_wal_receive_lsn()::text,
+  'replayLsn', pg_last_wal_replay_lsn()::text,
+  'lastReplayedTransactionAt', pg_last_xact_replay_timestamp(),
+  'receiver', (SELECT json_build_object('status', status, 'senderHost', sender_host) FROM pg_stat_wal_receiver LIMIT 1))"""
+
+
+def wal_facts():
+    """Ready files and size of pg_wal, read from the data directory (works while PostgreSQL is down too)."""
+    try:
+        wal = os.path.join(PGDATA, "pg_wal")
+        ready = sum(1 for name in os.listdir(os.path.join(wal, "archive_status")) if name.endswith(".ready"))
+        size = sum(entry.stat().st_size for entry in os.scandir(wal) if entry.is_file())
+        return {"readyFiles": ready, "bytes": size}
+    except OSError:
+        return None
+
+
+def cmd_probe(args):
+    recovery = psql("SELECT pg_is_in_recovery()", timeout=args.timeout)
+    if recovery not in ("t", "f"):
+        raise Failure(f"unexpected answer to pg_is_in_recovery(): {recovery}")
+    facts = json.loads(psql(STANDBY_SQL if recovery == "t" else PRIMARY_SQL, timeout=args.timeout))
+    emit({"role": "standby" if recovery == "t" else "primary", "facts": facts, "wal": wal_facts()})
+
+
+# pgBackRest: configuration, repositories, stanza, backups.
+
+def repository_count(config=None):
+    with open(config or PGBACKREST_CONFIG) as f:
+        return len(set(re.findall(r"^repo(\d+)-type=", f.read(), re.M)))
+
+
+def cmd_backup_config(_args):
+    present = os.path.exists(PGBACKREST_CONFIG)
+    emit({"present": present, "repositories": repository_count() if present else 0})
+
+
+SEGMENT = re.compile(r"/[0-9A-F]{24}-[0-9a-f]{40}")
+
+
+def newest_archived_wal(repo, timeout):
+    listing = json.loads(pgbackrest([f"--repo={repo}", "repo-ls", "--recurse", "--output=json", f"archive/{STANZA}"], timeout=timeout).stdout)
+    newest = None
+    for name, entry in listing.items():
+        # Segments only (24 hex digits, then a checksum); .history and .backup files are not WAL.
+        if entry.get("type") != "file" or not SEGMENT.search("/" + name) or entry.get("time") is None:
+            continue
+        if newest is None or entry["time"] > newest[1] or (entry["time"] == newest[1] and name > newest[0]):
+            newest = (name, entry["time"])
+    return {"newestWal": os.path.basename(newest[0])[:24], "newestWalAt": iso(newest[1])} if newest else {}
+
+
+def backup_summary(backup):
+    return {
+        "label": backup["label"],
+        "type": backup["type"],
+        "startedAt": iso(backup["timestamp"]["start"]),
+        "stoppedAt": iso(backup["timestamp"]["stop"]),
+        "databaseBytes": backup["info"]["size"],
+        "repositoryBytes": backup["info"]["repository"]["size"],
+    }
+
+
+def repository_contents(count, timeout):
+    info = (json.loads(pgbackrest(["info", "--output=json"], timeout=timeout).stdout) or [{}])[0]
+    out = []
+    for repo in range(1, count + 1):
+        status = next((r["status"] for r in info.get("repo", []) if r.get("key") == repo), None)
+        contents = {"repo": repo, "backups": [backup_summary(b) for b in info.get("backup", []) if b["database"]["repo-key"] == repo]}
+        # code 0: ok, 2: no valid backups yet (WAL may still be there); anything else is a problem with the repository.
+        if status and status.get("code") not in (0, 2):
+            contents["error"] = status.get("message", "")
+        try:
+            contents.update(newest_archived_wal(repo, timeout))
+        except Failure as failure:
+            contents.setdefault("error", str(failure))
+        out.append(contents)
+    return out
+
+
+def cmd_repositories(args):
+    emit(repository_contents(repository_count(), args.timeout))
+
+
+def single_repository_config(text, n):
+    """pgbackrest.conf with only repository n, renumbered repo1: for the commands that take no --repo."""
+    keep = []
+    for line in text.split("\n"):
+        match = re.match(r"^(# )?repo(\d+)([-:])", line)
+        if match and match.group(2) != str(n):
+            continue
+        keep.append(re.sub(rf"^(# )?repo{n}([-:])", r"\1repo1\2", line))
+    return "\n".join(keep)
+
+
+def private_file(directory, content):
+    handle, name = tempfile.mkstemp(dir=directory, prefix="lifeboat-", suffix=".conf")
+    with os.fdopen(handle, "w") as f:
+        f.write(content)
+    if os.geteuid() == 0 and OS_USER:
+        shutil.chown(name, OS_USER, OS_USER)
+    return name
+
+
+def cmd_stanza_create(_args):
+    """stanza-create in each repository by itself, so one that does not answer does not stop the others."""
+    with open(PGBACKREST_CONFIG) as f:
+        text = f.read()
+    count = repository_count()
+    failures = []
+    for n in range(1, count + 1):
+        single = private_file(os.path.dirname(PGBACKREST_CONFIG), single_repository_config(text, n))
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                done = run([PGBACKREST, f"--config={single}", f"--stanza={STANZA}", "stanza-create"], timeout=120, check=False)
+                error = (done.stderr or done.stdout).strip() if done.returncode else None
+                # The asynchronous WAL push may hold pgBackRest's lock for a moment.
+                if not error or "unable to acquire lock" not in error or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            if error:
+                failures.append(f"repo{n}: {error}")
+        finally:
+            os.unlink(single)
+    emit({"repositories": count, "failures": failures})
+    if count and len(failures) == count:
+        raise Failure("no backup repository could be set up:\n" + "\n".join(failures))
+
+
+def cmd_backup(args):
+    pgbackrest([f"--repo={args.repo}", "backup", "--type=full"])
+    contents = repository_contents(args.repo, 60)[args.repo - 1]
+    if not contents["backups"]:
+        raise Failure(f"pgBackRest reported success but repo{args.repo} lists no backup")
+    emit(contents["backups"][-1])
+
+
+# Verification: a restore point, and a restore compared with it.
+
+TABLES_SQL = """SELECT c.relname, (SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+    WHERE i.indrelid = c.oid AND i.indisprimary AND i.indnatts = 1)
+ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY c.relname"""
+
+
+def tables_of(database, host=None):
+    out = psql(TABLES_SQL, database=database, host=host)
+    return [tuple((line.split("\t") + [""])[:2]) for line in out.split("\n")] if out else []
+
+
+def stats_query(table, key):
+    t = sql_identifier(table)
+    recent = f"(SELECT * FROM {t} ORDER BY {sql_identifier(key)} DESC LIMIT 1000)" if key else t
+    return f"SELECT {sql_string(table)}, (SELECT count(*) FROM {t}), (SELECT coalesce(md5(string_agg(r::text, '|' ORDER BY r::text)), '') FROM {recent} r)"
+
+
+def parse_stats(out):
+    stats = {}
+    for line in filter(None, out.split("\n")):
+        table, rows, checksum = (line.split("\t") + ["", ""])[:3]
+        stats[table] = {"rows": int(rows), "recentChecksum": checksum}
+    return stats
+
+
+def table_stats(database, host=None):
+    tables = tables_of(database, host)
+    if not tables:
+        return {}
+    return parse_stats(psql(" UNION ALL ".join(stats_query(t, k) for t, k in tables), database=database, timeout=600, host=host))
+
+
+class Session:
+    """One psql session held open, a statement at a time: each is followed by a marker line, so its answer is complete once the marker is read."""
+
+    marker = "__lifeboat_statement_done__"
+
+    def __init__(self, database):
+        argv = [f"{PGBIN}/psql", "-h", PGHOST, "-p", PGPORT, "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-XAtqF", "\t"]
+        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1, **as_postgres())
+
+    def run(self, sql):
+        self.process.stdin.write(sql.rstrip().rstrip(";") + f";\n\\echo {self.marker}\n")
+        self.process.stdin.flush()
+        lines = []
+        while True:
+            line = self.process.stdout.readline()
+            if line == "":
+                raise Failure(f"psql ended while running {sql.split()[0]}: {self.process.stderr.read().strip()}")
+            if line.rstrip("\n") == self.marker:
+                return lines
+            lines.append(line.rstrip("\n"))
+
+    def close(self):
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        self.process.wait(timeout=30)
+
+
+def cmd_verify_point(args):
+    """
+    A point the restore can stop at exactly, with the primary's statistics at it.
+    Writes to the workload's tables pause (SHARE lock) only while a snapshot is
+    exported and the restore point written; the statistics are then read from
+    that snapshot in a second session, however long they take.
+    """
+    tables = tables_of(args.database)
+    name = "lifeboat-verify-" + time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime()) + f"-{int(time.time() * 1000) % 1000:03d}Z"
+    locker, reader = Session(args.database), Session(args.database)
+    try:
+        locker.run("SET lock_timeout = '10s'")
+        started = time.monotonic()
+        locker.run("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        if tables:
+            locker.run("LOCK TABLE " + ", ".join(sql_identifier(t) for t, _ in tables) + " IN SHARE MODE")
+        [snapshot] = locker.run("SELECT pg_export_snapshot()")
+        locker.run(f"SELECT pg_create_restore_point({sql_string(name)})")
+        reader.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        reader.run(f"SET TRANSACTION SNAPSHOT {sql_string(snapshot)}")
+        locker.run("COMMIT")
+        pause_ms = round((time.monotonic() - started) * 1000)
+        stats = parse_stats("\n".join(reader.run(" UNION ALL ".join(stats_query(t, k) for t, k in tables)))) if tables else {}
+        reader.run("COMMIT")
+        [wal] = locker.run("SELECT pg_walfile_name(pg_switch_wal())")
+    finally:
+        locker.close()
+        reader.close()
+    emit({"name": name, "stats": stats, "writePauseMs": pause_ms, "wal": wal})
+
+
+def cmd_wait_archived(args):
+    """Per repository, not PostgreSQL's archiver status: with one repository down, archive-push fails as a whole but still delivers to the others."""
+    poll(f"WAL segment {args.wal} did not reach repo{args.repo}", lambda: newest_archived_wal(args.repo, 30).get("newestWal", ""), lambda newest: newest >= args.wal, args.timeout, interval=0.5)
+    emit({"repo": args.repo, "wal": args.wal})
+
+
+def ensure_traversable(directory):
+    """PostgreSQL's user must be able to reach the scratch directory through its parents."""
+    current = os.path.dirname(os.path.abspath(directory))
+    while current != os.path.dirname(current):
+        mode = os.stat(current).st_mode
+        if not mode & 0o001:
+            os.chmod(current, mode | 0o001)
+        current = os.path.dirname(current)
+
+
+def scratch_config(text, scratch):
+    """The server's repositories with the scratch copy's own paths: nothing of the live server's is shared."""
+    own = {"spool-path", "lock-path", "log-path", "pg1-path", "pg1-socket-path", "pg1-port"}
+    lines = [line for line in text.split("\n") if line.split("=", 1)[0].strip() not in own]
+    out = []
+    for line in lines:
+        out.append(line)
+        if line.strip() == "[global]":
+            out += [f"spool-path={scratch}/pgbackrest/spool", f"lock-path={scratch}/pgbackrest/lock", f"log-path={scratch}/pgbackrest/log"]
+        elif line.strip() == f"[{STANZA}]":
+            out += [f"pg1-path={scratch}/data", f"pg1-socket-path={scratch}/socket", "pg1-port=5432"]
+    return "\n".join(out)
+
+
+def cmd_restore_verify(args):
+    """
+    Restores a repository's newest backup plus its WAL up to the restore point
+    into a scratch cluster (socket only, archive_mode=off: its new timeline must
+    never reach a repository), reads its statistics, and removes it again.
+    """
+    scratch = os.path.abspath(args.scratch)
+    shutil.rmtree(scratch, ignore_errors=True)
+    for sub in ("socket", "data", "pgbackrest/spool", "pgbackrest/lock", "pgbackrest/log"):
+        os.makedirs(os.path.join(scratch, sub), exist_ok=True)
+    os.chmod(os.path.join(scratch, "data"), 0o700)
+    ensure_traversable(scratch)
+    with open(PGBACKREST_CONFIG) as f:
+        config = os.path.join(scratch, "pgbackrest.conf")
+        with open(config, "w") as out:
+            out.write(scratch_config(f.read(), scratch))
+    os.chmod(config, 0o600)
+    if os.geteuid() == 0 and OS_USER:
+        subprocess.run(["chown", "-R", f"{OS_USER}:{OS_USER}", scratch], check=True)
+    server = None
+    try:
+        recovery = ["--type=name", f"--target={args.target}", "--target-action=promote"] if args.target else ["--type=default"]
+        pgbackrest([f"--repo={args.repo}", "restore", "--archive-mode=off", *recovery], config=config, timeout=6 * 3600)
+        log = open(os.path.join(scratch, "postgres.log"), "a")
+        server = subprocess.Popen(
+            [f"{PGBIN}/postgres", "-D", f"{scratch}/data", "-c", "listen_addresses=", "-c", f"unix_socket_directories={scratch}/socket", "-c", "port=5432", "-c", "archive_mode=off"],
+            stdout=log, stderr=log, **as_postgres(),
+        )
+        deadline = time.monotonic() + args.timeout
+        while True:
+            try:
+                if psql("SELECT pg_is_in_recovery()", host=f"{scratch}/socket") == "f":
+                    break
+            except Failure:
+                pass
+            if server.poll() is not None:
+                with open(os.path.join(scratch, "postgres.log")) as f:
+                    tail = " / ".join(f.read().strip().split("\n")[-3:])
+                raise Failure(f"the restored copy's PostgreSQL exited during recovery: {tail}")
+            if time.monotonic() > deadline:
+                raise Failure(f"the restored copy did not finish recovery within {args.timeout:g} s")
+            time.sleep(0.2)
+        recovered = psql("SELECT coalesce(pg_last_xact_replay_timestamp()::text, '')", host=f"{scratch}/socket")
+        stats = table_stats(args.database, host=f"{scratch}/socket")
+        rows = [line.split("\t") for line in psql(args.sql, database=args.database, host=f"{scratch}/socket").split("\n") if line] if args.sql else None
+        emit({"recoveredTo": recovered or None, "stats": stats, **({"rows": rows} if args.sql else {})})
+    finally:
+        if server and server.poll() is None:
+            server.send_signal(2)  # SIGINT: fast shutdown
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="lifeboat-server", description="Lifeboat's on-server command (see the source's docstring).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("position").set_defaults(run=cmd_position)
+    sub.add_parser("checkpoint").set_defaults(run=cmd_checkpoint)
+    sub.add_parser("hold-read-only").set_defaults(run=cmd_hold_read_only)
+    p = sub.add_parser("promote")
+    p.add_argument("--timeout", type=float, default=60)
+    p.set_defaults(run=cmd_promote)
+    p = sub.add_parser("wait-replay")
+    p.add_argument("lsn")
+    p.add_argument("--timeout", type=float, default=60)
+    p.set_defaults(run=cmd_wait_replay)
+    p = sub.add_parser("wait-writable")
+    p.add_argument("--timeout", type=float, default=1800)
+    p.set_defaults(run=cmd_wait_writable)
+    p = sub.add_parser("salvage")
+    p.add_argument("--into", required=True)
+    p.add_argument("--name", required=True)
+    p.set_defaults(run=cmd_salvage)
+    p = sub.add_parser("probe")
+    p.add_argument("--timeout", type=float, default=3)
+    p.set_defaults(run=cmd_probe)
+    sub.add_parser("backup-config").set_defaults(run=cmd_backup_config)
+    p = sub.add_parser("repositories")
+    p.add_argument("--timeout", type=float, default=60)
+    p.set_defaults(run=cmd_repositories)
+    sub.add_parser("stanza-create").set_defaults(run=cmd_stanza_create)
+    p = sub.add_parser("backup")
+    p.add_argument("--repo", type=int, required=True)
+    p.set_defaults(run=cmd_backup)
+    p = sub.add_parser("verify-point")
+    p.add_argument("--database", required=True)
+    p.set_defaults(run=cmd_verify_point)
+    p = sub.add_parser("wait-archived")
+    p.add_argument("--repo", type=int, required=True)
+    p.add_argument("--wal", required=True)
+    p.add_argument("--timeout", type=float, default=120)
+    p.set_defaults(run=cmd_wait_archived)
+    p = sub.add_parser("restore-verify")
+    p.add_argument("--repo", type=int, required=True)
+    p.add_argument("--target", help="a restore point; default: the end of the archive")
+    p.add_argument("--database", required=True)
+    p.add_argument("--sql", help="a query to answer from the restored copy too (rows as lists of strings)")
+    p.add_argument("--scratch", default="/var/lib/postgresql/lifeboat-scratch")
+    p.add_argument("--timeout", type=float, default=1800)
+    p.set_defaults(run=cmd_restore_verify)
+    args = parser.parse_args(argv)
+    try:
+        args.run(args)
+    except Failure as failure:
+        print(f"lifeboat-server {args.command}: {failure}", file=sys.stderr)
+        return 1
+    except (OSError, subprocess.SubprocessError, json.JSONDecodeError) as error:
+        print(f"lifeboat-server {args.command}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
