@@ -1,7 +1,11 @@
 /**
  * A lock file that names its holder, so a refused caller can say who holds it
- * and a lock left by a dead process can be recognised and broken.
+ * and a lock left by a dead process can be recognised and broken. A holder is
+ * its pid and the time that process started: a pid the kernel has given to
+ * another process since, or a process that died and is not yet reaped (a
+ * zombie answers signal 0), is not the holder.
  */
+import fsSync from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -9,6 +13,8 @@ import { UserError } from "../model/errors.ts";
 
 export interface LockHolder {
   pid: number;
+  /** The holder process's start time in clock ticks since boot (/proc/<pid>/stat), where the system tells it. */
+  started?: number;
   hostname: string;
   purpose: string;
   since: string;
@@ -27,14 +33,42 @@ export class LockHeldError extends UserError {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** A process as the kernel describes it: its state letter and its start time (Linux's /proc); undefined when it does not exist. */
+export function processIdentity(pid: number): { state: string; started: number } | undefined | "unknown" {
+  let stat: string;
   try {
-    process.kill(pid, 0);
+    stat = fsSync.readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return fsSync.existsSync("/proc/self/stat") ? undefined : "unknown";
+    return "unknown";
+  }
+  // The command name (field 2) is in parentheses and may hold spaces: the fields after its last ")" are fixed.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { state: fields[0]!, started: Number(fields[19]) };
+}
+
+/** Whether the lock's holder still runs on this machine: the same process (pid and start time), not a zombie. */
+export function holderAlive(holder: Pick<LockHolder, "pid" | "started">): boolean {
+  const identity = processIdentity(holder.pid);
+  if (identity === undefined) return false;
+  if (identity !== "unknown") {
+    // Z: exited, not reaped; X: being reaped. Either way it holds nothing any more.
+    if (identity.state === "Z" || identity.state === "X") return false;
+    if (holder.started !== undefined && identity.started !== holder.started) return false;
+    return true;
+  }
+  try {
+    process.kill(holder.pid, 0);
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
+
+const ownStart = () => {
+  const identity = processIdentity(process.pid);
+  return identity && identity !== "unknown" ? identity.started : undefined;
+};
 
 async function readHolder(file: string): Promise<LockHolder | undefined> {
   try {
@@ -50,7 +84,7 @@ async function readHolder(file: string): Promise<LockHolder | undefined> {
  * creating it and writing its name; a live one writes it at once).
  */
 async function isStale(file: string, holder: LockHolder | undefined): Promise<boolean> {
-  if (holder) return holder.hostname === os.hostname() && !isAlive(holder.pid);
+  if (holder) return holder.hostname === os.hostname() && !holderAlive(holder);
   const stat = await fs.stat(file).catch(() => undefined);
   return stat === undefined || Date.now() - stat.mtimeMs > 5_000;
 }
@@ -64,7 +98,8 @@ export interface LockOptions {
 /** Takes the lock, returning its release function. */
 export async function acquireLock(file: string, purpose: string, options: LockOptions = {}): Promise<() => Promise<void>> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const me: LockHolder = { pid: process.pid, hostname: os.hostname(), purpose, since: new Date().toISOString() };
+  const started = ownStart();
+  const me: LockHolder = { pid: process.pid, ...(started !== undefined ? { started } : {}), hostname: os.hostname(), purpose, since: new Date().toISOString() };
   for (;;) {
     try {
       const handle = await fs.open(file, "wx");
@@ -107,7 +142,7 @@ export async function withFileLock<T>(file: string, purpose: string, fn: () => P
  */
 export async function breakLock(file: string): Promise<LockHolder | undefined> {
   const holder = await readHolder(file);
-  if (holder && holder.hostname === os.hostname() && isAlive(holder.pid)) {
+  if (holder && holder.hostname === os.hostname() && holderAlive(holder)) {
     throw new UserError(
       `--force-unlock: ${holder.purpose} still holds the lock and is running (pid ${holder.pid}, since ${holder.since}); a live holder is never broken`,
       "wait for it to finish, or stop it first",
