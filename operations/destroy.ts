@@ -6,6 +6,7 @@ import { withFileLock } from "./lock.ts";
 import type { Platform } from "./platform.ts";
 import { requireSite } from "./platform.ts";
 import { lockFile } from "./deploy.ts";
+import { unfinishedJournal } from "./failover/journal.ts";
 import { readOrphanRecord, restoreIntoState, stackNeedsRestore } from "./failover/orphans.ts";
 import { firstEngineError, openPlatformStack, progressPrinter } from "./stacks.ts";
 import { roleRecordFile } from "../model/roles.ts";
@@ -49,6 +50,14 @@ export function destroyTargets(platform: Platform, options: DestroyOptions): str
 
 export async function destroy(platform: Platform, options: DestroyOptions, print: (line: string) => void): Promise<DestroyResult> {
   const targets = destroyTargets(platform, options);
+  // Destroying what an unfinished failover moves would leave it to resume onto nothing (a new, empty site reported as done).
+  const unfinished = unfinishedJournal(platform.home);
+  if (unfinished) {
+    throw new UserError(
+      `failover run ${unfinished.run} (${unfinished.options.from} -> ${unfinished.options.to}) is unfinished; destroying now would take away what it is moving`,
+      `finish it first: lifeboat failover --to ${unfinished.options.to}; then destroy what you meant to`,
+    );
+  }
   if (!options.yes) {
     throw new UserError(`destroy deletes ${targets.join(", ")} and every server, record and data directory in them`, "rerun with --yes to confirm");
   }

@@ -6,6 +6,7 @@ import { findProvider } from "../../providers/index.ts";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { acquireLock, LockHeldError } from "../../operations/lock.ts";
 import { deploy, lockFile } from "../../operations/deploy.ts";
+import { destroy } from "../../operations/destroy.ts";
 import { diffPlatform } from "../../operations/diff/preview.ts";
 import type { Platform } from "../../operations/platform.ts";
 import { projectRoot } from "../../model/paths.ts";
@@ -44,6 +45,19 @@ describe("deploy after a failover", () => {
     expect((refused as UserError).message).toBe("failover run failover-20261126T100000-local-b (local-a -> local-b) is unfinished; a deploy now would act on half-moved roles");
     expect((refused as UserError).hint).toBe("finish it first: lifeboat failover --to local-b");
     expect(platform.engine).not.toHaveBeenCalled();
+  });
+
+  it("destroy refuses while a failover run is unfinished, naming it and how to finish it, before the engine starts or the lock is taken", async () => {
+    saveJournal(home, { run: "failover-20261126T100000-local-b", createdAt: "", options: { to: "local-b", from: "local-a", mode: "warm", assumeGone: false, maintenance: false }, steps: [], facts: {} });
+    for (const options of [{ all: true, yes: true }, { site: "local-b", yes: true }, { edge: "dns-c", yes: true }]) {
+      const refused = await destroy(platform, options, () => {}).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(UserError);
+      expect((refused as UserError).exitCode).toBe(2);
+      expect((refused as UserError).message).toBe("failover run failover-20261126T100000-local-b (local-a -> local-b) is unfinished; destroying now would take away what it is moving");
+      expect((refused as UserError).hint).toBe("finish it first: lifeboat failover --to local-b; then destroy what you meant to");
+    }
+    expect(platform.engine).not.toHaveBeenCalled();
+    await expect(fs.access(path.join(home, "locks"))).rejects.toThrow();
   });
 
   it("refuses a site a failover fenced until it is reconciled", async () => {
