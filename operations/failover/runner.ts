@@ -19,6 +19,7 @@ import { resolveFailover, type FailoverOptions } from "./input.ts";
 import { newRunId, saveJournal, stepNames, stepRecord, stepTitles, unfinishedJournal, type Journal, type StepRecord } from "./journal.ts";
 import { buildReport, elapsed, type FailoverReport } from "./report.ts";
 import { defaultFailoverDeps, type FailoverDeps, type Print, type Run } from "./run.ts";
+import { checkResumedData } from "./resume-check.ts";
 import { steps } from "./steps.ts";
 
 /** Runs the steps from the first unfinished one; each is journaled before and after. */
@@ -133,6 +134,10 @@ async function runLocked(platform: Platform, journal: Journal, resumed: boolean,
   };
   if (resumed) print(`resuming failover run ${journal.run} (${journal.options.from} -> ${journal.options.to}, ${journal.options.mode}) from its first unfinished step`);
   try {
+    if (resumed) {
+      const held = await checkResumedData(run);
+      if (held) print(`      ${held}`);
+    }
     await runSteps(run);
     journal.finishedAt = new Date().toISOString();
     journal.ok = true;
