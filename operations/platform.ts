@@ -9,7 +9,7 @@ import { projectRoot, stateDir } from "../model/paths.ts";
 import { applyRoleRecord, readRoleRecord, type RoleRecord } from "../model/roles.ts";
 import { loadSpec, SpecError, type SiteSpec, type Spec } from "../model/spec/index.ts";
 import { auditSpec } from "../providers/audit.ts";
-import { findProvider, providers } from "../providers/index.ts";
+import { findProvider, providers } from "../providers/registry.ts";
 import type { ProviderLookup } from "../providers/types.ts";
 
 export interface Platform {

@@ -9,7 +9,7 @@ import { OperationError, UserError } from "../model/errors.ts";
 import { withFileLock } from "./lock.ts";
 import { postgresControl } from "./site/postgres.ts";
 import { commandFailure } from "./site/server-command.ts";
-import { stopServing } from "./site/serving.ts";
+import { servingControl } from "./site/serving.ts";
 import type { Platform } from "./platform.ts";
 import { existingStack } from "./data.ts";
 import { lockFile } from "./deploy.ts";
@@ -71,7 +71,7 @@ export async function reconcile(platform: Platform, options: ReconcileOptions, p
         return undefined;
       });
       if (position) result.fenced.push(`database read-only (its WAL ends at ${position.lsn ?? "?"})`);
-      result.fenced.push(...(await stopServing(transport, hosts)));
+      result.fenced.push(...(await servingControl(transport, hosts).stop()));
       const salvaged = await postgres.salvage(compute.salvageInto?.(platform.home, site, recordDir) ?? path.posix.join("/var/lib/lifeboat/salvage", path.basename(recordDir)), `${hosts.db.name}-data`);
       if (salvaged) result.salvaged = salvaged;
       if (salvaged) print(`copied ${site.name}'s database files to ${salvaged}${compute.salvageInto ? "" : ` on ${hosts.db.name}`}`);

@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { MissingDependencyError, OperationError } from "../model/errors.ts";
 import type { ResolvedEngine } from "./engine.ts";
 import { runTool } from "./run-tool.ts";
-import { providers } from "../providers/index.ts";
+import { providers } from "../providers/registry.ts";
 
 const run = promisify(execFile);
 

@@ -6,7 +6,7 @@
  * provider's reason.
  */
 import { formatPath, loadSpec, parseSpec, SpecError, type Spec, type SpecAudit } from "../model/spec/index.ts";
-import { providers as registered } from "./index.ts";
+import { providers as registered } from "./registry.ts";
 import { hasFeature, supports, type Capability, type Feature, type ProviderInfo } from "./types.ts";
 
 type Refuse = (path: (string | number)[], message: string) => void;

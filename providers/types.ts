@@ -275,7 +275,7 @@ export interface ProviderOperations {
 }
 
 /**
- * A provider as Lifeboat registers it (providers/index.ts): its description,
+ * A provider as Lifeboat registers it (providers/registry.ts): its description,
  * its Pulumi programs (loaded only when a stack is built: they load the
  * provider's Pulumi SDK, a second or more) and its direct operations.
  */

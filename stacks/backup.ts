@@ -4,7 +4,7 @@
  * stack, so it outlives every site.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { findProvider } from "../providers/index.ts";
+import { findProvider } from "../providers/registry.ts";
 import type { BackupRepository } from "../model/data.ts";
 import { configKeys } from "../model/names.ts";
 import type { Spec } from "../model/spec/index.ts";

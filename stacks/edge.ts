@@ -1,6 +1,6 @@
 /** An edge: the domain's records on one DNS provider, pointing at the active site. */
 import * as pulumi from "@pulumi/pulumi";
-import { findProvider } from "../providers/index.ts";
+import { findProvider } from "../providers/registry.ts";
 import type { EdgeOutputs } from "../providers/types.ts";
 import { configKeys } from "../model/names.ts";
 import type { Spec } from "../model/spec/index.ts";

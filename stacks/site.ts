@@ -1,6 +1,6 @@
 /** A site: the platform on one compute provider. */
 import * as pulumi from "@pulumi/pulumi";
-import { findProvider } from "../providers/index.ts";
+import { findProvider } from "../providers/registry.ts";
 import type { SiteOutputs } from "../providers/types.ts";
 import type { BackupRepository, DatabaseRole } from "../model/data.ts";
 import { configKeys } from "../model/names.ts";

@@ -13,7 +13,7 @@ import { siteHosts } from "../../model/hosts.ts";
 import { siteStackName, edgeStackName } from "../../model/names.ts";
 import { applyRoleRecord, writeRoleRecord, type RoleRecord } from "../../model/roles.ts";
 import type { Platform } from "../platform.ts";
-import { stopServing } from "../site/serving.ts";
+import { servingControl } from "../site/serving.ts";
 import { commandFailure, type ServerPosition } from "../site/server-command.ts";
 import { firstEngineError } from "../stacks.ts";
 import { switchDns } from "./dns-switch.ts";
@@ -199,7 +199,7 @@ export const steps: Record<StepName, StepFn> = {
     const old = journal.facts.oldHosts;
     const control = oldSiteReachable(run) && old ? siteControl(run, from, old) : undefined;
     const db = control ? await callOldSite(run, "fencing its database", () => control.postgres.fenceReadOnly()) : undefined;
-    const serving = control && db ? await callOldSite(run, "stopping its apps and ingress", () => stopServing(control.transport, control.hosts)) : undefined;
+    const serving = control && db ? await callOldSite(run, "stopping its apps and ingress", () => servingControl(control.transport, control.hosts).stop()) : undefined;
     if (db && serving) {
       fenced.push(`database read-only (WAL ends at ${db.lsn ?? "?"})`, ...serving);
       detail.push(`old site ${from.name} fenced directly: ${fenced.join("; ")}`);

@@ -76,7 +76,7 @@ export function deployAwsSite(context: SiteContext): SiteOutputs {
         rootBlockDevice: { volumeType: "gp3", volumeSize: 20, encrypted: true, deleteOnTermination: true },
         // IMDSv2 only: no unauthenticated metadata requests (SSRF through the workload cannot read credentials).
         metadataOptions: { httpEndpoint: "enabled", httpTokens: "required" },
-        // `lifeboat-role` is how `lifeboat diff` tells a database server from a stateless one (cli/diff/stateful.ts).
+        // `lifeboat-role` is how `lifeboat diff` tells a database server from a stateless one (operations/diff/stateful.ts).
         tags: siteTags(site, planned.name, { [roleTag]: planned.role }),
       },
       {

@@ -9,7 +9,7 @@ import type { Size } from "../types.ts";
 
 /**
  * The tag (AWS) or label (Hetzner) that carries a resource's role. `lifeboat diff`
- * reads it to tell a database server from a stateless one (cli/diff/stateful.ts).
+ * reads it to tell a database server from a stateless one (operations/diff/stateful.ts).
  */
 export const roleTag = "lifeboat-role";
 

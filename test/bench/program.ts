@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { projectRoot } from "../../model/paths.ts";
-import { findProvider, providers } from "../../providers/index.ts";
+import { findProvider, providers } from "../../providers/registry.ts";
 import { supports } from "../../providers/types.ts";
 import { parseSpec } from "../../model/spec/index.ts";
 import { cloudMocks } from "../fakes/cloud.ts";

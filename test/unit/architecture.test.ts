@@ -25,7 +25,7 @@ const allowed: Record<Layer, Layer[]> = {
 };
 
 /** Outside providers/local, only these may reach into it: the provider list, the `lifeboat local` command, the drill harness. */
-const mayUseLocalInternals = (file: string) => file === "providers/index.ts" || file === "cli/commands/local.ts" || file.startsWith("operations/drill/");
+const mayUseLocalInternals = (file: string) => file === "providers/registry.ts" || file === "cli/commands/local.ts" || file.startsWith("operations/drill/");
 
 interface Import {
   target: string;

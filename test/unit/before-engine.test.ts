@@ -2,7 +2,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { findProvider } from "../../providers/index.ts";
+import { findProvider } from "../../providers/registry.ts";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { acquireLock, LockHeldError } from "../../operations/lock.ts";
 import { deploy, lockFile } from "../../operations/deploy.ts";

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { providers } from "../../providers/index.ts";
+import { providers } from "../../providers/registry.ts";
 import { renderUserData } from "../../providers/shared/bootstrap/index.ts";
 import { serviceRecords } from "../../providers/shared/records.ts";
 import { plannedServers } from "../../providers/shared/topology.ts";

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { findProvider } from "../../providers/index.ts";
+import { findProvider } from "../../providers/registry.ts";
 import { describe, expect, it, vi } from "vitest";
 import { main } from "../../cli/index.ts";
 import { chooseSite, formatDeploy, type DeployResult } from "../../operations/deploy.ts";

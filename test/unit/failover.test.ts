@@ -6,7 +6,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { findProvider } from "../../providers/index.ts";
+import { findProvider } from "../../providers/registry.ts";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../cli/index.ts";
 import { resolveFailover } from "../../operations/failover/index.ts";

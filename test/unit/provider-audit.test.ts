@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { defaultDeps, main } from "../../cli/index.ts";
 import { projectRoot } from "../../model/paths.ts";
 import { missingCredentials } from "../../operations/preflight.ts";
-import { findProvider } from "../../providers/index.ts";
+import { findProvider } from "../../providers/registry.ts";
 import { parseSpec } from "../../model/spec/index.ts";
 import { captureIo } from "../fakes/io.ts";
 import { issuesOf, productionDocument } from "../fakes/spec.ts";

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectRoot } from "../../model/paths.ts";
-import { providerNames, providers } from "../../providers/index.ts";
+import { providerNames, providers } from "../../providers/registry.ts";
 import { supports, type Capability } from "../../providers/types.ts";
 
 const capabilities: Capability[] = ["compute", "dns", "objectStore"];

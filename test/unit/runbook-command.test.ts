@@ -182,7 +182,7 @@ describe("lifeboat runbook", () => {
   });
 });
 
-describe("a runbook script's steps (cli/runbook-steps.ts)", () => {
+describe("a runbook script's steps (operations/runbook/steps.ts)", () => {
   let home: string;
   beforeEach(() => {
     // runRunbook loads the platform: lifeboat.yaml of the project, a home without a failover record.

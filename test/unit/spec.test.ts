@@ -1,7 +1,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectRoot } from "../../model/paths.ts";
-import { providerNames } from "../../providers/index.ts";
+import { providerNames } from "../../providers/registry.ts";
 import { activeSite, loadSpec, parseSpec } from "../../model/spec/index.ts";
 import { issuesOf } from "../fakes/spec.ts";
 

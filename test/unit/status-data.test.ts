@@ -4,7 +4,7 @@
  * asserting the exact text) and the text rendering of a whole status.
  */
 import { describe, expect, it } from "vitest";
-import { findProvider } from "../../providers/index.ts";
+import { findProvider } from "../../providers/registry.ts";
 import { dataWarnings, formatStatus, type DataFacts, type PlatformStatus, type PrimaryReplication, type RepositoryStatus, type SiteData, type StandbyReplication } from "../../operations/status/index.ts";
 import type { Spec } from "../../model/spec/index.ts";
 
