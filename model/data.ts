@@ -33,6 +33,8 @@ export interface BackupRepository {
   /** s3 only: the key pgBackRest signs with (repoN-s3-key / repoN-s3-key-secret). */
   accessKeyId?: string;
   secretAccessKey?: string;
+  /** s3 only, for a store whose certificate no public CA signed: the CA certificate (PEM) to trust for it. */
+  caCert?: string;
 }
 
 /** How far a database's data goes, and whether it takes writes. */

@@ -12,6 +12,7 @@ import { ensureSecret, firstEngineError, openPlatformStack, progressPrinter, rea
 import type { BackupRepository } from "../model/data.ts";
 import { backupStackName, configKeys, siteStackName } from "../model/names.ts";
 import { activeSite, type SiteSpec, type Spec } from "../model/spec/index.ts";
+import { siteAddresses, siteHosts, type SiteHosts } from "../model/hosts.ts";
 
 /** The stack, if it exists; only "no such stack" means absent, any other failure is reported as itself. */
 export async function existingStack(platform: Platform, stackName: string): Promise<Stack | undefined> {
@@ -32,6 +33,12 @@ export async function stackOutputs(platform: Platform, stackName: string): Promi
 }
 
 export const standbySite = (spec: Spec): SiteSpec | undefined => spec.sites.find((s) => s.role === "standby");
+
+/** A deployed site's servers, from its stack's outputs; undefined when it was never deployed. */
+export async function deployedHosts(platform: Platform, site: SiteSpec): Promise<SiteHosts | undefined> {
+  const addresses = siteAddresses(await stackOutputs(platform, siteStackName(site.name)));
+  return addresses ? siteHosts(site, addresses) : undefined;
+}
 
 /** The deployed database address of a site, if it has been deployed. */
 export async function deployedDbAddress(platform: Platform, site: SiteSpec): Promise<string | undefined> {

@@ -15,7 +15,8 @@ import { prepareEdgeStack, prepareSiteStack } from "./plan.ts";
 import { changedCount, firstEngineError, progressPrinter, type ChangeCounts } from "./stacks.ts";
 import { activeSite, type SiteSpec } from "../model/spec/index.ts";
 import { backupStackName, edgeStackName, siteStackName } from "../model/names.ts";
-import { allSettledOrThrow, deployedDbAddress, deployRepositories, plannedDbAddress, siteDataConfig, type SiteDataConfig } from "./data.ts";
+import { allSettledOrThrow, deployedDbAddress, deployedHosts, deployRepositories, plannedDbAddress, siteDataConfig, type SiteDataConfig } from "./data.ts";
+import { admitStandby, admitWorkload, ensureStreaming } from "./site/replication.ts";
 
 export interface DeployOptions {
   site?: string;
@@ -84,9 +85,9 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
   await checkProviders(
     platform,
     [
-      { provider: site.provider, stack: siteStackName(site.name) },
+      { provider: site.provider, stack: siteStackName(site.name), site },
       // A standby's deploy also updates the active site (to admit it).
-      ...(site.role === "standby" ? [{ provider: activeSite(spec).provider, stack: siteStackName(activeSite(spec).name) }] : []),
+      ...(site.role === "standby" ? [{ provider: activeSite(spec).provider, stack: siteStackName(activeSite(spec).name), site: activeSite(spec) }] : []),
       ...edges.map((e) => ({ provider: e.provider, stack: edgeStackName(e.name) })),
       ...repositoryProviders.map((provider) => ({ provider, stack: backupStackName(provider) })),
     ],
@@ -119,11 +120,32 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       // standby's address is only known once it exists (clouds), the standby retries until admitted.
       const planned = plannedDbAddress(platform, site);
       if (planned) await upSite(active, { peerDbAddress: planned, ...repos }, `admitting standby ${site.name} (${planned}) for replication`);
+      // A primary that read its settings at first boot admits the standby now, on the running server.
+      const activeCompute = platform.providers(active.provider)?.operations?.compute;
+      const primaryHost = activeCompute?.configuresDatabaseAtBoot ? (await deployedHosts(platform, active))?.db : undefined;
+      if (activeCompute && primaryHost && planned) print(`  ${active.name}: ${primaryHost.name} admits ${await admitStandby(activeCompute.transport(platform.home, active), primaryHost, planned)} for replication`);
       siteOutputs = await upSite(site, { peerDbAddress: primaryAddress!, ...repos });
       const actual = siteOutputs.dbAddress?.value as string | undefined;
-      if (actual && actual !== planned) await upSite(active, { peerDbAddress: actual, ...repos }, `admitting standby ${site.name} (${actual}) for replication`);
+      if (actual && actual !== planned) {
+        await upSite(active, { peerDbAddress: actual, ...repos }, `admitting standby ${site.name} (${actual}) for replication`);
+        if (activeCompute && primaryHost) await admitStandby(activeCompute.transport(platform.home, active), primaryHost, actual);
+      }
+      // A standby that gave up waiting for its primary, or never got a copy, gets one now.
+      const standbyCompute = platform.providers(site.provider)?.operations?.compute;
+      const standbyHost = standbyCompute?.configuresDatabaseAtBoot ? (await deployedHosts(platform, site))?.db : undefined;
+      if (standbyCompute && standbyHost) {
+        const state = await ensureStreaming(standbyCompute.transport(platform.home, site), standbyHost, primaryAddress!, spec.database.name);
+        print(`  ${site.name}: ${standbyHost.name} ${state === "cloned" ? "cloned from the primary, now streaming" : "streams from the primary"}`);
+      }
     } else {
       siteOutputs = await upSite(site, await siteDataConfig(platform, site, repositories));
+    }
+    // A database that admits app servers one by one admits exactly the site's current ones.
+    const compute = platform.providers(site.provider)?.operations?.compute;
+    const hosts = compute?.admitsWorkloadByAddress ? await deployedHosts(platform, site) : undefined;
+    if (compute && hosts && hosts.app.length) {
+      const admitted = await admitWorkload(compute.transport(platform.home, site), hosts.db, spec.database.name, hosts.app.map((a) => a.address));
+      print(`  ${site.name}: ${hosts.db.name} admits the app servers ${admitted.join(", ")}`);
     }
     const ingressAddresses = (siteOutputs.ingressAddresses?.value as string[] | undefined) ?? [];
 

@@ -8,8 +8,8 @@ import type { EngineResolver, EngineSettings } from "./engine.ts";
 import { projectRoot, stateDir } from "../model/paths.ts";
 import { applyRoleRecord, readRoleRecord, type RoleRecord } from "../model/roles.ts";
 import { loadSpec, SpecError, type SiteSpec, type Spec } from "../model/spec/index.ts";
-import { auditSpec } from "../providers/audit.ts";
-import { findProvider, providers } from "../providers/registry.ts";
+import { providerAudit } from "../providers/audit.ts";
+import { providerLookup } from "../providers/registry.ts";
 import type { ProviderLookup } from "../providers/types.ts";
 
 export interface Platform {
@@ -47,7 +47,7 @@ export function loadPlatform(options: PlatformSources): Platform {
   const specFile = specFilePath();
   let spec: Spec;
   try {
-    spec = loadSpec(specFile, [(shaped) => auditSpec(shaped, providers)]);
+    spec = loadSpec(specFile, [providerAudit]);
   } catch (error) {
     if (error instanceof SpecError) throw new UserError(error.message, `fix ${path.relative(process.cwd(), specFile) || specFile} (README.md, "lifeboat.yaml", lists every field)`);
     throw error;
@@ -61,7 +61,7 @@ export function loadPlatform(options: PlatformSources): Platform {
     specFile,
     home,
     engine: async () => ({ engine: await options.resolveEngine({ verbose: options.verbose, log: options.log }), backendUrl: options.backend }),
-    providers: findProvider,
+    providers: providerLookup(spec),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { MissingDependencyError, UserError } from "../model/errors.ts";
 import { projectRoot } from "../model/paths.ts";
+import type { SiteSpec } from "../model/spec/index.ts";
 import type { Platform } from "./platform.ts";
 import { readStackConfigFile } from "./stacks.ts";
 import type { Credential } from "../providers/types.ts";
@@ -14,7 +15,7 @@ const stackConfigKeys = (stackName: string | undefined) => new Set(stackName ? O
 /** A credential is present in the environment, or as a config key of the stack that needs it. */
 export function missingCredentials(credentials: Credential[], stackName?: string, env: NodeJS.ProcessEnv = process.env): Credential[] {
   const configKeys = stackConfigKeys(stackName);
-  return credentials.filter((c) => !env[c.env] && !(c.config && configKeys.has(c.config)));
+  return credentials.filter((c) => !env[c.env] && !(c.orEnv ?? []).some((other) => env[other]) && !(c.config && configKeys.has(c.config)));
 }
 
 /**
@@ -23,7 +24,7 @@ export function missingCredentials(credentials: Credential[], stackName?: string
  * that refuses calls; `tolerateRefusal` lists providers whose refusal a later
  * step reports by itself (a DNS or repository provider that is down).
  */
-export async function checkProviders(platform: Pick<Platform, "home" | "providers">, uses: Array<{ provider: string; stack?: string }>, options: { tolerateRefusal?: string[] } = {}): Promise<void> {
+export async function checkProviders(platform: Pick<Platform, "home" | "providers" | "spec">, uses: Array<{ provider: string; stack?: string; site?: SiteSpec }>, options: { tolerateRefusal?: string[] } = {}): Promise<void> {
   const packages = new Set<string>();
   const missing: string[] = [];
   const seen = new Set<string>();
@@ -33,7 +34,8 @@ export async function checkProviders(platform: Pick<Platform, "home" | "provider
     const provider = platform.providers(name);
     if (!provider) throw new Error(`provider ${name} is not registered (lifeboat.yaml was audited against another list)`);
     for (const credential of missingCredentials(provider.credentials, stack)) {
-      missing.push(`${credential.env}${credential.config ? ` (or config ${credential.config})` : ""}: ${credential.what}, for provider ${name}`);
+      const instead = [...(credential.orEnv ?? []), ...(credential.config ? [`config ${credential.config}`] : [])];
+      missing.push(`${credential.env}${instead.length ? ` (or ${instead.join(" or ")})` : ""}: ${credential.what}, for provider ${name}`);
     }
     const operations = provider.operations;
     if (operations && !operations.answers(platform.home) && !options.tolerateRefusal?.includes(name)) {
@@ -43,6 +45,12 @@ export async function checkProviders(platform: Pick<Platform, "home" | "provider
   }
   if (missing.length) {
     throw new UserError(`missing credentials: ${[...new Set(missing)].join("; ")}`, "set them in the environment, or as secrets in the stack's config (pulumi config set --secret <key> --stack <stack>), and run again");
+  }
+  // What a provider must see hold before it deploys a site (an ssh site's servers reachable, pinned, with cloud-init), all at once.
+  const sites = uses.filter((u) => u.site && platform.providers(u.provider)?.operations?.compute?.preflight);
+  const problems = (await Promise.all(sites.map((u) => platform.providers(u.provider)!.operations!.compute!.preflight!(platform.home, platform.spec, u.site!)))).flat();
+  if (problems.length) {
+    throw new UserError(`the servers cannot be deployed to:\n${problems.map((p) => `  - ${p}`).join("\n")}`, "nothing was changed; fix what each line says (lifeboat.yaml's sites[].servers, the host, the key) and run it again");
   }
   if (packages.size) {
     throw new MissingDependencyError(

@@ -16,8 +16,12 @@ const run = promisify(execFile);
 /** Every Debian package the providers that run on this machine need (the local provider's servers), as each declares it. */
 export const machinePackages = [...new Set(Object.values(providers).flatMap((p) => p.machinePackages ?? []))];
 
-/** cloud-init: the test suite checks the cloud providers' user-data with its `cloud-init schema`. */
-export const checkPackages = ["cloud-init"];
+/**
+ * The tools the test suite judges the servers' user-data with: cloud-init (its
+ * `cloud-init schema`) and nftables (`nft --check` on the host firewall; Debian
+ * leaves its service disabled, so this machine's own rules are untouched).
+ */
+export const checkPackages = ["cloud-init", "nftables"];
 
 /** cloud-init must never run at this machine's boot: this file is its documented off switch. */
 const cloudInitDisabled = "/etc/cloud/cloud-init.disabled";

@@ -6,8 +6,8 @@
  * provider's reason.
  */
 import { formatPath, loadSpec, parseSpec, SpecError, type Spec, type SpecAudit } from "../model/spec/index.ts";
-import { providers as registered } from "./registry.ts";
-import { hasFeature, supports, type Capability, type Feature, type ProviderInfo } from "./types.ts";
+import { providers as registered, specProviders } from "./registry.ts";
+import { hasFeature, supports, type Capability, type Feature, type ProviderEntry, type ProviderInfo } from "./types.ts";
 
 type Refuse = (path: (string | number)[], message: string) => void;
 
@@ -27,6 +27,16 @@ export function auditSpec(spec: Spec, providers: Readonly<Record<string, Provide
     }
   };
   spec.sites.forEach((s, i) => requireCapability(["sites", i, "provider"], s.provider, "compute"));
+  // What a provider needs a site to say (an ssh site's servers), and servers where none are taken.
+  spec.sites.forEach((s, i) => {
+    const provider = providerEntry(s.provider) as ProviderEntry | undefined;
+    if (!provider || !supports(provider, "compute")) return;
+    if (provider.auditSite) issues.push(...provider.auditSite(spec, i));
+    else if (s.servers) refuse(["sites", i, "servers"], `provider ${s.provider} creates its own servers; sites[].servers is for providers of kind ssh (servers that already exist)`);
+  });
+  for (const name of Object.keys(spec.providers ?? {})) {
+    if (Object.hasOwn(registered, name)) refuse(["providers", name], `"${name}" is a provider Lifeboat has already; give yours another name`);
+  }
   spec.edges.forEach((e, i) => requireCapability(["edges", i, "provider"], e.provider, "dns"));
   spec.backups?.repositories.forEach((r, i) => requireCapability(["backups", "repositories", i, "provider"], r.provider, "objectStore"));
   // Local sites on one account share a /16: two with the same index would give servers the same address.
@@ -81,11 +91,11 @@ function auditFeatures(spec: Spec, providerEntry: (name: string) => ProviderInfo
   });
 }
 
-/** The audit against the registered providers, for parseSpec and loadSpec. */
-export const providerAudit: SpecAudit = (spec) => auditSpec(spec, registered);
+/** The audit against the registered providers and those the spec defines, for parseSpec and loadSpec. */
+export const providerAudit: SpecAudit = (spec) => auditSpec(spec, specProviders(spec));
 
 /** The spec, refused with every issue when the given providers cannot do what it asks. */
-export function checkSpecProviders(spec: Spec, file: string, providers: Readonly<Record<string, ProviderInfo>> = registered): Spec {
+export function checkSpecProviders(spec: Spec, file: string, providers: Readonly<Record<string, ProviderInfo>> = specProviders(spec)): Spec {
   const issues = auditSpec(spec, providers);
   if (issues.length) throw new SpecError(file, issues);
   return spec;

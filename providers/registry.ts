@@ -8,6 +8,9 @@ import { awsProvider, route53Provider } from "./aws/index.ts";
 import { cloudflareProvider } from "./cloudflare/index.ts";
 import { hcloudProvider } from "./hcloud/index.ts";
 import { localProvider } from "./local/index.ts";
+import { s3Provider } from "./s3/index.ts";
+import { sshProvider } from "./ssh/index.ts";
+import type { ProviderDefinition, Spec } from "../model/spec/index.ts";
 import type { ProviderEntry, ProviderLookup } from "./types.ts";
 
 export const providers: Readonly<Record<string, ProviderEntry>> = {
@@ -24,3 +27,23 @@ export const providers: Readonly<Record<string, ProviderEntry>> = {
 export const providerNames = Object.keys(providers).sort();
 
 export const findProvider: ProviderLookup = (name) => (Object.hasOwn(providers, name) ? providers[name] : undefined);
+
+/** The kinds of provider a platform may define itself, each one folder like the others. */
+const kinds: { [K in ProviderDefinition["kind"]]: (name: string, definition: Extract<ProviderDefinition, { kind: K }>) => ProviderEntry } = {
+  s3: s3Provider,
+  ssh: sshProvider,
+};
+
+/** Every provider `spec` can name: the registered ones, then the ones its `providers:` section defines (a name already registered is the registered one: the audit refuses the definition). */
+export function specProviders(spec: Pick<Spec, "providers">): Readonly<Record<string, ProviderEntry>> {
+  const defined = Object.entries(spec.providers ?? {})
+    .filter(([name]) => !Object.hasOwn(providers, name))
+    .map(([name, definition]) => [name, (kinds[definition.kind] as (n: string, d: ProviderDefinition) => ProviderEntry)(name, definition)] as const);
+  return { ...providers, ...Object.fromEntries(defined) };
+}
+
+/** The lookup the operations and the program use for `spec`: built once per spec. */
+export function providerLookup(spec: Pick<Spec, "providers">): ProviderLookup {
+  const all = specProviders(spec);
+  return (name) => (Object.hasOwn(all, name) ? all[name] : undefined);
+}

@@ -2,6 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { BackupRepository, DatabaseRole, FenceRecord } from "../model/data.ts";
 import type { Host, SiteHosts } from "../model/hosts.ts";
 import type { EdgeSpec, SiteSpec, Spec } from "../model/spec/index.ts";
+import type { ServerHost } from "./shared/bootstrap/common.ts";
 
 /**
  * What a provider can do, in Lifeboat's provider-neutral terms. A provider
@@ -38,6 +39,8 @@ export const cannot = (note: string): CapabilitySupport => ({ supported: false, 
 export interface Credential {
   /** Environment variable, e.g. HCLOUD_TOKEN. */
   env: string;
+  /** Other environment variables, any of which will do instead (an SSH agent's socket for a key file). */
+  orEnv?: string[];
   /** The Pulumi config key that can hold it instead (as a secret), e.g. hcloud:token. */
   config?: string;
   /** What it is, for the error that says it is missing. */
@@ -155,10 +158,14 @@ export interface BucketOutputs {
   region: pulumi.Output<string>;
   /** S3 providers: a key allowed to read and write this bucket only (secret). */
   credentials?: { accessKeyId: pulumi.Output<string>; secretAccessKey: pulumi.Output<string> };
+  /** A store of your own whose certificate no public CA signed: the CA certificate (PEM) its clients must trust. */
+  caCert?: pulumi.Output<string>;
 }
 
 export interface ComputeCapability {
   deploySite(context: SiteContext): SiteOutputs;
+  /** What its servers are like, where the shared user-data must differ (providers/shared/bootstrap). */
+  serverHost?: ServerHost;
 }
 
 export interface DnsCapability {
@@ -261,6 +268,22 @@ export interface ProviderOperations {
     scratchDir?(home: string, site: SiteSpec, name: string): string;
     /** Where a server keeps its logs, for the warnings that send an operator there (default: its systemd journal). */
     serverLogs?(server: string): ServerLogs;
+    /**
+     * True where a database server reads its settings once, at first boot (the
+     * clouds' and ssh servers' user-data): deploy then admits a new standby on
+     * the running primary, and clones it, through the on-server command.
+     */
+    configuresDatabaseAtBoot?: boolean;
+    /**
+     * True where the database admits each app server by its address, its servers
+     * sharing no private network (ssh): deploy keeps that list current on the
+     * running database (lifeboat-server admit-workload).
+     */
+    admitsWorkloadByAddress?: boolean;
+    /** True where app servers admit their port from the ingress only (a host firewall): Lifeboat asks their health through the transport. */
+    appsBehindIngress?: boolean;
+    /** What must hold before anything is deployed to the site (its servers reachable, say); each problem in words. */
+    preflight?(home: string, spec: Spec, site: SiteSpec): Promise<string[]>;
     /** Turns a server off through the provider's API, where it has one. */
     powerOff?(home: string, site: SiteSpec, host: Host): Promise<void>;
   };
@@ -292,7 +315,12 @@ export interface ProviderEntry extends ProviderInfo {
   programs(): Promise<ProviderPrograms>;
   /** Absent where Lifeboat has no direct operations for the provider yet: a failover says so and stops before changing anything. */
   operations?: ProviderOperations;
+  /** What else a site on this provider must say in lifeboat.yaml (an ssh site's servers): each issue as "path: message". */
+  auditSite?(spec: Spec, siteIndex: number): string[];
 }
+
+/** A kind of provider a platform defines itself (lifeboat.yaml `providers:`), made from its definition. */
+export type ProviderKind<D> = (name: string, definition: D) => ProviderEntry;
 
 /** How the operations find a provider by its lifeboat.yaml name (injected, so tests hand in fakes). */
 export type ProviderLookup = (name: string) => ProviderEntry | undefined;

@@ -1,6 +1,6 @@
 /** A site: the platform on one compute provider. */
 import * as pulumi from "@pulumi/pulumi";
-import { findProvider } from "../providers/registry.ts";
+import { providerLookup } from "../providers/registry.ts";
 import type { SiteOutputs } from "../providers/types.ts";
 import type { BackupRepository, DatabaseRole } from "../model/data.ts";
 import { configKeys } from "../model/names.ts";
@@ -12,7 +12,7 @@ export const defaultDatabaseRole = (site: SiteSpec): DatabaseRole => (site.role 
 export async function buildSite(spec: Spec, siteName: string, home: string): Promise<SiteOutputs> {
   const site = spec.sites.find((s) => s.name === siteName);
   if (!site) throw new Error(`lifeboat.yaml has no site "${siteName}"; sites: ${spec.sites.map((s) => s.name).join(", ")}`);
-  const compute = (await findProvider(site.provider)?.programs())?.compute;
+  const compute = (await providerLookup(spec)(site.provider)?.programs())?.compute;
   if (!compute) throw new Error(`provider "${site.provider}" of site "${site.name}" has no compute capability`);
   const config = new pulumi.Config("lifeboat");
   const peerDbAddress = config.get(configKeys.peerDbAddress);

@@ -1,6 +1,9 @@
 /** lifeboat.yaml as the rest of Lifeboat sees it: its schema, its rules, and how it is read. */
-export { recordTypes, serverRoles, siteRoles, sizes, specFields, type ServerRole } from "./schema.ts";
+export { providerKinds, recordTypes, serverRoles, siteRoles, sizes, specFields, type ServerRole } from "./schema.ts";
 export { formatPath, loadSpec, parseSpec, SpecError, specSchema, type EdgeSpec, type SiteSpec, type Spec, type SpecAudit } from "./load.ts";
 import type { SiteSpec, Spec } from "./load.ts";
 
 export const activeSite = (spec: Spec): SiteSpec => spec.sites.find((s) => s.role === "active")!;
+
+export type ProviderDefinition = Spec["providers"][string];
+export type ServerSpec = NonNullable<SiteSpec["servers"]>[number];

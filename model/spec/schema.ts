@@ -10,6 +10,8 @@ export const sizes = ["small", "medium", "large"] as const;
 export const siteRoles = ["active", "standby", "cold"] as const;
 export const serverRoles = ["ingress", "app", "db"] as const;
 export type ServerRole = (typeof serverRoles)[number];
+/** The kinds of provider a platform may define itself (lifeboat.yaml `providers:`). */
+export const providerKinds = ["ssh", "s3"] as const;
 
 const dnsName = z
   .string()
@@ -53,6 +55,49 @@ const cidr = z
   });
 const sshKey = z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, "must be an OpenSSH public key line (ssh-ed25519 AAAA... comment)");
 
+/** An OpenSSH host key line: what a server's SSH answers with, pinned here (never trusted on first use). */
+const sshHostKey = z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, "must be an OpenSSH host key line (ssh-ed25519 AAAA...), as ssh-keyscan or /etc/ssh/ssh_host_ed25519_key.pub gives it");
+const address = z.string().regex(/^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9a-f:]+|([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?)$/i, "must be an IP address or a host name");
+
+/** A server that already exists (bare metal, a VPS), handed over with SSH access: the `ssh` providers' sites list them. */
+const server = z.strictObject({
+  role: z.enum(serverRoles),
+  /** Where it is reached, and the address it serves the platform on. */
+  address,
+  port: z.number().int().min(1).max(65_535).default(22),
+  /** Who SSH logs in as the first time (root on most hosts); once bootstrapped, Lifeboat logs in as `lifeboat`. */
+  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a Unix user name").default("root"),
+  /** Its SSH host key; when absent, the provider's knownHostsFile must name it. */
+  hostKey: sshHostKey.optional(),
+});
+
+/** A provider this platform defines itself, of a kind Lifeboat knows: servers reached over SSH, or an S3-compatible store. */
+const providerDefinition = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("ssh"),
+    /** Who runs these servers, for humans (the standby must be at another provider: another name). */
+    vendor: z.string().min(1).optional(),
+    /** The private key SSH logs in with (relative paths from the project); else $LIFEBOAT_SSH_KEY, else the SSH agent. */
+    identityFile: z.string().min(1).optional(),
+    /** An OpenSSH known_hosts file pinning the servers' host keys (relative paths from the project). */
+    knownHostsFile: z.string().min(1).optional(),
+    /** A network namespace the servers are reached from (`lifeboat machines` makes one): every lifeboat command for this platform runs in it. */
+    netns: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "must be a network namespace name (lower-case letters, digits, dashes)").optional(),
+  }),
+  z.strictObject({
+    kind: z.literal("s3"),
+    vendor: z.string().min(1).optional(),
+    /** The S3 API: https://host[:port] (pgBackRest speaks TLS only). */
+    endpoint: z.string().regex(/^https:\/\/[a-z0-9.:[\]-]+(:\d+)?\/?$/i, "must be https://host[:port] (pgBackRest talks to S3 over TLS only)"),
+    region: z.string().min(1).default("us-east-1"),
+    /** A CA certificate (PEM) to trust for the endpoint, when it is not signed by a public CA (relative paths from the project). */
+    caFile: z.string().min(1).optional(),
+    /** An AWS-style shared credentials file and the profile in it holding this store's key (relative paths from the project). */
+    credentialsFile: z.string().min(1).optional(),
+    profile: z.string().min(1).default("default"),
+  }),
+]);
+
 const site = z.strictObject({
   name,
   provider: z.string(),
@@ -63,6 +108,8 @@ const site = z.strictObject({
    * provider, the private network 10.<index>.0.0/16 on the clouds.
    */
   index: z.number().int().min(1).max(254).default(1),
+  /** The servers of a site on an `ssh` provider: one per server of roles (db first); other providers create their own. */
+  servers: z.array(server).optional(),
 });
 
 const edge = z.strictObject({ name, provider: z.string() });
@@ -72,7 +119,10 @@ export const specFields = z
   .strictObject({
     domain: dnsName,
     roles: z.strictObject({
-      ingress: role(4),
+      ingress: role(4).extend({
+        /** automatic: Caddy gets certificates for the domain (ACME); off: plain HTTP (a lab with no way to the internet). */
+        tls: z.enum(["automatic", "off"]).default("automatic"),
+      }),
       // Providers may allow fewer (the local provider: 50); the audit says so.
       app: role(250),
       // One primary per site; the standby is another site, not a second server here.
@@ -121,6 +171,8 @@ export const specFields = z
         retentionFull: z.number().int().min(1).max(100).default(2),
       })
       .optional(),
+    /** Providers this platform defines, by the name its sites and repositories use: servers over SSH, S3-compatible stores. */
+    providers: z.record(name, providerDefinition).default({}),
     sites: z.array(site).min(1),
     edges: z.array(edge).min(1),
   });

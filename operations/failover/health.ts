@@ -13,12 +13,20 @@ export interface HealthProbe {
   ok: boolean;
 }
 
-async function probe(target: string, address: string, port: number, domain: string): Promise<HealthProbe> {
+/** How one server's /healthz is asked: over HTTP from here, or (an app behind its host firewall) from the server itself. */
+export type HealthAsker = (url: string, domain: string) => Promise<{ status: number; body: unknown }>;
+
+export const askOverHttp: HealthAsker = async (url, domain) => {
+  const response = await fetch(url, { headers: { host: domain }, signal: AbortSignal.timeout(3_000) });
+  return { status: response.status, body: await response.json().catch(() => ({})) };
+};
+
+async function probe(target: string, address: string, port: number, domain: string, ask: HealthAsker = askOverHttp): Promise<HealthProbe> {
   const url = `http://${address}${port === 80 ? "" : `:${port}`}/healthz`;
   try {
-    const response = await fetch(url, { headers: { host: domain }, signal: AbortSignal.timeout(3_000) });
-    const body = (await response.json().catch(() => ({}))) as { writable?: boolean };
-    return { target, url, status: response.status, writable: body.writable === true, ok: response.status === 200 && body.writable === true };
+    const answer = await ask(url, domain);
+    const body = (answer.body ?? {}) as { writable?: boolean };
+    return { target, url, status: answer.status, writable: body.writable === true, ok: answer.status === 200 && body.writable === true };
   } catch (error) {
     return { target, url, error: (error as Error).message, ok: false };
   }
@@ -30,11 +38,14 @@ async function probe(target: string, address: string, port: number, domain: stri
  * notices healthy upstreams on its next check). Returns the last probes.
  */
 export async function healthGate(
-  input: { domain: string; ingressAddresses: string[]; appAddresses: string[]; appPort: number },
+  input: { domain: string; ingressAddresses: string[]; appAddresses: string[]; appPort: number; askApp?: HealthAsker },
   timeoutMs = 30_000,
 ): Promise<{ ok: boolean; probes: HealthProbe[] }> {
   const probeAll = () =>
-    Promise.all([...input.ingressAddresses.map((a) => probe(`ingress ${a}`, a, 80, input.domain)), ...input.appAddresses.map((a) => probe(`app ${a}`, a, input.appPort, input.domain))]);
+    Promise.all([
+      ...input.ingressAddresses.map((a) => probe(`ingress ${a}`, a, 80, input.domain)),
+      ...input.appAddresses.map((a) => probe(`app ${a}`, a, input.appPort, input.domain, input.askApp)),
+    ]);
   const healthy = (probes: HealthProbe[]) => probes.length > 0 && probes.every((p) => p.ok);
   try {
     const probes = await poll({ what: "the target to answer healthy", probe: probeAll, done: healthy, timeoutMs, intervalMs: 250 });

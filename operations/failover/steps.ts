@@ -13,6 +13,7 @@ import { siteHosts } from "../../model/hosts.ts";
 import { siteStackName, edgeStackName } from "../../model/names.ts";
 import { applyRoleRecord, writeRoleRecord, type RoleRecord } from "../../model/roles.ts";
 import type { Platform } from "../platform.ts";
+import { askThroughTransport } from "../site/health.ts";
 import { servingControl } from "../site/serving.ts";
 import { commandFailure, type ServerPosition } from "../site/server-command.ts";
 import { firstEngineError } from "../stacks.ts";
@@ -169,11 +170,15 @@ export const steps: Record<StepName, StepFn> = {
 
   async health(run) {
     const { platform, journal, deps } = run;
+    const compute = operationsOf(run, run.to.provider)?.compute;
+    const hosts = journal.facts.targetHosts;
     const gate = await deps.healthGate({
       domain: platform.spec.domain,
       ingressAddresses: journal.facts.ingressAddresses ?? [],
       appAddresses: journal.facts.appAddresses ?? [],
       appPort: platform.spec.workload.port,
+      // Apps behind a host firewall answer the ingress only: ask each from itself.
+      ...(compute?.appsBehindIngress && hosts ? { askApp: askThroughTransport(compute.transport(platform.home, run.to), hosts.app) } : {}),
     });
     const detail = gate.probes.map(describeProbe);
     if (!gate.ok) {

@@ -7,7 +7,10 @@
  * The parts: model.ts (what it reports), probes.ts, warnings.ts, text.ts.
  */
 import { LocalWorkspace, type OutputMap } from "@pulumi/pulumi/automation/index.js";
-import { siteAddresses } from "../../model/hosts.ts";
+import { siteAddresses, siteHosts } from "../../model/hosts.ts";
+import { askThroughTransport } from "../site/health.ts";
+import { postgresControl } from "../site/postgres.ts";
+import { commandFailure } from "../site/server-command.ts";
 import { edgeStackName, siteStackName } from "../../model/names.ts";
 import { activeSite, type SiteSpec } from "../../model/spec/index.ts";
 import { queryA, sameAddresses } from "../dns.ts";
@@ -66,15 +69,23 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
         const probe = await probeHttp(`http://${address}/healthz`);
         status.servers.push({ role: "ingress", address, healthy: probe.ok, detail: probe.detail });
       }
+      // Behind a host firewall (the clouds', ssh's), the apps answer their ingress only and the database its apps: asked from the servers themselves.
+      const compute = operations?.answers(platform.home) ? operations.compute : undefined;
+      const addresses = siteAddresses(plainOutputs(outputs));
+      const hosts = addresses ? siteHosts(site, addresses) : undefined;
+      const ask = compute?.appsBehindIngress && hosts ? askThroughTransport(compute.transport(platform.home, site), hosts.app) : undefined;
       for (const address of (outputs.appAddresses?.value as string[]) ?? []) {
-        const probe = await probeHttp(`http://${address}:${spec.workload.port}/healthz`);
+        const probe = await probeHttp(`http://${address}:${spec.workload.port}/healthz`, ask);
         status.servers.push({ role: "app", address, healthy: probe.ok, detail: probe.detail });
         if (probe.body && typeof probe.body.recovery === "boolean" && status.database.role === "unknown") {
           status.database = { role: probe.body.recovery ? "standby" : "primary", writable: probe.body.writable === true };
         }
       }
       const db = outputs.dbAddress?.value as string | undefined;
-      if (db) {
+      if (db && ask && compute && hosts) {
+        const answered = await postgresControl(compute.transport(platform.home, site), hosts.db).position().then(() => undefined, (error: unknown) => commandFailure(error));
+        status.servers.push({ role: "db", address: db, healthy: answered === undefined, detail: answered === undefined ? "accepting connections (asked on the server)" : `not answering: ${answered}` });
+      } else if (db) {
         const open = await portOpen(db, 5432, 1_000);
         status.servers.push({ role: "db", address: db, healthy: open, detail: open ? "accepting connections" : "not answering on 5432" });
       }

@@ -8,6 +8,7 @@ import fsp from "node:fs/promises";
 import { siteHosts, type SiteAddresses } from "../../model/hosts.ts";
 import { activeSite, type SiteSpec } from "../../model/spec/index.ts";
 import { verificationRecord, type VerificationRecord } from "../backup.ts";
+import type { HealthAsker } from "../failover/health.ts";
 import type { Platform } from "../platform.ts";
 import { withTimeout } from "../../model/poll.ts";
 import { inspectDatabase, repositoryContents, type ReplicationPeer } from "../site/probes.ts";
@@ -18,8 +19,12 @@ import { applicationNameOf } from "./warnings.ts";
 /** Bound of every data-path probe (the on-server command, file reads). */
 export const probeTimeoutMs = 3_000;
 
-export async function probeHttp(url: string): Promise<{ ok: boolean; body?: Record<string, unknown>; detail: string }> {
+export async function probeHttp(url: string, ask?: HealthAsker): Promise<{ ok: boolean; body?: Record<string, unknown>; detail: string }> {
   try {
+    if (ask) {
+      const answer = await ask(url, "");
+      return { ok: answer.status >= 200 && answer.status < 300, body: answer.body as Record<string, unknown>, detail: `HTTP ${answer.status} (asked on the server)` };
+    }
     const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
     const body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
     return { ok: response.ok, body, detail: `HTTP ${response.status}` };

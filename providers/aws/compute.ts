@@ -6,7 +6,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServerRole } from "../../model/spec/index.ts";
-import { checkDatabaseContext, userDataOutput } from "../shared/bootstrap/index.ts";
+import { checkDatabaseContext, cloudServerHost, userDataOutput } from "../shared/bootstrap/index.ts";
+import { gzipSync } from "node:zlib";
 import { roleTag, plannedServers, type PlannedServer } from "../shared/topology.ts";
 import type { SiteContext, SiteOutputs } from "../types.ts";
 import { awsClient } from "./client.ts";
@@ -23,6 +24,11 @@ export const dataVolumeDevice = "/dev/sdf";
 
 /** The first availability zone of a region: the subnet and the data volume must share one. */
 export const siteZone = (region: string) => `${region}a`;
+
+/** EC2's limit on user-data, in bytes, before base64. */
+export const userDataLimit = 16 * 1024;
+/** The user-data as EC2 gets it: gzip (no timestamp in Node's header, so the same text gives the same bytes), then base64. */
+export const gzippedBase64 = (text: string) => gzipSync(Buffer.from(text), { level: 9 }).toString("base64");
 
 export function deployAwsSite(context: SiteContext): SiteOutputs {
   const { spec, site, peerDbAddress } = context;
@@ -65,7 +71,9 @@ export function deployAwsSite(context: SiteContext): SiteOutputs {
         ...(keyPair ? { keyName: keyPair.keyName } : {}),
         // Secret for db and app (the database password; for the db also the replication password and
         // the backup repositories' keys and cipher passphrases): encrypted in state, hidden in output.
-        userData: userDataOutput(context, planned),
+        // Gzipped, which cloud-init reads as is: EC2 takes at most 16 KB of user-data, and the
+        // on-server command alone is most of that (test/unit/providers/aws.test.ts keeps the margin).
+        userDataBase64: userDataOutput(context, planned, cloudServerHost).apply(gzippedBase64),
         // cloud-init runs user-data on first boot only, so a stateless server whose user-data
         // changed (the ingress's upstream list after adding app servers) is replaced to apply it;
         // its public address is an Elastic IP and stays. The database is never replaced for
@@ -90,7 +98,7 @@ export function deployAwsSite(context: SiteContext): SiteOutputs {
         // - userData, on the database only: AWS applies a user-data change by stopping and
         //   starting the instance, which would take the database down for an admin-key or
         //   password change it would not even apply (cloud-init runs at first boot).
-        ignoreChanges: planned.role === "db" ? ["ami", "keyName", "userData"] : ["ami", "keyName"],
+        ignoreChanges: planned.role === "db" ? ["ami", "keyName", "userDataBase64"] : ["ami", "keyName"],
         // The private address is fixed (topology.ts): a replacement cannot start while the old
         // server still holds it, so the old one goes first (and its dependents with it).
         deleteBeforeReplace: true,

@@ -6,7 +6,7 @@
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServerRole, SiteSpec } from "../../model/spec/index.ts";
-import { checkDatabaseContext, userDataOutput } from "../shared/bootstrap/index.ts";
+import { checkDatabaseContext, cloudServerHost, userDataOutput } from "../shared/bootstrap/index.ts";
 import { roleTag, plannedServers, siteNetwork, type PlannedServer } from "../shared/topology.ts";
 import type { SiteContext, SiteOutputs } from "../types.ts";
 import { hcloudFirewallRules } from "./firewall.ts";
@@ -88,7 +88,7 @@ export function deployHcloudSite(context: SiteContext): SiteOutputs {
         location,
         sshKeys: sshKeys.map((k) => k.id),
         firewallIds: [numericId(firewalls[planned.role])],
-        userData: userDataOutput(context, planned),
+        userData: userDataOutput(context, planned, cloudServerHost),
         // aliasIps: [] keeps the provider from detaching and re-attaching the network on every update (its documented workaround).
         networks: [{ networkId: numericId(network), ip: planned.privateIp, aliasIps: [] }],
         publicNets: [publicNet],

@@ -35,6 +35,8 @@ export interface PgbackrestHost {
 export interface PgbackrestConfInput {
   /** repo1, repo2, ... in this order. */
   repositories: BackupRepository[];
+  /** Where repository N's CA certificate (BackupRepository.caCert) is on this server; the caller writes it there. */
+  caFile?: (n: number) => string;
   retentionFull: number;
   host: PgbackrestHost;
   /** The cluster the stanza backs up. */
@@ -47,7 +49,7 @@ function singleLine(what: string, value: string): string {
   return value;
 }
 
-export function renderPgbackrestConf({ repositories, retentionFull, host, cluster }: PgbackrestConfInput): string {
+export function renderPgbackrestConf({ repositories, retentionFull, host, cluster, caFile }: PgbackrestConfInput): string {
   const global = [
     "[global]",
     "archive-async=y",
@@ -75,6 +77,7 @@ export function renderPgbackrestConf({ repositories, retentionFull, host, cluste
         value("s3-key", repo.accessKeyId),
         value("s3-key-secret", repo.secretAccessKey),
         ...(uriStyle(repo.endpoint) === "path" ? [`${n}-s3-uri-style=path`] : []),
+        ...(repo.caCert && caFile ? [value("storage-ca-file", caFile(i + 1))] : []),
         `${n}-path=${repositoryPath}`,
       );
     } else {

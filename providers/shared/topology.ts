@@ -33,17 +33,35 @@ export function privateIp(site: SiteSpec, role: ServerRole, i: number): string {
   return `10.${n}.${2 + Math.floor(i / 200)}.${10 + (i % 200)}`;
 }
 
+/**
+ * The site's servers, db first: on a provider that creates them, at the fixed
+ * private addresses above; on one whose servers already exist (an ssh
+ * provider's `sites[].servers`), at the addresses lifeboat.yaml lists, in its order.
+ */
 export function plannedServers(spec: Spec, site: SiteSpec): PlannedServer[] {
   const servers: PlannedServer[] = [];
   for (const role of ["db", "app", "ingress"] as const) {
+    const listed = site.servers?.filter((s) => s.role === role);
     for (let i = 0; i < spec.roles[role].count; i++) {
-      servers.push({ name: `${site.name}-${role}-${i + 1}`, role, size: spec.roles[role].size, privateIp: privateIp(site, role, i) });
+      servers.push({ name: `${site.name}-${role}-${i + 1}`, role, size: spec.roles[role].size, privateIp: listed?.[i]?.address ?? privateIp(site, role, i) });
     }
   }
   return servers;
 }
 
 export const postgresPort = 5432;
+
+/**
+ * Where the database admits the workload from, at first boot (pg_hba and the
+ * host firewall): the site's private network on a provider whose servers share
+ * one, each app server's /32 on one whose servers share none (ssh).
+ */
+export function workloadSources(spec: Spec, site: SiteSpec, host: { workloadFrom: "site-network" | "app-servers" }): string[] {
+  if (host.workloadFrom === "site-network") return [siteNetwork(site).cidr];
+  return plannedServers(spec, site)
+    .filter((s) => s.role === "app")
+    .map((s) => hostCidr(s.privateIp));
+}
 export const anywhere = ["0.0.0.0/0", "::/0"] as const;
 
 /** One inbound rule: `role` accepts TCP `port` from `sources` (CIDR blocks). Everything else is refused. */
@@ -55,7 +73,7 @@ export interface FirewallRule {
   description: string;
 }
 
-const host = (ip: string) => (ip.includes(":") ? `${ip}/128` : `${ip}/32`);
+export const hostCidr = (ip: string) => (ip.includes(":") ? `${ip}/128` : `${ip}/32`);
 
 /**
  * Inbound rules per role: 80/443 to the ingress from anywhere; SSH only from
@@ -64,7 +82,7 @@ const host = (ip: string) => (ip.includes(":") ? `${ip}/128` : `${ip}/32`);
  */
 export function firewallRules(spec: Spec, site: SiteSpec, peerDbAddress?: string): FirewallRule[] {
   const servers = plannedServers(spec, site);
-  const of = (role: ServerRole) => servers.filter((s) => s.role === role).map((s) => host(s.privateIp));
+  const of = (role: ServerRole) => servers.filter((s) => s.role === role).map((s) => hostCidr(s.privateIp));
   const rules: FirewallRule[] = [
     { role: "ingress", port: 80, sources: [...anywhere], description: "HTTP from anywhere (redirects to HTTPS, ACME challenges)" },
     { role: "ingress", port: 443, sources: [...anywhere], description: "HTTPS from anywhere" },
@@ -72,7 +90,7 @@ export function firewallRules(spec: Spec, site: SiteSpec, peerDbAddress?: string
     {
       role: "db",
       port: postgresPort,
-      sources: [...of("app"), ...(peerDbAddress ? [host(peerDbAddress)] : [])],
+      sources: [...of("app"), ...(peerDbAddress ? [hostCidr(peerDbAddress)] : [])],
       description: peerDbAddress ? "PostgreSQL from the site's app servers and the peer site's database (replication)" : "PostgreSQL from the site's app servers",
     },
   ];

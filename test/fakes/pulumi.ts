@@ -1,3 +1,4 @@
+import { gunzipSync } from "node:zlib";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Pulumi's wire marker for a secret value. */
@@ -73,3 +74,12 @@ export async function settled(recorder: Recorder): Promise<void> {
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply((value) => resolve(value)));
 }
+
+/** The user-data a recorded server boots with, as the provider passes it: plain text, or gzipped and base64-encoded (EC2's userDataBase64). */
+export function bootUserData(resource: RecordedResource): string | undefined {
+  if (typeof resource.inputs.userDataBase64 === "string") return gunzipSync(Buffer.from(resource.inputs.userDataBase64, "base64")).toString();
+  return typeof resource.inputs.userData === "string" ? resource.inputs.userData : undefined;
+}
+
+/** The name of the input that carries the user-data (to check that it travels as a secret). */
+export const userDataInput = (resource: RecordedResource) => ("userDataBase64" in resource.inputs ? "userDataBase64" : "userData");

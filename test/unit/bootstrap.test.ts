@@ -10,9 +10,10 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
+import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../model/paths.ts";
-import { checkDatabaseContext, renderUserData, uriStyle, type DatabaseInput } from "../../providers/shared/bootstrap/index.ts";
+import { checkDatabaseContext, cloudServerHost, renderUserData, uriStyle, type DatabaseInput } from "../../providers/shared/bootstrap/index.ts";
 import { plannedServers } from "../../providers/shared/topology.ts";
 import type { BackupRepository } from "../../model/data.ts";
 import { loadSpec, type Spec } from "../../model/spec/index.ts";
@@ -53,7 +54,7 @@ const primary: DatabaseInput = { role: "primary", peerDbAddress: peer, replicati
 const standby: DatabaseInput = { role: "standby", peerDbAddress: peer, replicationPassword, backups };
 
 const render = (role: string, onSpec: Spec = spec, database: DatabaseInput = primary) =>
-  renderUserData({ spec: onSpec, site, server: plannedServers(onSpec, site).find((s) => s.role === role)!, dbPassword: password, database });
+  renderUserData({ spec: onSpec, site, server: plannedServers(onSpec, site).find((s) => s.role === role)!, dbPassword: password, host: cloudServerHost, database });
 
 interface WrittenFile {
   path: string;
@@ -144,7 +145,7 @@ describe("cloud-init user-data", () => {
   });
 
   it("needs the database settings to render the db role", () => {
-    expect(() => renderUserData({ spec, site, server: plannedServers(spec, site)[0]!, dbPassword: password })).toThrow(/db role needs its database settings/);
+    expect(() => renderUserData({ spec, site, server: plannedServers(spec, site)[0]!, dbPassword: password, host: cloudServerHost })).toThrow(/db role needs its database settings/);
   });
 
   it("does not change the database's user-data when app servers are added", () => {
@@ -167,17 +168,27 @@ describe("cloud-init user-data", () => {
     expect(app).toContain("LOG_LEVEL=info");
   });
 
-  it("writes every script so that the shell accepts it", async () => {
+  it("writes the data volume script so that the shell accepts it, and the on-server command so that Python does", async () => {
     for (const database of [primary, standby]) {
-      const scripts = documentOf(render("db", spec, database)).write_files.filter((f) => f.path.startsWith("/usr/local/sbin/"));
-      expect(scripts.map((s) => path.basename(s.path)).sort()).toEqual(
-        ["lifeboat-admit-standby", "lifeboat-backup", "lifeboat-data-volume", "lifeboat-stanza-create", "lifeboat-standby-clone"].sort(),
-      );
-      for (const script of scripts) {
-        expect(script.permissions, script.path).toBe("0755");
-        await expect(run("sh", ["-n", await scratch(script.content, ".sh")]), script.path).resolves.toBeDefined();
-      }
+      const programs = documentOf(render("db", spec, database)).write_files.filter((f) => f.path.startsWith("/usr/local/sbin/"));
+      expect(programs.map((s) => path.basename(s.path)).sort()).toEqual(["lifeboat-data-volume", "lifeboat-server"]);
+      for (const program of programs) expect(program.permissions, program.path).toBe("0755");
+      const volume = programs.find((p) => p.path.endsWith("lifeboat-data-volume"))!;
+      await expect(run("sh", ["-n", await scratch(volume.content, ".sh")])).resolves.toBeDefined();
     }
+    // The on-server command travels compressed; unpacked, it is the file in the repository, and it compiles.
+    const server = fileOf(render("app"), "/usr/local/sbin/lifeboat-server") as WrittenFile & { encoding: string };
+    expect(server.encoding).toBe("gz+b64");
+    const unpacked = gunzipSync(Buffer.from(server.content, "base64")).toString();
+    expect(unpacked).toBe(await fs.readFile(path.join(projectRoot, "providers/shared/server/lifeboat-server.py"), "utf8"));
+    await expect(run("python3", ["-m", "py_compile", await scratch(unpacked, ".py")])).resolves.toBeDefined();
+  });
+
+  it("keeps the database on the server's own disk where the provider has no data volume", () => {
+    const ownDisk = renderUserData({ spec, site, server: plannedServers(spec, site)[0]!, dbPassword: password, host: { dataVolume: false, workloadFrom: "app-servers" }, database: primary });
+    expect(fileOf(ownDisk, "/usr/local/sbin/lifeboat-data-volume")).toBeUndefined();
+    expect(commandsOf(ownDisk)).not.toContain("/usr/local/sbin/lifeboat-data-volume");
+    expect(commandsOf(render("db"))).toContain("/usr/local/sbin/lifeboat-data-volume");
   });
 });
 
@@ -210,7 +221,7 @@ describe("the database as primary", () => {
     ]) {
       expect(conf).toContain(line);
     }
-    expect(documentOf(render("db")).packages).toEqual(["postgresql-15", "pgbackrest", "ssl-cert"]);
+    expect(documentOf(render("db")).packages).toEqual(["python3", "nftables", "postgresql-15", "pgbackrest", "ssl-cert"]);
   });
 
   it("creates the replicator role with the replication password and the slot for the standby, if missing", () => {
@@ -234,7 +245,8 @@ describe("the database as primary", () => {
     const quick = productionVariant((doc) => ({ ...doc, database: { ...doc.database, archiveTimeoutSeconds: 17 } }));
     expect(confOf(render("db", quick, { ...primary, backups: { ...backups, archiveTimeoutSeconds: quick.database.archiveTimeoutSeconds } })).split("\n")).toContain("archive_timeout = 17");
     const commands = commandsOf(render("db"));
-    expect(commands.indexOf("/usr/local/sbin/lifeboat-stanza-create")).toBeGreaterThan(commands.indexOf("systemctl start postgresql"));
+    // For up to 10 minutes: the repositories may still be coming up.
+    expect(commands.indexOf("/usr/local/sbin/lifeboat-server stanza-create --retry-for 600")).toBeGreaterThan(commands.indexOf("systemctl enable --now postgresql"));
     expect(commands).toContain("systemctl enable --now lifeboat-backup.timer");
   });
 
@@ -248,20 +260,14 @@ describe("the database as primary", () => {
 });
 
 describe("the database as standby", () => {
-  it("clones the primary with pg_basebackup over TLS with channel binding, from the slot, after PostgreSQL started", () => {
+  it("clones the primary once PostgreSQL runs, waiting up to 30 minutes for it to admit the standby", () => {
     const userData = render("db", spec, standby);
-    const clone = contentOf(userData, "/usr/local/sbin/lifeboat-standby-clone");
-    expect(clone).toContain(`primary=\${1:-${peer}}`);
-    expect(clone).toContain('conninfo="host=$primary port=5432 user=replicator sslmode=require channel_binding=require passfile=/etc/lifeboat/replication.pgpass"');
-    expect(clone).toContain('pg_basebackup -d "$conninfo" -D "$staging" -X stream -R -S lifeboat_standby -c fast');
-    // Bounded retries with a line that says what it waits for.
-    expect(clone).toContain('if [ "$tries" -ge 90 ]; then');
-    expect(clone).toContain('echo "lifeboat: waiting for the primary at $primary:5432 (attempt $tries of 90), retrying in 20s" >&2');
-    // Only a fresh cluster is replaced; a standby is left alone.
-    expect(clone).toContain("SELECT pg_is_in_recovery()");
-    expect(clone).toContain("refusing to replace it");
+    // How the copy is made (TLS with channel binding, from the slot, never over a database) is
+    // lifeboat-server's: test/unit/server-command.test.ts.
     const commands = commandsOf(userData);
-    expect(commands.indexOf("/usr/local/sbin/lifeboat-standby-clone")).toBeGreaterThan(commands.indexOf("systemctl start postgresql"));
+    const clone = commands.indexOf(`/usr/local/sbin/lifeboat-server clone ${peer} --database social --attempts 90 --retry-seconds 20`);
+    expect(clone).toBeGreaterThan(commands.indexOf("systemctl enable --now postgresql"));
+    expect(commandsOf(render("db"))).not.toContain(commands[clone]);
     // A standby is read-only: no role or database is created on it, they come with the copy.
     expect(fileOf(userData, "/etc/lifeboat/db-init.sql")).toBeUndefined();
     expect(userData).not.toContain(`PASSWORD 'pa''ss`);
@@ -289,7 +295,7 @@ describe("the database as standby", () => {
     expect(contentOf(userData, "/etc/pgbackrest/pgbackrest.conf")).toBe(contentOf(render("db"), "/etc/pgbackrest/pgbackrest.conf"));
     expect(confOf(userData)).toContain("archive_mode = on");
     // The stanza is the primary's to create.
-    expect(commandsOf(userData)).not.toContain("/usr/local/sbin/lifeboat-stanza-create");
+    expect(commandsOf(userData).filter((c) => c.includes("stanza-create"))).toEqual([]);
   });
 
   it("is refused without a primary to stream from, or with a peer that is not an address", () => {
@@ -357,14 +363,10 @@ describe("pgBackRest", () => {
     expect(`${stdout}${stderr}`).toContain("invalid option 'repo1-s3-uri-styl'");
   });
 
-  it("takes a daily full backup into every repository, one after the other, past a failing one", () => {
+  it("takes a daily full backup into every repository, one after the other, as postgres", () => {
+    // Past a failing repository, and nothing on a standby: lifeboat-server's (test/unit/server-command.test.ts).
     const userData = render("db");
-    const script = contentOf(userData, "/usr/local/sbin/lifeboat-backup");
-    expect(script).toContain("for repo in 1 2; do");
-    expect(script).toContain("if pgbackrest --stanza=lifeboat --repo=$repo backup --type=full; then");
-    expect(script).toContain('echo "lifeboat: full backup into repo$repo failed" >&2');
-    expect(script).not.toMatch(/set -e/);
-    expect(contentOf(userData, "/etc/systemd/system/lifeboat-backup.service")).toContain("ExecStart=/usr/local/sbin/lifeboat-backup");
+    expect(contentOf(userData, "/etc/systemd/system/lifeboat-backup.service")).toContain("ExecStart=/usr/local/sbin/lifeboat-server backup --all");
     expect(contentOf(userData, "/etc/systemd/system/lifeboat-backup.service")).toContain("User=postgres");
     expect(contentOf(userData, "/etc/systemd/system/lifeboat-backup.timer")).toContain("OnCalendar=daily");
   });
@@ -372,5 +374,73 @@ describe("pgBackRest", () => {
   it("refuses a value that would add a line to the file", () => {
     const bad = { ...primary, backups: { ...backups, repositories: [{ ...repositories[0]!, cipherPass: "one\nrepo9-type=posix" }, repositories[1]!] } };
     expect(() => render("db", spec, bad)).toThrow(/cipher-pass contains a line break/);
+  });
+});
+
+describe("the host firewall", () => {
+  const nft = (role: string, onSpec: Spec = spec, database: DatabaseInput = primary) => contentOf(render(role, onSpec, database), "/etc/nftables.conf");
+  const accepts = (conf: string) => conf.split("\n").map((l) => l.trim()).filter((l) => / accept comment /.test(l));
+
+  it("drops everything but what the shared rules open, on every role, and loads at boot", () => {
+    for (const role of ["db", "app", "ingress"]) {
+      expect(nft(role)).toContain("type filter hook input priority 0; policy drop;");
+      expect(commandsOf(render(role))).toEqual(expect.arrayContaining(["systemctl enable nftables", "nft -f /etc/nftables.conf"]));
+    }
+    expect(accepts(nft("ingress"))).toEqual(
+      expect.arrayContaining(['tcp dport 80 accept comment "HTTP from anywhere (redirects to HTTPS, ACME challenges)"', 'tcp dport 443 accept comment "HTTPS from anywhere"']),
+    );
+    const ingress = plannedServers(spec, site).filter((s) => s.role === "ingress");
+    expect(accepts(nft("app").split("chain forward")[0]!).filter((l) => l.includes("dport 8080"))).toEqual(
+      ingress.map((i) => `ip saddr ${i.privateIp}/32 tcp dport 8080 accept comment "the workload, from the ingress servers only"`),
+    );
+    for (const role of ["db", "app", "ingress"]) {
+      expect(accepts(nft(role)).filter((l) => l.includes("dport 22"))).toEqual(spec.admin.cidrs.map((c) => `${c.includes(":") ? "ip6" : "ip"} saddr ${c} tcp dport 22 accept comment "SSH from admin.cidrs"`));
+    }
+  });
+
+  it("opens PostgreSQL to what pg_hba admits: the site's network and the peer's database", () => {
+    expect(accepts(nft("db")).filter((l) => l.includes("dport 5432"))).toEqual([
+      expect.stringMatching(/^ip saddr 10\.1\.0\.0\/16 tcp dport 5432 accept/),
+      expect.stringMatching(new RegExp(`^ip saddr ${peer.replace(/\./g, "\\.")}/32 tcp dport 5432 accept`)),
+    ]);
+    expect(accepts(nft("db", spec, { role: "primary", replicationPassword })).filter((l) => l.includes("dport 5432"))).toHaveLength(1);
+  });
+
+  it("on servers that share no network, admits each app server by its address, in pg_hba and the firewall alike", () => {
+    const own = { dataVolume: false, workloadFrom: "app-servers" } as const;
+    const servers = plannedServers(spec, site);
+    const userData = renderUserData({ spec, site, server: servers[0]!, dbPassword: password, host: own, database: primary });
+    const apps = servers.filter((s) => s.role === "app").map((s) => `${s.privateIp}/32`);
+    expect(hbaOf(userData)).toEqual([...apps.map((a) => `host social social ${a} scram-sha-256`), `hostssl replication replicator ${peer}/32 scram-sha-256`]);
+    const open = accepts(contentOf(userData, "/etc/nftables.conf")).filter((l) => l.includes("dport 5432"));
+    expect(open.map((l) => l.split(" ")[2])).toEqual([...apps, `${peer}/32`]);
+  });
+
+  it("includes the openings the on-server command adds later", () => {
+    expect(nft("db")).toContain('include "/etc/lifeboat/nftables.d/*.nft"');
+    expect(fileOf(render("db"), "/etc/lifeboat/nftables.d/README")).toBeDefined();
+  });
+
+  it("lets a container's published port through from the ingress only (podman DNATs it past the input hook)", () => {
+    const forward = nft("app").split("chain forward {")[1]!.split("}")[0]!;
+    const ingress = plannedServers(spec, site).filter((s) => s.role === "ingress");
+    expect(forward).toContain("policy drop;");
+    expect(forward).toContain('iifname "podman*" accept');
+    expect(accepts(forward).filter((l) => l.includes("dport 8080"))).toEqual(ingress.map((i) => `ip saddr ${i.privateIp}/32 tcp dport 8080 ct status dnat accept comment "the workload, from the ingress servers only"`));
+    expect(nft("db").split("chain forward {")[1]!.split("}")[0]!.trim()).toBe("type filter hook forward priority 0; policy drop;");
+  });
+
+  it("is accepted by nft itself, on every role", async () => {
+    for (const role of ["db", "app", "ingress"]) {
+      // nft --check parses without touching the running ruleset; the include needs its directory.
+      const conf = nft(role).replace('include "/etc/lifeboat/nftables.d/*.nft"', "");
+      const result = await run("nft", ["--check", "-f", await scratch(conf, ".nft")]).then(
+        () => ({ ok: true, output: "" }),
+        (error: { stderr?: string; code?: string }) => ({ ok: error.code === "ENOENT" ? "nft is not installed: run `npx lifeboat setup`" : false, output: error.stderr ?? "" }),
+      );
+      expect(result, `${role}: ${result.output}`).toEqual({ ok: true, output: "" });
+    }
+    // The check is real: a broken rule is reported.
+    await expect(run("nft", ["--check", "-f", await scratch("table inet t { chain c { tcp dport eighty accept } }\n", ".nft")])).rejects.toThrow();
   });
 });

@@ -21,7 +21,7 @@ import type { BucketOutputs, SiteOutputs } from "../../providers/types.ts";
 import type { BackupRepository } from "../../model/data.ts";
 import { activeSite } from "../../model/spec/index.ts";
 import { cloudMocks, fakeSecrets } from "../fakes/cloud.ts";
-import { recordResources, settled, valueOf, type RecordedResource, type Recorder } from "../fakes/pulumi.ts";
+import { bootUserData, recordResources, userDataInput, settled, valueOf, type RecordedResource, type Recorder } from "../fakes/pulumi.ts";
 import { productionSpec } from "../fakes/spec.ts";
 
 const run = promisify(execFile);
@@ -89,7 +89,7 @@ interface Document {
   runcmd: string[][];
 }
 const dbServer = (siteName: string): RecordedResource => recorder.resources.find((r) => r.name === `${siteName}-db-1`)!;
-const userDataOf = (siteName: string): string => dbServer(siteName).inputs.userData;
+const userDataOf = (siteName: string): string => bootUserData(dbServer(siteName))!;
 const fileOf = (siteName: string, file: string): string => {
   const found = (parse(userDataOf(siteName)) as Document).write_files.find((f) => f.path === file);
   if (!found) throw new Error(`${siteName}'s database writes no ${file}`);
@@ -114,13 +114,10 @@ describe("the active site's database (the primary)", () => {
 });
 
 describe("the standby site's database", () => {
-  it("clones the primary over TLS with channel binding, and admits only it for replication", () => {
-    const clone = fileOf(standby.name, "/usr/local/sbin/lifeboat-standby-clone");
-    expect(clone).toContain(`primary=\${1:-${address.primary}}`);
-    expect(clone).toContain("sslmode=require channel_binding=require");
-    expect(clone).toContain("-X stream -R -S lifeboat_standby");
+  it("clones the primary at its address, and admits only it for replication", () => {
+    const commands = (parse(userDataOf(standby.name)) as Document).runcmd.map((c) => c.join(" "));
+    expect(commands).toContain(`/usr/local/sbin/lifeboat-server clone ${address.primary} --database social --attempts 90 --retry-seconds 20`);
     expect(hbaOf(standby.name)).toEqual([`host social social 10.${standby.index}.0.0/16 scram-sha-256`, `hostssl replication replicator ${address.primary}/32 scram-sha-256`]);
-    expect((parse(userDataOf(standby.name)) as Document).runcmd.map((c) => c.join(" "))).toContain("/usr/local/sbin/lifeboat-standby-clone");
   });
 
   it("has the primary's pgBackRest configuration, to archive once promoted", () => {
@@ -170,7 +167,7 @@ describe("the backup repositories", () => {
   });
 
   it("get a full backup every day, each repository on its own", () => {
-    expect(fileOf(active.name, "/usr/local/sbin/lifeboat-backup")).toContain("for repo in 1 2; do");
+    expect(fileOf(active.name, "/etc/systemd/system/lifeboat-backup.service")).toContain("ExecStart=/usr/local/sbin/lifeboat-server backup --all");
     expect((parse(userDataOf(active.name)) as Document).runcmd.map((c) => c.join(" "))).toContain("systemctl enable --now lifeboat-backup.timer");
   });
 });
@@ -178,7 +175,7 @@ describe("the backup repositories", () => {
 describe("secrets", () => {
   it("travel to the database servers, wrapped as secrets", () => {
     for (const site of [active, standby]) {
-      expect(dbServer(site.name).secretInputs, site.name).toContain("userData");
+      expect(dbServer(site.name).secretInputs, site.name).toContain(userDataInput(dbServer(site.name)));
     }
     // The check below is real: the secrets are in the (unwrapped) inputs.
     const userData = userDataOf(active.name);

@@ -9,11 +9,11 @@ import { providers } from "../../providers/registry.ts";
 import { renderUserData } from "../../providers/shared/bootstrap/index.ts";
 import { serviceRecords } from "../../providers/shared/records.ts";
 import { plannedServers } from "../../providers/shared/topology.ts";
-import { hasFeature, supports, type Capability, type ProviderEntry } from "../../providers/types.ts";
+import { hasFeature, supports, type Capability, type ProviderEntry, type ProviderPrograms } from "../../providers/types.ts";
 import { parseSpec, type Spec } from "../../model/spec/index.ts";
 import { cloudMocks } from "../fakes/cloud.ts";
 import { canonicalValue, publishedRecords } from "../fakes/records.ts";
-import { recordResources, settled, valueOf, type Recorder } from "../fakes/pulumi.ts";
+import { bootUserData, recordResources, settled, valueOf, type Recorder } from "../fakes/pulumi.ts";
 import { productionDocument } from "../fakes/spec.ts";
 
 const password = "conformance-password-must-stay-secret";
@@ -65,10 +65,12 @@ describe.each(withCapability("compute").map((p) => [p.name, p] as const))("compu
   const site = spec.sites[0]!;
   let from = 0;
   let outputs: Record<string, unknown>;
+  let programs: ProviderPrograms;
   beforeAll(async () => {
     from = recorder.resources.length;
     const secrets = { dbPassword: pulumi.secret(password), replicationPassword: pulumi.secret(replicationPassword) };
-    outputs = await settle({ ...(await provider.programs()).compute!.deploySite({ spec, site, home: "/h", secrets, databaseRole: "primary" }) });
+    programs = await provider.programs();
+    outputs = await settle({ ...programs.compute!.deploySite({ spec, site, home: "/h", secrets, databaseRole: "primary" }) });
   });
 
   it("publishes an address for every ingress and app server, and the database's", () => {
@@ -88,10 +90,14 @@ describe.each(withCapability("compute").map((p) => [p.name, p] as const))("compu
 
   if (!provider.local) {
     it("boots every server with the shared user-data, byte for byte", () => {
-      const userData = recorder.resources.slice(from).filter((r) => typeof r.inputs.userData === "string");
+      const userData = recorder.resources
+        .slice(from)
+        .map(bootUserData)
+        .filter((text): text is string => text !== undefined);
       const database = { role: "primary", replicationPassword } as const;
-      const expected = plannedServers(spec, site).map((server) => renderUserData({ spec, site, server, dbPassword: password, database }));
-      expect(userData.map((r) => r.inputs.userData).sort()).toEqual(expected.sort());
+      const host = programs.compute!.serverHost!;
+      const expected = plannedServers(spec, site).map((server) => renderUserData({ spec, site, server, dbPassword: password, database, host }));
+      expect(userData.sort()).toEqual(expected.sort());
     });
   }
 });

@@ -17,7 +17,7 @@ describe("lifeboat.yaml", () => {
   it("the shipped file describes the local drill platform", () => {
     const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));
     expect(spec.domain).toBe("social.test");
-    expect(spec.roles).toEqual({ ingress: { count: 1, size: "small" }, app: { count: 2, size: "small" }, db: { count: 1, size: "medium" } });
+    expect(spec.roles).toEqual({ ingress: { count: 1, size: "small", tls: "automatic" }, app: { count: 2, size: "small" }, db: { count: 1, size: "medium" } });
     expect(spec.sites.map((s) => [s.name, s.provider, s.role])).toEqual([
       ["local-a", "local-a", "active"],
       ["local-b", "local-b", "standby"],

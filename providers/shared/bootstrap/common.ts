@@ -31,7 +31,7 @@ export const cloneRetrySeconds = 20;
  */
 export const walKeepGiB = (spec: Spec) => Math.max(1, Math.floor(spec.database.volumeGiB / 4));
 
-export const host = (ip: string) => (ip.includes(":") ? `${ip}/128` : `${ip}/32`);
+export { hostCidr } from "../topology.ts";
 
 /** One-line values only: a newline in any of them would add a line to an ini file or a script. */
 export function singleLine(what: string, value: string): string {
@@ -42,6 +42,24 @@ export function singleLine(what: string, value: string): string {
 /** A role's part of the user-data: packages, files and commands. */
 export interface RoleParts {
   packages: string[];
-  files: Array<{ path: string; content: string; permissions: string; owner?: string; defer?: boolean; append?: boolean }>;
+  files: Array<{ path: string; content: string; permissions: string; owner?: string; defer?: boolean; append?: boolean; encoding?: "gz+b64" }>;
   commands: string[][];
+}
+
+/** Where every server has the on-server command (providers/shared/server/lifeboat-server.py). */
+export const serverCommandPath = "/usr/local/sbin/lifeboat-server";
+
+/** What a provider's servers are like, where the user-data must differ. */
+export interface ServerHost {
+  /** The clouds attach a volume for the database (found by its label); an ssh provider's server keeps it on its own disk. */
+  dataVolume: boolean;
+  /**
+   * Where the database admits the workload from. The clouds' servers share the
+   * site's private network, so the database admits that network and its
+   * user-data stays the same as app servers come and go (it is read once, at
+   * first boot). An ssh provider's servers share none: the database admits
+   * each app server's /32, and deploy keeps that list current on the running
+   * server (lifeboat-server admit-workload).
+   */
+  workloadFrom: "site-network" | "app-servers";
 }

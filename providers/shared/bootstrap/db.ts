@@ -3,9 +3,9 @@ import { passfileField, sqlIdentifier, sqlString } from "../postgres-text.ts";
 import { renderPgbackrestConf } from "../pgbackrest.ts";
 import { backupStanza, replicationSlot, replicationUser, type BackupRepository, type DatabaseRole } from "../../../model/data.ts";
 import type { SiteSpec, Spec } from "../../../model/spec/index.ts";
-import { postgresPort, siteNetwork } from "../topology.ts";
-import { dataMount, host, pgbackrestConfig, replicationPassfile, singleLine, snakeoil, walKeepGiB, type RoleParts } from "./common.ts";
-import { admitStandbyScript, backupScript, backupService, backupTimer, dataVolumeScript, stanzaCreateScript, standbyCloneScript } from "./scripts.ts";
+import { postgresPort, workloadSources } from "../topology.ts";
+import { cloneAttempts, cloneRetrySeconds, dataMount, hostCidr, pgbackrestConfig, replicationPassfile, serverCommandPath, singleLine, snakeoil, walKeepGiB, type RoleParts, type ServerHost } from "./common.ts";
+import { backupService, backupTimer, dataVolumeScript } from "./scripts.ts";
 
 /** The database side of a site, as plain values: what the db role's user-data is rendered from. */
 export interface DatabaseInput {
@@ -18,11 +18,15 @@ export interface DatabaseInput {
 }
 
 /** /etc/pgbackrest/pgbackrest.conf of a cloud (or ssh) database server: S3 and R2 repositories, the spool capped at a quarter of the volume. */
+/** Where a repository's own CA certificate goes on a server, when its store has one (an S3-compatible store of your own). */
+export const repositoryCaFile = (n: number) => `/etc/lifeboat/repo${n}-ca.pem`;
+
 export function pgbackrestConf(spec: Spec, repositories: BackupRepository[]): string {
   return renderPgbackrestConf({
     repositories,
     retentionFull: spec.backups?.retentionFull ?? 2,
     host: { spoolPath: "/var/spool/pgbackrest", queueMax: `${walKeepGiB(spec)}GiB`, logLevels: { console: "info", file: "detail" } },
+    caFile: repositoryCaFile,
     cluster: { path: `${dataMount}/${spec.database.postgres}/main`, port: postgresPort, socketPath: "/var/run/postgresql" },
   });
 }
@@ -43,16 +47,18 @@ export { endpointHost, uriStyle } from "../pgbackrest.ts";
  * same pgbackrest.conf and archive settings: a standby archives nothing while
  * it is one (archive_mode = on, not always) and starts once promoted.
  */
-export function dbRole(spec: Spec, site: SiteSpec, password: string, database: DatabaseInput): RoleParts {
+export function dbRole(spec: Spec, site: SiteSpec, password: string, database: DatabaseInput, host: ServerHost): RoleParts {
   const { name, postgres } = spec.database;
   const { role, peerDbAddress: peer, backups } = database;
   const etc = `/etc/postgresql/${postgres}/main`;
+  const workload = workloadSources(spec, site, host);
+  const from = host.workloadFrom === "site-network" ? "the site's private network" : "the site's app servers";
   const hba = [
     peer
-      ? "# Lifeboat: the workload from the site's private network; the standby's stream only from the peer site's database, over TLS."
-      : "# Lifeboat: the workload from the site's private network (no peer site: nobody streams WAL from here).",
-    `host ${name} ${name} ${siteNetwork(site).cidr} scram-sha-256`,
-    ...(peer ? [`hostssl replication ${replicationUser} ${host(peer)} scram-sha-256`] : []),
+      ? `# Lifeboat: the workload from ${from}; the standby's stream only from the peer site's database, over TLS.`
+      : `# Lifeboat: the workload from ${from} (no peer site: nobody streams WAL from here).`,
+    ...workload.map((source) => `host ${name} ${name} ${source} scram-sha-256`),
+    ...(peer ? [`hostssl replication ${replicationUser} ${hostCidr(peer)} scram-sha-256`] : []),
   ];
   const conf = [
     "# Lifeboat",
@@ -83,9 +89,7 @@ export function dbRole(spec: Spec, site: SiteSpec, password: string, database: D
       : []),
   ];
   const files: RoleParts["files"] = [
-    { path: "/usr/local/sbin/lifeboat-data-volume", content: dataVolumeScript, permissions: "0755" },
-    { path: "/usr/local/sbin/lifeboat-admit-standby", content: admitStandbyScript(spec, role === "primary" ? peer : undefined), permissions: "0755" },
-    { path: "/usr/local/sbin/lifeboat-standby-clone", content: standbyCloneScript(spec, role === "standby" ? peer : undefined), permissions: "0755" },
+    ...(host.dataVolume ? [{ path: "/usr/local/sbin/lifeboat-data-volume", content: dataVolumeScript, permissions: "0755" }] : []),
     { path: `${etc}/conf.d/lifeboat.conf`, content: conf.join("\n"), permissions: "0644", owner: "postgres:postgres", defer: true },
     { path: `${etc}/pg_hba.conf`, content: hba.join("\n") + "\n", permissions: "0640", owner: "postgres:postgres", defer: true, append: true },
     // The standby's login to the primary: read by pg_basebackup, then by the WAL receiver (primary_conninfo names it).
@@ -99,26 +103,26 @@ export function dbRole(spec: Spec, site: SiteSpec, password: string, database: D
   ];
   const commands: string[][] = [
     ["systemctl", "stop", "postgresql"],
-    ["/usr/local/sbin/lifeboat-data-volume"],
+    ...(host.dataVolume ? [["/usr/local/sbin/lifeboat-data-volume"]] : []),
     ["install", "-d", "-o", "postgres", "-g", "postgres", "-m", "0750", "/var/spool/pgbackrest"],
-    ["systemctl", "start", "postgresql"],
+    ["systemctl", "enable", "--now", "postgresql"],
   ];
   if (role === "primary") {
     files.push({ path: "/etc/lifeboat/db-init.sql", content: init.join("\n") + "\n", permissions: "0600", owner: "postgres:postgres", defer: true });
     commands.push(["runuser", "-u", "postgres", "--", "psql", "-v", "ON_ERROR_STOP=1", "-f", "/etc/lifeboat/db-init.sql"], ["rm", "-f", "/etc/lifeboat/db-init.sql"]);
   } else {
-    commands.push(["/usr/local/sbin/lifeboat-standby-clone"]);
+    // Waits for the primary to admit this standby: 90 attempts, 20 s apart (30 minutes), then says what to check.
+    commands.push([serverCommandPath, "clone", singleLine("the primary's address", peer!), "--database", name, "--attempts", String(cloneAttempts), "--retry-seconds", String(cloneRetrySeconds)]);
   }
   if (backups) {
     files.push(
       { path: pgbackrestConfig, content: pgbackrestConf(spec, backups.repositories), permissions: "0640", owner: "postgres:postgres", defer: true },
-      { path: "/usr/local/sbin/lifeboat-stanza-create", content: stanzaCreateScript, permissions: "0755" },
-      { path: "/usr/local/sbin/lifeboat-backup", content: backupScript(backups.repositories), permissions: "0755" },
+      ...backups.repositories.flatMap((repo, i) => (repo.caCert ? [{ path: repositoryCaFile(i + 1), content: repo.caCert, permissions: "0644" }] : [])),
       { path: "/etc/systemd/system/lifeboat-backup.service", content: backupService, permissions: "0644" },
       { path: "/etc/systemd/system/lifeboat-backup.timer", content: backupTimer, permissions: "0644" },
     );
-    // The stanza is the primary's to create; a standby finds it in the repositories once promoted.
-    if (role === "primary") commands.push(["/usr/local/sbin/lifeboat-stanza-create"]);
+    // The stanza is the primary's to create (for up to 10 minutes, while the repositories come up); a standby finds it once promoted.
+    if (role === "primary") commands.push([serverCommandPath, "stanza-create", "--retry-for", "600"]);
     commands.push(["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", "lifeboat-backup.timer"]);
   }
   return { packages: [`postgresql-${postgres}`, "pgbackrest", "ssl-cert"], files, commands };

@@ -28,9 +28,15 @@ import { plannedServers, type PlannedServer } from "../topology.ts";
 import type { SiteSpec, Spec } from "../../../model/spec/index.ts";
 import { appRole } from "./app.ts";
 import { dbRole, type DatabaseInput } from "./db.ts";
+import { serverCommandPath, type RoleParts, type ServerHost } from "./common.ts";
+import { serverCommandFile } from "./embedded.ts";
+import { firewallDropIns, nftablesConf } from "./firewall.ts";
 import { ingressRole } from "./ingress.ts";
 
 export * from "./common.ts";
+
+/** A cloud server: the database on a volume of its own, attached by the provider and found by its label. */
+export const cloudServerHost: ServerHost = { dataVolume: true, workloadFrom: "site-network" };
 export { dbRole, endpointHost, pgbackrestConf, uriStyle, type DatabaseInput } from "./db.ts";
 
 /**
@@ -53,19 +59,31 @@ export interface BootstrapInput {
   dbPassword: string;
   /** The db role's settings (plain text here too); required for the db role, ignored by the others. */
   database?: DatabaseInput;
+  /** What the provider's servers are like (a data volume or not). */
+  host: ServerHost;
 }
 
 /** The server's #cloud-config document. Deterministic: the same input gives the same bytes. */
-export function renderUserData({ spec, site, server, dbPassword, database }: BootstrapInput): string {
+export function renderUserData({ spec, site, server, dbPassword, database, host }: BootstrapInput): string {
   const servers = plannedServers(spec, site);
   if (server.role === "db" && !database) throw new Error(`${server.name}: the db role needs its database settings (role, peer, replication password)`);
   const role =
-    server.role === "db" ? dbRole(spec, site, dbPassword, database!) : server.role === "app" ? appRole(spec, servers, dbPassword) : ingressRole(spec, servers);
+    server.role === "db" ? dbRole(spec, site, dbPassword, database!, host) : server.role === "app" ? appRole(spec, servers, server, dbPassword) : ingressRole(spec, servers);
+  // Every role: the on-server command the operations reach the server through, and the host firewall.
+  const everyServer: RoleParts = {
+    packages: ["python3", "nftables"],
+    files: [
+      { path: serverCommandPath, content: serverCommandFile(), encoding: "gz+b64", permissions: "0755" },
+      { path: "/etc/nftables.conf", content: nftablesConf(spec, site, server.role, host, database?.peerDbAddress), permissions: "0644" },
+      { path: `${firewallDropIns}/README`, content: "Openings the on-server command adds to /etc/nftables.conf (lifeboat-server admit-standby), one .nft file each.\n", permissions: "0644" },
+    ],
+    commands: [["systemctl", "enable", "nftables"], ["nft", "-f", "/etc/nftables.conf"]],
+  };
   const config = {
     hostname: server.name,
     preserve_hostname: false,
     package_update: true,
-    packages: role.packages,
+    packages: [...everyServer.packages, ...role.packages],
     ssh_pwauth: false,
     disable_root: true,
     users: [
@@ -79,8 +97,8 @@ export function renderUserData({ spec, site, server, dbPassword, database }: Boo
         ...(spec.admin.sshKeys.length ? { ssh_authorized_keys: spec.admin.sshKeys } : {}),
       },
     ],
-    write_files: role.files,
-    runcmd: role.commands,
+    write_files: [...everyServer.files, ...role.files],
+    runcmd: [...everyServer.commands, ...role.commands],
   };
   return `#cloud-config\n${stringify(config, { lineWidth: 0 })}`;
 }
@@ -91,11 +109,11 @@ export function renderUserData({ spec, site, server, dbPassword, database }: Boo
  * Only the db role waits for (and depends on) the replication password and the
  * repositories, so backups never touch the app or ingress servers.
  */
-export function userDataOutput(context: SiteContext, server: PlannedServer): pulumi.Output<string> {
+export function userDataOutput(context: SiteContext, server: PlannedServer, host: ServerHost): pulumi.Output<string> {
   checkDatabaseContext(context);
   const { spec, site, secrets, databaseRole, peerDbAddress, backups } = context;
   if (server.role !== "db") {
-    const rendered = secrets.dbPassword.apply((dbPassword) => renderUserData({ spec, site, server, dbPassword }));
+    const rendered = secrets.dbPassword.apply((dbPassword) => renderUserData({ spec, site, server, dbPassword, host }));
     return server.role === "ingress" ? pulumi.unsecret(rendered) : pulumi.secret(rendered);
   }
   const repositories: pulumi.Output<BackupRepository[] | undefined> = backups ? backups.repositories : pulumi.output(undefined);
@@ -106,6 +124,7 @@ export function userDataOutput(context: SiteContext, server: PlannedServer): pul
         site,
         server,
         dbPassword,
+        host,
         database: {
           role: databaseRole,
           ...(peerDbAddress ? { peerDbAddress } : {}),

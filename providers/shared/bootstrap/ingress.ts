@@ -6,7 +6,8 @@ import type { RoleParts } from "./common.ts";
 export function ingressRole(spec: Spec, servers: PlannedServer[]): RoleParts {
   const upstreams = servers.filter((s) => s.role === "app").map((s) => `${s.privateIp}:${spec.workload.port}`);
   const caddyfile = [
-    `${spec.domain}, www.${spec.domain} {`,
+    // automatic: Caddy's own certificates (ACME); off: plain HTTP, for a lab with no way to an ACME server.
+    spec.roles.ingress.tls === "off" ? `http://${spec.domain}, http://www.${spec.domain} {` : `${spec.domain}, www.${spec.domain} {`,
     `\treverse_proxy ${upstreams.join(" ")} {`,
     "\t\tlb_policy round_robin",
     "\t\thealth_uri /healthz",
@@ -19,6 +20,6 @@ export function ingressRole(spec: Spec, servers: PlannedServer[]): RoleParts {
   return {
     packages: ["caddy"],
     files: [{ path: "/etc/caddy/Caddyfile", content: caddyfile.join("\n"), permissions: "0644", defer: true }],
-    commands: [["systemctl", "reload-or-restart", "caddy"]],
+    commands: [["systemctl", "enable", "caddy"], ["systemctl", "reload-or-restart", "caddy"]],
   };
 }

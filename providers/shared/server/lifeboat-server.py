@@ -22,10 +22,15 @@ Subcommands (each safe to repeat):
   probe                         replication, slot, archiver and pg_wal facts for `lifeboat status`
   backup-config                 whether pgBackRest is configured here, and how many repositories
   repositories                  what each repository holds: backups and newest archived WAL
-  stanza-create                 the stanza in every repository that answers, one at a time
-  backup --repo N               a full backup into repository N
+  stanza-create [--retry-for S] the stanza in every repository that answers, one at a time
+  backup --repo N | --all       a full backup into repository N, or into each in turn (a standby does nothing)
   verify-point --database D     a restore point with the tables' statistics at that instant
   wait-archived --repo N --wal W [--timeout S]
+  admit-standby ADDRESS         admit the standby at ADDRESS for replication (TLS, SCRAM, that /32 only) and keep its slot
+  admit-workload --database D ADDRESS...
+                                admit exactly these app servers (a /32 each) to D, in pg_hba and the host firewall
+  clone PRIMARY --database D    make this server a streaming standby of PRIMARY (never over a cluster holding D)
+  health --url URL              what an HTTP health check on this server answers (the apps are reached from their ingress only)
   restore-verify --repo N [--target NAME] --database D [--sql Q] [--scratch DIR]
                                 restore into a scratch cluster, read its statistics (and Q), throw it away
 """
@@ -49,6 +54,12 @@ STANZA = ENV.get("LIFEBOAT_STANZA", "lifeboat")
 SLOT = ENV.get("LIFEBOAT_REPLICATION_SLOT", "lifeboat_standby")
 OS_USER = ENV.get("LIFEBOAT_OS_USER", "postgres")
 PGBACKREST = ENV.get("LIFEBOAT_PGBACKREST", "/usr/bin/pgbackrest")
+PGHBA = ENV.get("LIFEBOAT_PGHBA", "/etc/postgresql/15/main/pg_hba.conf")
+REPLICATION_USER = ENV.get("LIFEBOAT_REPLICATION_USER", "replicator")
+REPLICATION_PASSFILE = ENV.get("LIFEBOAT_REPLICATION_PASSFILE", "/etc/lifeboat/replication.pgpass")
+# The database's systemd unit, for the subcommands that stop and start it on a server (clone).
+DATABASE_UNIT = ENV.get("LIFEBOAT_DATABASE_UNIT", "postgresql")
+FIREWALL_DROP_INS = ENV.get("LIFEBOAT_FIREWALL_DROP_INS", "/etc/lifeboat/nftables.d")
 
 
 class Failure(Exception):
@@ -317,8 +328,7 @@ def private_file(directory, content):
     return name
 
 
-def cmd_stanza_create(_args):
-    """stanza-create in each repository by itself, so one that does not answer does not stop the others."""
+def stanza_create_once():
     with open(PGBACKREST_CONFIG) as f:
         text = f.read()
     count = repository_count()
@@ -338,17 +348,163 @@ def cmd_stanza_create(_args):
                 failures.append(f"repo{n}: {error}")
         finally:
             os.unlink(single)
+    return count, failures
+
+
+def cmd_stanza_create(args):
+    """stanza-create in each repository by itself, so one that does not answer does not stop the others; with --retry-for, until one takes it."""
+    deadline = time.monotonic() + args.retry_for
+    while True:
+        count, failures = stanza_create_once()
+        if not count or len(failures) < count or time.monotonic() > deadline:
+            break
+        print(f"lifeboat: no repository took the stanza yet ({'; '.join(failures)}); retrying in 20 s", file=sys.stderr)
+        time.sleep(20)
     emit({"repositories": count, "failures": failures})
     if count and len(failures) == count:
         raise Failure("no backup repository could be set up:\n" + "\n".join(failures))
 
 
 def cmd_backup(args):
+    if args.all:
+        # The daily timer: a standby backs up nothing until it is promoted; one repository failing does not stop the next.
+        if psql("SELECT pg_is_in_recovery()") == "t":
+            emit({"backups": [], "skipped": "this server is a standby; the primary takes the backups"})
+            return
+        results, failed = [], []
+        for repo in range(1, repository_count() + 1):
+            try:
+                pgbackrest([f"--repo={repo}", "backup", "--type=full"])
+                results.append({"repo": repo, "ok": True})
+            except Failure as failure:
+                results.append({"repo": repo, "ok": False, "error": str(failure)})
+                failed.append(repo)
+        emit({"backups": results})
+        if failed:
+            raise Failure(f"the full backup failed in repo{', repo'.join(map(str, failed))}")
+        return
+    if args.repo is None:
+        raise Failure("say which repository (--repo N) or --all")
     pgbackrest([f"--repo={args.repo}", "backup", "--type=full"])
     contents = repository_contents(args.repo, 60)[args.repo - 1]
     if not contents["backups"]:
         raise Failure(f"pgBackRest reported success but repo{args.repo} lists no backup")
     emit(contents["backups"][-1])
+
+
+# Replication: admitting a standby on the primary, cloning the primary on the standby.
+
+def host_cidr(address):
+    if not re.fullmatch(r"[0-9a-fA-F.:]+", address):
+        raise Failure(f"{address} is not an IP address")
+    return f"{address}/128" if ":" in address else f"{address}/32"
+
+
+def rewrite_pg_hba(keep, add):
+    """pg_hba.conf without the lines `keep` refuses, then the `add` lines; replaced whole, with its owner and mode."""
+    with open(PGHBA) as f:
+        lines = [line for line in f.read().split("\n") if keep(line)]
+    while lines and lines[-1] == "":
+        lines.pop()
+    lines.extend(add)
+    stat = os.stat(PGHBA)
+    tmp = PGHBA + ".lifeboat-new"
+    with open(tmp, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.chmod(tmp, stat.st_mode & 0o777)
+    if os.geteuid() == 0:
+        os.chown(tmp, stat.st_uid, stat.st_gid)
+    os.replace(tmp, PGHBA)
+
+
+def open_firewall(name, cidrs, why):
+    """The host firewall (from the user-data) opens 5432 to `cidrs` too, on a server that has one; None where it has none."""
+    if not (os.path.isdir(FIREWALL_DROP_INS) and os.path.exists("/etc/nftables.conf")):
+        return None
+    with open(os.path.join(FIREWALL_DROP_INS, f"{name}.nft"), "w") as f:
+        for cidr in cidrs:
+            family = "ip6" if ":" in cidr else "ip"
+            f.write(f'add rule inet lifeboat input {family} saddr {cidr} tcp dport 5432 accept comment "{why}"\n')
+    subprocess.run(["nft", "-f", "/etc/nftables.conf"], check=True, capture_output=True)
+    return [f"{cidr} to 5432" for cidr in cidrs]
+
+
+def cmd_admit_standby(args):
+    cidr = host_cidr(args.address)
+    rewrite_pg_hba(lambda line: not line.startswith(f"hostssl replication {REPLICATION_USER} "), [f"hostssl replication {REPLICATION_USER} {cidr} scram-sha-256"])
+    psql(f"SELECT pg_create_physical_replication_slot({sql_string(SLOT)}) WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = {sql_string(SLOT)})")
+    psql("SELECT pg_reload_conf()")
+    firewall = open_firewall("standby", [cidr], "the standby, admitted by lifeboat-server admit-standby")
+    emit({"admitted": cidr, "slot": SLOT, "firewall": firewall and firewall[0]})
+
+
+def cmd_admit_workload(args):
+    """
+    The workload's database login from exactly these app servers (/32 each):
+    the lines for servers no longer listed go, so a decommissioned server's
+    address, reused by someone else, gets nothing.
+    """
+    cidrs = [host_cidr(a) for a in args.addresses]
+    prefix = f"host {args.database} {args.database} "
+    ours = lambda line: line.startswith(prefix) and line.endswith(" scram-sha-256") and re.search(r"/(32|128) ", line)
+    rewrite_pg_hba(lambda line: not ours(line), [f"{prefix}{cidr} scram-sha-256" for cidr in cidrs])
+    psql("SELECT pg_reload_conf()")
+    firewall = open_firewall("workload", cidrs, "the app servers, admitted by lifeboat-server admit-workload")
+    emit({"admitted": cidrs, "firewall": firewall})
+
+
+def cmd_clone(args):
+    """
+    Replaces this server's cluster with a copy of the primary's, streaming from
+    then on. Nothing to do on a server that already is a standby; refused on a
+    cluster that holds the workload's database (a promoted standby or an old
+    primary is never wiped). The copy goes beside the cluster first, so
+    PostgreSQL is stopped only once it is complete.
+    """
+    primary = args.primary
+    if not re.fullmatch(r"[0-9a-fA-F.:]+", primary):
+        raise Failure(f"{primary} is not an IP address")
+    if psql("SELECT pg_is_in_recovery()") == "t":
+        emit({"cloned": False, "reason": "already a standby"})
+        return
+    if psql(f"SELECT 1 FROM pg_database WHERE datname = {sql_string(args.database)}") == "1":
+        raise Failure(f"this cluster is not a standby and holds the database {args.database}: refusing to replace it (reconcile moves it aside first)")
+    staging = PGDATA.rstrip("/") + ".lifeboat-clone"
+    # The password comes from the passfile, never a command line; TLS is required and bound to the SCRAM exchange.
+    conninfo = f"host={primary} port=5432 user={REPLICATION_USER} sslmode=require channel_binding=require passfile={REPLICATION_PASSFILE}"
+    for attempt in range(1, args.attempts + 1):
+        shutil.rmtree(staging, ignore_errors=True)
+        done = run([f"{PGBIN}/pg_basebackup", "-d", conninfo, "-D", staging, "-X", "stream", "-R", "-S", SLOT, "-c", "fast"], check=False)
+        if done.returncode == 0:
+            break
+        if attempt == args.attempts:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise Failure(f"the primary at {primary} did not let this standby copy it after {args.attempts} attempt(s): {(done.stderr or done.stdout).strip()[-500:]} (check its firewall, pg_hba and slot)")
+        print(f"lifeboat: waiting for the primary at {primary}:5432 (attempt {attempt} of {args.attempts}), retrying in {args.retry_seconds:g}s", file=sys.stderr)
+        time.sleep(args.retry_seconds)
+    subprocess.run(["systemctl", "stop", DATABASE_UNIT], check=True)
+    shutil.rmtree(PGDATA, ignore_errors=True)
+    os.rename(staging, PGDATA)
+    subprocess.run(["systemctl", "start", DATABASE_UNIT], check=True)
+    emit({"cloned": True, "primary": primary})
+
+
+def cmd_health(args):
+    import urllib.error, urllib.request
+    request = urllib.request.Request(args.url, headers={"Host": args.host} if args.host else {})
+    try:
+        with urllib.request.urlopen(request, timeout=args.timeout) as response:
+            status, body = response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError) as error:
+        emit({"status": None, "error": str(getattr(error, "reason", error))})
+        return
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    emit({"status": status, "body": parsed})
 
 
 # Verification: a restore point, and a restore compared with it.
@@ -558,10 +714,31 @@ def main(argv):
     p = sub.add_parser("repositories")
     p.add_argument("--timeout", type=float, default=60)
     p.set_defaults(run=cmd_repositories)
-    sub.add_parser("stanza-create").set_defaults(run=cmd_stanza_create)
+    p = sub.add_parser("stanza-create")
+    p.add_argument("--retry-for", type=float, default=0)
+    p.set_defaults(run=cmd_stanza_create)
     p = sub.add_parser("backup")
-    p.add_argument("--repo", type=int, required=True)
+    p.add_argument("--repo", type=int)
+    p.add_argument("--all", action="store_true")
     p.set_defaults(run=cmd_backup)
+    p = sub.add_parser("admit-standby")
+    p.add_argument("address")
+    p.set_defaults(run=cmd_admit_standby)
+    p = sub.add_parser("admit-workload")
+    p.add_argument("--database", required=True)
+    p.add_argument("addresses", nargs="+")
+    p.set_defaults(run=cmd_admit_workload)
+    p = sub.add_parser("clone")
+    p.add_argument("primary")
+    p.add_argument("--database", required=True)
+    p.add_argument("--attempts", type=int, default=1)
+    p.add_argument("--retry-seconds", type=float, default=20)
+    p.set_defaults(run=cmd_clone)
+    p = sub.add_parser("health")
+    p.add_argument("--url", required=True)
+    p.add_argument("--host")
+    p.add_argument("--timeout", type=float, default=3)
+    p.set_defaults(run=cmd_health)
     p = sub.add_parser("verify-point")
     p.add_argument("--database", required=True)
     p.set_defaults(run=cmd_verify_point)

@@ -7,12 +7,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { awsProvider, route53Provider } from "../../../providers/aws/index.ts";
 import { awsInfo, awsInstanceType, awsRegion, awsRegions, awsSizes, route53Info } from "../../../providers/aws/info.ts";
-import { renderUserData } from "../../../providers/shared/bootstrap/index.ts";
+import { cloudServerHost, renderUserData } from "../../../providers/shared/bootstrap/index.ts";
+import { userDataLimit } from "../../../providers/aws/compute.ts";
 import { anywhere, firewallRules, plannedServers, postgresPort } from "../../../providers/shared/topology.ts";
 import type { SiteOutputs } from "../../../providers/types.ts";
 import type { SiteSpec, Spec } from "../../../model/spec/index.ts";
 import { productionSpec, supportedFlags, productionVariant } from "../../fakes/spec.ts";
-import { recordResources, valueOf, type RecordedResource, type Recorder } from "../../fakes/pulumi.ts";
+import { bootUserData, recordResources, valueOf, type RecordedResource, type Recorder } from "../../fakes/pulumi.ts";
 
 // ---------------------------------------------------------------------------
 // The production example, validated as lifeboat.yaml is, and variants of it:
@@ -324,24 +325,34 @@ describe("aws site, production (Pulumi mocks)", () => {
       });
       // Neither a new Debian point release nor a rotated admin key replaces the server; and the
       // database is not stopped and started for a user-data change it would not apply.
-      expect(registration(server.name).ignoreChanges).toEqual(server.role === "db" ? ["ami", "keyName", "userData"] : ["ami", "keyName"]);
+      expect(registration(server.name).ignoreChanges).toEqual(server.role === "db" ? ["ami", "keyName", "userDataBase64"] : ["ami", "keyName"]);
       // Its fixed private address must be free before a replacement starts.
       expect(registration(server.name).deleteBeforeReplace).toBe(true);
     }
   });
 
-  it("passes db and app user-data as secrets, the ingress's in the clear, each rendered by the shared bootstrap", async () => {
+  it("passes db and app user-data as secrets, the ingress's in the clear, each rendered by the shared bootstrap and gzipped", async () => {
+    const userData = async (name: string) => bootUserData(await byName(name))!;
     for (const server of plannedServers(spec, fra)) {
       const instance = await byName(server.name);
-      expect(instance.secretInputs.includes("userData"), server.name).toBe(server.role !== "ingress");
-      expect(instance.inputs.userData).toBe(
-        renderUserData({ spec, site: fra, server, dbPassword: password, database: { role: "standby", peerDbAddress, replicationPassword } }),
+      expect(instance.inputs.userData, server.name).toBeUndefined();
+      expect(instance.secretInputs.includes("userDataBase64"), server.name).toBe(server.role !== "ingress");
+      expect(await userData(server.name)).toBe(
+        renderUserData({ spec, site: fra, server, dbPassword: password, host: cloudServerHost, database: { role: "standby", peerDbAddress, replicationPassword } }),
       );
     }
     // The standby clones the primary at the peer's address (read at first boot only: the db ignores user-data changes).
-    expect((await byName("aws-fra-db-1")).inputs.userData).toContain(`primary=\${1:-${peerDbAddress}}`);
-    expect((await byName("aws-fra-ingress-1")).inputs.userData).not.toContain(password);
-    expect((await byName("aws-fra-app-1")).inputs.userData).not.toContain(replicationPassword);
+    expect(await userData("aws-fra-db-1")).toContain(`- clone\n    - ${peerDbAddress}\n`);
+    expect(await userData("aws-fra-ingress-1")).not.toContain(password);
+    expect(await userData("aws-fra-app-1")).not.toContain(replicationPassword);
+  });
+
+  it("keeps every server's user-data within EC2's 16 KB, with room to spare", async () => {
+    for (const server of plannedServers(spec, fra)) {
+      const bytes = Buffer.from((await byName(server.name)).inputs.userDataBase64 as string, "base64").length;
+      // 2 KB of headroom: past it, the on-server command must be split by role before it grows.
+      expect(bytes, server.name).toBeLessThan(userDataLimit - 2048);
+    }
   });
 
   it("opens exactly the shared firewall rules, one rule per source, on the role's group", async () => {

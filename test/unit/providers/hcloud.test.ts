@@ -12,7 +12,7 @@ import {
   hcloudSizes,
 } from "../../../providers/hcloud/info.ts";
 import { hetznerRecords, hetznerTxtValue } from "../../../providers/hcloud/records.ts";
-import { renderUserData } from "../../../providers/shared/bootstrap/index.ts";
+import { cloudServerHost, renderUserData } from "../../../providers/shared/bootstrap/index.ts";
 import { anywhere, firewallRules, plannedServers, postgresPort } from "../../../providers/shared/topology.ts";
 import type { EdgeOutputs, SiteOutputs } from "../../../providers/types.ts";
 import type { SiteSpec, Spec } from "../../../model/spec/index.ts";
@@ -256,12 +256,19 @@ describe("hcloud site (Pulumi mocks), examples/production.yaml's hetzner-hel", (
     for (const s of servers) {
       const server = await byName(s.name);
       expect(server.secretInputs, s.name).toEqual(s.role === "ingress" ? [] : ["userData"]);
-      expect(server.inputs.userData, s.name).toBe(renderUserData({ spec, site, server: s, dbPassword: password, database: alone }));
+      expect(server.inputs.userData, s.name).toBe(renderUserData({ spec, site, server: s, dbPassword: password, host: cloudServerHost, database: alone }));
     }
     expect((await byName("hetzner-hel-ingress-1")).inputs.userData).not.toContain(password);
     expect((await byName("hetzner-hel-db-1")).inputs.userData).toContain(replicationPassword);
     const outputs = await Promise.all([valueOf(production.ingressAddresses), valueOf(production.appAddresses), valueOf(production.dbAddress)]);
     expect(JSON.stringify(outputs)).not.toContain(password);
+  });
+
+  it("keeps every server's user-data within Hetzner's 32 KiB, with room to spare", async () => {
+    for (const s of servers) {
+      const bytes = Buffer.byteLength((await byName(s.name)).inputs.userData as string);
+      expect(bytes, s.name).toBeLessThan(32 * 1024 - 4096);
+    }
   });
 
   it("gives each role a firewall holding exactly the shared firewall rules, inbound only", async () => {
@@ -296,7 +303,7 @@ describe("hcloud site (Pulumi mocks), examples/production.yaml's hetzner-hel", (
     expect((await byName("hetzner-peer-app")).inputs.rules).toEqual(expectedRules("app", peerDbAddress, peerSite));
     // pg_hba admits the peer for replication too (read at the db server's first boot only: it ignores user-data changes).
     expect((await byName("hetzner-peer-db-1")).inputs.userData).toBe(
-      renderUserData({ spec: peerSpec, site: peerSite, server: plannedServers(peerSpec, peerSite)[0]!, dbPassword: password, database: admitting }),
+      renderUserData({ spec: peerSpec, site: peerSite, server: plannedServers(peerSpec, peerSite)[0]!, dbPassword: password, host: cloudServerHost, database: admitting }),
     );
     expect((await byName("hetzner-peer-db-1")).inputs.userData).toContain(`hostssl replication replicator ${peerDbAddress}/32 scram-sha-256`);
     expect((await byName("hetzner-peer-db-1")).secretInputs).toEqual(["userData"]);

@@ -1,0 +1,47 @@
+/**
+ * Files the user-data carries whole: the on-server command every server gets,
+ * and the reference workload bundled into one file for Debian's Node.js. Both
+ * go compressed (cloud-init's gz+b64 encoding), and both are the same bytes for
+ * the same sources: gzip without a timestamp, esbuild's output deterministic.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import zlib from "node:zlib";
+import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const gzB64 = (text: string) => zlib.gzipSync(Buffer.from(text), { level: 9 }).toString("base64");
+
+let serverCommand: string | undefined;
+/** providers/shared/server/lifeboat-server.py, gzipped and base64-encoded. */
+export function serverCommandFile(): string {
+  serverCommand ??= gzB64(fs.readFileSync(path.join(here, "../server/lifeboat-server.py"), "utf8"));
+  return serverCommand;
+}
+
+let workload: string | undefined;
+/**
+ * The reference workload (workload/main.ts and what it imports, the pg driver
+ * included) as one ES module for Node.js 18 (Debian 12's), gzipped and
+ * base64-encoded. Node's `require` is given to the bundled CommonJS parts.
+ */
+export function referenceWorkloadFile(): string {
+  if (workload === undefined) {
+    const built = buildSync({
+      entryPoints: [path.join(here, "../../../workload/main.ts")],
+      bundle: true,
+      platform: "node",
+      target: "node18",
+      format: "esm",
+      minify: true,
+      write: false,
+      logLevel: "silent",
+      // pg's optional native and Cloudflare bindings: never used here.
+      external: ["pg-native", "pg-cloudflare"],
+      banner: { js: "import{createRequire as __lifeboatRequire}from'node:module';const require=__lifeboatRequire(import.meta.url);" },
+    });
+    workload = gzB64(built.outputFiles[0]!.text);
+  }
+  return workload;
+}
