@@ -1,9 +1,9 @@
 /** The S3 API of an s3 provider, with the AWS SDK: its endpoint, its region, its CA, its key from a shared credentials file. */
 import fs from "node:fs";
 import https from "node:https";
-import os from "node:os";
 import path from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
+import { fromIni } from "@aws-sdk/credential-provider-ini";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { projectRoot } from "../../model/paths.ts";
 import type { S3Definition } from "./info.ts";
@@ -15,20 +15,18 @@ export interface S3Key {
   secretAccessKey: string;
 }
 
-/** The profile's key in an AWS-style shared credentials file. */
-export function readKey(definition: S3Definition): S3Key {
-  const file = definition.credentialsFile ? fromProject(definition.credentialsFile) : (process.env.AWS_SHARED_CREDENTIALS_FILE ?? path.join(os.homedir(), ".aws", "credentials"));
-  const text = fs.readFileSync(file, "utf8");
-  let section = "";
-  const values: Record<string, string> = {};
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) section = header[1]!.trim();
-    else if (section === definition.profile && line.includes("=")) values[line.slice(0, line.indexOf("=")).trim()] = line.slice(line.indexOf("=") + 1).trim();
+/** Where the store's key is: lifeboat.yaml's credentialsFile, else the AWS SDK's own default (AWS_SHARED_CREDENTIALS_FILE, ~/.aws/credentials). */
+const credentialsFile = (definition: S3Definition) => (definition.credentialsFile ? fromProject(definition.credentialsFile) : undefined);
+
+/** The profile's key in the shared credentials file, read by the AWS SDK's own reader. */
+export async function readKey(definition: S3Definition): Promise<S3Key> {
+  const file = credentialsFile(definition);
+  try {
+    const key = await fromIni({ profile: definition.profile, ...(file ? { filepath: file } : {}), ignoreCache: true })();
+    return { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey };
+  } catch (error) {
+    throw new Error(`${file ?? "the AWS shared credentials file"} has no key under [${definition.profile}] (aws_access_key_id and aws_secret_access_key): ${(error as Error).message}`);
   }
-  if (!values.aws_access_key_id || !values.aws_secret_access_key) throw new Error(`${file} has no aws_access_key_id and aws_secret_access_key under [${definition.profile}]`);
-  return { accessKeyId: values.aws_access_key_id, secretAccessKey: values.aws_secret_access_key };
 }
 
 /** The CA certificate (PEM) to trust for the endpoint, when lifeboat.yaml names one. */
@@ -40,7 +38,7 @@ export function s3Client(definition: S3Definition, timeoutMs = 10_000): S3Client
     endpoint: definition.endpoint.replace(/\/$/, ""),
     region: definition.region,
     forcePathStyle: true,
-    credentials: readKey(definition),
+    credentials: () => readKey(definition),
     maxAttempts: 2,
     requestHandler: new NodeHttpHandler({ connectionTimeout: timeoutMs, requestTimeout: timeoutMs, httpsAgent: new https.Agent({ keepAlive: true, ...(ca ? { ca } : {}) }) }),
   });

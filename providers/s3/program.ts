@@ -21,14 +21,14 @@ export function s3Programs(providerName: string, definition: S3Definition): Prov
     objectStore: {
       createBucket({ name }: BucketContext): BucketOutputs {
         const bucket = new S3Bucket(`${providerName}-${name}`, { provider: providerName, definition, bucket: name });
-        const key = readKey(definition);
+        const key = pulumi.output(readKey(definition));
         const ca = readCa(definition);
         return {
           type: pulumi.output("s3" as const),
           bucket: bucket.bucket,
           endpoint: pulumi.output(definition.endpoint.replace(/\/$/, "")),
           region: pulumi.output(definition.region),
-          credentials: { accessKeyId: pulumi.secret(key.accessKeyId), secretAccessKey: pulumi.secret(key.secretAccessKey) },
+          credentials: { accessKeyId: pulumi.secret(key.apply((k) => k.accessKeyId)), secretAccessKey: pulumi.secret(key.apply((k) => k.secretAccessKey)) },
           ...(ca ? { caCert: pulumi.output(ca) } : {}),
         };
       },

@@ -83,3 +83,58 @@ export function bootUserData(resource: RecordedResource): string | undefined {
 
 /** The name of the input that carries the user-data (to check that it travels as a secret). */
 export const userDataInput = (resource: RecordedResource) => ("userDataBase64" in resource.inputs ? "userDataBase64" : "userData");
+export interface Registration {
+  type: string;
+  provider: string;
+  protect: boolean;
+  retainOnDelete: boolean;
+  ignoreChanges: string[];
+  deleteBeforeReplace: boolean;
+  additionalSecretOutputs: string[];
+}
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getProvider(): string;
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getIgnorechangesList(): string[];
+  getDeletebeforereplace(): boolean;
+  getAdditionalsecretoutputsList(): string[];
+}
+interface InvokeRequest {
+  getTok(): string;
+  getProvider(): string;
+}
+/**
+ * The engine's registration requests as the monitor gets them (resource options included:
+ * protect, ignoreChanges, deleteBeforeReplace), and its invokes. Call after recordResources.
+ */
+export function captureRequests() {
+  const registrations = new Map<string, Registration>();
+  const invokes: Array<{ token: string; provider: string }> = [];
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, callback: unknown): unknown;
+    invoke(req: InvokeRequest, callback: unknown): unknown;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  const invoke = monitor.invoke.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    registrations.set(req.getName(), {
+      type: req.getType(),
+      provider: req.getProvider(),
+      protect: req.getProtect() === true,
+      retainOnDelete: req.getRetainondelete() === true,
+      ignoreChanges: req.getIgnorechangesList(),
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+    });
+    return register(req, callback);
+  };
+  monitor.invoke = (req, callback) => {
+    invokes.push({ token: req.getTok(), provider: req.getProvider() });
+    return invoke(req, callback);
+  };
+  return { registrations, invokes };
+}
+

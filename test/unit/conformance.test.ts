@@ -4,8 +4,11 @@
  * the same provider-neutral expectations. A new provider passes this or is not done.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
-import { providers } from "../../providers/registry.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { specProviders } from "../../providers/registry.ts";
 import { renderUserData } from "../../providers/shared/bootstrap/index.ts";
 import { serviceRecords } from "../../providers/shared/records.ts";
 import { plannedServers } from "../../providers/shared/topology.ts";
@@ -21,12 +24,31 @@ const replicationPassword = "conformance-replication-password-must-stay-secret";
 const apiKey = "conformance-api-key-must-stay-secret";
 const production = productionDocument() as Record<string, any>;
 
+/**
+ * One provider of each kind a platform defines itself (lifeboat.yaml's
+ * `providers:`), which join the registered ones here: an ssh provider whose
+ * servers already exist, and an S3-compatible store whose key is in a
+ * credentials file (written in beforeAll).
+ */
+const credentialsFile = path.join(os.tmpdir(), `lifeboat-conformance-${process.pid}.credentials`);
+const defined = {
+  "conf-ssh": { kind: "ssh", vendor: "Conformance Hosting" },
+  "conf-s3": { kind: "s3", vendor: "Conformance Storage", endpoint: "https://s3.conformance.example", region: "eu-west-1", credentialsFile, profile: "backups" },
+} as const;
+const everyProvider = Object.values(specProviders({ providers: parseSpec({ ...structuredClone(production), providers: defined }).providers }));
+const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeHostKeyForTheConformanceSuiteOnly0000";
+
+/** The servers a site on an ssh provider lists: one per planned server, at documentation addresses. */
+const listedServers = (doc: Record<string, any>) =>
+  (["db", "app", "ingress"] as const).flatMap((role, r) => Array.from({ length: doc.roles[role].count }, (_, i) => ({ role, address: `192.0.2.${10 + r * 50 + i}`, hostKey })));
+
 /** The production example, moved onto `provider` for the capability under test. */
 export function specFor(provider: ProviderEntry, capability: Capability): Spec {
   const doc = structuredClone(production);
   const runsImages = hasFeature(provider, "imageWorkload");
   if (capability === "compute") {
     doc.sites = [{ name: "conf", provider: provider.name, region: provider.regions ? Object.keys(provider.regions)[0] : "loopback", role: "active", index: 3 }];
+    if (Object.hasOwn(defined, provider.name) && defined[provider.name as keyof typeof defined].kind === "ssh") doc.sites[0].servers = listedServers(doc);
     if (!runsImages) doc.workload = { kind: "reference", port: 8080 };
   } else {
     // Any site will do; a local one needs nothing (on another account than the provider under test).
@@ -36,18 +58,26 @@ export function specFor(provider: ProviderEntry, capability: Capability): Spec {
   doc.edges = capability === "dns" ? [{ name: "conf", provider: provider.name }] : [{ name: "conf", provider: "local-c" }];
   // Backups on the provider under test and one more, both other than the site's (the audit wants two elsewhere).
   if (capability === "objectStore") {
-    const other = Object.values(providers).find((p) => p.name !== provider.name && p.name !== doc.sites[0].provider && supports(p, "objectStore"))!;
+    const other = everyProvider.find((p) => p.name !== provider.name && p.name !== doc.sites[0].provider && supports(p, "objectStore"))!;
     doc.backups = { bucket: "lifeboat-conformance", repositories: [{ provider: provider.name }, { provider: other.name }] };
   } else delete doc.backups;
+  doc.providers = defined;
   return parseSpec(doc, `examples/production.yaml on ${provider.name}`);
 }
 
-const withCapability = (capability: Capability) => Object.values(providers).filter((p) => supports(p, capability));
+const withCapability = (capability: Capability) => everyProvider.filter((p) => supports(p, capability));
 
 let recorder: Recorder;
 beforeAll(async () => {
+  await fs.writeFile(credentialsFile, "[other]\naws_access_key_id = not-this-one\naws_secret_access_key = nor-this\n\n[backups]\naws_access_key_id = conformance-key-id\naws_secret_access_key = conformance-s3-secret-must-stay-secret\n", { mode: 0o600 });
   recorder = await recordResources("conformance", cloudMocks);
   process.env.CLOUDFLARE_ACCOUNT_ID ??= "0123456789abcdef0123456789abcdef";
+});
+
+afterAll(async () => fs.rm(credentialsFile, { force: true }));
+
+it("covers a provider of every kind lifeboat.yaml can define", () => {
+  expect(everyProvider.map((p) => p.name)).toEqual(expect.arrayContaining(Object.keys(defined)));
 });
 
 /** Every input of every resource registered after `from`, with secret inputs left out. */

@@ -13,7 +13,7 @@ import { anywhere, firewallRules, plannedServers, postgresPort } from "../../../
 import type { SiteOutputs } from "../../../providers/types.ts";
 import type { SiteSpec, Spec } from "../../../model/spec/index.ts";
 import { productionSpec, supportedFlags, productionVariant } from "../../fakes/spec.ts";
-import { bootUserData, recordResources, valueOf, type RecordedResource, type Recorder } from "../../fakes/pulumi.ts";
+import { bootUserData, captureRequests, recordResources, type Registration, valueOf, type RecordedResource, type Recorder } from "../../fakes/pulumi.ts";
 
 // ---------------------------------------------------------------------------
 // The production example, validated as lifeboat.yaml is, and variants of it:
@@ -81,56 +81,20 @@ function calls(token: string, inputs: Record<string, any>): Record<string, any> 
  * the engine refuses to delete or replace the resource (and an unprotected
  * resource shows false, below).
  */
-interface Registration {
-  type: string;
-  provider: string;
-  protect: boolean;
-  retainOnDelete: boolean;
-  ignoreChanges: string[];
-  deleteBeforeReplace: boolean;
-  additionalSecretOutputs: string[];
-}
-interface RegisterRequest {
-  getType(): string;
-  getName(): string;
-  getProvider(): string;
-  getProtect(): boolean | undefined;
-  getRetainondelete(): boolean | undefined;
-  getIgnorechangesList(): string[];
-  getDeletebeforereplace(): boolean;
-  getAdditionalsecretoutputsList(): string[];
-}
-interface InvokeRequest {
-  getTok(): string;
-  getProvider(): string;
-}
-const registrations = new Map<string, Registration>();
-const invokes: Array<{ token: string; provider: string }> = [];
+let recorder: Recorder;
+let registrations: Map<string, Registration>;
+let invokes: Array<{ token: string; provider: string }>;
+let aws: typeof import("../../../providers/aws/program.ts");
+let route53: typeof import("../../../providers/aws/route53.ts");
+let firewall: typeof import("../../../providers/aws/firewall.ts");
 
-function captureRequests() {
-  const monitor = pulumi.runtime.getMonitor() as unknown as {
-    registerResource(req: RegisterRequest, callback: unknown): unknown;
-    invoke(req: InvokeRequest, callback: unknown): unknown;
-  };
-  const register = monitor.registerResource.bind(monitor);
-  const invoke = monitor.invoke.bind(monitor);
-  monitor.registerResource = (req, callback) => {
-    registrations.set(req.getName(), {
-      type: req.getType(),
-      provider: req.getProvider(),
-      protect: req.getProtect() === true,
-      retainOnDelete: req.getRetainondelete() === true,
-      ignoreChanges: req.getIgnorechangesList(),
-      deleteBeforeReplace: req.getDeletebeforereplace(),
-      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-    });
-    return register(req, callback);
-  };
-  monitor.invoke = (req, callback) => {
-    invokes.push({ token: req.getTok(), provider: req.getProvider() });
-    return invoke(req, callback);
-  };
-}
+beforeAll(async () => {
+  recorder = await recordResources("site-aws-fra", { outputs, calls });
+  ({ registrations, invokes } = captureRequests());
+  aws = await import("../../../providers/aws/program.ts");
+  route53 = await import("../../../providers/aws/route53.ts");
+  firewall = await import("../../../providers/aws/firewall.ts");
+});
 
 const registration = (name: string) => {
   const found = registrations.get(name);
@@ -138,18 +102,6 @@ const registration = (name: string) => {
   return found;
 };
 
-let recorder: Recorder;
-let aws: typeof import("../../../providers/aws/program.ts");
-let route53: typeof import("../../../providers/aws/route53.ts");
-let firewall: typeof import("../../../providers/aws/firewall.ts");
-
-beforeAll(async () => {
-  recorder = await recordResources("site-aws-fra", { outputs, calls });
-  captureRequests();
-  aws = await import("../../../providers/aws/program.ts");
-  route53 = await import("../../../providers/aws/route53.ts");
-  firewall = await import("../../../providers/aws/firewall.ts");
-});
 
 const byName = (name: string) => recorder.waitFor(name);
 const ofSite = (site: string) => recorder.resources.filter((r) => r.name.startsWith(`${site}-`));
