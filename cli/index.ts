@@ -15,6 +15,7 @@ import { failoverCommand, failoverOperations, type FailoverCommandDeps } from ".
 import { reconcileCommand, type ReconcileCommandDeps } from "./commands/reconcile.ts";
 import { runbookCommand, runbookOperations, type RunbookCommandDeps } from "./commands/runbook.ts";
 import { localCommand, localOperations, type LocalCommandDeps } from "./commands/local.ts";
+import { machinesCommand, machinesOperations, type MachinesCommandDeps } from "./commands/machines.ts";
 import { defaultCommandDeps } from "./commands/shared.ts";
 import { setupCommand, type SetupCommandDeps } from "./commands/setup.ts";
 import { statusCommand, type StatusCommandDeps } from "./commands/status.ts";
@@ -33,7 +34,7 @@ import { processIo, type Io } from "./io.ts";
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 /** Everything commands call, injected so tests can replace any operation. */
-export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps & DiffCommandDeps & BackupCommandDeps & FailoverCommandDeps & ReconcileCommandDeps & DrillCommandDeps & RunbookCommandDeps;
+export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps & DiffCommandDeps & BackupCommandDeps & FailoverCommandDeps & ReconcileCommandDeps & DrillCommandDeps & RunbookCommandDeps & MachinesCommandDeps;
 
 export function defaultDeps(io: Io = processIo): ProgramDeps {
   return {
@@ -51,6 +52,7 @@ export function defaultDeps(io: Io = processIo): ProgramDeps {
     ...drillOperations,
     ...runbookOperations,
     ...localOperations,
+    ...machinesOperations,
   };
 }
 
@@ -85,6 +87,7 @@ export function buildProgram(deps: ProgramDeps): Command {
     .addCommand(backupCommand(deps))
     .addCommand(destroyCommand(deps))
     .addCommand(localCommand(deps))
+    .addCommand(machinesCommand(deps))
     .addCommand(setupCommand(deps))
     .addCommand(engineCommand(deps));
   inheritSettings(program);

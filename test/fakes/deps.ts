@@ -28,6 +28,14 @@ export function fakeDeps(overrides: Partial<ProgramDeps> = {}) {
     failover: unexpected("failover"),
     reconcile: unexpected("reconcile"),
     drill: unexpected("drill"),
+    machinesUp: unexpected("machinesUp"),
+    machinesDown: unexpected("machinesDown"),
+    machinesStatus: unexpected("machinesStatus"),
+    freezeMachine: unexpected("freezeMachine"),
+    thawMachine: unexpected("thawMachine"),
+    killMachine: unexpected("killMachine"),
+    restartMachine: unexpected("restartMachine"),
+    runInNetns: unexpected("runInNetns"),
     runScript: vi.fn(async () => {
       throw new Error("test did not expect runScript to be called");
     }),
