@@ -16,7 +16,23 @@ import { changedCount, firstEngineError, progressPrinter, type ChangeCounts } fr
 import { activeSite, type SiteSpec } from "../model/spec/index.ts";
 import { backupStackName, edgeStackName, siteStackName } from "../model/names.ts";
 import { allSettledOrThrow, deployedDbAddress, deployedHosts, deployRepositories, plannedDbAddress, siteDataConfig, type SiteDataConfig } from "./data.ts";
-import { admitStandby, admitWorkload, ensureStreaming } from "./site/replication.ts";
+import { admitStandby, admitWorkload, ensureStreaming, installServerCommand } from "./site/replication.ts";
+
+/**
+ * A deployed site's database server on a provider whose database reads its
+ * settings once, at first boot (ssh, and the clouds once they have a
+ * transport): reached through the transport, with this Lifeboat's on-server
+ * command installed on it. Undefined on other providers and before the site exists.
+ */
+async function bootConfiguredDatabase(platform: Platform, site: SiteSpec, print: (line: string) => void) {
+  const compute = platform.providers(site.provider)?.operations?.compute;
+  if (!compute?.configuresDatabaseAtBoot) return undefined;
+  const hosts = await deployedHosts(platform, site);
+  if (!hosts) return undefined;
+  const transport = compute.transport(platform.home, site);
+  if ((await installServerCommand(transport, hosts.db)) === "installed") print(`  ${site.name}: ${hosts.db.name} got this Lifeboat's on-server command`);
+  return { transport, db: hosts.db, apps: hosts.app, admitsWorkloadByAddress: compute.admitsWorkloadByAddress === true };
+}
 
 export interface DeployOptions {
   site?: string;
@@ -121,31 +137,28 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       const planned = plannedDbAddress(platform, site);
       if (planned) await upSite(active, { peerDbAddress: planned, ...repos }, `admitting standby ${site.name} (${planned}) for replication`);
       // A primary that read its settings at first boot admits the standby now, on the running server.
-      const activeCompute = platform.providers(active.provider)?.operations?.compute;
-      const primaryHost = activeCompute?.configuresDatabaseAtBoot ? (await deployedHosts(platform, active))?.db : undefined;
-      if (activeCompute && primaryHost && planned) print(`  ${active.name}: ${primaryHost.name} admits ${await admitStandby(activeCompute.transport(platform.home, active), primaryHost, planned)} for replication`);
+      const primary = await bootConfiguredDatabase(platform, active, print);
+      if (primary && planned) print(`  ${active.name}: ${primary.db.name} admits ${await admitStandby(primary.transport, primary.db, planned)} for replication`);
       siteOutputs = await upSite(site, { peerDbAddress: primaryAddress!, ...repos });
       const actual = siteOutputs.dbAddress?.value as string | undefined;
       if (actual && actual !== planned) {
         await upSite(active, { peerDbAddress: actual, ...repos }, `admitting standby ${site.name} (${actual}) for replication`);
-        if (activeCompute && primaryHost) await admitStandby(activeCompute.transport(platform.home, active), primaryHost, actual);
+        if (primary) await admitStandby(primary.transport, primary.db, actual);
       }
       // A standby that gave up waiting for its primary, or never got a copy, gets one now.
-      const standbyCompute = platform.providers(site.provider)?.operations?.compute;
-      const standbyHost = standbyCompute?.configuresDatabaseAtBoot ? (await deployedHosts(platform, site))?.db : undefined;
-      if (standbyCompute && standbyHost) {
-        const state = await ensureStreaming(standbyCompute.transport(platform.home, site), standbyHost, primaryAddress!, spec.database.name);
-        print(`  ${site.name}: ${standbyHost.name} ${state === "cloned" ? "cloned from the primary, now streaming" : "streams from the primary"}`);
+      const standby = await bootConfiguredDatabase(platform, site, print);
+      if (standby) {
+        const state = await ensureStreaming(standby.transport, standby.db, primaryAddress!, spec.database.name);
+        print(`  ${site.name}: ${standby.db.name} ${state === "cloned" ? "cloned from the primary, now streaming" : "streams from the primary"}`);
       }
     } else {
       siteOutputs = await upSite(site, await siteDataConfig(platform, site, repositories));
     }
     // A database that admits app servers one by one admits exactly the site's current ones.
-    const compute = platform.providers(site.provider)?.operations?.compute;
-    const hosts = compute?.admitsWorkloadByAddress ? await deployedHosts(platform, site) : undefined;
-    if (compute && hosts && hosts.app.length) {
-      const admitted = await admitWorkload(compute.transport(platform.home, site), hosts.db, spec.database.name, hosts.app.map((a) => a.address));
-      print(`  ${site.name}: ${hosts.db.name} admits the app servers ${admitted.join(", ")}`);
+    const database = await bootConfiguredDatabase(platform, site, print);
+    if (database?.admitsWorkloadByAddress && database.apps.length) {
+      const admitted = await admitWorkload(database.transport, database.db, spec.database.name, database.apps.map((a) => a.address));
+      print(`  ${site.name}: ${database.db.name} admits the app servers ${admitted.join(", ")}`);
     }
     const ingressAddresses = (siteOutputs.ingressAddresses?.value as string[] | undefined) ?? [];
 

@@ -84,8 +84,11 @@ export async function passphraseEnv(): Promise<Record<string, string>> {
 }
 
 /** Environment for every engine run. */
+/** The backend the engine uses for these settings: --backend, else $PULUMI_BACKEND_URL, else .lifeboat/state. */
+export const backendUrlOf = (settings: EngineSettings) => settings.backendUrl ?? process.env.PULUMI_BACKEND_URL ?? defaultBackendUrl();
+
 export async function engineEnv(settings: EngineSettings): Promise<Record<string, string>> {
-  const backendUrl = settings.backendUrl ?? process.env.PULUMI_BACKEND_URL ?? defaultBackendUrl();
+  const backendUrl = backendUrlOf(settings);
   if (backendUrl.startsWith("file://")) {
     await fs.mkdir(new URL(backendUrl), { recursive: true });
   }

@@ -1,15 +1,46 @@
 /** Opening the platform's stacks and giving them the config and secrets they need. */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
 import { parse } from "yaml";
-import { openStack } from "./engine.ts";
+import { backendUrlOf, openStack } from "./engine.ts";
+import { holderAlive } from "./lock.ts";
 import type { Platform } from "./platform.ts";
 import { configKeys } from "../model/names.ts";
 
 export async function openPlatformStack(platform: Platform, stackName: string): Promise<Stack> {
-  return openStack(await platform.engine(), stackName);
+  const settings = await platform.engine();
+  const stack = await openStack(settings, stackName);
+  await clearDeadEngineLocks(stack, backendUrlOf(settings));
+  return stack;
+}
+
+/**
+ * The engine's own lock on a stack, left by a run that was killed mid-update
+ * (a ^C, a power cut): on a file backend, a file naming the engine's pid and
+ * host. One whose process is gone from this machine holds nothing, so the
+ * rerun the operator was told to do clears it (`pulumi cancel`, through the
+ * Automation API) instead of stopping at "the stack is currently locked".
+ * A lock held by a live process, or by another machine, is left alone.
+ */
+export async function clearDeadEngineLocks(stack: Stack, backendUrl: string): Promise<string[]> {
+  if (!backendUrl.startsWith("file://")) return [];
+  const dir = path.join(fileURLToPath(backendUrl), ".pulumi", "locks", "organization", "lifeboat", stack.name);
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")) : [];
+  const dead = files.filter((file) => {
+    try {
+      const lock = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as { pid?: number; hostname?: string };
+      return typeof lock.pid === "number" && lock.hostname === os.hostname() && !holderAlive({ pid: lock.pid });
+    } catch {
+      return false;
+    }
+  });
+  if (dead.length === 0 || dead.length !== files.length) return [];
+  await stack.cancel();
+  return dead;
 }
 
 /**

@@ -42,6 +42,13 @@ async function psqlAnswering(answers: Record<string, string>) {
   await standIn("psql", `sql=$(cat); echo "  sql: $sql" >> "${calls}"\ncase "$sql" in\n${cases}\n  *) ;;\nesac`);
 }
 
+/** The postgres user's uid and gid (Debian's postgresql-common makes it). */
+async function postgresIds(): Promise<[number, number]> {
+  const { stdout } = await run("id", ["-u", "postgres"]);
+  const { stdout: gid } = await run("id", ["-g", "postgres"]);
+  return [Number(stdout.trim()), Number(gid.trim())];
+}
+
 async function lifeboatServer(args: string[], env: Record<string, string> = {}) {
   const environment = {
     ...process.env,
@@ -77,8 +84,9 @@ describe("lifeboat-server clone", () => {
     const result = await lifeboatServer(clone);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ cloned: true, primary: "203.0.113.7" });
-    expect(result.stderr).toContain("waiting for the primary at 203.0.113.7:5432 (attempt 1 of 3), retrying in 0s");
-    expect(result.stderr).toContain("(attempt 2 of 3)");
+    // Each wait says why: the primary's own words.
+    expect(result.stderr).toContain("waiting for the primary at 203.0.113.7:5432 (attempt 1 of 3: no pg_hba.conf entry for replication), retrying in 0s");
+    expect(result.stderr).toContain("(attempt 2 of 3: ");
     const backups = result.calls.split("\n").filter((l) => l.startsWith("pg_basebackup"));
     expect(backups).toHaveLength(3);
     expect(backups[0]).toContain("[host=203.0.113.7 port=5432 user=replicator sslmode=require channel_binding=require passfile=/etc/lifeboat/replication.pgpass]");
@@ -114,6 +122,23 @@ describe("lifeboat-server clone", () => {
     expect(standby.code).toBe(0);
     expect(JSON.parse(standby.stdout)).toEqual({ cloned: false, reason: "already a standby" });
     expect(standby.calls).not.toContain("pg_basebackup");
+  });
+
+  it("runs PostgreSQL's tools as postgres with postgres's HOME: libpq reads ~/.postgresql, and root's home is closed to it", async () => {
+    // The suite runs as root (lifeboat setup installs Debian's packages), as lifeboat-server does on a server.
+    expect(process.getuid?.()).toBe(0);
+    await fs.chmod(dir, 0o755);
+    await psqlAnswering({ "pg_is_in_recovery()": "f", "FROM pg_database": "" });
+    await fs.writeFile(calls, "");
+    await fs.chmod(calls, 0o666);
+    await standIn("pg_basebackup", `echo "user=$(id -un) home=$HOME" >> "${calls}"; while [ "$1" != "-D" ]; do shift; done; mkdir -p "$2"`);
+    await standIn("systemctl", "exit 0");
+    // Its data directory's parent is postgres's, as /var/lib/postgresql/15 is.
+    await fs.mkdir(path.join(dir, "pg"));
+    await fs.chown(path.join(dir, "pg"), ...(await postgresIds()));
+    const result = await lifeboatServer(clone, { LIFEBOAT_OS_USER: "postgres", HOME: "/root", LIFEBOAT_PGDATA: path.join(dir, "pg", "data") });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.calls).toContain("user=postgres home=/var/lib/postgresql");
   });
 
   it("refuses a primary that is not an address, before anything runs", async () => {

@@ -13,10 +13,13 @@ import { buildSync } from "esbuild";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const gzB64 = (text: string) => zlib.gzipSync(Buffer.from(text), { level: 9 }).toString("base64");
 
+/** providers/shared/server/lifeboat-server.py as it is. */
+export const serverCommandSource = (): string => fs.readFileSync(path.join(here, "../server/lifeboat-server.py"), "utf8");
+
 let serverCommand: string | undefined;
 /** providers/shared/server/lifeboat-server.py, gzipped and base64-encoded. */
 export function serverCommandFile(): string {
-  serverCommand ??= gzB64(fs.readFileSync(path.join(here, "../server/lifeboat-server.py"), "utf8"));
+  serverCommand ??= gzB64(serverCommandSource());
   return serverCommand;
 }
 

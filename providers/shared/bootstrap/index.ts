@@ -82,6 +82,8 @@ export function renderUserData({ spec, site, server, dbPassword, database, host 
   const config = {
     hostname: server.name,
     preserve_hostname: false,
+    // The hostname resolves on the server itself (sudo, PostgreSQL's logs), whatever the provider's DNS says.
+    manage_etc_hosts: true,
     package_update: true,
     packages: [...everyServer.packages, ...role.packages],
     ssh_pwauth: false,

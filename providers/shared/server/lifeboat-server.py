@@ -67,8 +67,15 @@ class Failure(Exception):
 
 
 def as_postgres():
-    """Run PostgreSQL's tools as its own user when started as root (PostgreSQL refuses root)."""
-    return {"user": OS_USER, "group": OS_USER} if os.geteuid() == 0 and OS_USER else {}
+    """
+    Run PostgreSQL's tools as its own user when started as root (PostgreSQL
+    refuses root), with that user's HOME: libpq reads ~/.postgresql for client
+    certificates, and root's home is not readable to postgres.
+    """
+    if os.geteuid() != 0 or not OS_USER:
+        return {}
+    import pwd
+    return {"user": OS_USER, "group": OS_USER, "env": {**os.environ, "HOME": pwd.getpwnam(OS_USER).pw_dir}, "cwd": "/"}
 
 
 def run(argv, input_text=None, timeout=None, check=True):
@@ -480,7 +487,8 @@ def cmd_clone(args):
         if attempt == args.attempts:
             shutil.rmtree(staging, ignore_errors=True)
             raise Failure(f"the primary at {primary} did not let this standby copy it after {args.attempts} attempt(s): {(done.stderr or done.stdout).strip()[-500:]} (check its firewall, pg_hba and slot)")
-        print(f"lifeboat: waiting for the primary at {primary}:5432 (attempt {attempt} of {args.attempts}), retrying in {args.retry_seconds:g}s", file=sys.stderr)
+        said = (done.stderr or done.stdout).strip().split("\n")[-1][-300:]
+        print(f"lifeboat: waiting for the primary at {primary}:5432 (attempt {attempt} of {args.attempts}: {said}), retrying in {args.retry_seconds:g}s", file=sys.stderr)
         time.sleep(args.retry_seconds)
     subprocess.run(["systemctl", "stop", DATABASE_UNIT], check=True)
     shutil.rmtree(PGDATA, ignore_errors=True)
@@ -655,8 +663,18 @@ def cmd_restore_verify(args):
         recovery = ["--type=name", f"--target={args.target}", "--target-action=promote"] if args.target else ["--type=default"]
         pgbackrest([f"--repo={args.repo}", "restore", "--archive-mode=off", *recovery], config=config, timeout=6 * 3600)
         log = open(os.path.join(scratch, "postgres.log"), "a")
+        # Debian keeps postgresql.conf and pg_hba.conf in /etc/postgresql, not in the data directory
+        # the backup holds: the scratch cluster gets its own (no settings, postgres over its socket only).
+        settings = []
+        if not os.path.exists(os.path.join(scratch, "data", "postgresql.conf")):
+            for name, text in (("postgresql.conf", ""), ("pg_hba.conf", "local all all peer\n"), ("pg_ident.conf", "")):
+                with open(os.path.join(scratch, name), "w") as f:
+                    f.write(text)
+            if os.geteuid() == 0 and OS_USER:
+                subprocess.run(["chown", f"{OS_USER}:{OS_USER}", *(os.path.join(scratch, n) for n in ("postgresql.conf", "pg_hba.conf", "pg_ident.conf"))], check=True)
+            settings = ["-c", f"config_file={scratch}/postgresql.conf", "-c", f"hba_file={scratch}/pg_hba.conf", "-c", f"ident_file={scratch}/pg_ident.conf"]
         server = subprocess.Popen(
-            [f"{PGBIN}/postgres", "-D", f"{scratch}/data", "-c", "listen_addresses=", "-c", f"unix_socket_directories={scratch}/socket", "-c", "port=5432", "-c", "archive_mode=off"],
+            [f"{PGBIN}/postgres", "-D", f"{scratch}/data", *settings, "-c", "listen_addresses=", "-c", f"unix_socket_directories={scratch}/socket", "-c", "port=5432", "-c", "archive_mode=off"],
             stdout=log, stderr=log, **as_postgres(),
         )
         deadline = time.monotonic() + args.timeout
