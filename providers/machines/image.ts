@@ -23,13 +23,13 @@ export const imagePackages = [
   // python3-cryptography needs python3-cffi-backend-api-{min,max}, virtual packages only this one provides.
   "python3-cffi-backend",
   "postgresql-15", "pgbackrest",
-  "caddy", "nodejs",
+  "caddy", "nodejs", "node-pg",
   "nftables", "iproute2", "iputils-ping", "procps", "less", "netbase", "curl",
   "locales",
 ] as const;
 
 /** Bump when the configuration below changes: a new recipe is a new image. */
-const recipeVersion = 1;
+const recipeVersion = 2;
 
 /** Units that are useless in a container or slow its boot (wait-online waits ~14 s for a router advertisement). */
 export const maskedUnits = [

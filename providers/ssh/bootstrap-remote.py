@@ -2,7 +2,7 @@
 # JSON): writes the NoCloud seed Lifeboat gives the server, then runs its own
 # cloud-init over it as a new instance, and reports what cloud-init says. Or,
 # with "handBack", stops what Lifeboat ran there and moves the data aside.
-import json, os, subprocess, sys, time
+import json, os, shutil, subprocess, sys, time
 
 request = json.load(sys.stdin)
 
@@ -32,11 +32,32 @@ if request.get("handBack"):
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     for unit in ("lifeboat-fence.timer", "lifeboat-backup.timer", "lifeboat-app.service", "caddy.service", "postgresql.service", "nftables.service"):
         run(["systemctl", "disable", "--now", unit])
+    # Debian's postgresql.service only groups the clusters: stop each one itself, and wait for it
+    # to be gone (no postmaster.pid), so that its files are not moved under a running server.
+    run(["systemctl", "stop", "postgresql@*.service"])
     moved = []
     for data in request.get("dataDirs", []):
+        for _ in range(120):
+            if not os.path.exists(os.path.join(data, "postmaster.pid")):
+                break
+            time.sleep(0.5)
+        else:
+            print(f"PostgreSQL still runs on {data} after 60 s: stop it (pg_ctlcluster), then run destroy again", file=sys.stderr)
+            sys.exit(1)
         if os.path.isdir(data):
-            os.rename(data, f"{data}.handed-back-{stamp}")
+            # shutil.move renames, or copies where a rename cannot cross (an overlay's lower layer: EXDEV).
+            shutil.move(data, f"{data}.handed-back-{stamp}")
             moved.append(f"{data}.handed-back-{stamp}")
+        # The server goes back as a fresh install left it: Debian's empty default cluster in
+        # place (configuration included), so that a later deploy's user-data finds one again.
+        parts = data.rstrip("/").split("/")
+        if data.startswith("/var/lib/postgresql/") and len(parts) == 6 and os.path.isdir(f"/etc/postgresql/{parts[4]}"):
+            version, cluster = parts[4], parts[5]
+            run(["pg_dropcluster", version, cluster])
+            created = run(["pg_createcluster", version, cluster])
+            if created.returncode != 0:
+                print(f"the data is moved aside, but a fresh cluster {version}/{cluster} could not be made: {created.stderr.strip()}", file=sys.stderr)
+                sys.exit(1)
     run(["nft", "flush", "ruleset"])
     for path in ("/var/lib/cloud/seed/nocloud/user-data", "/var/lib/cloud/seed/nocloud/meta-data", "/etc/cloud/cloud.cfg.d/90-lifeboat.cfg"):
         if os.path.exists(path):

@@ -67,7 +67,8 @@ function transportFor(inputs: SshServerInputs) {
   return { transport: loginTransport([server], inputs.identityFile ? { keyFile: inputs.identityFile } : process.env.LIFEBOAT_SSH_KEY ? { keyFile: process.env.LIFEBOAT_SSH_KEY } : {}, inputs.name), host: { name: inputs.name, role: inputs.role, address: inputs.address } };
 }
 
-async function bootstrap(inputs: SshServerInputs): Promise<string> {
+/** Bootstraps one server: its NoCloud seed written over SSH, then its own cloud-init run over it as a new instance; the instance id. */
+export async function bootstrapServer(inputs: SshServerInputs): Promise<string> {
   const instanceId = instanceIdOf(inputs);
   const { transport, host } = transportFor(inputs);
   const request = {
@@ -96,7 +97,7 @@ const changed = (olds: object, news: object, keys: readonly string[]) => keys.fi
 
 export const server: DynamicProvider = {
   async create(inputs: SshServerInputs) {
-    const instanceId = await bootstrap(inputs);
+    const instanceId = await bootstrapServer(inputs);
     return { id: `${inputs.name}@${inputs.address}:${inputs.port}`, outs: { ...inputs, instanceId } satisfies SshServerOutputs };
   },
   async read(id: string, props: SshServerOutputs) {
@@ -108,7 +109,7 @@ export const server: DynamicProvider = {
     return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: true };
   },
   async update(_id: string, _olds: SshServerOutputs, news: SshServerInputs) {
-    return { outs: { ...news, instanceId: await bootstrap(news) } satisfies SshServerOutputs };
+    return { outs: { ...news, instanceId: await bootstrapServer(news) } satisfies SshServerOutputs };
   },
   async delete(_id: string, props: SshServerOutputs) {
     const { transport, host } = transportFor(props);

@@ -29,14 +29,15 @@ export function appRole(spec: Spec, servers: PlannedServer[], server: PlannedSer
       PGPASSWORD: password,
     };
     return {
-      packages: ["nodejs"],
+      packages: ["nodejs", "node-pg"],
       files: [
         { path: "/opt/lifeboat/workload.mjs", content: referenceWorkloadFile(), encoding: "gz+b64", permissions: "0644" },
         { path: "/etc/lifeboat/app.env", content: envFile(env), permissions: "0600" },
         // A user of its own, made at start: the workload reaches the database with the password in app.env, nothing more.
         { path: "/etc/systemd/system/lifeboat-app.service", content: unitOf("Lifeboat reference workload", ["DynamicUser=yes", "EnvironmentFile=/etc/lifeboat/app.env", "ExecStart=/usr/bin/node /opt/lifeboat/workload.mjs"]), permissions: "0644" },
       ],
-      commands: start,
+      // The bundle imports "pg" as a package beside it: Debian's, where node-pg installs it.
+      commands: [["mkdir", "-p", "/opt/lifeboat/node_modules"], ["ln", "-sfn", "/usr/share/nodejs/pg", "/opt/lifeboat/node_modules/pg"], ...start],
     };
   }
   const image = spec.workload.image ?? "";
