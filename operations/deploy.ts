@@ -17,11 +17,12 @@ import { activeSite, type SiteSpec } from "../model/spec/index.ts";
 import { backupStackName, edgeStackName, siteStackName } from "../model/names.ts";
 import { allSettledOrThrow, deployedDbAddress, deployedHosts, deployRepositories, plannedDbAddress, siteDataConfig, type SiteDataConfig } from "./data.ts";
 import { admitStandby, admitWorkload, ensureStreaming, installServerCommand } from "./site/replication.ts";
+import { waitForFirstBoot } from "./site/first-boot.ts";
 
 /**
  * A deployed site's database server on a provider whose database reads its
- * settings once, at first boot (ssh, and the clouds once they have a
- * transport): reached through the transport, with this Lifeboat's on-server
+ * settings once, at first boot (ssh and the clouds): reached through the
+ * transport once its first boot is over, with this Lifeboat's on-server
  * command installed on it. Undefined on other providers and before the site exists.
  */
 async function bootConfiguredDatabase(platform: Platform, site: SiteSpec, print: (line: string) => void) {
@@ -30,6 +31,7 @@ async function bootConfiguredDatabase(platform: Platform, site: SiteSpec, print:
   const hosts = await deployedHosts(platform, site);
   if (!hosts) return undefined;
   const transport = compute.transport(platform.home, site);
+  if (compute.bootsAfterDeploy) await waitForFirstBoot(transport, hosts.db);
   if ((await installServerCommand(transport, hosts.db)) === "installed") print(`  ${site.name}: ${hosts.db.name} got this Lifeboat's on-server command`);
   return { transport, db: hosts.db, apps: hosts.app, admitsWorkloadByAddress: compute.admitsWorkloadByAddress === true };
 }
@@ -192,9 +194,16 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       stacks,
       ingressAddresses,
       dns,
-      curl: `curl --resolve ${spec.domain}:80:${first} http://${spec.domain}/healthz`,
+      curl: healthzCommand(spec, site, first),
     };
   }, { wait: false }); // a second deploy or destroy is refused, naming the holder, not queued behind the first
+}
+
+/** The line to try the platform with; servers inside a network namespace (providers.<name>.netns) answer only there. */
+export function healthzCommand(spec: Platform["spec"], site: SiteSpec, ingressAddress: string): string {
+  const definition = spec.providers?.[site.provider];
+  const inNetns = definition?.kind === "ssh" && definition.netns ? `ip netns exec ${definition.netns} ` : "";
+  return `${inNetns}curl --resolve ${spec.domain}:80:${ingressAddress} http://${spec.domain}/healthz`;
 }
 
 export function formatDeploy(result: DeployResult): string {

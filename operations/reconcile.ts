@@ -51,6 +51,7 @@ export async function reconcile(platform: Platform, options: ReconcileOptions, p
   const operations = platform.providers(site.provider)?.operations;
   const compute = operations?.compute;
   if (!operations || !compute) throw new UserError(`--site: reconcile is not automated for provider ${site.provider}; README.md ("Failover") gives the manual steps`);
+  if (operations.failoverNotAutomated) throw new UserError(`--site: reconcile is not automated for provider ${site.provider} yet: ${operations.failoverNotAutomated}`, 'README.md ("Failover") gives the manual steps');
   if (!operations.answers(platform.home)) {
     throw new OperationError(`provider ${site.provider} does not answer yet; ${site.name} stays fenced by the fence records`, `run \`lifeboat reconcile --site ${site.name}\` again once it answers`);
   }

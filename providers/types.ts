@@ -83,6 +83,13 @@ export interface SiteOutputs {
   ingressAddresses: pulumi.Output<string[]>;
   appAddresses: pulumi.Output<string[]>;
   dbAddress: pulumi.Output<string>;
+  /**
+   * The servers' SSH host keys by server name (public halves only), where
+   * Lifeboat generated them (the clouds): what the transport pins.
+   */
+  hostKeys?: pulumi.Output<Record<string, string>>;
+  /** Servers with no public address, by name, to the server they are reached through (the ingress). */
+  reachedThrough?: pulumi.Output<Record<string, string>>;
 }
 
 export interface SiteContext {
@@ -249,6 +256,14 @@ export interface ProviderOperations {
   refusal?: { message: string; hint: string };
   /** Debian packages this machine needs before the provider can run here (the local provider's servers). */
   missingPackages?(): Promise<string[]>;
+  /**
+   * Set where the failover's steps that need the provider's own API are not
+   * automated yet, saying which: a failover to one of its sites, and
+   * reconcile, refuse with it; the failover never calls the provider (a site
+   * it leaves there is marked lost, for the manual steps). Its transport still
+   * serves deploy, backup and status.
+   */
+  failoverNotAutomated?: string;
   compute?: {
     /** How to reach the site's servers. */
     transport(home: string, site: SiteSpec): Transport;
@@ -280,6 +295,12 @@ export interface ProviderOperations {
      * running database (lifeboat-server admit-workload).
      */
     admitsWorkloadByAddress?: boolean;
+    /**
+     * True where a server the stack creates boots after `pulumi up` returns (the
+     * clouds: cloud-init runs on first boot): deploy waits for that first boot
+     * to finish before acting on the database through the transport.
+     */
+    bootsAfterDeploy?: boolean;
     /** True where app servers admit their port from the ingress only (a host firewall): Lifeboat asks their health through the transport. */
     appsBehindIngress?: boolean;
     /** What must hold before anything is deployed to the site (its servers reachable, say); each problem in words. */

@@ -72,8 +72,9 @@ export async function resolveFailover(platform: Platform, options: FailoverOptio
     { tolerateRefusal: [...spec.edges.map((e) => e.provider), ...(spec.backups?.repositories ?? []).map((r) => r.provider)].filter((p) => p !== to.provider) },
   );
   const operations = (provider: string) => platform.providers(provider)?.operations;
+  const targetOps = operations(to.provider);
   const notAutomated = [
-    ...(operations(to.provider)?.compute ? [] : [`site ${to.name} (${to.provider})`]),
+    ...(targetOps?.compute && !targetOps.failoverNotAutomated ? [] : [`site ${to.name} (${to.provider}${targetOps?.failoverNotAutomated ? `: ${targetOps.failoverNotAutomated}` : ""})`]),
     ...spec.edges.filter((e) => !operations(e.provider)?.dns).map((e) => `edge ${e.name} (${e.provider})`),
   ];
   if (notAutomated.length) {

@@ -47,12 +47,22 @@ export interface Run {
 
 export const operationsOf = (run: Pick<Run, "platform">, provider: string): ProviderOperations | undefined => run.platform.providers(provider)?.operations;
 
+/**
+ * Whether the failover may call a provider now: it answers, and its
+ * provider-API steps are automated (where they are not, its answers() is no
+ * real check, so it is treated as gone: never waited on).
+ */
+export function failoverMayCall(platform: Pick<Run["platform"], "home" | "providers">, provider: string): boolean {
+  const operations = platform.providers(provider)?.operations;
+  return operations !== undefined && operations.failoverNotAutomated === undefined && operations.answers(platform.home);
+}
+
 /** The old site's provider is asked only when allowed, and at most once per run: its answer is journaled. */
 export function oldSiteReachable(run: Run): boolean {
   const { facts, options } = run.journal;
   if (options.assumeGone) return false;
   if (typeof facts.oldReachable === "boolean") return facts.oldReachable;
-  const reachable = operationsOf(run, run.from.provider)?.answers(run.platform.home) ?? false;
+  const reachable = failoverMayCall(run.platform, run.from.provider);
   facts.oldReachable = reachable;
   return reachable;
 }
@@ -64,7 +74,7 @@ export function oldSiteReachable(run: Run): boolean {
  */
 export function providerAnswers(run: Run, provider: string): boolean {
   if (provider === run.from.provider && !oldSiteReachable(run)) return false;
-  return operationsOf(run, provider)?.answers(run.platform.home) ?? false;
+  return failoverMayCall(run.platform, provider);
 }
 
 /**

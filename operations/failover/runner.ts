@@ -18,7 +18,7 @@ import type { Platform } from "../platform.ts";
 import { resolveFailover, type FailoverOptions } from "./input.ts";
 import { newRunId, saveJournal, stepNames, stepRecord, stepTitles, unfinishedJournal, type Journal, type StepRecord } from "./journal.ts";
 import { buildReport, elapsed, type FailoverReport } from "./report.ts";
-import { defaultFailoverDeps, type FailoverDeps, type Print, type Run } from "./run.ts";
+import { defaultFailoverDeps, failoverMayCall, type FailoverDeps, type Print, type Run } from "./run.ts";
 import { checkResumedData } from "./resume-check.ts";
 import { steps } from "./steps.ts";
 
@@ -51,7 +51,8 @@ async function runSteps(run: Run): Promise<void> {
 }
 
 async function dryRun(platform: Platform, from: SiteSpec, to: SiteSpec, mode: "warm" | "cold", options: FailoverOptions, print: Print): Promise<FailoverReport> {
-  const reachable = options.assumeGone ? "not asked (--assume-gone)" : platform.providers(from.provider)?.operations?.answers(platform.home) ? "answers" : "does not answer";
+  const notAutomated = platform.providers(from.provider)?.operations?.failoverNotAutomated;
+  const reachable = options.assumeGone ? "not asked (--assume-gone)" : failoverMayCall(platform, from.provider) ? "answers" : notAutomated ? "not asked (the failover's steps there are not automated yet)" : "does not answer";
   const plan = [
     `1. preflight: read ${to.name}'s ${mode === "warm" ? "replication position" : "deployment"}, the backups and the edges; take the platform lock`,
     `2. maintenance page: ${options.maintenance ? `served from ${to.provider}, DNS pointed at it` : "not asked for"}`,
@@ -102,7 +103,7 @@ export async function failover(platform: Platform, options: FailoverOptions, pri
     return runLocked(platform, unfinished, true, options, print, deps);
   }
   const { from, to, mode, targetAddresses, oldAddresses } = await resolveFailover(platform, options, deps.stacks);
-  if (!platform.spec.backups && (options.assumeGone || !platform.providers(from.provider)?.operations?.answers(platform.home))) {
+  if (!platform.spec.backups && (options.assumeGone || !failoverMayCall(platform, from.provider))) {
     print(`warning: lifeboat.yaml has no backups, so no fence record can keep ${from.name} from taking writes if it comes back; reconcile it the moment it answers`);
   }
   if (options.dryRun) return dryRun(platform, from, to, mode, options, print);

@@ -73,7 +73,9 @@ export const steps: Record<StepName, StepFn> = {
     journal.facts.nameservers = Object.fromEntries(edges);
     journal.facts.epoch = epoch + 1;
     detail.push(`fence epoch for this run: ${String(journal.facts.epoch)}`);
-    detail.push(journal.options.assumeGone ? `old site ${run.from.name}: assumed gone, never called in this run` : `old site ${run.from.name}: ${oldSiteReachable(run) ? "its provider answers" : "its provider does not answer"}`);
+    const notAutomated = operationsOf(run, run.from.provider)?.failoverNotAutomated;
+    const oldSite = oldSiteReachable(run) ? "its provider answers" : notAutomated ? `never called in this run (${notAutomated})` : "its provider does not answer";
+    detail.push(journal.options.assumeGone ? `old site ${run.from.name}: assumed gone, never called in this run` : `old site ${run.from.name}: ${oldSite}`);
     return { detail };
   },
 

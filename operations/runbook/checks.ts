@@ -18,7 +18,7 @@ export function standbyStreams(status: PlatformStatus, name: string): StepOutcom
   if (!site?.deployed) return { ok: false, problem: `site ${name} is not deployed` };
   if (site.providerSuspended) return { ok: false, problem: `site ${name}'s provider ${site.provider} refuses calls (suspended)` };
   const { data } = site;
-  // Cloud sites: Lifeboat cannot reach their databases from here; say so instead of failing the runbook.
+  // Sites whose provider has no transport: Lifeboat cannot reach their databases from here; say so instead of failing the runbook.
   if (data.role === "unknown" && data.note && !data.error) {
     return { ok: true, note: `${name}: ${data.note}; on its db server, \`sudo -u postgres psql -c "select status from pg_stat_wal_receiver"\` must say streaming` };
   }

@@ -8,7 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ServerRole } from "../../model/spec/index.ts";
 import { checkDatabaseContext, cloudServerHost, userDataOutput } from "../shared/bootstrap/index.ts";
 import { gzipSync } from "node:zlib";
-import { roleTag, plannedServers, type PlannedServer } from "../shared/topology.ts";
+import { hostKeysOutput, serverHostKey } from "../shared/host-key.ts";
+import { jumpHosts, roleTag, plannedServers, type PlannedServer } from "../shared/topology.ts";
 import type { SiteContext, SiteOutputs } from "../types.ts";
 import { awsClient } from "./client.ts";
 import { createSiteFirewall } from "./firewall.ts";
@@ -59,6 +60,11 @@ export function deployAwsSite(context: SiteContext): SiteOutputs {
     { provider },
   );
 
+  // Each server's SSH host key, made here before the server (never learnt from it): Lifeboat's own
+  // resource on this machine, not AWS's, so it takes no AWS provider.
+  const planned = plannedServers(spec, site);
+  const hostKeys = new Map(planned.map((s) => [s.name, serverHostKey(s.name)]));
+
   const server = (planned: PlannedServer) =>
     new aws.ec2.Instance(
       planned.name,
@@ -73,7 +79,7 @@ export function deployAwsSite(context: SiteContext): SiteOutputs {
         // the backup repositories' keys and cipher passphrases): encrypted in state, hidden in output.
         // Gzipped, which cloud-init reads as is: EC2 takes at most 16 KB of user-data, and the
         // on-server command alone is most of that (test/unit/providers/aws.test.ts keeps the margin).
-        userDataBase64: userDataOutput(context, planned, cloudServerHost).apply(gzippedBase64),
+        userDataBase64: userDataOutput(context, planned, cloudServerHost, hostKeys.get(planned.name)!.pair).apply(gzippedBase64),
         // cloud-init runs user-data on first boot only, so a stateless server whose user-data
         // changed (the ingress's upstream list after adding app servers) is replaced to apply it;
         // its public address is an Elastic IP and stays. The database is never replaced for
@@ -107,7 +113,6 @@ export function deployAwsSite(context: SiteContext): SiteOutputs {
       },
     );
 
-  const planned = plannedServers(spec, site);
   const of = (role: ServerRole) => planned.filter((s) => s.role === role);
   const [dbPlan] = of("db");
   if (!dbPlan) throw new Error(`site "${site.name}": roles.db.count must be 1`);
@@ -157,5 +162,8 @@ export function deployAwsSite(context: SiteContext): SiteOutputs {
     ingressAddresses: pulumi.all(ingressAddresses),
     appAddresses: pulumi.all(apps.map((a) => a.privateIp)),
     dbAddress: dbEip.publicIp,
+    hostKeys: hostKeysOutput([...hostKeys].map(([name, key]) => ({ name, key }))),
+    // The app servers' published addresses are private (they face the ingress only): SSH reaches them through it.
+    reachedThrough: pulumi.output(jumpHosts(planned)),
   };
 }

@@ -7,7 +7,8 @@ import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServerRole, SiteSpec } from "../../model/spec/index.ts";
 import { checkDatabaseContext, cloudServerHost, userDataOutput } from "../shared/bootstrap/index.ts";
-import { roleTag, plannedServers, siteNetwork, type PlannedServer } from "../shared/topology.ts";
+import { hostKeysOutput, serverHostKey } from "../shared/host-key.ts";
+import { jumpHosts, roleTag, plannedServers, siteNetwork, type PlannedServer } from "../shared/topology.ts";
 import type { SiteContext, SiteOutputs } from "../types.ts";
 import { hcloudFirewallRules } from "./firewall.ts";
 import { hcloudImage, hcloudLocation, hcloudNetworkZone, hcloudServerType } from "./info.ts";
@@ -53,6 +54,8 @@ export function deployHcloudSite(context: SiteContext): SiteOutputs {
   checkDatabaseContext(context);
   const location = hcloudLocation(site);
   const servers = plannedServers(spec, site);
+  // Each server's SSH host key, made here before the server (never learnt from it).
+  const hostKeys = new Map(servers.map((s) => [s.name, serverHostKey(s.name)]));
 
   const network = new hcloud.Network(`${site.name}-network`, {
     name: site.name,
@@ -88,7 +91,7 @@ export function deployHcloudSite(context: SiteContext): SiteOutputs {
         location,
         sshKeys: sshKeys.map((k) => k.id),
         firewallIds: [numericId(firewalls[planned.role])],
-        userData: userDataOutput(context, planned, cloudServerHost),
+        userData: userDataOutput(context, planned, cloudServerHost, hostKeys.get(planned.name)!.pair),
         // aliasIps: [] keeps the provider from detaching and re-attaching the network on every update (its documented workaround).
         networks: [{ networkId: numericId(network), ip: planned.privateIp, aliasIps: [] }],
         publicNets: [publicNet],
@@ -150,5 +153,8 @@ export function deployHcloudSite(context: SiteContext): SiteOutputs {
     // The public address: the peer site's firewall admits it to PostgreSQL for replication
     // (private networks do not cross providers).
     dbAddress: dbServer.ipv4Address,
+    hostKeys: hostKeysOutput([...hostKeys].map(([name, key]) => ({ name, key }))),
+    // The app servers' published addresses are private: SSH reaches them through the ingress.
+    reachedThrough: pulumi.output(jumpHosts(servers)),
   };
 }

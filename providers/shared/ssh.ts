@@ -22,6 +22,10 @@ export interface SshTarget {
   user: string;
   /** The host key it must present ("ssh-ed25519 AAAA..."). */
   hostKey: string;
+  /** The server it is reached through (a jump host, pinned by its own key), where it has no address of its own outside its network. */
+  jump?: SshTarget;
+  /** Where the pinned key comes from, for the refusal when the server presents another; default: lifeboat.yaml. */
+  pinnedBy?: "lifeboat.yaml" | "stack";
 }
 
 export interface SshIdentity {
@@ -45,9 +49,25 @@ function knownHostsFile(target: SshTarget): string {
   return file;
 }
 
+/**
+ * How ssh reaches a target behind a jump host: a ProxyCommand running a second
+ * ssh to the jump host with the same pinning and no prompts (ProxyJump would
+ * not pass these options on), forwarding to the target (-W). Not multiplexed:
+ * the connection it carries is.
+ */
+function proxyCommand(target: SshTarget, jump: SshTarget, identity: SshIdentity, connectTimeoutSeconds: number | undefined): string {
+  const hop = sshArgs({ ...jump, jump: undefined }, identity, { connectTimeoutSeconds, multiplex: false });
+  const destination = target.address.includes(":") ? `[${target.address}]:${target.port}` : `${target.address}:${target.port}`;
+  // ssh expands %-tokens in a ProxyCommand: none of ours is one.
+  return ["ssh", ...hop.slice(0, -1), "-W", destination, hop.at(-1)!].map(shellQuote).join(" ").replaceAll("%", "%%");
+}
+
 /** The ssh command line for a target (without the remote command). */
 export function sshArgs(target: SshTarget, identity: SshIdentity, options: { connectTimeoutSeconds?: number; multiplex?: boolean } = {}): string[] {
-  const control = path.join(runtimeDir(), `cm-%C`);
+  // %C hashes the address the client dials: behind a jump host that is a private address another
+  // site's network may reuse, so the socket is named after the whole route and the key instead.
+  const route = target.jump ? crypto.createHash("sha256").update(JSON.stringify([target.jump.address, target.jump.port, target.address, target.port, target.user, target.hostKey])).digest("hex").slice(0, 16) : "%C";
+  const control = path.join(runtimeDir(), `cm-${route}`);
   return [
     "-o", "BatchMode=yes",
     "-o", "StrictHostKeyChecking=yes",
@@ -61,6 +81,7 @@ export function sshArgs(target: SshTarget, identity: SshIdentity, options: { con
     "-o", "LogLevel=ERROR",
     ...(options.multiplex === false ? ["-o", "ControlMaster=no", "-o", "ControlPath=none"] : ["-o", "ControlMaster=auto", "-o", `ControlPath=${control}`, "-o", "ControlPersist=60"]),
     ...(identity.keyFile ? ["-o", "IdentitiesOnly=yes", "-i", identity.keyFile] : []),
+    ...(target.jump ? ["-o", `ProxyCommand=${proxyCommand(target, target.jump, identity, options.connectTimeoutSeconds)}`] : []),
     "-p", String(target.port),
     "-l", target.user,
     target.address,
@@ -74,13 +95,17 @@ export const shellQuote = (word: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(wor
 export function describeSshFailure(target: SshTarget, stderr: string): string {
   const said = stderr.trim().split("\n").filter(Boolean).at(-1) ?? "no answer";
   if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key for .* has changed/i.test(stderr)) {
-    return `${target.name} (${target.address}:${target.port}) presented a host key that does not match the one lifeboat.yaml pins for it: check the server is the one you mean, then update its hostKey`;
+    const route = target.jump ? ` (or its jump host ${target.jump.name} at ${target.jump.address}, pinned the same way)` : "";
+    if (target.pinnedBy === "stack") {
+      return `${target.name} (${target.address}:${target.port})${route} presented a host key that does not match the one its site's stack exports (Lifeboat generated it and gave it to the server at first boot): check the server is the one you mean; a server rebuilt outside Lifeboat presents another key, and a database server created before Lifeboat pinned host keys keeps its image's key (it reads its user-data once) until the exported one is installed in its /etc/ssh`;
+    }
+    return `${target.name} (${target.address}:${target.port})${route} presented a host key that does not match the one lifeboat.yaml pins for it: check the server is the one you mean, then update its hostKey`;
   }
   if (/Permission denied|Too many authentication failures/i.test(stderr)) {
     return `${target.name} (${target.address}:${target.port}) refused the login as ${target.user} (${said}): the key Lifeboat logs in with (identityFile, $LIFEBOAT_SSH_KEY or the SSH agent) must be in that user's authorized_keys`;
   }
   if (/timed out|No route to host|Connection refused|Network is unreachable|Could not resolve/i.test(stderr)) {
-    return `${target.name} (${target.address}:${target.port}) cannot be reached over SSH (${said})`;
+    return `${target.name} (${target.address}:${target.port}) cannot be reached over SSH${target.jump ? ` through ${target.jump.name} (${target.jump.address})` : ""} (${said})`;
   }
   return `ssh to ${target.name} (${target.address}:${target.port}) failed: ${said}`;
 }
@@ -102,7 +127,9 @@ export function runSsh(target: SshTarget, identity: SshIdentity, command: string
       if (timedOut) return reject(new TransportError(`${target.name}: ${command.slice(0, 80)} did not finish within ${options.timeoutMs! / 1000} s`, host, null, stderr, false));
       if (code === 0) return resolve({ stdout, stderr });
       if (code === 255) return reject(new TransportError(describeSshFailure(target, stderr), host, code, stderr, true));
-      reject(new TransportError(`${target.name}: \`${command.slice(0, 120)}\` failed (exit ${code}): ${stderr.trim().split("\n").at(-1) ?? ""}`, host, code, stderr));
+      // A long command (a script given with -c) is named by its first words, not quoted whole.
+      const shown = command.length > 120 || command.includes("\n") ? `${command.split(/\s+/).slice(0, 4).join(" ")} …` : command;
+      reject(new TransportError(`${target.name}: \`${shown}\` failed (exit ${code}): ${stderr.trim().split("\n").at(-1) ?? ""}`, host, code, stderr));
     });
     child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");
@@ -122,8 +149,9 @@ export function sshTransport(targetOf: (host: Host) => SshTarget, identity: SshI
     if (asUser && asUser !== target.user) return `sudo -n -u ${shellQuote(asUser)} -- ${words}`;
     return target.user === "root" ? words : `sudo -n -- ${words}`;
   };
+  // Async, so a host targetOf refuses is a rejection the caller's .catch sees, not a throw.
   return {
-    exec(host, argv, options: ExecOptions = {}) {
+    async exec(host, argv, options: ExecOptions = {}) {
       const target = targetOf(host);
       return runSsh(target, identity, remote(target, argv, options.asUser), { input: options.input, timeoutMs: options.timeoutMs, host });
     },

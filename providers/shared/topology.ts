@@ -50,6 +50,18 @@ export function plannedServers(spec: Spec, site: SiteSpec): PlannedServer[] {
 }
 
 export const postgresPort = 5432;
+export const sshPort = 22;
+
+/**
+ * On a provider that creates the servers, the app servers' published
+ * addresses are private (the site's network): SSH reaches each of them through
+ * the first ingress, which has a public address. Server name to jump host name.
+ */
+export function jumpHosts(servers: PlannedServer[]): Record<string, string> {
+  const ingress = servers.find((s) => s.role === "ingress");
+  if (!ingress) return {};
+  return Object.fromEntries(servers.filter((s) => s.role === "app").map((s) => [s.name, ingress.name]));
+}
 
 /**
  * Where the database admits the workload from, at first boot (pg_hba and the
@@ -77,7 +89,8 @@ export const hostCidr = (ip: string) => (ip.includes(":") ? `${ip}/128` : `${ip}
 
 /**
  * Inbound rules per role: 80/443 to the ingress from anywhere; SSH only from
- * admin.cidrs; the app port only from the ingress servers; PostgreSQL only from
+ * admin.cidrs, and to the app servers also from the ingress servers (their
+ * jump host) while admin.cidrs lets anyone in at all; the app port only from the ingress servers; PostgreSQL only from
  * the site's app servers and the peer site's database server. Nothing else.
  */
 export function firewallRules(spec: Spec, site: SiteSpec, peerDbAddress?: string): FirewallRule[] {
@@ -96,8 +109,10 @@ export function firewallRules(spec: Spec, site: SiteSpec, peerDbAddress?: string
   ];
   if (spec.admin.cidrs.length > 0) {
     for (const role of ["ingress", "app", "db"] as const) {
-      rules.push({ role, port: 22, sources: [...spec.admin.cidrs], description: "SSH from admin.cidrs" });
+      rules.push({ role, port: sshPort, sources: [...spec.admin.cidrs], description: "SSH from admin.cidrs" });
     }
+    // App servers face the ingress only: an operator (and Lifeboat's transport) reaches them through it.
+    rules.push({ role: "app", port: sshPort, sources: of("ingress"), description: "SSH from the ingress servers (the jump host to the app servers)" });
   }
   return rules;
 }

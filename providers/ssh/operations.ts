@@ -4,9 +4,9 @@
  * created it, as the user lifeboat.yaml names before that. It has no API of
  * its own: "does it answer" is whether its servers do, which a call finds out.
  */
-import type { Host, SiteHosts } from "../../model/hosts.ts";
-import { allHosts } from "../../model/hosts.ts";
+import type { Host } from "../../model/hosts.ts";
 import type { SiteSpec, Spec } from "../../model/spec/index.ts";
+import { serversRunning } from "../shared/running.ts";
 import { sshTransport, type SshIdentity } from "../shared/ssh.ts";
 import { TransportError, type ProviderOperations, type Transport } from "../types.ts";
 import type { SshDefinition } from "./info.ts";
@@ -78,30 +78,15 @@ export async function preflightSite(site: SiteSpec, definition: SshDefinition): 
   return problems.filter((p): p is string => p !== undefined);
 }
 
-async function serversRunning(site: SiteSpec, definition: SshDefinition, hosts: SiteHosts) {
-  const transport = siteTransport(site, definition);
-  const units: Record<Host["role"], string> = { db: "postgresql", app: "lifeboat-app", ingress: "caddy" };
-  const problems = (
-    await Promise.all(
-      allHosts(hosts).map(async (host) => {
-        const answer = await transport.exec(host, ["systemctl", "is-active", units[host.role]], { timeoutMs: 15_000 }).then(
-          (r) => r.stdout.trim(),
-          (error: Error) => error.message,
-        );
-        return answer === "active" ? undefined : `${host.name}: ${units[host.role]} is ${answer}`;
-      }),
-    )
-  ).filter((p): p is string => p !== undefined);
-  return { running: problems.length === 0, problems };
-}
-
 export function sshOperations(name: string, definition: SshDefinition): ProviderOperations {
   return {
     // No API to ask: its servers answer or they do not, and each call says which.
     answers: () => true,
+    // Its server-side steps are the same as the clouds' and come next: until they are shown on real servers, refused.
+    failoverNotAutomated: "the failover on servers reached over SSH (promotion and the fence through lifeboat-server) is not yet shown on real servers",
     compute: {
       transport: (_home, site) => siteTransport(site, definition),
-      serversRunning: (_home, site, hosts) => serversRunning(site, definition, hosts),
+      serversRunning: (_home, site, hosts) => serversRunning(siteTransport(site, definition), hosts),
       configuresDatabaseAtBoot: true,
       admitsWorkloadByAddress: true,
       appsBehindIngress: true,

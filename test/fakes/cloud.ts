@@ -32,10 +32,25 @@ export const cloudOutputs: NonNullable<MockOptions["outputs"]> = ({ type, name, 
       return { path: `/h/local/${inputs.provider}/buckets/${inputs.name}` };
     case "cloudflare:index/zone:Zone":
       return { nameServers: ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"] };
+    case hostKeyResourceType:
+      return fakeHostKey(String(inputs.comment));
     default:
       return undefined;
   }
 };
+
+/** The engine's type token of Lifeboat's host-key resource (providers/shared/host-key.ts). */
+export const hostKeyResourceType = "pulumi-nodejs:dynamic/lifeboat:cloud:HostKey:Resource";
+
+/** What ssh-keygen would make for a server, recognisably fake: tests look for the private half wherever it must not be. */
+export function fakeHostKey(server: string) {
+  return {
+    publicKey: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${Buffer.from(server).toString("base64").replace(/=+$/, "")} ${server}`,
+    privateKey: `-----BEGIN OPENSSH PRIVATE KEY-----\n${fakeHostKeyMarker}${server}\n-----END OPENSSH PRIVATE KEY-----\n`,
+  };
+}
+/** Text found only in a fake private host key. */
+export const fakeHostKeyMarker = "fake-private-host-key-of-";
 
 /**
  * The secrets the clouds would hand out (an IAM access key's secret, a

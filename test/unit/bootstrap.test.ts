@@ -14,6 +14,7 @@ import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../model/paths.ts";
 import { checkDatabaseContext, cloudServerHost, renderUserData, uriStyle, type DatabaseInput } from "../../providers/shared/bootstrap/index.ts";
+import { generateHostKey } from "../../providers/shared/host-key-impl.ts";
 import { plannedServers } from "../../providers/shared/topology.ts";
 import type { BackupRepository } from "../../model/data.ts";
 import { loadSpec, type Spec } from "../../model/spec/index.ts";
@@ -377,6 +378,65 @@ describe("pgBackRest", () => {
   });
 });
 
+describe("the server's SSH host key (servers Lifeboat creates)", () => {
+  // A real key, from ssh-keygen, as the host-key resource makes it.
+  const key = generateHostKey("aws-fra-db-1");
+  const withKey = (role: string, onSpec: Spec = spec, host = cloudServerHost) =>
+    renderUserData({ spec: onSpec, site, server: plannedServers(onSpec, site).find((s) => s.role === role)!, dbPassword: password, host, database: primary, hostKey: key });
+  const withoutKey = (role: string, host = cloudServerHost) =>
+    renderUserData({ spec, site, server: plannedServers(spec, site).find((s) => s.role === role)!, dbPassword: password, host, database: primary });
+
+  it("ssh-keygen makes an ed25519 pair whose public half is the private half's", async () => {
+    expect(key.publicKey).toMatch(/^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5\S+ aws-fra-db-1$/);
+    expect(key.privateKey).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----\n[\s\S]+\n-----END OPENSSH PRIVATE KEY-----\n$/);
+    const file = await scratch(key.privateKey, ".key");
+    await fs.chmod(file, 0o600);
+    const { stdout } = await run("ssh-keygen", ["-y", "-f", file]);
+    expect(stdout.trim().split(" ").slice(0, 2)).toEqual(key.publicKey.split(" ").slice(0, 2));
+    // A new pair each time: one key per server.
+    expect(generateHostKey("aws-fra-db-1").publicKey).not.toBe(key.publicKey);
+  });
+
+  it("installs exactly that key: the image's keys deleted, none generated", () => {
+    for (const role of ["db", "app", "ingress"]) {
+      const document = parse(withKey(role)) as Record<string, unknown>;
+      expect(document.ssh_deletekeys, role).toBe(true);
+      // cloud-init generates nothing when ssh_keys is given; the list may not be empty (its schema), so it names the one type.
+      expect(document.ssh_genkeytypes, role).toEqual(["ed25519"]);
+      expect(document.ssh_keys, role).toEqual({ ed25519_private: key.privateKey, ed25519_public: key.publicKey });
+    }
+  });
+
+  it("passes `cloud-init schema` with the key", async () => {
+    for (const role of ["db", "ingress"]) {
+      const result = await cloudInitSchema(withKey(role));
+      expect(result, result.output).toMatchObject({ ok: true });
+    }
+  });
+
+  it("adds nothing but the key: without one, the user-data is what it always was (an ssh provider's servers keep their own keys)", () => {
+    for (const host of [cloudServerHost, { dataVolume: false, workloadFrom: "app-servers" } as const]) {
+      for (const role of ["db", "app", "ingress"]) {
+        const plain = withoutKey(role, host);
+        expect(plain).not.toMatch(/ssh_keys|ssh_deletekeys|ssh_genkeytypes|PRIVATE KEY/);
+        // The keyed document is the plain one with the key's block after disable_root, and nothing else.
+        const keyed = withKey(role, spec, host);
+        const block = keyed.slice(keyed.indexOf("ssh_deletekeys:"), keyed.indexOf("users:\n"));
+        expect(block.startsWith("ssh_deletekeys: true\nssh_genkeytypes:\n  - ed25519\nssh_keys:\n")).toBe(true);
+        expect(keyed.replace(block, "")).toBe(plain);
+      }
+    }
+  });
+
+  it("refuses a key that is not an OpenSSH ed25519 pair, or a public line that would add a line", () => {
+    const server = plannedServers(spec, site).find((s) => s.role === "ingress")!;
+    const attempt = (hostKey: { publicKey: string; privateKey: string }) => () => renderUserData({ spec, site, server, dbPassword: password, host: cloudServerHost, hostKey });
+    expect(attempt({ ...key, publicKey: "ssh-rsa AAAAB3 x" })).toThrow(/not an OpenSSH ed25519 key pair/);
+    expect(attempt({ ...key, privateKey: "not a key" })).toThrow(/not an OpenSSH ed25519 key pair/);
+    expect(attempt({ ...key, publicKey: `${key.publicKey}\nssh_pwauth: true` })).toThrow(/line break/);
+  });
+});
+
 describe("the host firewall", () => {
   const nft = (role: string, onSpec: Spec = spec, database: DatabaseInput = primary) => contentOf(render(role, onSpec, database), "/etc/nftables.conf");
   const accepts = (conf: string) => conf.split("\n").map((l) => l.trim()).filter((l) => / accept comment /.test(l));
@@ -393,9 +453,18 @@ describe("the host firewall", () => {
     expect(accepts(nft("app").split("chain forward")[0]!).filter((l) => l.includes("dport 8080"))).toEqual(
       ingress.map((i) => `ip saddr ${i.privateIp}/32 tcp dport 8080 accept comment "the workload, from the ingress servers only"`),
     );
-    for (const role of ["db", "app", "ingress"]) {
-      expect(accepts(nft(role)).filter((l) => l.includes("dport 22"))).toEqual(spec.admin.cidrs.map((c) => `${c.includes(":") ? "ip6" : "ip"} saddr ${c} tcp dport 22 accept comment "SSH from admin.cidrs"`));
-    }
+    const fromAdmins = spec.admin.cidrs.map((c) => `${c.includes(":") ? "ip6" : "ip"} saddr ${c} tcp dport 22 accept comment "SSH from admin.cidrs"`);
+    for (const role of ["db", "ingress"]) expect(accepts(nft(role)).filter((l) => l.includes("dport 22"))).toEqual(fromAdmins);
+    // App servers also from the ingress, their jump host: the transport reaches them through it.
+    expect(accepts(nft("app")).filter((l) => l.includes("dport 22"))).toEqual([
+      ...fromAdmins,
+      ...ingress.map((i) => `ip saddr ${i.privateIp}/32 tcp dport 22 accept comment "SSH from the ingress servers (the jump host to the app servers)"`),
+    ]);
+  });
+
+  it("opens no SSH at all, not even from the ingress, without admin.cidrs", () => {
+    const closed = { ...spec, admin: { ...spec.admin, cidrs: [] } };
+    for (const role of ["db", "app", "ingress"]) expect(accepts(nft(role, closed)).filter((l) => l.includes("dport 22"))).toEqual([]);
   });
 
   it("opens PostgreSQL to what pg_hba admits: the site's network and the peer's database", () => {

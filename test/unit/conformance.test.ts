@@ -14,7 +14,7 @@ import { serviceRecords } from "../../providers/shared/records.ts";
 import { plannedServers } from "../../providers/shared/topology.ts";
 import { hasFeature, supports, type Capability, type ProviderEntry, type ProviderPrograms } from "../../providers/types.ts";
 import { parseSpec, type Spec } from "../../model/spec/index.ts";
-import { cloudMocks } from "../fakes/cloud.ts";
+import { cloudMocks, fakeHostKey, fakeHostKeyMarker, hostKeyResourceType } from "../fakes/cloud.ts";
 import { canonicalValue, publishedRecords } from "../fakes/records.ts";
 import { bootUserData, recordResources, settled, valueOf, type Recorder } from "../fakes/pulumi.ts";
 import { productionDocument } from "../fakes/spec.ts";
@@ -126,8 +126,21 @@ describe.each(withCapability("compute").map((p) => [p.name, p] as const))("compu
         .filter((text): text is string => text !== undefined);
       const database = { role: "primary", replicationPassword } as const;
       const host = programs.compute!.serverHost!;
-      const expected = plannedServers(spec, site).map((server) => renderUserData({ spec, site, server, dbPassword: password, database, host }));
+      // With the host key the program made for the server, where it makes them (the servers it creates).
+      const keyed = new Set(recorder.resources.slice(from).filter((r) => r.type === hostKeyResourceType).map((r) => r.inputs.comment as string));
+      const expected = plannedServers(spec, site).map((server) => renderUserData({ spec, site, server, dbPassword: password, database, host, ...(keyed.has(server.name) ? { hostKey: fakeHostKey(server.name) } : {}) }));
       expect(userData.sort()).toEqual(expected.sort());
+    });
+
+    it("pins every server it creates by a host key of its own, exported in public only (servers that exist keep theirs)", () => {
+      const planned = plannedServers(spec, site).map((s) => s.name);
+      const keyed = recorder.resources.slice(from).filter((r) => r.type === hostKeyResourceType).map((r) => r.inputs.comment as string);
+      const createsServers = !Object.hasOwn(defined, provider.name);
+      expect(keyed.sort()).toEqual(createsServers ? [...planned].sort() : []);
+      if (createsServers) expect(outputs.hostKeys).toEqual(Object.fromEntries(planned.map((name) => [name, fakeHostKey(name).publicKey])));
+      else expect(outputs.hostKeys).toBeUndefined();
+      expect(JSON.stringify(outputs)).not.toContain(fakeHostKeyMarker);
+      expect(plainInputs(from)).not.toContain(fakeHostKeyMarker);
     });
   }
 });

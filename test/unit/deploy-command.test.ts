@@ -2,7 +2,7 @@ import path from "node:path";
 import { findProvider } from "../../providers/registry.ts";
 import { describe, expect, it, vi } from "vitest";
 import { main } from "../../cli/index.ts";
-import { chooseSite, formatDeploy, type DeployResult } from "../../operations/deploy.ts";
+import { chooseSite, formatDeploy, healthzCommand, type DeployResult } from "../../operations/deploy.ts";
 import { progressPrinter } from "../../operations/stacks.ts";
 import type { Platform } from "../../operations/platform.ts";
 import { projectRoot } from "../../model/paths.ts";
@@ -38,6 +38,15 @@ describe("choosing the site to deploy", () => {
     expect(() => chooseSite(platform, { provider: "local-d" })).toThrow('--provider: no site of lifeboat.yaml is on provider "local-d"; accepted: local-a, local-b'));
   it("refuses --site and --provider that disagree", () =>
     expect(() => chooseSite(platform, { site: "local-a", provider: "local-b" })).toThrow(/does not match site "local-a", which is on local-a/));
+});
+
+describe("the line deploy prints to try the platform", () => {
+  it("is a plain curl for servers this machine reaches", () =>
+    expect(healthzCommand(spec, spec.sites[0]!, "127.1.1.1")).toBe("curl --resolve social.test:80:127.1.1.1 http://social.test/healthz"));
+  it("runs in the network namespace an ssh provider's servers live in (examples/machines.yaml)", () => {
+    const machines = loadSpec(path.join(projectRoot, "examples/machines.yaml"));
+    expect(healthzCommand(machines, machines.sites[0]!, "10.250.0.13")).toBe("ip netns exec lifeboat-machines curl --resolve social.test:80:10.250.0.13 http://social.test/healthz");
+  });
 });
 
 describe("lifeboat deploy", () => {

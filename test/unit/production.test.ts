@@ -11,9 +11,9 @@ import { projectRoot } from "../../model/paths.ts";
 import type { ProviderPrograms } from "../../providers/types.ts";
 import { loadPrograms } from "../fakes/programs.ts";
 import { loadSpec, type Spec } from "../../model/spec/index.ts";
-import { cloudMocks } from "../fakes/cloud.ts";
+import { cloudMocks, fakeHostKeyMarker } from "../fakes/cloud.ts";
 import { publishedRecords } from "../fakes/records.ts";
-import { recordResources, settled, valueOf, type RecordedResource, type Recorder } from "../fakes/pulumi.ts";
+import { bootUserData, recordResources, settled, valueOf, type RecordedResource, type Recorder } from "../fakes/pulumi.ts";
 
 const spec = loadSpec(path.join(projectRoot, "examples/production.yaml"));
 const password = "production-password-must-stay-secret";
@@ -77,6 +77,10 @@ describe("the production example's resource graphs", () => {
     const resources = await siteResources(name);
     expect(graph(resources)).not.toContain(password);
     expect(graph(resources)).not.toContain(replicationPassword);
+    // The servers' private host keys (fake ones, from the mocks) are in their user-data, and that is a secret.
+    expect(resources.map((r) => bootUserData(r) ?? "").join("")).toContain(fakeHostKeyMarker);
+    expect(graph(resources)).not.toContain(fakeHostKeyMarker);
+    expect(graph(resources)).not.toContain("PRIVATE KEY");
     await expect(graph(resources)).toMatchFileSnapshot(path.join(projectRoot, `test/fixtures/production/site-${name}.json`));
   });
 
@@ -126,11 +130,14 @@ describe.each(["aws-fra", "hetzner-hel"])("the firewall of site %s", (siteName) 
     expect(new Set(postgres.map((o) => o.source))).toEqual(new Set(["10.{i}.2.10/32", "10.{i}.2.11/32", "10.{i}.2.12/32"].map((s) => s.replace("{i}", String(spec.sites.find((x) => x.name === siteName)!.index))).concat(`${peerDbAddress}/32`)));
   });
 
-  it("opens only 80 and 443 to the world, SSH only to admin.cidrs, the app port only to the ingress", () => {
+  it("opens only 80 and 443 to the world, SSH only to admin.cidrs (and the app servers to the ingress), the app port only to the ingress", () => {
     const world = open.filter((o) => o.source === "0.0.0.0/0" || o.source === "::/0");
     expect(new Set(world.map((o) => o.port))).toEqual(new Set([80, 443]));
-    expect(new Set(open.filter((o) => o.port === 22).map((o) => o.source))).toEqual(new Set(spec.admin.cidrs));
     const index = spec.sites.find((x) => x.name === siteName)!.index;
+    // `to` names the rule's resource: the app role's is <site>-app or <site>-app-<port>-...
+    const toApp = (o: { to: string }) => o.to.startsWith(`${siteName}-app`);
+    expect(new Set(open.filter((o) => o.port === 22 && !toApp(o)).map((o) => o.source))).toEqual(new Set(spec.admin.cidrs));
+    expect(new Set(open.filter((o) => o.port === 22 && toApp(o)).map((o) => o.source))).toEqual(new Set([...spec.admin.cidrs, `10.${index}.1.10/32`]));
     expect(new Set(open.filter((o) => o.port === spec.workload.port).map((o) => o.source))).toEqual(new Set([`10.${index}.1.10/32`]));
     expect(new Set(open.map((o) => o.port))).toEqual(new Set([22, 80, 443, spec.workload.port, 5432]));
   });

@@ -28,7 +28,7 @@ import { plannedServers, type PlannedServer } from "../topology.ts";
 import type { SiteSpec, Spec } from "../../../model/spec/index.ts";
 import { appRole } from "./app.ts";
 import { dbRole, type DatabaseInput } from "./db.ts";
-import { serverCommandPath, type RoleParts, type ServerHost } from "./common.ts";
+import { serverCommandPath, singleLine, type RoleParts, type ServerHost } from "./common.ts";
 import { serverCommandFile } from "./embedded.ts";
 import { firewallDropIns, nftablesConf } from "./firewall.ts";
 import { ingressRole } from "./ingress.ts";
@@ -61,10 +61,42 @@ export interface BootstrapInput {
   database?: DatabaseInput;
   /** What the provider's servers are like (a data volume or not). */
   host: ServerHost;
+  /**
+   * The server's SSH host key, where Lifeboat made it (the clouds): the server
+   * presents exactly this key, so the transport can pin it. Absent (an ssh
+   * provider's servers, whose keys lifeboat.yaml pins), nothing about host
+   * keys is rendered and the user-data is what it always was.
+   */
+  hostKey?: HostKeyPair;
+}
+
+/** An SSH host key as the user-data takes it: OpenSSH's public line and private key file. */
+export interface HostKeyPair {
+  publicKey: string;
+  privateKey: string;
+}
+
+/**
+ * cloud-init's ssh module, told to drop the image's host keys and install this
+ * one (its documented `ssh_keys`): the server presents no key but the one the
+ * transport pins. Given ssh_keys, cloud-init generates no key at all;
+ * ssh_genkeytypes names ed25519 only, should that ever change (an empty list
+ * is what `cloud-init schema` refuses: it must have an item).
+ */
+function hostKeyConfig(server: PlannedServer, hostKey: HostKeyPair) {
+  singleLine(`${server.name}'s public host key`, hostKey.publicKey);
+  if (!hostKey.publicKey.startsWith("ssh-ed25519 ") || !hostKey.privateKey.includes("BEGIN OPENSSH PRIVATE KEY")) {
+    throw new Error(`${server.name}: the host key is not an OpenSSH ed25519 key pair`);
+  }
+  return {
+    ssh_deletekeys: true,
+    ssh_genkeytypes: ["ed25519"],
+    ssh_keys: { ed25519_private: hostKey.privateKey.endsWith("\n") ? hostKey.privateKey : `${hostKey.privateKey}\n`, ed25519_public: hostKey.publicKey },
+  };
 }
 
 /** The server's #cloud-config document. Deterministic: the same input gives the same bytes. */
-export function renderUserData({ spec, site, server, dbPassword, database, host }: BootstrapInput): string {
+export function renderUserData({ spec, site, server, dbPassword, database, host, hostKey }: BootstrapInput): string {
   const servers = plannedServers(spec, site);
   if (server.role === "db" && !database) throw new Error(`${server.name}: the db role needs its database settings (role, peer, replication password)`);
   const role =
@@ -88,6 +120,7 @@ export function renderUserData({ spec, site, server, dbPassword, database, host 
     packages: [...everyServer.packages, ...role.packages],
     ssh_pwauth: false,
     disable_root: true,
+    ...(hostKey ? hostKeyConfig(server, hostKey) : {}),
     users: [
       "default",
       {
@@ -107,26 +140,30 @@ export function renderUserData({ spec, site, server, dbPassword, database, host 
 
 /**
  * The user-data of one planned server of a site, as a Pulumi output: secret for
- * the roles whose user-data holds a secret (db and app), plain for the ingress.
+ * the roles whose user-data holds a secret (db and app; every role once it
+ * carries its private host key), plain for the ingress otherwise.
  * Only the db role waits for (and depends on) the replication password and the
  * repositories, so backups never touch the app or ingress servers.
  */
-export function userDataOutput(context: SiteContext, server: PlannedServer, host: ServerHost): pulumi.Output<string> {
+export function userDataOutput(context: SiteContext, server: PlannedServer, host: ServerHost, hostKey?: pulumi.Output<HostKeyPair>): pulumi.Output<string> {
   checkDatabaseContext(context);
   const { spec, site, secrets, databaseRole, peerDbAddress, backups } = context;
+  const key: pulumi.Output<HostKeyPair | undefined> = hostKey ?? pulumi.output(undefined);
+  const withKey = (pair: HostKeyPair | undefined) => (pair ? { hostKey: pair } : {});
   if (server.role !== "db") {
-    const rendered = secrets.dbPassword.apply((dbPassword) => renderUserData({ spec, site, server, dbPassword, host }));
-    return server.role === "ingress" ? pulumi.unsecret(rendered) : pulumi.secret(rendered);
+    const rendered = pulumi.all([secrets.dbPassword, key]).apply(([dbPassword, pair]) => renderUserData({ spec, site, server, dbPassword, host, ...withKey(pair) }));
+    return server.role === "ingress" && !hostKey ? pulumi.unsecret(rendered) : pulumi.secret(rendered);
   }
   const repositories: pulumi.Output<BackupRepository[] | undefined> = backups ? backups.repositories : pulumi.output(undefined);
   return pulumi.secret(
-    pulumi.all([secrets.dbPassword, secrets.replicationPassword, repositories]).apply(([dbPassword, replicationPassword, repos]) =>
+    pulumi.all([secrets.dbPassword, secrets.replicationPassword, repositories, key]).apply(([dbPassword, replicationPassword, repos, pair]) =>
       renderUserData({
         spec,
         site,
         server,
         dbPassword,
         host,
+        ...withKey(pair),
         database: {
           role: databaseRole,
           ...(peerDbAddress ? { peerDbAddress } : {}),

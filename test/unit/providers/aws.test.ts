@@ -13,6 +13,7 @@ import { anywhere, firewallRules, plannedServers, postgresPort } from "../../../
 import type { SiteOutputs } from "../../../providers/types.ts";
 import type { SiteSpec, Spec } from "../../../model/spec/index.ts";
 import { productionSpec, supportedFlags, productionVariant } from "../../fakes/spec.ts";
+import { fakeHostKey, fakeHostKeyMarker, hostKeyResourceType } from "../../fakes/cloud.ts";
 import { bootUserData, captureRequests, recordResources, type Registration, valueOf, type RecordedResource, type Recorder } from "../../fakes/pulumi.ts";
 
 // ---------------------------------------------------------------------------
@@ -60,6 +61,8 @@ function outputs({ type, name, inputs }: { type: string; name: string; inputs: R
       return { arn: `arn:aws:s3:::${inputs.bucket}` };
     case "aws:iam/accessKey:AccessKey":
       return { secret: s3SecretAccessKey };
+    case hostKeyResourceType:
+      return fakeHostKey(inputs.comment);
     default:
       return undefined;
   }
@@ -194,10 +197,14 @@ describe("aws and route53 provider info", () => {
   });
 });
 
+/** The production site, deployed once for the tests that read it. */
+let production: Promise<Awaited<ReturnType<typeof deploySite>>>;
+
 describe("aws site, production (Pulumi mocks)", () => {
   let site: Awaited<ReturnType<typeof deploySite>>;
   beforeAll(async () => {
-    site = await deploySite(spec, fra, peerDbAddress);
+    production = deploySite(spec, fra, peerDbAddress);
+    site = await production;
   });
 
   it("registers one network, five servers, three security groups, two Elastic IPs and a data volume", () => {
@@ -219,8 +226,8 @@ describe("aws site, production (Pulumi mocks)", () => {
     ]);
     expect(count(resources, "aws:ec2/securityGroup:SecurityGroup")).toBe(3);
     expect(count(resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")).toBe(3);
-    // 80 and 443 from 0.0.0.0/0 and ::/0, 8080 from one ingress, 5432 from three apps and the peer, 22 on three roles.
-    expect(count(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).toBe(2 + 2 + 1 + 4 + 3);
+    // 80 and 443 from 0.0.0.0/0 and ::/0, 8080 from one ingress, 5432 from three apps and the peer, 22 on three roles and to the apps from the ingress.
+    expect(count(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")).toBe(2 + 2 + 1 + 4 + 3 + 1);
     // One for the ingress, one for the database.
     expect(count(resources, "aws:ec2/eip:Eip")).toBe(2);
     expect(count(resources, "aws:ec2/eipAssociation:EipAssociation")).toBe(2);
@@ -242,9 +249,13 @@ describe("aws site, production (Pulumi mocks)", () => {
     expect(provider.inputs.region).toBe("eu-central-1");
     expect(provider.inputs.accessKey).toBeUndefined();
     expect(provider.inputs.secretKey).toBeUndefined();
-    for (const resource of ofSite("aws-fra").filter((r) => r.name !== "aws-fra-aws")) {
+    for (const resource of ofSite("aws-fra").filter((r) => r.name !== "aws-fra-aws" && r.type !== hostKeyResourceType)) {
       expect(registration(resource.name).provider, resource.name).toBe(`${providerUrn("aws-fra-aws")}::aws-fra-aws-id`);
     }
+    // The host keys are Lifeboat's own resources, made on this machine: no AWS provider, no AWS call.
+    const hostKeys = ofType(ofSite("aws-fra"), hostKeyResourceType);
+    expect(hostKeys).toHaveLength(5);
+    for (const key of hostKeys) expect(registration(key.name).provider, key.name).not.toContain("pulumi:providers:aws");
     // The Debian lookup asked that provider, for Debian's own account.
     expect(invokes).toContainEqual({ token: "aws:ec2/getAmi:getAmi", provider: `${providerUrn("aws-fra-aws")}::aws-fra-aws-id` });
     expect(amiLookups[0]).toMatchObject({
@@ -283,14 +294,14 @@ describe("aws site, production (Pulumi mocks)", () => {
     }
   });
 
-  it("passes db and app user-data as secrets, the ingress's in the clear, each rendered by the shared bootstrap and gzipped", async () => {
+  it("passes every server's user-data as a secret (each holds its private host key), rendered by the shared bootstrap and gzipped", async () => {
     const userData = async (name: string) => bootUserData(await byName(name))!;
     for (const server of plannedServers(spec, fra)) {
       const instance = await byName(server.name);
       expect(instance.inputs.userData, server.name).toBeUndefined();
-      expect(instance.secretInputs.includes("userDataBase64"), server.name).toBe(server.role !== "ingress");
+      expect(instance.secretInputs.includes("userDataBase64"), server.name).toBe(true);
       expect(await userData(server.name)).toBe(
-        renderUserData({ spec, site: fra, server, dbPassword: password, host: cloudServerHost, database: { role: "standby", peerDbAddress, replicationPassword } }),
+        renderUserData({ spec, site: fra, server, dbPassword: password, host: cloudServerHost, database: { role: "standby", peerDbAddress, replicationPassword }, hostKey: fakeHostKey(server.name) }),
       );
     }
     // The standby clones the primary at the peer's address (read at first boot only: the db ignores user-data changes).
@@ -336,8 +347,10 @@ describe("aws site, production (Pulumi mocks)", () => {
     expect(actual.filter((a) => a.includes(" 8080 "))).toEqual(["app 8080 10.1.1.10/32"]);
     expect(sources("db", postgresPort)).toEqual(["10.1.2.10/32", "10.1.2.11/32", "10.1.2.12/32", `${peerDbAddress}/32`]);
     expect(actual.filter((a) => a.includes(" 5432 ")).every((a) => a.startsWith("db "))).toBe(true);
-    for (const role of ["ingress", "app", "db"]) expect(sources(role, 22)).toEqual(["203.0.113.0/24"]);
-    expect(actual.filter((a) => a.includes(" 22 "))).toHaveLength(3);
+    for (const role of ["ingress", "db"]) expect(sources(role, 22)).toEqual(["203.0.113.0/24"]);
+    // The app servers also from the ingress's private address: it is their jump host.
+    expect(sources("app", 22)).toEqual(["10.1.1.10/32", "203.0.113.0/24"]);
+    expect(actual.filter((a) => a.includes(" 22 "))).toHaveLength(4);
     expect((await byName("aws-fra-db-5432-v4-192-0-2-250-32")).inputs.description).toBe("PostgreSQL from the sites app servers and the peer sites database (replication)");
   });
 
@@ -383,6 +396,56 @@ describe("aws site, production (Pulumi mocks)", () => {
     expect(db).toMatch(/^198\.51\.100\.\d+$/);
     expect(db).not.toBe(ingress[0]);
     expect(JSON.stringify(site.values)).not.toContain(password);
+  });
+});
+
+describe("aws site: the servers' SSH host keys (Pulumi mocks)", () => {
+  let outputs: SiteOutputs;
+  beforeAll(async () => {
+    // The site the production tests deployed (a resource name is registered once per program).
+    outputs = await production;
+    await Promise.all(plannedServers(spec, fra).map((s) => byName(`${s.name}-host-key`)));
+  });
+
+  it("registers one host key per server, named after it, its private half a secret output", async () => {
+    for (const server of plannedServers(spec, fra)) {
+      const key = await byName(`${server.name}-host-key`);
+      expect(key.type).toBe(hostKeyResourceType);
+      expect(key.inputs.comment).toBe(server.name);
+      // The engine is told the private half is secret: it is encrypted in the state.
+      expect(registration(`${server.name}-host-key`).additionalSecretOutputs).toEqual(["privateKey"]);
+    }
+  });
+
+  it("puts both halves in that server's user-data, the image's keys deleted", async () => {
+    for (const server of plannedServers(spec, fra)) {
+      const userData = bootUserData(await byName(server.name))!;
+      const { publicKey, privateKey } = fakeHostKey(server.name);
+      expect(userData, server.name).toContain("ssh_deletekeys: true\n");
+      expect(userData, server.name).toContain(`ed25519_public: ${publicKey}\n`);
+      expect(userData, server.name).toContain(privateKey.split("\n")[1]!);
+      // Another server's key is not in it.
+      expect(userData, server.name).not.toContain(fakeHostKey(server.name === "aws-fra-db-1" ? "aws-fra-app-1" : "aws-fra-db-1").publicKey);
+    }
+  });
+
+  it("exports the public halves by server name, the app servers' jump host, and no private half", async () => {
+    const hostKeys = await valueOf(outputs.hostKeys!);
+    expect(hostKeys).toEqual(Object.fromEntries(plannedServers(spec, fra).map((s) => [s.name, fakeHostKey(s.name).publicKey])));
+    expect(await pulumi.isSecret(outputs.hostKeys!)).toBe(false);
+    // The app servers' published addresses are private: the ingress is their jump host.
+    expect(await valueOf(outputs.reachedThrough!)).toEqual({ "aws-fra-app-1": "aws-fra-ingress-1", "aws-fra-app-2": "aws-fra-ingress-1", "aws-fra-app-3": "aws-fra-ingress-1" });
+    const published = await Promise.all(Object.values(outputs).filter((o) => pulumi.Output.isInstance(o)).map((o) => valueOf(o as pulumi.Output<unknown>)));
+    expect(published).toHaveLength(5);
+    expect(JSON.stringify(published)).not.toContain(fakeHostKeyMarker);
+    expect(JSON.stringify(published)).not.toContain("PRIVATE KEY");
+  });
+
+  it("keeps every server's user-data within EC2's 16 KB with the host key in it", async () => {
+    for (const server of plannedServers(spec, fra)) {
+      const bytes = Buffer.from((await byName(server.name)).inputs.userDataBase64 as string, "base64").length;
+      expect(bytes, server.name).toBeLessThan(userDataLimit - 2048);
+    }
   });
 });
 

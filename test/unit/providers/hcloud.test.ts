@@ -18,6 +18,7 @@ import type { EdgeOutputs, SiteOutputs } from "../../../providers/types.ts";
 import type { SiteSpec, Spec } from "../../../model/spec/index.ts";
 import { productionSpec, productionVariant, supportedFlags } from "../../fakes/spec.ts";
 import { recordResources, valueOf, type RecordedResource, type Recorder } from "../../fakes/pulumi.ts";
+import { fakeHostKey, fakeHostKeyMarker, hostKeyResourceType } from "../../fakes/cloud.ts";
 
 const spec = productionSpec();
 
@@ -51,7 +52,8 @@ const t = {
 };
 
 /** Computed outputs as Hetzner would report them. */
-const computed = ({ type, name }: { type: string; name: string }): Record<string, unknown> | undefined => {
+const computed = ({ type, name, inputs }: { type: string; name: string; inputs: Record<string, any> }): Record<string, unknown> | undefined => {
+  if (type === hostKeyResourceType) return fakeHostKey(inputs.comment);
   if (type === t.primaryIp) return { ipAddress: name === "hetzner-hel-ingress-1-ipv4" ? "203.0.113.10" : "203.0.113.99" };
   if (type === t.server) return { ipv4Address: name === "hetzner-hel-db-1" ? "198.51.100.20" : "198.51.100.99" };
   if (type === t.zone) return { authoritativeNameservers: { assigneds: nameservers } };
@@ -252,16 +254,35 @@ describe("hcloud site (Pulumi mocks), examples/production.yaml's hetzner-hel", (
     expect(await valueOf(production.dbAddress)).toBe("198.51.100.20");
   });
 
-  it("passes the role bootstrap as user-data, secret for db and app (it holds the password), plain for the ingress", async () => {
+  it("passes the role bootstrap as user-data, a secret on every server (each holds its private host key)", async () => {
     for (const s of servers) {
       const server = await byName(s.name);
-      expect(server.secretInputs, s.name).toEqual(s.role === "ingress" ? [] : ["userData"]);
-      expect(server.inputs.userData, s.name).toBe(renderUserData({ spec, site, server: s, dbPassword: password, host: cloudServerHost, database: alone }));
+      expect(server.secretInputs, s.name).toEqual(["userData"]);
+      expect(server.inputs.userData, s.name).toBe(renderUserData({ spec, site, server: s, dbPassword: password, host: cloudServerHost, database: alone, hostKey: fakeHostKey(s.name) }));
     }
     expect((await byName("hetzner-hel-ingress-1")).inputs.userData).not.toContain(password);
     expect((await byName("hetzner-hel-db-1")).inputs.userData).toContain(replicationPassword);
     const outputs = await Promise.all([valueOf(production.ingressAddresses), valueOf(production.appAddresses), valueOf(production.dbAddress)]);
     expect(JSON.stringify(outputs)).not.toContain(password);
+  });
+
+  it("gives every server a host key of its own in its user-data, and exports only the public halves", async () => {
+    for (const s of servers) {
+      const key = await byName(`${s.name}-host-key`);
+      expect(key.type).toBe(hostKeyResourceType);
+      expect(key.inputs.comment).toBe(s.name);
+      // Lifeboat's own resource: made on this machine, not through the hcloud provider.
+      expect(registration(`${s.name}-host-key`).opts.provider).toBeUndefined();
+      expect(registration(`${s.name}-host-key`).opts.additionalSecretOutputs).toEqual(["privateKey"]);
+      const userData = (await byName(s.name)).inputs.userData as string;
+      expect(userData).toContain("ssh_deletekeys: true\n");
+      expect(userData).toContain(`ed25519_public: ${fakeHostKey(s.name).publicKey}\n`);
+      expect(userData).toContain(`${fakeHostKeyMarker}${s.name}`);
+    }
+    expect(await valueOf(production.hostKeys!)).toEqual(Object.fromEntries(servers.map((s) => [s.name, fakeHostKey(s.name).publicKey])));
+    expect(await valueOf(production.reachedThrough!)).toEqual({ "hetzner-hel-app-1": "hetzner-hel-ingress-1", "hetzner-hel-app-2": "hetzner-hel-ingress-1", "hetzner-hel-app-3": "hetzner-hel-ingress-1" });
+    const published = await Promise.all(Object.values(production).map((o) => valueOf(o as pulumi.Output<unknown>)));
+    expect(JSON.stringify(published)).not.toContain(fakeHostKeyMarker);
   });
 
   it("keeps every server's user-data within Hetzner's 32 KiB, with room to spare", async () => {
@@ -287,6 +308,8 @@ describe("hcloud site (Pulumi mocks), examples/production.yaml's hetzner-hel", (
     expect(await ports("app")).toEqual([
       ["8080", ["10.2.1.10/32"]],
       ["22", ["203.0.113.0/24"]],
+      // From the ingress, the app servers' jump host (the private network is not filtered by Hetzner; nftables holds it there).
+      ["22", ["10.2.1.10/32"]],
     ]);
     expect(await ports("db")).toEqual([
       ["5432", ["10.2.2.10/32", "10.2.2.11/32", "10.2.2.12/32"]],
@@ -303,7 +326,7 @@ describe("hcloud site (Pulumi mocks), examples/production.yaml's hetzner-hel", (
     expect((await byName("hetzner-peer-app")).inputs.rules).toEqual(expectedRules("app", peerDbAddress, peerSite));
     // pg_hba admits the peer for replication too (read at the db server's first boot only: it ignores user-data changes).
     expect((await byName("hetzner-peer-db-1")).inputs.userData).toBe(
-      renderUserData({ spec: peerSpec, site: peerSite, server: plannedServers(peerSpec, peerSite)[0]!, dbPassword: password, host: cloudServerHost, database: admitting }),
+      renderUserData({ spec: peerSpec, site: peerSite, server: plannedServers(peerSpec, peerSite)[0]!, dbPassword: password, host: cloudServerHost, database: admitting, hostKey: fakeHostKey("hetzner-peer-db-1") }),
     );
     expect((await byName("hetzner-peer-db-1")).inputs.userData).toContain(`hostssl replication replicator ${peerDbAddress}/32 scram-sha-256`);
     expect((await byName("hetzner-peer-db-1")).secretInputs).toEqual(["userData"]);

@@ -106,6 +106,17 @@ describe("lifeboat.yaml on an ssh provider", () => {
   });
 });
 
+describe("the failover on an ssh provider's sites", () => {
+  it("is refused, not half run: its server-side steps are not yet shown on real servers", async () => {
+    const { failoverMayCall } = await import("../../../operations/failover/run.ts");
+    const spec = parseAuditedSpec(onServers());
+    const providers = providerLookup(spec);
+    expect(providers("epik")!.operations!.failoverNotAutomated).toMatch(/not yet shown on real servers/);
+    // A failover away from such a site never calls it: the site is marked lost, for the manual steps.
+    expect(failoverMayCall({ home: dir, providers }, "epik")).toBe(false);
+  });
+});
+
 describe("logging in over SSH", () => {
   const target = { name: "epik-1-db-1", address: "192.0.2.10", port: 2222, user: "lifeboat", hostKey: `${keyA} root@host` };
 
@@ -168,7 +179,10 @@ describe("the ssh program (Pulumi mocks)", () => {
         renderUserData({ spec, site, server, dbPassword: password, host: sshServerHost, database: { role: "standby", peerDbAddress: "203.0.113.50", replicationPassword } }),
       );
       expect(resource.inputs.hostKey).toBe(site.servers!.find((s) => s.address === server.privateIp)!.hostKey);
+      // Its servers keep the host keys lifeboat.yaml pins: nothing about host keys in their user-data.
+      expect(bootUserData(resource), server.name).not.toMatch(/ssh_keys|ssh_deletekeys|ssh_genkeytypes|PRIVATE KEY/);
     }
+    expect(recorder.resources.filter((r) => r.type.includes("HostKey"))).toEqual([]);
     const db = bootUserData(recorder.resources.find((r) => r.name === "epik-1-db-1")!)!;
     expect(db).not.toContain("lifeboat-data-volume");
     // No shared network: the database admits each app server, and nothing else, for the workload.
