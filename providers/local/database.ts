@@ -88,6 +88,20 @@ const primaryConninfo = (dir: string, name: string) =>
 const egressDir = (dir: string) => path.join(dir, "egress");
 const egressScript = fileURLToPath(new URL("./egress.ts", import.meta.url));
 
+/**
+ * The standby's forwarder runs as postgres, from `root`'s node_modules (tsx).
+ * A workspace (a drill's, an integration test's) links node_modules from the
+ * project, so its real path is under the project's directory, which may be
+ * closed to other users (mktemp -d makes 0700): each directory on the way to
+ * the script and to tsx is opened for traversal (o+x, no listing), as the
+ * servers' own directories are.
+ */
+export async function egressReachableByPostgres(root: string): Promise<void> {
+  const tsx = path.join(root, "node_modules", "tsx", "package.json");
+  // Both ways there: through the link (its cwd is the workspace) and the link's target.
+  for (const file of [egressScript, tsx, await fs.realpath(tsx)]) await ensureTraversable(file);
+}
+
 async function writePrivate(file: string, content: string) {
   await fs.writeFile(file, content, { mode: 0o600 });
   await fs.chmod(file, 0o600);
@@ -223,6 +237,7 @@ export async function prepareDb(request: { name: string; address: string; dir: s
     await fs.mkdir(egressDir(request.dir), { recursive: true, mode: 0o700 });
     await fs.chmod(egressDir(request.dir), 0o700);
     await chownToPostgres(egressDir(request.dir));
+    await egressReachableByPostgres(projectRoot);
     processes.push({
       name: "egress",
       command: process.execPath,

@@ -3,12 +3,17 @@
  * pg_hba.conf admits (replication from the peer's /32 only, and only on a
  * primary), and the pgbackrest.conf its WAL is archived with (every
  * repository encrypted, in lifeboat.yaml's order). Pure rendering: no
- * processes, no files.
+ * processes, no files; except that the standby's forwarder, which runs as
+ * postgres, can reach its code from a workspace whose node_modules is linked.
  */
+import { execFile } from "node:child_process";
+import fs from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { projectRoot } from "../../model/paths.ts";
-import { renderHba, renderPgbackrestConf, type DbSettings } from "../../providers/local/database.ts";
+import { egressReachableByPostgres, renderHba, renderPgbackrestConf, type DbSettings } from "../../providers/local/database.ts";
 import { bucketDir } from "../../providers/local/layout.ts";
 import { loadSpec } from "../../model/spec/index.ts";
 
@@ -163,5 +168,32 @@ describe("renderPgbackrestConf", () => {
     expect(global.comments).toEqual(["# repo1: local-d", "# repo2: local-c"]);
     expect(Object.fromEntries(global.settings)["repo1-path"]).toBe(path.join(home, "local", "local-d", "buckets", bucket));
     expect(Object.fromEntries(global.settings)["repo1-cipher-pass"]).toBe(cipherPass("local-d"));
+  });
+});
+
+describe("the standby's forwarder, run as postgres from a workspace", () => {
+  // Regression: a fresh clone in a mktemp -d directory (0700) deployed its standby from a drill's or a
+  // test's workspace, whose node_modules links the clone's: the forwarder could not load tsx, and the
+  // standby never streamed.
+  it("can read tsx through the linked node_modules once the directories on its real path are opened for traversal", async () => {
+    const run = promisify(execFile);
+    const project = await fs.mkdtemp(path.join(os.tmpdir(), "lifeboat-closed-project-"));
+    const workspace = await fs.mkdtemp(path.join(os.tmpdir(), "lifeboat-workspace-"));
+    try {
+      await fs.mkdir(path.join(project, "node_modules", "tsx"), { recursive: true });
+      await fs.writeFile(path.join(project, "node_modules", "tsx", "package.json"), "{}\n", { mode: 0o644 });
+      await fs.symlink(path.join(project, "node_modules"), path.join(workspace, "node_modules"));
+      const file = path.join(workspace, "node_modules", "tsx", "package.json");
+      const readable = () => run("runuser", ["-u", "postgres", "--", "test", "-r", file]).then(() => true, () => false);
+      expect((await fs.stat(project)).mode & 0o777).toBe(0o700);
+      expect(await readable()).toBe(false);
+      await egressReachableByPostgres(workspace);
+      expect(await readable()).toBe(true);
+      // Traversal only: the project's directory still lists for nobody else.
+      expect((await fs.stat(project)).mode & 0o777).toBe(0o701);
+    } finally {
+      await fs.rm(project, { recursive: true, force: true });
+      await fs.rm(workspace, { recursive: true, force: true });
+    }
   });
 });
