@@ -2,6 +2,7 @@
  * The health gate: before any DNS answer changes, the target's ingress and
  * every app server must answer /healthz with 200 and a writable database.
  */
+import http from "node:http";
 import { poll, PollTimeout } from "../../model/poll.ts";
 
 export interface HealthProbe {
@@ -14,12 +15,33 @@ export interface HealthProbe {
 }
 
 /** How one server's /healthz is asked: over HTTP from here, or (an app behind its host firewall) from the server itself. */
-export type HealthAsker = (url: string, domain: string) => Promise<{ status: number; body: unknown }>;
+export type HealthAsker = (url: string, domain: string, timeoutMs?: number) => Promise<{ status: number; body: unknown }>;
 
-export const askOverHttp: HealthAsker = async (url, domain) => {
-  const response = await fetch(url, { headers: { host: domain }, signal: AbortSignal.timeout(3_000) });
-  return { status: response.status, body: await response.json().catch(() => ({})) };
-};
+/**
+ * GET over node:http with the platform's domain as Host. Not fetch: fetch
+ * drops a Host header, and an ingress that serves the domain by name (Caddy
+ * with a site block for it) answers any other host with an empty 200, which a
+ * health check must never take for the platform's answer.
+ */
+export const askOverHttp: HealthAsker = (url, domain, timeoutMs = 3_000) =>
+  new Promise((resolve, reject) => {
+    const request = http.get(url, { headers: domain ? { host: domain } : {}, signal: AbortSignal.timeout(timeoutMs) }, (response) => {
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (text += chunk));
+      response.on("error", reject);
+      response.on("end", () => {
+        let body: unknown = {};
+        try {
+          body = JSON.parse(text);
+        } catch {
+          /* not JSON: an error page, or nothing */
+        }
+        resolve({ status: response.statusCode ?? 0, body });
+      });
+    });
+    request.on("error", reject);
+  });
 
 async function probe(target: string, address: string, port: number, domain: string, ask: HealthAsker = askOverHttp): Promise<HealthProbe> {
   const url = `http://${address}${port === 80 ? "" : `:${port}`}/healthz`;

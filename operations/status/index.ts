@@ -66,7 +66,7 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
       const ingress = (outputs.ingressAddresses?.value as string[]) ?? [];
       if (site.name === active.name) activeIngress = ingress;
       for (const address of ingress) {
-        const probe = await probeHttp(`http://${address}/healthz`);
+        const probe = await probeHttp(`http://${address}/healthz`, spec.domain);
         status.servers.push({ role: "ingress", address, healthy: probe.ok, detail: probe.detail });
       }
       // Behind a host firewall (the clouds', ssh's), the apps answer their ingress only and the database its apps: asked from the servers themselves.
@@ -75,7 +75,7 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
       const hosts = addresses ? siteHosts(site, addresses) : undefined;
       const ask = compute?.appsBehindIngress && hosts ? askThroughTransport(compute.transport(platform.home, site), hosts.app) : undefined;
       for (const address of (outputs.appAddresses?.value as string[]) ?? []) {
-        const probe = await probeHttp(`http://${address}:${spec.workload.port}/healthz`, ask);
+        const probe = await probeHttp(`http://${address}:${spec.workload.port}/healthz`, spec.domain, ask);
         status.servers.push({ role: "app", address, healthy: probe.ok, detail: probe.detail });
         if (probe.body && typeof probe.body.recovery === "boolean" && status.database.role === "unknown") {
           status.database = { role: probe.body.recovery ? "standby" : "primary", writable: probe.body.writable === true };

@@ -8,7 +8,7 @@ import fsp from "node:fs/promises";
 import { siteHosts, type SiteAddresses } from "../../model/hosts.ts";
 import { activeSite, type SiteSpec } from "../../model/spec/index.ts";
 import { verificationRecord, type VerificationRecord } from "../backup.ts";
-import type { HealthAsker } from "../failover/health.ts";
+import { askOverHttp, type HealthAsker } from "../failover/health.ts";
 import type { Platform } from "../platform.ts";
 import { withTimeout } from "../../model/poll.ts";
 import { inspectDatabase, repositoryContents, type ReplicationPeer } from "../site/probes.ts";
@@ -19,17 +19,18 @@ import { applicationNameOf } from "./warnings.ts";
 /** Bound of every data-path probe (the on-server command, file reads). */
 export const probeTimeoutMs = 3_000;
 
-export async function probeHttp(url: string, ask?: HealthAsker): Promise<{ ok: boolean; body?: Record<string, unknown>; detail: string }> {
+export async function probeHttp(url: string, domain: string, ask?: HealthAsker): Promise<{ ok: boolean; body?: Record<string, unknown>; detail: string }> {
   try {
     if (ask) {
-      const answer = await ask(url, "");
+      const answer = await ask(url, domain);
       return { ok: answer.status >= 200 && answer.status < 300, body: answer.body as Record<string, unknown>, detail: `HTTP ${answer.status} (asked on the server)` };
     }
-    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    const body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
-    return { ok: response.ok, body, detail: `HTTP ${response.status}` };
+    // As a client asks: for the platform's domain (an ingress answers other names with an empty 200).
+    const answer = await askOverHttp(url, domain, 2_000);
+    const body = answer.body as Record<string, unknown>;
+    return { ok: answer.status >= 200 && answer.status < 300, body, detail: `HTTP ${answer.status}` };
   } catch (error) {
-    return { ok: false, detail: (error as Error).cause ? String((error as { cause: { code?: string } }).cause.code ?? error) : (error as Error).message };
+    return { ok: false, detail: (error as { code?: string }).code && (error as { code?: string }).code !== "ABORT_ERR" ? (error as { code: string }).code : (error as Error).message };
   }
 }
 

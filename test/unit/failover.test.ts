@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../cli/index.ts";
 import { resolveFailover } from "../../operations/failover/index.ts";
 import { listJournals, newRunId, saveJournal, stepNames, unfinishedJournal, type Journal } from "../../operations/failover/journal.ts";
+import http from "node:http";
 import { healthGate } from "../../operations/failover/health.ts";
 import type { Platform } from "../../operations/platform.ts";
 import { projectRoot } from "../../model/paths.ts";
@@ -167,5 +168,29 @@ describe("the health gate", () => {
 
   it("never passes with nothing to probe", async () => {
     expect((await healthGate({ domain: "social.test", ingressAddresses: [], appAddresses: [], appPort: 8080 }, 0)).ok).toBe(false);
+  });
+
+  // Regression: the gate asked with fetch, which drops the Host header; Caddy serving the domain by
+  // name answered the bare address with an empty 200, and the gate failed a healthy target on machines
+  // (where it could as well have passed an ingress with no site at all, as status did).
+  it("asks for the platform's domain, as a client does: a server that answers other names with an empty 200 is judged by the domain's answer", async () => {
+    const { probeHttp } = await import("../../operations/status/probes.ts");
+    const hosts: string[] = [];
+    const server = http.createServer((request, response) => {
+      hosts.push(request.headers.host ?? "");
+      if (request.headers.host !== "social.test") return void response.writeHead(200).end();
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ database: "reachable", writable: true }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const gate = await healthGate({ domain: "social.test", ingressAddresses: [], appAddresses: ["127.0.0.1"], appPort: port }, 0);
+      expect(gate.probes.map((p) => [p.status, p.writable, p.ok])).toEqual([[200, true, true]]);
+      const status = await probeHttp(`http://127.0.0.1:${port}/healthz`, "social.test");
+      expect(status).toMatchObject({ ok: true, body: { writable: true } });
+      expect(new Set(hosts)).toEqual(new Set(["social.test"]));
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
