@@ -30,7 +30,7 @@ def tail(path, lines=15):
 
 if request.get("handBack"):
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    for unit in ("lifeboat-fence.timer", "lifeboat-backup.timer", "lifeboat-app.service", "caddy.service", "postgresql.service", "nftables.service"):
+    for unit in ("lifeboat-fence.timer", "lifeboat-fence.service", "lifeboat-backup.timer", "lifeboat-app.service", "caddy.service", "postgresql.service", "nftables.service"):
         run(["systemctl", "disable", "--now", unit])
     # Debian's postgresql.service only groups the clusters: stop each one itself, and wait for it
     # to be gone (no postmaster.pid), so that its files are not moved under a running server.
@@ -59,6 +59,11 @@ if request.get("handBack"):
                 print(f"the data is moved aside, but a fresh cluster {version}/{cluster} could not be made: {created.stderr.strip()}", file=sys.stderr)
                 sys.exit(1)
     run(["nft", "flush", "ruleset"])
+    # The fence check's settings hold the repositories' keys: they leave with Lifeboat.
+    shutil.rmtree("/etc/lifeboat/fence", ignore_errors=True)
+    for path in ("/etc/lifeboat/fence.json", "/run/lifeboat/fence.json"):
+        if os.path.exists(path):
+            os.remove(path)
     for path in ("/var/lib/cloud/seed/nocloud/user-data", "/var/lib/cloud/seed/nocloud/meta-data", "/etc/cloud/cloud.cfg.d/90-lifeboat.cfg"):
         if os.path.exists(path):
             os.remove(path)

@@ -14,6 +14,7 @@ import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../model/paths.ts";
 import { checkDatabaseContext, cloudServerHost, renderUserData, uriStyle, type DatabaseInput } from "../../providers/shared/bootstrap/index.ts";
+import { fenceRecordUrl } from "../../providers/shared/bootstrap/fence.ts";
 import { generateHostKey } from "../../providers/shared/host-key-impl.ts";
 import { plannedServers } from "../../providers/shared/topology.ts";
 import type { BackupRepository } from "../../model/data.ts";
@@ -177,12 +178,18 @@ describe("cloud-init user-data", () => {
       const volume = programs.find((p) => p.path.endsWith("lifeboat-data-volume"))!;
       await expect(run("sh", ["-n", await scratch(volume.content, ".sh")])).resolves.toBeDefined();
     }
-    // The on-server command travels compressed; unpacked, it is the file in the repository, and it compiles.
+    // The on-server command travels compressed and without its comments; unpacked, it compiles and is the
+    // repository's file statement for statement (Python's own parser, docstrings aside), and smaller.
     const server = fileOf(render("app"), "/usr/local/sbin/lifeboat-server") as WrittenFile & { encoding: string };
     expect(server.encoding).toBe("gz+b64");
     const unpacked = gunzipSync(Buffer.from(server.content, "base64")).toString();
-    expect(unpacked).toBe(await fs.readFile(path.join(projectRoot, "providers/shared/server/lifeboat-server.py"), "utf8"));
+    const original = await fs.readFile(path.join(projectRoot, "providers/shared/server/lifeboat-server.py"), "utf8");
     await expect(run("python3", ["-m", "py_compile", await scratch(unpacked, ".py")])).resolves.toBeDefined();
+    const statements = "import ast, sys\ntree = ast.parse(open(sys.argv[1]).read())\nfor node in ast.walk(tree):\n    if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant) and isinstance(node.body[0].value.value, str):\n        node.body = node.body[1:]\nprint(ast.dump(tree))";
+    const dump = async (text: string) => (await run("python3", ["-c", statements, await scratch(text, ".py")])).stdout;
+    expect(await dump(unpacked)).toBe(await dump(original));
+    expect(unpacked.split("\n")[0]).toBe("#!/usr/bin/python3");
+    expect(unpacked.length).toBeLessThan(original.length);
   });
 
   it("keeps the database on the server's own disk where the provider has no data volume", () => {
@@ -222,7 +229,7 @@ describe("the database as primary", () => {
     ]) {
       expect(conf).toContain(line);
     }
-    expect(documentOf(render("db")).packages).toEqual(["python3", "nftables", "postgresql-15", "pgbackrest", "ssl-cert"]);
+    expect(documentOf(render("db")).packages).toEqual(["python3", "nftables", "postgresql-15", "pgbackrest", "ssl-cert", "curl"]);
   });
 
   it("creates the replicator role with the replication password and the slot for the standby, if missing", () => {
@@ -251,12 +258,36 @@ describe("the database as primary", () => {
     expect(commands).toContain("systemctl enable --now lifeboat-backup.timer");
   });
 
+  it("reads the fence records before PostgreSQL starts, at this boot and every later one, with each repository's key in a file only root reads", () => {
+    const userData = render("db");
+    const commands = commandsOf(userData);
+    expect(commands.indexOf("systemctl start lifeboat-fence.service")).toBeGreaterThan(-1);
+    expect(commands.indexOf("systemctl start lifeboat-fence.service")).toBeLessThan(commands.indexOf("systemctl enable --now postgresql"));
+    expect(commands).toContain("systemctl enable lifeboat-fence.service lifeboat-fence.timer");
+    const service = contentOf(userData, "/etc/systemd/system/lifeboat-fence.service");
+    expect(service).toContain("Before=postgresql.service postgresql@15-main.service");
+    expect(service).toContain("ExecStart=/usr/local/sbin/lifeboat-server fence-check");
+    expect(contentOf(userData, "/etc/systemd/system/lifeboat-fence.timer")).toContain("OnUnitActiveSec=3s");
+    expect(JSON.parse(contentOf(userData, "/etc/lifeboat/fence.json"))).toMatchObject({ site: site.name, role: "db", repositories: [{ name: "repo1", curlConfig: "/etc/lifeboat/fence/repo1.curl" }, { name: "repo2", curlConfig: "/etc/lifeboat/fence/repo2.curl" }] });
+    expect(contentOf(userData, "/etc/lifeboat/fence.json")).not.toContain(backups.repositories[0]!.secretAccessKey!);
+    backups.repositories.forEach((repo, i) => {
+      const curl = fileOf(userData, `/etc/lifeboat/fence/repo${i + 1}.curl`)!;
+      expect(curl.permissions).toBe("0600");
+      expect(curl.content).toContain(`user = "${repo.accessKeyId}:${repo.secretAccessKey}"`);
+      expect(curl.content).toContain(`aws-sigv4 = "aws:amz:${repo.region}:s3"`);
+    });
+    // Addressed as pgBackRest addresses the bucket: S3 by host, every other store by path.
+    expect(fenceRecordUrl({ endpoint: "https://s3.eu-central-1.amazonaws.com", bucket: "b" })).toBe("https://b.s3.eu-central-1.amazonaws.com/lifeboat-fence.json");
+    expect(fenceRecordUrl({ endpoint: "https://acct.r2.cloudflarestorage.com/", bucket: "b" })).toBe("https://acct.r2.cloudflarestorage.com/b/lifeboat-fence.json");
+  });
+
   it("neither archives nor backs up without backups", () => {
     const alone = render("db", spec, { role: "primary", peerDbAddress: peer, replicationPassword });
     expect(confOf(alone)).not.toContain("archive_");
     expect(fileOf(alone, "/etc/pgbackrest/pgbackrest.conf")).toBeUndefined();
     expect(alone).not.toContain("lifeboat-backup");
     expect(alone).not.toContain("stanza-create");
+    expect(alone).not.toContain("lifeboat-fence");
   });
 });
 

@@ -8,6 +8,7 @@
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
+import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -95,6 +96,23 @@ describe("lifeboat-server clone", () => {
     const order = result.calls.split("\n").filter((l) => /^(pg_basebackup|systemctl)/.test(l));
     expect(order.slice(-2)).toEqual(["systemctl [stop] [postgresql]", "systemctl [start] [postgresql]"]);
     expect(await fs.readFile(path.join(dir, "data", "PG_VERSION"), "utf8")).toBe("copy\n");
+  });
+
+  // Regression: Debian's postgresql.service stop returned while the cluster was still in a smart
+  // shutdown (its apps kept reconnecting), and the clone deleted the data directory under it (PANIC).
+  it("swaps the copy in only once PostgreSQL has gone: its postmaster.pid removed, not just its unit stopped", async () => {
+    await psqlAnswering({ "pg_is_in_recovery()": "f", "FROM pg_database": "" });
+    await standIn("pg_basebackup", 'while [ "$1" != "-D" ]; do shift; done; mkdir -p "$2" && echo copy > "$2/PG_VERSION"');
+    const pid = path.join(dir, "data", "postmaster.pid");
+    await fs.writeFile(pid, "4242\n");
+    // The unit's stop returns at once; the server is gone a second later.
+    await standIn("systemctl", `[ "$1" = stop ] && { (sleep 1; rm -f "${pid}"; echo gone >> "${calls}") & }; [ "$1" = start ] && echo "started with $(ls "${path.join(dir, "data")}" | tr '\\n' ' ')" >> "${calls}"; exit 0`);
+    const result = await lifeboatServer(clone);
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.calls.split("\n");
+    expect(lines.indexOf("gone")).toBeGreaterThan(-1);
+    expect(lines.indexOf("gone")).toBeLessThan(lines.findIndex((l) => l.startsWith("started with")));
+    expect(lines.find((l) => l.startsWith("started with"))).toBe("started with PG_VERSION ");
   });
 
   it("gives up after its attempts, saying what to check, and leaves the cluster as it was", async () => {
@@ -214,5 +232,133 @@ describe("lifeboat-server admit-workload", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("is not an IP address");
     expect(await fs.readFile(path.join(dir, "pg_hba.conf"), "utf8")).toBe("host social social 192.0.2.10/32 scram-sha-256\n");
+  });
+});
+
+describe("lifeboat-server fence-check", () => {
+  /** Two repositories over HTTPS (a CA of this test's own), each answering the fence record as `answers` says, and checking the request is signed with its key. */
+  let servers: https.Server[] = [];
+  let caFile: string;
+  let seen: string[];
+  const answers: Record<string, { status: number; body?: unknown }> = {};
+
+  beforeEach(async () => {
+    seen = [];
+    caFile = path.join(dir, "ca.pem");
+    await run("openssl", ["req", "-x509", "-newkey", "ed25519", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", path.join(dir, "key.pem"), "-out", caFile]);
+    const [cert, key] = await Promise.all([fs.readFile(caFile), fs.readFile(path.join(dir, "key.pem"))]);
+    servers = await Promise.all(
+      ["repo1", "repo2"].map(
+        (name) =>
+          new Promise<https.Server>((resolve) => {
+            const server = https.createServer({ cert, key }, (request, response) => {
+              const signed = /^AWS4-HMAC-SHA256 Credential=AK_(repo\d)\/\d{8}\/us-east-1\/s3\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/.exec(request.headers.authorization ?? "");
+              // As S3 (and versitygw) do: a signed request must carry its payload's hash, and sign it.
+              const hashed = request.headers["x-amz-content-sha256"] === "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" && /SignedHeaders=[^,]*x-amz-content-sha256/.test(request.headers.authorization ?? "");
+              seen.push(`${name} ${request.method} ${request.url} ${signed ? `signed by ${signed[1]}` : "unsigned"}${hashed ? "" : " without its payload hash"}`);
+              const answer = answers[name] ?? { status: 404 };
+              response.writeHead(signed ? (hashed ? answer.status : 400) : 403, { "content-type": "application/json" });
+              response.end(answer.body === undefined ? "" : JSON.stringify(answer.body));
+            });
+            server.listen(0, "127.0.0.1", () => resolve(server));
+          }),
+      ),
+    );
+    const { dbFence } = await import("../../providers/shared/bootstrap/fence.ts");
+    const repositories = servers.map((server, i) => ({
+      provider: `vault-${i}`, type: "s3" as const, bucket: "social-test-backups", endpoint: `https://127.0.0.1:${(server.address() as { port: number }).port}`,
+      region: "us-east-1", cipherPass: "x", accessKeyId: `AK_repo${i + 1}`, secretAccessKey: `secret-${i + 1}`, caCert: cert.toString(),
+    }));
+    // The files exactly as the db role's user-data renders them, moved under this test's directory.
+    const rendered = dbFence("epik-1", repositories, ["postgresql.service"], () => caFile);
+    for (const file of rendered.files.filter((f) => f.path.includes("/etc/lifeboat/"))) {
+      const target = path.join(dir, file.path.replace("/etc/lifeboat/", "etc/"));
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      await fs.writeFile(target, file.content.replaceAll("/etc/lifeboat/", `${dir}/etc/`), { mode: Number.parseInt(file.permissions, 8) });
+    }
+    await standIn("systemctl", 'case "$1" in is-active) exit 0 ;; esac');
+  });
+  afterEach(async () => {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    for (const name of Object.keys(answers)) delete answers[name];
+  });
+
+  const record = (epoch: number, fenced: string[]) => ({ status: 200, body: { epoch, active: "vultr-1", fenced, run: `run-${epoch}`, at: "2026-12-03T00:00:00.000Z" } });
+  const check = () => lifeboatServer(["fence-check"], { LIFEBOAT_FENCE_CONFIG: path.join(dir, "etc", "fence.json"), LIFEBOAT_FENCE_STATE: path.join(dir, "run", "fence.json"), LIFEBOAT_SYSTEMCTL: path.join(dir, "bin", "systemctl") });
+  const signal = () => fs.access(path.join(dir, "data", "standby.signal")).then(() => true, () => false);
+
+  it("reads every repository's record with its own key; a record naming the site holds the database read-only and restarts it", async () => {
+    answers.repo2 = record(3, ["epik-1"]);
+    const result = await check();
+    expect(result.code, result.stderr).toBe(0);
+    expect(seen.sort()).toEqual(["repo1 GET /social-test-backups/lifeboat-fence.json signed by repo1", "repo2 GET /social-test-backups/lifeboat-fence.json signed by repo2"]);
+    expect(await signal()).toBe(true);
+    expect(result.calls).toContain("systemctl [restart] [postgresql]");
+    const state = JSON.parse(await fs.readFile(path.join(dir, "run", "fence.json"), "utf8"));
+    expect(state).toMatchObject({ site: "epik-1", fenced: true, epoch: 3, active: "vultr-1", repositories: [{ name: "repo1", none: true }, { name: "repo2", record: { epoch: 3 } }] });
+    expect(result.stderr).toContain("epik-1 is fenced by epoch 3 (active: vultr-1): standby.signal written");
+    // The keys stay in the curl configs (root's only): never on a command line, never in what it prints.
+    expect(result.calls + result.stdout + result.stderr).not.toMatch(/secret-\d/);
+    expect((await fs.stat(path.join(dir, "etc", "fence", "repo1.curl"))).mode & 0o777).toBe(0o600);
+  });
+
+  it("does not fence while no repository it can read names the site: one down, the other with a record for another site", async () => {
+    servers[0]!.close();
+    servers[0]!.closeAllConnections();
+    answers.repo2 = record(2, ["vultr-1"]);
+    const result = await check();
+    expect(result.code, result.stderr).toBe(0);
+    const state = JSON.parse(result.stdout);
+    expect(state.fenced).toBe(false);
+    expect(state.repositories[0].unreadable).toMatch(/curl/);
+    expect(await signal()).toBe(false);
+    expect(result.calls).not.toContain("[restart]");
+  });
+
+  it("boots unfenced when no repository can be read at all (a platform must start while its stores are down)", async () => {
+    answers.repo1 = { status: 500 };
+    answers.repo2 = { status: 200, body: { not: "a record" } };
+    const result = await check();
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ fenced: false, repositories: [{ unreadable: "HTTP 500" }, { unreadable: "the object is not a fence record" }] });
+    expect(await signal()).toBe(false);
+  });
+
+  it("at boot, waits while no repository answers at all (the network coming up)", async () => {
+    for (const server of servers) {
+      server.close();
+      server.closeAllConnections();
+    }
+    const started = Date.now();
+    const waited = await lifeboatServer(["fence-check", "--wait", "1.5"], { LIFEBOAT_FENCE_CONFIG: path.join(dir, "etc", "fence.json"), LIFEBOAT_FENCE_STATE: path.join(dir, "run", "fence.json") });
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+    expect(JSON.parse(waited.stdout)).toMatchObject({ fenced: false, repositories: [{ name: "repo1" }, { name: "repo2" }] });
+    expect(waited.stdout).not.toContain("unreachable");
+  });
+
+  it("does not wait at boot for a repository that answers with an error", async () => {
+    answers.repo1 = { status: 500 };
+    answers.repo2 = { status: 500 };
+    const started = Date.now();
+    const result = await lifeboatServer(["fence-check", "--wait", "5"], { LIFEBOAT_FENCE_CONFIG: path.join(dir, "etc", "fence.json"), LIFEBOAT_FENCE_STATE: path.join(dir, "run", "fence.json") });
+    expect(JSON.parse(result.stdout)).toMatchObject({ fenced: false });
+    expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
+  it("goes by the newest epoch: a fence lifted by a later record (reconcile) holds nothing, in whichever repository it is", async () => {
+    answers.repo1 = record(4, []);
+    answers.repo2 = record(3, ["epik-1"]);
+    const result = await check();
+    expect(JSON.parse(result.stdout)).toMatchObject({ fenced: false, epoch: 4 });
+    expect(await signal()).toBe(false);
+  });
+
+  it("leaves a database already held read-only alone: no restart on every check", async () => {
+    answers.repo1 = record(3, ["epik-1"]);
+    await fs.writeFile(path.join(dir, "data", "standby.signal"), "");
+    const result = await check();
+    expect(JSON.parse(result.stdout)).toMatchObject({ fenced: true, actions: [] });
+    expect(result.calls).not.toContain("[restart]");
   });
 });

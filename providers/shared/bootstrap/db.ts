@@ -5,6 +5,7 @@ import { backupStanza, replicationSlot, replicationUser, type BackupRepository, 
 import type { SiteSpec, Spec } from "../../../model/spec/index.ts";
 import { postgresPort, workloadSources } from "../topology.ts";
 import { cloneAttempts, cloneRetrySeconds, dataMount, hostCidr, pgbackrestConfig, replicationPassfile, serverCommandPath, singleLine, snakeoil, walKeepGiB, type RoleParts, type ServerHost } from "./common.ts";
+import { dbFence } from "./fence.ts";
 import { backupService, backupTimer, dataVolumeScript } from "./scripts.ts";
 
 /** The database side of a site, as plain values: what the db role's user-data is rendered from. */
@@ -101,10 +102,14 @@ export function dbRole(spec: Spec, site: SiteSpec, password: string, database: D
       defer: true,
     },
   ];
+  // With repositories, the fence: read before PostgreSQL starts, at this boot and every later one.
+  const fence = backups ? dbFence(site.name, backups.repositories, ["postgresql.service", `postgresql@${postgres}-main.service`], repositoryCaFile) : undefined;
+  if (fence) files.push(...fence.files);
   const commands: string[][] = [
     ["systemctl", "stop", "postgresql"],
     ...(host.dataVolume ? [["/usr/local/sbin/lifeboat-data-volume"]] : []),
     ["install", "-d", "-o", "postgres", "-g", "postgres", "-m", "0750", "/var/spool/pgbackrest"],
+    ...(fence?.commands ?? []),
     ["systemctl", "enable", "--now", "postgresql"],
   ];
   if (role === "primary") {
@@ -125,5 +130,5 @@ export function dbRole(spec: Spec, site: SiteSpec, password: string, database: D
     if (role === "primary") commands.push([serverCommandPath, "stanza-create", "--retry-for", "600"]);
     commands.push(["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", "lifeboat-backup.timer"]);
   }
-  return { packages: [`postgresql-${postgres}`, "pgbackrest", "ssl-cert"], files, commands };
+  return { packages: [`postgresql-${postgres}`, "pgbackrest", "ssl-cert", ...(fence?.packages ?? [])], files, commands };
 }

@@ -13,8 +13,19 @@ import { buildSync } from "esbuild";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const gzB64 = (text: string) => zlib.gzipSync(Buffer.from(text), { level: 9 }).toString("base64");
 
-/** providers/shared/server/lifeboat-server.py as it is. */
-export const serverCommandSource = (): string => fs.readFileSync(path.join(here, "../server/lifeboat-server.py"), "utf8");
+/**
+ * providers/shared/server/lifeboat-server.py as servers get it: without its
+ * comment lines and with its module docstring cut to a pointer here. The
+ * clouds' user-data is small (EC2's 16 KB, gzipped), and the database
+ * server's carries this command whole; the code is the same statements
+ * (test/unit/bootstrap.test.ts compares the two with Python's own parser).
+ */
+export function serverCommandSource(): string {
+  const source = fs.readFileSync(path.join(here, "../server/lifeboat-server.py"), "utf8");
+  const [shebang, ...rest] = source.split("\n");
+  const body = rest.join("\n").replace(/^"""[\s\S]*?"""\n/, '"""lifeboat-server: the on-server command of Lifeboat (its docs: providers/shared/server/lifeboat-server.py there)."""\n');
+  return [shebang, ...body.split("\n").filter((line) => !/^\s*#/.test(line))].join("\n");
+}
 
 let serverCommand: string | undefined;
 /** providers/shared/server/lifeboat-server.py, gzipped and base64-encoded. */

@@ -33,6 +33,8 @@ Subcommands (each safe to repeat):
   health --url URL              what an HTTP health check on this server answers (the apps are reached from their ingress only)
   restore-verify --repo N [--target NAME] --database D [--sql Q] [--scratch DIR]
                                 restore into a scratch cluster, read its statistics (and Q), throw it away
+  fence-check [--wait S]        read the fence record from every repository; if the newest names this
+                                site, hold the database read-only (restarting it if it runs writable)
 """
 import argparse
 import json
@@ -59,6 +61,11 @@ REPLICATION_USER = ENV.get("LIFEBOAT_REPLICATION_USER", "replicator")
 REPLICATION_PASSFILE = ENV.get("LIFEBOAT_REPLICATION_PASSFILE", "/etc/lifeboat/replication.pgpass")
 # The database's systemd unit, for the subcommands that stop and start it on a server (clone).
 DATABASE_UNIT = ENV.get("LIFEBOAT_DATABASE_UNIT", "postgresql")
+# The fence check's settings (rendered by the user-data: providers/shared/bootstrap/fence.ts), and what it last found.
+FENCE_CONFIG = ENV.get("LIFEBOAT_FENCE_CONFIG", "/etc/lifeboat/fence.json")
+FENCE_STATE = ENV.get("LIFEBOAT_FENCE_STATE", "/run/lifeboat/fence.json")
+CURL = ENV.get("LIFEBOAT_CURL", "curl")
+SYSTEMCTL = ENV.get("LIFEBOAT_SYSTEMCTL", "systemctl")
 FIREWALL_DROP_INS = ENV.get("LIFEBOAT_FIREWALL_DROP_INS", "/etc/lifeboat/nftables.d")
 
 
@@ -491,6 +498,9 @@ def cmd_clone(args):
         print(f"lifeboat: waiting for the primary at {primary}:5432 (attempt {attempt} of {args.attempts}: {said}), retrying in {args.retry_seconds:g}s", file=sys.stderr)
         time.sleep(args.retry_seconds)
     subprocess.run(["systemctl", "stop", DATABASE_UNIT], check=True)
+    # Debian's postgresql.service only groups the clusters: its stop can return while the cluster is
+    # still shutting down (a smart shutdown waits for its clients). Never swap under a running server.
+    poll("PostgreSQL did not stop", lambda: os.path.exists(os.path.join(PGDATA, "postmaster.pid")), lambda running: not running, 120, interval=0.2)
     shutil.rmtree(PGDATA, ignore_errors=True)
     os.rename(staging, PGDATA)
     subprocess.run(["systemctl", "start", DATABASE_UNIT], check=True)
@@ -705,6 +715,97 @@ def cmd_restore_verify(args):
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+# The fence (README, "Fencing that holds").
+
+def read_fence_records(repositories, timeout):
+    """
+    Each repository's answer, asked all at once: its record, "none" (it answers
+    and holds no record), or why it could not be read. curl signs each request
+    with the repository's key (SigV4) from its config file, never on a command line.
+    """
+    asked = []
+    for repo in repositories:
+        argv = [CURL, "--silent", "--show-error", "--max-time", str(timeout), "--config", repo["curlConfig"], "--write-out", "\n%{http_code}"]
+        asked.append((repo, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+    answers = []
+    for repo, process in asked:
+        try:
+            out, err = process.communicate(timeout=timeout + 2)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+        body, _, status = out.rpartition("\n")
+        answer = {"name": repo["name"]}
+        if process.returncode == 0 and status == "200":
+            try:
+                record = json.loads(body)
+                if isinstance(record, dict) and isinstance(record.get("epoch"), int) and isinstance(record.get("fenced"), list):
+                    answer["record"] = record
+                else:
+                    answer["unreadable"] = "the object is not a fence record"
+            except ValueError:
+                answer["unreadable"] = "the object is not JSON"
+        elif process.returncode == 0 and status == "404":
+            answer["none"] = True
+        else:
+            answer["unreadable"] = (err.strip().splitlines() or [f"HTTP {status}"])[-1]
+            # curl's exit codes for no answer at all: could not resolve, could not connect, timed out.
+            answer["unreachable"] = process.returncode in (6, 7, 28) or process.returncode < 0
+        answers.append(answer)
+    return answers
+
+
+def database_unit_active():
+    return subprocess.run([SYSTEMCTL, "is-active", "--quiet", DATABASE_UNIT]).returncode == 0
+
+
+def write_state(state):
+    os.makedirs(os.path.dirname(FENCE_STATE), exist_ok=True)
+    with open(FENCE_STATE + ".tmp", "w") as out:
+        json.dump(state, out)
+        out.write("\n")
+    os.rename(FENCE_STATE + ".tmp", FENCE_STATE)
+
+
+def cmd_fence_check(args):
+    with open(FENCE_CONFIG) as config_file:
+        config = json.load(config_file)
+    timeout = config.get("timeoutSeconds", 3)
+    answers = read_fence_records(config["repositories"], timeout)
+    # At boot the network may still be coming up: while no repository answers at all, ask again
+    # for up to --wait seconds (one that answers anything, even an error, ends the wait).
+    deadline = time.monotonic() + args.wait
+    while all("unreadable" in a and a.get("unreachable") for a in answers) and time.monotonic() < deadline:
+        time.sleep(1)
+        answers = read_fence_records(config["repositories"], timeout)
+    for answer in answers:
+        answer.pop("unreachable", None)
+    records = [a["record"] for a in answers if "record" in a]
+    # The highest epoch wins; a repository that cannot be read neither fences nor lifts a fence.
+    newest = max(records, key=lambda r: r["epoch"]) if records else None
+    fenced = newest is not None and config["site"] in newest["fenced"]
+    actions = []
+    if fenced and config.get("role") == "db" and os.path.exists(os.path.join(PGDATA, "PG_VERSION")):
+        signal = os.path.join(PGDATA, "standby.signal")
+        if not os.path.exists(signal):
+            open(signal, "w").close()
+            owner = os.stat(PGDATA)
+            if os.geteuid() == 0:
+                os.chown(signal, owner.st_uid, owner.st_gid)
+            actions.append("standby.signal written")
+            # A database running writable takes the signal only when it starts again.
+            if database_unit_active():
+                subprocess.run([SYSTEMCTL, "restart", DATABASE_UNIT], check=True, timeout=120)
+                actions.append(f"{DATABASE_UNIT} restarted read-only")
+    state = {"site": config["site"], "fenced": fenced, "checkedAt": iso(time.time()), "repositories": answers, "actions": actions}
+    if newest is not None:
+        state["epoch"], state["active"], state["run"] = newest["epoch"], newest.get("active"), newest.get("run")
+    write_state(state)
+    for action in actions:
+        print(f"lifeboat-server fence-check: {config['site']} is fenced by epoch {newest['epoch']} (active: {newest.get('active')}): {action}", file=sys.stderr)
+    emit(state)
+
+
 def main(argv):
     parser = argparse.ArgumentParser(prog="lifeboat-server", description="Lifeboat's on-server command (see the source's docstring).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -773,6 +874,9 @@ def main(argv):
     p.add_argument("--scratch", default="/var/lib/postgresql/lifeboat-scratch")
     p.add_argument("--timeout", type=float, default=1800)
     p.set_defaults(run=cmd_restore_verify)
+    p = sub.add_parser("fence-check")
+    p.add_argument("--wait", type=float, default=0, help="at boot: how long to wait for any repository to answer")
+    p.set_defaults(run=cmd_fence_check)
     args = parser.parse_args(argv)
     try:
         args.run(args)
