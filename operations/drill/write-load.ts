@@ -93,7 +93,7 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
  * (node:http: fetch drops a Host header). Rejects with the socket's error, or
  * an AbortError after `timeoutMs`. The body is parsed JSON, or the text.
  */
-export function postJson(address: string, domain: string, route: string, payload: unknown, timeoutMs: number): Promise<{ status: number; body: unknown }> {
+export function postJson(address: string, domain: string, route: string, payload: unknown, timeoutMs: number, localAddress?: string): Promise<{ status: number; body: unknown }> {
   const [hostname, port] = address.split(":");
   const data = JSON.stringify(payload);
   return new Promise((resolve, reject) => {
@@ -104,6 +104,8 @@ export function postJson(address: string, domain: string, route: string, payload
         path: route,
         method: "POST",
         agent,
+        // A client address of its own, where a test counts the failover's own connections apart from the clients'.
+        ...(localAddress ? { localAddress } : {}),
         headers: { host: domain, "content-type": "application/json", "content-length": Buffer.byteLength(data) },
         signal: AbortSignal.timeout(timeoutMs),
       },
@@ -129,8 +131,8 @@ export function postJson(address: string, domain: string, route: string, payload
 }
 
 /** POST /posts: the status and, when the service answered one, the post's id. */
-export async function postThrough(address: string, domain: string, payload: { author: number; body: string }, timeoutMs: number): Promise<PostAnswer> {
-  const answer = await postJson(address, domain, "/posts", payload, timeoutMs);
+export async function postThrough(address: string, domain: string, payload: { author: number; body: string }, timeoutMs: number, localAddress?: string): Promise<PostAnswer> {
+  const answer = await postJson(address, domain, "/posts", payload, timeoutMs, localAddress);
   const id = (answer.body as { id?: unknown } | null)?.id;
   return { status: answer.status, id: typeof id === "number" ? id : undefined };
 }

@@ -80,10 +80,9 @@ export async function preflightSite(site: SiteSpec, definition: SshDefinition): 
 
 export function sshOperations(name: string, definition: SshDefinition): ProviderOperations {
   return {
-    // No API to ask: its servers answer or they do not, and each call says which.
+    // No API to ask: its servers answer or they do not, and each call says which (a failover
+    // treats an old site that stops answering as gone; --assume-gone never calls it at all).
     answers: () => true,
-    // Its server-side steps are the same as the clouds' and come next: until they are shown on real servers, refused.
-    failoverNotAutomated: "the failover on servers reached over SSH (promotion and the fence through lifeboat-server) is not yet shown on real servers",
     compute: {
       transport: (_home, site) => siteTransport(site, definition),
       serversRunning: (_home, site, hosts) => serversRunning(siteTransport(site, definition), hosts),

@@ -17,34 +17,14 @@ import { eventually } from "./client.ts";
 import { useSandbox } from "./lifecycle.ts";
 import { stateSnapshot, type RunResult, type Sandbox } from "./sandbox.ts";
 import { readKnownHosts } from "../../providers/ssh/servers.ts";
+import { at, handBackAndStopMachines, machinesAccess } from "./machines-access.ts";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const netns = "--net=/run/netns/lifeboat-machines";
-const at = (n: number) => `10.250.0.${10 + n}`;
 const [primaryDb, activeApp, activeIngress, standbyDb, standbyApp] = [1, 2, 3, 4, 5].map(at) as [string, string, string, string, string];
 
 let sandbox: Sandbox;
 useSandbox((created) => (sandbox = created));
-const machinesDir = () => path.join(sandbox.home, "machines");
-
-/** Runs argv in the machines' network namespace, where they can be reached. */
-const inNetns = (argv: string[]) => sandbox.run("nsenter", [netns, "--", ...argv]);
-
-/** A command on a server, as the user its user-data made (root through sudo), over SSH with its pinned host key. */
-function onServer(address: string, command: string, user = "lifeboat"): Promise<RunResult> {
-  return inNetns([
-    "ssh", "-i", path.join(machinesDir(), "id_ed25519"),
-    "-o", `UserKnownHostsFile=${path.join(machinesDir(), "known_hosts")}`,
-    "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
-    `${user}@${address}`, "--", command,
-  ]);
-}
-
-async function sql(address: string, query: string, database = "postgres"): Promise<string> {
-  const result = await onServer(address, `sudo -n -u postgres psql -XAt -d ${database} -c "${query}"`);
-  expect(result.code, result.stderr).toBe(0);
-  return result.stdout.trim();
-}
+const { machinesDir, inNetns, onServer, sql } = machinesAccess(() => sandbox);
 
 /** Whether a TCP connection from `from` (a server's address, or the bridge) to host:port opens within 3 s. */
 async function connects(from: string | "bridge", host: string, port: number): Promise<boolean> {
@@ -71,17 +51,8 @@ describe("the shipped platform on lifeboat machines", { timeout: 600_000 }, () =
     expect(up.code, up.stderr).toBe(0);
   }, 30 * 60_000);
 
-  // Registered after the sandbox's cleanup, so it runs before it (vitest runs after-hooks last first):
-  // the platform is handed back and the machines stopped before the sandbox's files are deleted.
-  afterAll(async () => {
-    const destroyed = await sandbox.lifeboat(["destroy", "--all", "--yes"]);
-    const down = await sandbox.lifeboat(["machines", "down", "--destroy"]);
-    // The sandbox's own cleanup destroys what the shipped lifeboat.yaml names (nothing by now): with
-    // the machines' spec it would be refused, their network namespace being gone.
-    await fs.copyFile(path.join(repo, "lifeboat.yaml"), path.join(sandbox.root, "lifeboat.yaml"));
-    expect(destroyed.code, destroyed.stderr).toBe(0);
-    expect(down.code, down.stderr).toBe(0);
-  }, 10 * 60_000);
+  // Registered after the sandbox's cleanup, so it runs before it.
+  afterAll(() => handBackAndStopMachines(sandbox), 10 * 60_000);
 
   it("deploys epik-1 from the user-data, then vultr-1 as its standby, streaming over TLS with channel binding", async () => {
     const active = await sandbox.lifeboat(["deploy", "--json"]);

@@ -107,13 +107,12 @@ describe("lifeboat.yaml on an ssh provider", () => {
 });
 
 describe("the failover on an ssh provider's sites", () => {
-  it("is refused, not half run: its server-side steps are not yet shown on real servers", async () => {
+  it("is automated: its steps go through lifeboat-server over SSH, and a failover may call its servers", async () => {
     const { failoverMayCall } = await import("../../../operations/failover/run.ts");
     const spec = parseAuditedSpec(onServers());
     const providers = providerLookup(spec);
-    expect(providers("epik")!.operations!.failoverNotAutomated).toMatch(/not yet shown on real servers/);
-    // A failover away from such a site never calls it: the site is marked lost, for the manual steps.
-    expect(failoverMayCall({ home: dir, providers }, "epik")).toBe(false);
+    expect(providers("epik")!.operations!.failoverNotAutomated).toBeUndefined();
+    expect(failoverMayCall({ home: dir, providers }, "epik")).toBe(true);
   });
 });
 
