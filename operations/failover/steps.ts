@@ -13,6 +13,7 @@ import { siteHosts } from "../../model/hosts.ts";
 import { siteStackName, edgeStackName } from "../../model/names.ts";
 import { applyRoleRecord, writeRoleRecord, type RoleRecord } from "../../model/roles.ts";
 import type { Platform } from "../platform.ts";
+import { waitForFirstBoot } from "../site/first-boot.ts";
 import { askThroughTransport } from "../site/health.ts";
 import { servingControl } from "../site/serving.ts";
 import { commandFailure, type ServerPosition } from "../site/server-command.ts";
@@ -43,6 +44,29 @@ async function fenceEveryRepository(run: Run, record: FenceRecord): Promise<stri
 }
 
 const targetHosts = (run: Run) => run.journal.facts.targetHosts;
+
+/**
+ * A cold target whose database reads its user-data once (ssh servers, the
+ * clouds) booted with an empty cluster, left stopped: the restore runs here,
+ * through the transport, from the first repository that restores. (The local
+ * provider restores inside its stack.) Safe to repeat: a restore that finished
+ * is not done again, one cut short is.
+ */
+async function restoreOnServer(run: Run): Promise<string[]> {
+  const compute = operationsOf(run, run.to.provider)?.compute;
+  if (!compute?.configuresDatabaseAtBoot) return [];
+  const { transport, hosts, postgres } = target(run);
+  if (compute.bootsAfterDeploy) await waitForFirstBoot(transport, hosts.db);
+  const repositories = run.platform.spec.backups?.repositories ?? [];
+  const restored = await postgres.restore(6 * 3600_000).catch((error: unknown) => {
+    throw new OperationError(`${hosts.db.name} could not be restored from a backup: ${commandFailure(error)}`, "fix the cause (lifeboat backup --list shows what each repository holds) and run the same failover again: it restores again");
+  });
+  const from = `repo${restored.repo} (${repositories[restored.repo - 1]?.provider ?? "?"})`;
+  return [
+    ...(restored.failures ?? []).map((failure) => `not restored from ${failure}`),
+    restored.already ? `${hosts.db.name} was restored from ${from} by an earlier run` : `${hosts.db.name} restored from the newest backup of ${from}; PostgreSQL replays the archive, then promotes itself`,
+  ];
+}
 const target = (run: Run) => siteControl(run, run.to, targetHosts(run));
 
 const dataPosition = (position: ServerPosition): DataPosition => ({
@@ -116,6 +140,7 @@ export const steps: Record<StepName, StepFn> = {
       detail.push(`${siteStackName(to.name)} deployed: ${changesText(deployed.changes)}`);
       if (!deployed.addresses) throw new OperationError(`${siteStackName(to.name)} was deployed but publishes no server addresses`);
       journal.facts.targetHosts = siteHosts(to, deployed.addresses);
+      detail.push(...(await restoreOnServer(run)));
     }
     const hosts = targetHosts(run)!;
     journal.facts.ingressAddresses = hosts.ingress.map((h) => h.address);

@@ -7,7 +7,7 @@
 import type { DatabasePosition } from "../../model/data.ts";
 import type { Host } from "../../model/hosts.ts";
 import type { Transport } from "../../providers/types.ts";
-import { serverCommand, type ServerPosition } from "./server-command.ts";
+import { serverCommand, type RestoreAnswer, type ServerPosition } from "./server-command.ts";
 
 export interface PostgresControl {
   position(): Promise<ServerPosition>;
@@ -23,6 +23,13 @@ export interface PostgresControl {
   waitForReplay(lsn: string, timeoutMs: number): Promise<ServerPosition>;
   /** Promotes the standby (nothing to do once promoted) and returns its position once writable. */
   promote(timeoutMs?: number): Promise<ServerPosition>;
+  /**
+   * A cold failover's target on servers whose database reads its user-data
+   * once: the empty cluster that user-data left is replaced by the newest
+   * backup (the first repository that restores), and started; PostgreSQL then
+   * replays the archive and promotes itself (waitWritable). Safe to repeat.
+   */
+  restore(timeoutMs: number): Promise<RestoreAnswer>;
   /** Waits until a restored database has replayed the archive and promoted itself. */
   waitWritable(timeoutMs: number): Promise<ServerPosition>;
   /** Copies the data directory to `into/<name>` on the server (never over an earlier copy); null when there is no data. */
@@ -49,6 +56,7 @@ export function postgresControl(transport: Transport, db: Host): PostgresControl
     },
     waitForReplay: (lsn, timeoutMs) => command.waitReplay(lsn, seconds(timeoutMs)),
     promote: (timeoutMs = 60_000) => command.promote(seconds(timeoutMs)),
+    restore: (timeoutMs) => command.restore(seconds(timeoutMs)),
     waitWritable: (timeoutMs) => command.waitWritable(seconds(timeoutMs)),
     salvage: (into, name) => command.salvage(into, name),
   };

@@ -7,9 +7,8 @@
 import { OperationError } from "../../model/errors.ts";
 import type { Host } from "../../model/hosts.ts";
 import type { Transport } from "../../providers/types.ts";
-import crypto from "node:crypto";
-import { serverCommandPath } from "../../providers/shared/bootstrap/common.ts";
-import { serverCommandSource } from "../../providers/shared/bootstrap/embedded.ts";
+import { serverCommandProgram } from "../../providers/shared/bootstrap/embedded.ts";
+import { ensureProgram } from "../../providers/shared/server-command-install.ts";
 import { commandFailure } from "./server-command.ts";
 
 /** The primary admits the standby's database (pg_hba for that /32 over TLS, its slot, its port in the host firewall). */
@@ -47,16 +46,10 @@ export async function admitWorkload(transport: Transport, db: Host, database: st
 /**
  * The database server runs this Lifeboat's on-server command. It came with the
  * user-data, which a database reads once; a newer Lifeboat brings a newer
- * command, so deploy installs it (atomically, by rename) where it differs.
+ * command, so deploy installs it where it differs.
  */
 export async function installServerCommand(transport: Transport, db: Host): Promise<"installed" | "current"> {
-  const wanted = serverCommandSource();
-  const digest = crypto.createHash("sha256").update(wanted).digest("hex");
-  const { stdout } = await transport.exec(db, ["sh", "-c", `sha256sum ${serverCommandPath} 2>/dev/null || true`], { timeoutMs: 30_000 });
-  if (stdout.startsWith(digest)) return "current";
-  const install = `set -e; umask 022; cat > ${serverCommandPath}.new; chmod 0755 ${serverCommandPath}.new; mv ${serverCommandPath}.new ${serverCommandPath}`;
-  await transport.exec(db, ["sh", "-c", install], { input: wanted, timeoutMs: 60_000 }).catch((error: unknown) => {
+  return ensureProgram(transport, db, serverCommandProgram).catch((error: unknown) => {
     throw new OperationError(`${db.name}: the on-server command could not be installed: ${commandFailure(error)}`, "fix the cause and run the same deploy again");
   });
-  return "installed";
 }

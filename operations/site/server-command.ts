@@ -71,6 +71,18 @@ export type TableStats = z.output<typeof tableStatsSchema>;
 const verifyPointSchema = z.object({ name: z.string(), stats: tableStatsSchema, writePauseMs: z.number(), wal: z.string() });
 export type VerificationPoint = z.output<typeof verifyPointSchema>;
 
+const restoreSchema = z.object({
+  state: z.literal("done"),
+  /** The repository it came from (repo1 is backups.repositories[0]). */
+  repo: z.number().int(),
+  restoredAt: z.string(),
+  /** True when an earlier run had restored it already. */
+  already: z.boolean(),
+  /** Repositories tried first that could not be restored. */
+  failures: z.array(z.string()).optional(),
+});
+export type RestoreAnswer = z.output<typeof restoreSchema>;
+
 export interface ServerCommand {
   position(timeoutMs?: number): Promise<ServerPosition>;
   /** Where a stopped cluster's WAL ends, and whose cluster it is. */
@@ -88,6 +100,8 @@ export interface ServerCommand {
   backup(repo: number): Promise<BackupSummary>;
   verifyPoint(database: string): Promise<VerificationPoint>;
   waitArchived(repo: number, wal: string, timeoutSeconds: number): Promise<void>;
+  /** A cold failover's target: its empty cluster replaced by the newest backup of the first repository that restores, then started (safe to repeat). */
+  restore(timeoutSeconds: number): Promise<RestoreAnswer>;
   /** Restores repository `repo` (to `target`, else to the end of its archive) into a scratch cluster, reads its statistics (and the rows `sql` selects), and removes it. */
   restoreVerify(options: { repo: number; target?: string; database: string; sql?: string; scratch?: string }): Promise<{ recoveredTo: string | null; stats: TableStats; rows?: string[][] }>;
 }
@@ -128,6 +142,7 @@ export function serverCommand(transport: Transport, host: Host): ServerCommand {
     waitArchived: async (repo, wal, s) => {
       await call(z.object({ repo: z.number(), wal: z.string() }), ["wait-archived", "--repo", String(repo), "--wal", wal, "--timeout", seconds(s)], margin(s));
     },
+    restore: (s) => call(restoreSchema, ["restore", "--timeout", seconds(s)], margin(s)),
     restoreVerify: ({ repo, target, database, sql, scratch }) =>
       call(
         z.object({ recoveredTo: z.string().nullable(), stats: tableStatsSchema, rows: z.array(z.array(z.string())).optional() }),

@@ -10,6 +10,7 @@ import path from "node:path";
 import type { SiteHosts } from "../../model/hosts.ts";
 import type { SiteSpec, Spec } from "../../model/spec/index.ts";
 import { allHosts } from "../../model/hosts.ts";
+import { maintenancePage, maintenanceRetryAfterSeconds } from "../shared/maintenance.ts";
 import { recordFqdn, serviceRecords } from "../shared/records.ts";
 import type { ProviderOperations } from "../types.ts";
 import { assertAccountActive, isSuspended } from "./account.ts";
@@ -39,14 +40,13 @@ async function startMaintenancePage(home: string, spec: Spec, site: SiteSpec): P
   const dir = serverDir(home, site.provider, maintenanceName(site));
   const address = serverAddress(site.provider, site.index, 250);
   await fs.mkdir(dir, { recursive: true });
-  const page = `<!doctype html><html><head><meta charset="utf-8"><title>${spec.domain}: back soon</title></head><body><h1>We'll be back soon.</h1><p>${spec.domain} is moving to a new home. Nothing you posted is lost.</p></body></html>\n`;
-  await fs.writeFile(path.join(dir, "index.html"), page);
+  await fs.writeFile(path.join(dir, "index.html"), maintenancePage(spec.domain));
   const definition = await caddyServer({
     name: maintenanceName(site),
     role: "maintenance",
     address,
     dir,
-    site: ["header Retry-After 120", `root * ${dir}`, "rewrite * /index.html", "file_server {", "\tstatus 503", "}"],
+    site: [`header Retry-After ${maintenanceRetryAfterSeconds}`, `root * ${dir}`, "rewrite * /index.html", "file_server {", "\tstatus 503", "}"],
   });
   await fs.writeFile(path.join(dir, "server.json"), JSON.stringify(definition));
   await launchServer(dir);

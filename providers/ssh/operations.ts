@@ -6,6 +6,7 @@
  */
 import type { Host } from "../../model/hosts.ts";
 import type { SiteSpec, Spec } from "../../model/spec/index.ts";
+import { startServerMaintenancePage, stopServerMaintenancePage } from "../shared/maintenance.ts";
 import { serversRunning } from "../shared/running.ts";
 import { sshTransport, type SshIdentity } from "../shared/ssh.ts";
 import { TransportError, type ProviderOperations, type Transport } from "../types.ts";
@@ -58,6 +59,13 @@ export function loginTransport(servers: SiteServer[], identity: SshIdentity, whe
 /** A transport to a site's servers. */
 export const siteTransport = (site: SiteSpec, definition: SshDefinition): Transport => loginTransport(siteServers(site, definition), sshIdentity(definition), `site ${site.name}`);
 
+/** The site's first ingress server, where its maintenance page is served. */
+function firstIngress(site: SiteSpec, definition: SshDefinition): Host {
+  const ingress = siteServers(site, definition).find((s) => s.role === "ingress");
+  if (!ingress) throw new Error(`site ${site.name} lists no ingress server (sites[].servers)`);
+  return { name: ingress.name, role: ingress.role, address: ingress.address };
+}
+
 /** What must hold before anything is deployed to a site's servers: each reached, with the pinned host key, and with cloud-init. */
 export async function preflightSite(site: SiteSpec, definition: SshDefinition): Promise<string[]> {
   const transport = siteTransport(site, definition);
@@ -90,6 +98,9 @@ export function sshOperations(name: string, definition: SshDefinition): Provider
       admitsWorkloadByAddress: true,
       appsBehindIngress: true,
       preflight: (_home, _spec: Spec, site) => preflightSite(site, definition),
+      // On the site's own ingress: there is no other address to serve it from.
+      startMaintenancePage: (_home, spec, site) => startServerMaintenancePage(siteTransport(site, definition), firstIngress(site, definition), spec.domain),
+      stopMaintenancePage: (_home, site) => stopServerMaintenancePage(siteTransport(site, definition), firstIngress(site, definition)),
       serverLogs: (server) => ({ logs: `journalctl -u postgresql on ${server} (ssh ${bootstrappedUser}@<its address>)`, pgbackrest: `/var/log/pgbackrest on ${server}` }),
     },
   };

@@ -163,6 +163,25 @@ describe("cloud-init user-data", () => {
     expect(ingress).toContain("health_uri /healthz");
   });
 
+  it("serves the maintenance page while no app server answers, and takes port 80 over from the pre-setup page", async () => {
+    const ingress = render("ingress");
+    const caddyfile = contentOf(ingress, "/etc/caddy/Caddyfile");
+    expect(caddyfile).toContain("root * /var/www/lifeboat-maintenance");
+    expect(contentOf(ingress, "/var/www/lifeboat-maintenance/index.html")).toContain("We'll be back soon.");
+    expect(contentOf(ingress, "/etc/systemd/system/caddy.service.d/lifeboat.conf").split("\n")).toEqual(["[Unit]", "Conflicts=lifeboat-maintenance.service", "After=lifeboat-maintenance.service", ""]);
+    const commands = commandsOf(ingress);
+    expect(commands.indexOf("systemctl daemon-reload")).toBeLessThan(commands.indexOf("systemctl reload-or-restart caddy"));
+    // Caddy itself accepts the file as written (its own parser, as at the server's boot).
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "lifeboat-caddyfile-"));
+    try {
+      await fs.writeFile(path.join(dir, "Caddyfile"), caddyfile);
+      const checked = await run("caddy", ["adapt", "--config", path.join(dir, "Caddyfile"), "--adapter", "caddyfile"]);
+      expect(checked.stdout).toContain('"status_code":503');
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("runs the spec's image under systemd with podman, and installs the admin keys", () => {
     const app = render("app");
     expect(app).toContain(`ExecStart=/usr/bin/podman run --rm --name lifeboat-app --env-file /etc/lifeboat/app.env -p 8080:8080 ${spec.workload.image}`);
@@ -334,6 +353,30 @@ describe("the database as standby", () => {
     expect(() => checkDatabaseContext({ site, databaseRole: "standby" })).toThrow(/site "aws-fra" is a standby but has no primary to stream from/);
     expect(() => checkDatabaseContext({ site, databaseRole: "primary", peerDbAddress: "db.example; rm -rf /" })).toThrow(/is not an IP address/);
     expect(() => checkDatabaseContext({ site, databaseRole: "standby", peerDbAddress: peer })).not.toThrow();
+  });
+});
+
+describe("the database of a cold failover's target (restored from a backup)", () => {
+  const restored: DatabaseInput = { ...primary, restore: true };
+
+  it("leaves the cluster stopped and marked for lifeboat-server restore: no role, no database, no stanza made here", () => {
+    const userData = render("db", spec, restored);
+    const commands = commandsOf(userData);
+    expect(commands).toContain("systemctl enable postgresql");
+    expect(commands).not.toContain("systemctl enable --now postgresql");
+    expect(fileOf(userData, "/etc/lifeboat/restore-pending")).toMatchObject({ permissions: "0644" });
+    expect(fileOf(userData, "/etc/lifeboat/db-init.sql")).toBeUndefined();
+    expect(commands.filter((c) => c.includes("stanza-create"))).toEqual([]);
+    // What it restores from, and archives to once promoted, is the primary's own configuration.
+    expect(contentOf(userData, "/etc/pgbackrest/pgbackrest.conf")).toBe(contentOf(render("db"), "/etc/pgbackrest/pgbackrest.conf"));
+    expect(confOf(userData)).toBe(confOf(render("db")));
+    expect(fileOf(render("db"), "/etc/lifeboat/restore-pending")).toBeUndefined();
+  });
+
+  it("is refused for a standby, or without backup repositories to restore from", () => {
+    expect(() => render("db", spec, { ...standby, restore: true })).toThrow(/only a primary with backup repositories can be restored/);
+    const { backups: _none, ...withoutBackups } = restored;
+    expect(() => render("db", spec, withoutBackups)).toThrow(/only a primary with backup repositories can be restored/);
   });
 });
 

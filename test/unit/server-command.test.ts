@@ -362,3 +362,144 @@ describe("lifeboat-server fence-check", () => {
     expect(result.calls).not.toContain("[restart]");
   });
 });
+
+describe("lifeboat-server restore", () => {
+  const pending = () => path.join(dir, "restore-pending");
+  const state = () => path.join(dir, "state", "restore.json");
+  const restore = (env: Record<string, string> = {}) =>
+    lifeboatServer(["restore", "--timeout", "60"], { LIFEBOAT_RESTORE_PENDING: pending(), LIFEBOAT_RESTORE_STATE: state(), LIFEBOAT_SYSTEMCTL: path.join(dir, "bin", "systemctl"), ...env });
+  const dataFiles = async () => (await fs.readdir(path.join(dir, "data"))).sort();
+  /** pgbackrest restoring from the repositories listed only (the others' stores do not answer): it writes a cluster into the (empty) data directory. */
+  const pgbackrestRestoring = (repos: number[]) =>
+    standIn("pgbackrest", `case "$*" in ${repos.map((n) => `*--repo=${n}*`).join("|") || "never-matches"}) [ -z "$(ls -A "${path.join(dir, "data")}")" ] || { echo "data directory not empty" >&2; exit 1; }; echo 15 > "${path.join(dir, "data", "PG_VERSION")}"; touch "${path.join(dir, "data", "recovery.signal")}"; exit 0 ;; *) echo "unable to reach the store" >&2; exit 1 ;; esac`);
+
+  beforeEach(async () => {
+    await fs.writeFile(path.join(dir, "pgbackrest.conf"), "[global]\nrepo1-type=s3\nrepo2-type=s3\n");
+    // Debian's fresh cluster: only the databases initdb makes (OIDs under 16384).
+    for (const oid of ["1", "4", "5"]) await fs.mkdir(path.join(dir, "data", "base", oid), { recursive: true });
+    await fs.writeFile(pending(), "restore me\n");
+    await standIn("systemctl", "exit 0");
+  });
+
+  it("replaces the empty cluster with the newest backup of the first repository that restores, then starts it without waiting for the replay", async () => {
+    await pgbackrestRestoring([2]);
+    const result = await restore();
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ state: "done", repo: 2, already: false, failures: [expect.stringMatching(/^repo1: unable to reach the store/)] });
+    const steps = result.calls.split("\n").filter((l) => /^(pgbackrest|systemctl)/.test(l));
+    expect(steps).toEqual([
+      "systemctl [stop] [postgresql]",
+      expect.stringMatching(/^pgbackrest .*\[--stanza=lifeboat\] \[--repo=1\] \[restore\] \[--type=default\]$/),
+      expect.stringMatching(/^pgbackrest .*\[--repo=2\] \[restore\] \[--type=default\]$/),
+      "systemctl [start] [--no-block] [postgresql]",
+    ]);
+    // Nothing of the empty cluster is left beside the restored one, and the marker is gone.
+    expect(await dataFiles()).toEqual(["PG_VERSION", "recovery.signal"]);
+    expect(await fs.access(pending()).then(() => true, () => false)).toBe(false);
+    expect(JSON.parse(await fs.readFile(state(), "utf8"))).toMatchObject({ state: "done", repo: 2 });
+  });
+
+  it("run again once done: nothing restored again, the database only started", async () => {
+    await pgbackrestRestoring([1]);
+    expect((await restore()).code).toBe(0);
+    await fs.writeFile(calls, "");
+    const again = await restore();
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ state: "done", repo: 1, already: true });
+    expect(again.calls).not.toContain("pgbackrest");
+    expect(again.calls).toContain("systemctl [start] [--no-block] [postgresql]");
+  });
+
+  it("a restore cut short is done again from an empty directory, though what it left looks like a database", async () => {
+    await fs.mkdir(path.join(dir, "state"));
+    await fs.writeFile(state(), JSON.stringify({ state: "started", startedAt: "2026-12-06T00:00:00.000Z" }));
+    await fs.mkdir(path.join(dir, "data", "base", "16384"));
+    await pgbackrestRestoring([1]);
+    const result = await restore();
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ state: "done", repo: 1 });
+    expect(await dataFiles()).toEqual(["PG_VERSION", "recovery.signal"]);
+  });
+
+  it("never restores over a cluster holding a database of its own: nothing stopped, nothing removed", async () => {
+    await fs.mkdir(path.join(dir, "data", "base", "16384"));
+    await pgbackrestRestoring([1]);
+    const result = await restore();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("holds 1 database(s) of its own: refusing to restore over it");
+    expect(result.calls).toBe("");
+    expect(await dataFiles()).toEqual(["PG_VERSION", "base"]);
+  });
+
+  it("refuses a server its user-data did not set up for a restore (a primary or a standby of its own)", async () => {
+    await fs.rm(pending());
+    await pgbackrestRestoring([1]);
+    const result = await restore();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("was not set up to be restored from a backup");
+    expect(result.calls).toBe("");
+  });
+
+  it("fails naming every repository when none restores, and leaves no half-restored cluster to start", async () => {
+    await pgbackrestRestoring([]);
+    const result = await restore();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/no backup repository could be restored: repo1: unable to reach the store; repo2: unable to reach the store/);
+    expect(result.calls).not.toContain("[start]");
+    expect(await dataFiles()).toEqual([]);
+    expect(JSON.parse(await fs.readFile(state(), "utf8"))).toMatchObject({ state: "started" });
+  });
+});
+
+describe("lifeboat-maintenance", () => {
+  const maintenance = path.join(projectRoot, "providers/shared/server/lifeboat-maintenance.py");
+  const page = "<!doctype html><p>We'll be back soon.</p>\n";
+  const freePort = async () => {
+    const net = await import("node:net");
+    return new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+  };
+  const withInput = (args: string[], input: string, env: Record<string, string>) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile("python3", [maintenance, ...args], { env: { ...process.env, PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, LIFEBOAT_MAINTENANCE_DIR: path.join(dir, "www"), LIFEBOAT_SYSTEMCTL: path.join(dir, "bin", "systemctl"), ...env } }, (error, stdout, stderr) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+      child.stdin!.end(input);
+    });
+  const served: Array<{ kill(): void }> = [];
+  afterEach(() => served.splice(0).forEach((child) => child.kill()));
+
+  it("serves the page with 503 and Retry-After to every method, until Caddy takes the port", async () => {
+    const port = await freePort();
+    // systemd-run, as the server's would: runs the unit's command (here in the background) and returns.
+    await standIn("systemd-run", `while [ "\${1#--}" != "$1" ]; do shift; done; "$@" >/dev/null 2>&1 &\necho $! > "${path.join(dir, "served.pid")}"`);
+    await standIn("systemctl", 'case "$*" in "is-active --quiet caddy.service") exit 3 ;; "is-active --quiet lifeboat-maintenance.service") exit 3 ;; esac; exit 0');
+    const started = await withInput(["start", "--port", String(port), "--retry-after", "90"], page, {});
+    served.push({ kill: () => void fs.readFile(path.join(dir, "served.pid"), "utf8").then((pid) => process.kill(Number(pid)), () => undefined) });
+    expect(started.code, started.stderr).toBe(0);
+    expect(JSON.parse(started.stdout)).toEqual({ servedBy: "lifeboat-maintenance.service" });
+    const unit = (await fs.readFile(calls, "utf8")).split("\n").find((l) => l.startsWith("systemd-run"))!;
+    expect(unit).toContain("[--unit=lifeboat-maintenance.service]");
+    expect(unit).toContain("[--property=DynamicUser=yes] [--property=AmbientCapabilities=CAP_NET_BIND_SERVICE]");
+    expect(unit).toContain(`lifeboat-maintenance.py] [serve] [--port] [${port}] [--retry-after] [90]`);
+    for (const method of ["GET", "POST", "HEAD"]) {
+      const answer = await fetch(`http://127.0.0.1:${port}/posts`, { method, ...(method === "POST" ? { body: "{}" } : {}) });
+      expect([method, answer.status, answer.headers.get("retry-after")]).toEqual([method, 503, "90"]);
+      expect(await answer.text()).toBe(method === "HEAD" ? "" : page);
+    }
+  });
+
+  it("starts nothing where Caddy runs: Caddy serves the page itself while no app server is healthy", async () => {
+    await standIn("systemd-run", "exit 0");
+    await standIn("systemctl", "exit 0");
+    const started = await withInput(["start"], page, {});
+    expect(started.code, started.stderr).toBe(0);
+    expect(JSON.parse(started.stdout)).toEqual({ servedBy: "caddy" });
+    expect(await fs.readFile(calls, "utf8")).not.toContain("systemd-run");
+    expect(await fs.readFile(path.join(dir, "www", "index.html"), "utf8")).toBe(page);
+  });
+});

@@ -16,7 +16,18 @@ export interface DatabaseInput {
   replicationPassword: string;
   /** pgBackRest repositories, repo1 first; absent: no archiving, no backups. */
   backups?: { archiveTimeoutSeconds: number; repositories: BackupRepository[] };
+  /**
+   * A cold failover's target (a primary): the cluster is left stopped and empty
+   * for `lifeboat-server restore`, which the failover runs once the server is
+   * up (it replaces the cluster with the newest backup, then PostgreSQL replays
+   * the archive and promotes itself). No roles, no database, no stanza are made
+   * here: the backup brings them, and the stanza is the repositories' already.
+   */
+  restore?: boolean;
 }
+
+/** Left by a cold failover target's user-data: `lifeboat-server restore` may replace the (empty) cluster. */
+export const restorePendingFile = "/etc/lifeboat/restore-pending";
 
 /** /etc/pgbackrest/pgbackrest.conf of a cloud (or ssh) database server: S3 and R2 repositories, the spool capped at a quarter of the volume. */
 /** Where a repository's own CA certificate goes on a server, when its store has one (an S3-compatible store of your own). */
@@ -51,6 +62,8 @@ export { endpointHost, uriStyle } from "../pgbackrest.ts";
 export function dbRole(spec: Spec, site: SiteSpec, password: string, database: DatabaseInput, host: ServerHost): RoleParts {
   const { name, postgres } = spec.database;
   const { role, peerDbAddress: peer, backups } = database;
+  const restore = database.restore === true;
+  if (restore && (role !== "primary" || !backups)) throw new Error(`${site.name}: only a primary with backup repositories can be restored from a backup`);
   const etc = `/etc/postgresql/${postgres}/main`;
   const workload = workloadSources(spec, site, host);
   const from = host.workloadFrom === "site-network" ? "the site's private network" : "the site's app servers";
@@ -110,9 +123,12 @@ export function dbRole(spec: Spec, site: SiteSpec, password: string, database: D
     ...(host.dataVolume ? [["/usr/local/sbin/lifeboat-data-volume"]] : []),
     ["install", "-d", "-o", "postgres", "-g", "postgres", "-m", "0750", "/var/spool/pgbackrest"],
     ...(fence?.commands ?? []),
-    ["systemctl", "enable", "--now", "postgresql"],
+    // A cluster to be restored stays stopped: started empty, it would try to archive WAL of its own.
+    restore ? ["systemctl", "enable", "postgresql"] : ["systemctl", "enable", "--now", "postgresql"],
   ];
-  if (role === "primary") {
+  if (restore) {
+    files.push({ path: restorePendingFile, content: "The database of this server is restored from the newest backup by lifeboat failover (lifeboat-server restore).\n", permissions: "0644" });
+  } else if (role === "primary") {
     files.push({ path: "/etc/lifeboat/db-init.sql", content: init.join("\n") + "\n", permissions: "0600", owner: "postgres:postgres", defer: true });
     commands.push(["runuser", "-u", "postgres", "--", "psql", "-v", "ON_ERROR_STOP=1", "-f", "/etc/lifeboat/db-init.sql"], ["rm", "-f", "/etc/lifeboat/db-init.sql"]);
   } else {
@@ -127,7 +143,7 @@ export function dbRole(spec: Spec, site: SiteSpec, password: string, database: D
       { path: "/etc/systemd/system/lifeboat-backup.timer", content: backupTimer, permissions: "0644" },
     );
     // The stanza is the primary's to create (for up to 10 minutes, while the repositories come up); a standby finds it once promoted.
-    if (role === "primary") commands.push([serverCommandPath, "stanza-create", "--retry-for", "600"]);
+    if (role === "primary" && !restore) commands.push([serverCommandPath, "stanza-create", "--retry-for", "600"]);
     commands.push(["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", "lifeboat-backup.timer"]);
   }
   return { packages: [`postgresql-${postgres}`, "pgbackrest", "ssl-cert", ...(fence?.packages ?? [])], files, commands };

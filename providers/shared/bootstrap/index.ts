@@ -147,7 +147,7 @@ export function renderUserData({ spec, site, server, dbPassword, database, host,
  */
 export function userDataOutput(context: SiteContext, server: PlannedServer, host: ServerHost, hostKey?: pulumi.Output<HostKeyPair>): pulumi.Output<string> {
   checkDatabaseContext(context);
-  const { spec, site, secrets, databaseRole, peerDbAddress, backups } = context;
+  const { spec, site, secrets, databaseRole, peerDbAddress, backups, restoreFromBackup } = context;
   const key: pulumi.Output<HostKeyPair | undefined> = hostKey ?? pulumi.output(undefined);
   const withKey = (pair: HostKeyPair | undefined) => (pair ? { hostKey: pair } : {});
   if (server.role !== "db") {
@@ -169,6 +169,7 @@ export function userDataOutput(context: SiteContext, server: PlannedServer, host
           ...(peerDbAddress ? { peerDbAddress } : {}),
           replicationPassword,
           ...(backups && repos ? { backups: { archiveTimeoutSeconds: backups.archiveTimeoutSeconds, repositories: repos } } : {}),
+          ...(restoreFromBackup ? { restore: true } : {}),
         },
       }),
     ),

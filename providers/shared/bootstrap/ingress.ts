@@ -1,7 +1,16 @@
-/** An ingress server's part of the user-data: Caddy in front of the site's app servers. */
+/** An ingress server's part of the user-data: Caddy in front of the site's app servers, and the maintenance page when none answers. */
 import type { Spec } from "../../../model/spec/index.ts";
+import { maintenancePage, maintenancePageDir, maintenanceRetryAfterSeconds, maintenanceUnit } from "../maintenance.ts";
 import type { PlannedServer } from "../topology.ts";
 import type { RoleParts } from "./common.ts";
+
+/**
+ * Caddy's unit ends the maintenance page's (Conflicts) before it starts (an
+ * ordering, which systemd applies to a stop and a start in either direction):
+ * during a failover with --maintenance the page holds port 80 until this
+ * server is set up, and Caddy takes the port over from it.
+ */
+export const caddyDropIn = ["[Unit]", `Conflicts=${maintenanceUnit}`, `After=${maintenanceUnit}`, ""].join("\n");
 
 export function ingressRole(spec: Spec, servers: PlannedServer[]): RoleParts {
   const upstreams = servers.filter((s) => s.role === "app").map((s) => `${s.privateIp}:${spec.workload.port}`);
@@ -14,12 +23,28 @@ export function ingressRole(spec: Spec, servers: PlannedServer[]): RoleParts {
     "\t\thealth_interval 5s",
     "\t\tfail_duration 30s",
     "\t}",
+    // No app server answering (a standby's, a fenced site's, a site still being restored): the maintenance page, 503.
+    "\thandle_errors {",
+    "\t\t@unavailable expression `{err.status_code} in [502, 503, 504]`",
+    "\t\thandle @unavailable {",
+    `\t\t\theader Retry-After ${maintenanceRetryAfterSeconds}`,
+    `\t\t\troot * ${maintenancePageDir}`,
+    "\t\t\trewrite * /index.html",
+    "\t\t\tfile_server {",
+    "\t\t\t\tstatus 503",
+    "\t\t\t}",
+    "\t\t}",
+    "\t}",
     "}",
     "",
   ];
   return {
     packages: ["caddy"],
-    files: [{ path: "/etc/caddy/Caddyfile", content: caddyfile.join("\n"), permissions: "0644", defer: true }],
-    commands: [["systemctl", "enable", "caddy"], ["systemctl", "reload-or-restart", "caddy"]],
+    files: [
+      { path: "/etc/caddy/Caddyfile", content: caddyfile.join("\n"), permissions: "0644", defer: true },
+      { path: `${maintenancePageDir}/index.html`, content: maintenancePage(spec.domain), permissions: "0644" },
+      { path: "/etc/systemd/system/caddy.service.d/lifeboat.conf", content: caddyDropIn, permissions: "0644" },
+    ],
+    commands: [["systemctl", "daemon-reload"], ["systemctl", "enable", "caddy"], ["systemctl", "reload-or-restart", "caddy"]],
   };
 }

@@ -35,6 +35,9 @@ Subcommands (each safe to repeat):
                                 restore into a scratch cluster, read its statistics (and Q), throw it away
   fence-check [--wait S]        read the fence record from every repository; if the newest names this
                                 site, hold the database read-only (restarting it if it runs writable)
+  restore [--timeout S]         a cold failover's target: replace the empty cluster its user-data left with
+                                the newest backup of the first repository that restores, then start it (it
+                                replays the archive and promotes itself); never over a cluster holding data
 """
 import argparse
 import json
@@ -67,6 +70,9 @@ FENCE_STATE = ENV.get("LIFEBOAT_FENCE_STATE", "/run/lifeboat/fence.json")
 CURL = ENV.get("LIFEBOAT_CURL", "curl")
 SYSTEMCTL = ENV.get("LIFEBOAT_SYSTEMCTL", "systemctl")
 FIREWALL_DROP_INS = ENV.get("LIFEBOAT_FIREWALL_DROP_INS", "/etc/lifeboat/nftables.d")
+# A cold failover's target: the user-data leaves this marker, and `restore` the state of its restore.
+RESTORE_PENDING = ENV.get("LIFEBOAT_RESTORE_PENDING", "/etc/lifeboat/restore-pending")
+RESTORE_STATE = ENV.get("LIFEBOAT_RESTORE_STATE", "/var/lib/lifeboat/restore.json")
 
 
 class Failure(Exception):
@@ -806,6 +812,106 @@ def cmd_fence_check(args):
     emit(state)
 
 
+# A cold failover's restore (README, "Failover": the target step).
+
+def read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+
+
+def write_json(path, value):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as out:
+        json.dump(value, out)
+        out.write("\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.rename(path + ".tmp", path)
+
+
+def user_databases_on_disk():
+    """Databases a stopped cluster holds beyond the ones initdb makes: their OIDs start at 16384 (FirstNormalObjectId)."""
+    base = os.path.join(PGDATA, "base")
+    if not os.path.isdir(base):
+        return []
+    return [name for name in os.listdir(base) if name.isdigit() and int(name) >= 16384]
+
+
+def stop_database():
+    subprocess.run([SYSTEMCTL, "stop", DATABASE_UNIT], check=True, timeout=300)
+    poll("PostgreSQL did not stop", lambda: os.path.exists(os.path.join(PGDATA, "postmaster.pid")), lambda running: not running, 120, interval=0.2)
+
+
+def empty_data_directory():
+    """PGDATA emptied, the directory itself kept (its owner and mode 0700 are PostgreSQL's)."""
+    os.makedirs(PGDATA, mode=0o700, exist_ok=True)
+    for name in os.listdir(PGDATA):
+        target = os.path.join(PGDATA, name)
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target)
+        else:
+            os.unlink(target)
+    if os.geteuid() == 0 and OS_USER:
+        shutil.chown(PGDATA, OS_USER, OS_USER)
+    os.chmod(PGDATA, 0o700)
+
+
+def cmd_restore(args):
+    """
+    Safe to repeat: a restore that finished only has its database started; one
+    cut short (the failover killed, the server rebooted) is done again from the
+    start; a second one while the first runs waits for it (a lock). The first
+    time, the cluster must be the empty one the user-data left: a cluster
+    holding a database is never emptied.
+    """
+    import fcntl
+    os.makedirs(os.path.dirname(RESTORE_STATE), exist_ok=True)
+    with open(RESTORE_STATE + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        state = read_json(RESTORE_STATE)
+        if state and state.get("state") == "done":
+            subprocess.run([SYSTEMCTL, "start", "--no-block", DATABASE_UNIT], check=True, timeout=60)
+            emit({**state, "already": True})
+            return
+        if state is None:
+            if not os.path.exists(RESTORE_PENDING):
+                raise Failure("this server's database was not set up to be restored from a backup (its user-data made it a primary or a standby): nothing here is replaced")
+            held = user_databases_on_disk()
+            if held:
+                raise Failure(f"the cluster in {PGDATA} holds {len(held)} database(s) of its own: refusing to restore over it (move it aside first)")
+        stop_database()
+        write_json(RESTORE_STATE, {"state": "started", "startedAt": iso(time.time())})
+        failures = []
+        deadline = time.monotonic() + args.timeout
+        for repo in range(1, repository_count() + 1):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                failures.append(f"repo{repo}: not tried, the restore's time (--timeout {args.timeout:g} s) is up")
+                continue
+            empty_data_directory()
+            try:
+                done = run([PGBACKREST, f"--config={PGBACKREST_CONFIG}", f"--stanza={STANZA}", f"--repo={repo}", "restore", "--type=default"], timeout=remaining, check=False)
+            except Failure as failure:
+                failures.append(f"repo{repo}: {failure}")
+                continue
+            if done.returncode != 0:
+                failures.append(f"repo{repo}: {(done.stderr or done.stdout).strip()[-400:]}")
+                continue
+            state = {"state": "done", "repo": repo, "restoredAt": iso(time.time())}
+            write_json(RESTORE_STATE, state)
+            if os.path.exists(RESTORE_PENDING):
+                os.unlink(RESTORE_PENDING)
+            # Not waited for: PostgreSQL replays the archive before it answers (wait-writable waits for that).
+            subprocess.run([SYSTEMCTL, "start", "--no-block", DATABASE_UNIT], check=True, timeout=60)
+            emit({**state, "already": False, "failures": failures})
+            return
+        empty_data_directory()
+        raise Failure("no backup repository could be restored: " + "; ".join(failures))
+
+
 def main(argv):
     parser = argparse.ArgumentParser(prog="lifeboat-server", description="Lifeboat's on-server command (see the source's docstring).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -877,6 +983,9 @@ def main(argv):
     p = sub.add_parser("fence-check")
     p.add_argument("--wait", type=float, default=0, help="at boot: how long to wait for any repository to answer")
     p.set_defaults(run=cmd_fence_check)
+    p = sub.add_parser("restore")
+    p.add_argument("--timeout", type=float, default=6 * 3600, help="for the whole restore, every repository tried included")
+    p.set_defaults(run=cmd_restore)
     args = parser.parse_args(argv)
     try:
         args.run(args)
