@@ -51,6 +51,8 @@ export interface RunResult {
 
 export interface RunOptions {
   env?: Record<string, string>;
+  /** Written to the process's stdin (else it has none). */
+  input?: string;
   /** Each line the process writes to stderr, as it comes (progress). */
   onStderr?: (line: string) => void;
   /** Ends the process (its whole process group: SIGTERM, then SIGKILL 10 s later) when aborted. */
@@ -99,13 +101,14 @@ export async function createWorkspace(options: { prefix: string; spec?: string }
   const run = (command: string, args: string[], runOptions: RunOptions = {}) =>
     new Promise<RunResult>((resolve, reject) => {
       // Its own process group: a ^C meant for the caller does not kill a deploy half-way; the caller ends it.
-      const child = spawn(command, args, { cwd: root, env: { ...baseEnv, ...runOptions.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+      const child = spawn(command, args, { cwd: root, env: { ...baseEnv, ...runOptions.env }, stdio: [runOptions.input === undefined ? "ignore" : "pipe", "pipe", "pipe"], detached: true });
+      if (runOptions.input !== undefined) child.stdin!.end(runOptions.input);
       let stdout = "";
       let stderr = "";
       let partial = "";
       let ended = "";
-      child.stdout.on("data", (chunk) => (stdout += chunk));
-      child.stderr.on("data", (chunk) => {
+      child.stdout!.on("data", (chunk) => (stdout += chunk));
+      child.stderr!.on("data", (chunk) => {
         stderr += chunk;
         if (!runOptions.onStderr) return;
         const lines = (partial + chunk).split("\n");
@@ -151,11 +154,12 @@ export async function createWorkspace(options: { prefix: string; spec?: string }
 /**
  * Removes everything a workspace started and the workspace itself: reinstates
  * suspended accounts (the flag only, so destroy may call their API), runs
- * `destroy --all --yes`, kills every supervisor (and its process group) that
- * destroy could not stop, and deletes the directory. Never throws for what it
+ * `destroy --all --yes`, then `afterDestroy` (what the caller made beside the
+ * platform), kills every supervisor (and its process group) that destroy
+ * could not stop, and deletes the directory. Never throws for what it
  * could not do: the destroy's result says whether it went cleanly.
  */
-export async function removeWorkspace(workspace: Workspace): Promise<RunResult> {
+export async function removeWorkspace(workspace: Workspace, afterDestroy?: () => Promise<unknown>): Promise<RunResult> {
   // A suspended account's servers are stopped: resuming it (not only lifting the flag) lets destroy reach them.
   for (const account of localAccounts) {
     if (isSuspended(workspace.home, `local-${account}`)) await resumeAccount(workspace.home, `local-${account}`).catch(() => undefined);
@@ -163,6 +167,8 @@ export async function removeWorkspace(workspace: Workspace): Promise<RunResult> 
   const destroyed = await workspace.lifeboat(["destroy", "--all", "--yes"], { timeoutMs: 10 * 60_000 }).catch(
     (error: Error): RunResult => ({ code: -1, stdout: "", stderr: error.message }),
   );
+  // What the workspace's state still names (its machines, say) goes before the state does.
+  await afterDestroy?.().catch(() => undefined);
   await killSupervisors(workspace.home);
   await fs.rm(workspace.root, { recursive: true, force: true });
   return destroyed;

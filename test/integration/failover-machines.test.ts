@@ -7,16 +7,16 @@
  * without calling epik-1 once, and afterwards epik-1's machines, booted again,
  * keep their database read-only by the fence records alone. Steps in order.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WriteLoadStats } from "../../operations/drill/write-load.ts";
+import { loadProcessArgv, startLoadProcess } from "../../operations/drill/load-child.ts";
 import { stepNames } from "../../operations/failover/journal.ts";
 import { bridgeName } from "../../providers/machines/layout.ts";
 import { eventually } from "./client.ts";
 import { useSandbox } from "./lifecycle.ts";
+import { connectionCounter } from "../../providers/machines/counter.ts";
 import { at, handBackAndStopMachines, machinesAccess, machinesNetns } from "./machines-access.ts";
 import type { Sandbox } from "./sandbox.ts";
 
@@ -30,60 +30,18 @@ const loadAddress = "10.250.0.2";
 let sandbox: Sandbox;
 useSandbox((created) => (sandbox = created));
 const { inNetns, onServer, sql } = machinesAccess(() => sandbox);
+const oldSiteCounter = connectionCounter(inNetns, oldSite, loadAddress);
 
-/** A counter, in the machines' namespace, of every connection attempt to epik-1's addresses from anywhere but the load. */
-const counterTable = "lifeboat_test_old_site";
-async function countToOldSite(): Promise<void> {
-  const rules = [
-    `add table inet ${counterTable}`,
-    `add chain inet ${counterTable} out { type filter hook output priority 0; policy accept; }`,
-    `add counter inet ${counterTable} to_old_site`,
-    `add set inet ${counterTable} attempts { type ipv4_addr . inet_proto . inet_service; flags dynamic; }`,
-    // Attempts only (a TCP SYN, a first datagram of anything else): what an established connection still
-    // sends (an S3 store's answers, the keepalives of the SSH masters status opened) is not a call. Not
-    // conntrack's "new" for TCP: tracking starts with this table, and a connection it picks up midway
-    // counts as new.
-    ...["tcp flags & (syn | ack) == syn", "meta l4proto != tcp ct state new"].flatMap((match) => [
-      `add rule inet ${counterTable} out ip saddr != ${loadAddress} ip daddr { ${oldSite.join(", ")} } ${match} counter name to_old_site`,
-      // Which ones, for the failure message: address, protocol and port.
-      `add rule inet ${counterTable} out ip saddr != ${loadAddress} ip daddr { ${oldSite.join(", ")} } ${match} add @attempts { ip daddr . meta l4proto . th dport }`,
-    ]),
-  ];
-  for (const rule of rules) {
-    const result = await inNetns(["nft", rule]);
-    expect(result.code, `${rule}: ${result.stderr}`).toBe(0);
-  }
-}
-async function packetsToOldSite(): Promise<number> {
-  const listed = await inNetns(["nft", "-j", "list", "counter", "inet", counterTable, "to_old_site"]);
-  expect(listed.code, listed.stderr).toBe(0);
-  const counter = (JSON.parse(listed.stdout).nftables as Array<{ counter?: { packets: number } }>).find((e) => e.counter)!;
-  return counter.counter!.packets;
-}
-
-/** The write load, as a process in the machines' namespace (test/integration/write-load-process.ts). */
-function startLoad(dnsServers: string[]) {
-  const settings = { domain: "social.test", dnsServers, writesPerSecond: 40, bodyPrefix: "machines failover ", localAddress: loadAddress };
-  const child = spawn("nsenter", [`--net=/run/netns/${machinesNetns}`, "--", process.execPath, "--import", "tsx", path.join(repo, "test/integration/write-load-process.ts"), JSON.stringify(settings)], { cwd: sandbox.root, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-  return {
-    ready: () => eventually(async () => stderr, (text) => /load: writing as account \d+/.test(text) || child.exitCode !== null, 60_000),
-    async stop(): Promise<WriteLoadStats & { author: number }> {
-      child.kill("SIGTERM");
-      const code = await exited;
-      expect(code, stderr).toBe(0);
-      return JSON.parse(stdout);
-    },
-    kill: () => child.kill("SIGKILL"),
-  };
-}
+/** The write load, as a process in the machines' namespace, sending from an address of its own. */
+const startLoad = (dnsServers: string[], author: number, signal: AbortSignal) =>
+  startLoadProcess(
+    loadProcessArgv(["nsenter", `--net=/run/netns/${machinesNetns}`, "--"], { domain: "social.test", dnsServers, writesPerSecond: 40, bodyPrefix: "machines failover ", author, localAddress: loadAddress }),
+    { cwd: sandbox.root, signal },
+  );
 
 describe("the failover on lifeboat machines", { timeout: 600_000 }, () => {
-  let load: ReturnType<typeof startLoad> | undefined;
+  // Ends the load's process should a test fail with it running.
+  const abandon = new AbortController();
 
   beforeAll(async () => {
     await fs.copyFile(path.join(repo, "examples/machines.yaml"), path.join(sandbox.root, "lifeboat.yaml"));
@@ -101,7 +59,7 @@ describe("the failover on lifeboat machines", { timeout: 600_000 }, () => {
 
   // Registered after the sandbox's cleanup, so it runs before it.
   afterAll(async () => {
-    load?.kill();
+    abandon.abort();
     await handBackAndStopMachines(sandbox);
   }, 10 * 60_000);
 
@@ -109,23 +67,24 @@ describe("the failover on lifeboat machines", { timeout: 600_000 }, () => {
     const status = JSON.parse((await sandbox.lifeboat(["status", "--json"])).stdout);
     const dnsServers = [...new Set((status.edges as Array<{ answers: Array<{ server: string }> }>).flatMap((e) => e.answers.map((a) => a.server)))];
     expect(dnsServers.length).toBe(2);
-    load = startLoad(dnsServers);
-    await load.ready();
+    // psql prints the returned row, then the command's tag.
+    const author = Number((await sql(oldDb, "INSERT INTO accounts (handle) VALUES ('load') RETURNING id", "social")).split("\n")[0]);
+    const running = await startLoad(dnsServers, author, abandon.signal);
     // Writes are landing on epik-1 before its power goes.
     await eventually(() => sql(oldDb, "SELECT count(*) FROM posts WHERE body LIKE 'machines failover %'", "social"), (n) => Number(n) >= 40, 30_000);
 
-    await countToOldSite();
+    await oldSiteCounter.start();
     for (const machine of ["m1", "m2", "m3"]) {
       const killed = await sandbox.lifeboat(["machines", "kill", machine]);
       expect(killed.code, killed.stderr).toBe(0);
     }
     // Connection attempts to epik-1 as each command ends (0 each time, the power cut included).
-    const attemptsAfter: Record<string, number> = { "the power cut": await packetsToOldSite() };
+    const attemptsAfter: Record<string, number> = { "the power cut": await oldSiteCounter.attempts() };
     // The failover itself killed (SIGKILL) right after each of its steps, and run again each time: it resumes.
     for (const step of stepNames.slice(0, -1)) {
       const killed = await sandbox.lifeboat(["failover", "--to", "vultr-1", "--assume-gone", "--yes"], { LIFEBOAT_FAILOVER_CRASH_AFTER: step });
       expect(killed.code, `killed after ${step}: ${killed.stderr}`).toBe(137);
-      attemptsAfter[step] = await packetsToOldSite();
+      attemptsAfter[step] = await oldSiteCounter.attempts();
     }
     const failover = await sandbox.lifeboat(["failover", "--to", "vultr-1", "--assume-gone", "--yes", "--json"]);
     expect(failover.code, failover.stderr).toBe(0);
@@ -136,14 +95,13 @@ describe("the failover on lifeboat machines", { timeout: 600_000 }, () => {
     expect(report.steps.map((s: { name: string; status: string }) => `${s.name} ${s.status}`)).toEqual([
       "preflight done", "maintenance skipped", "target done", "data done", "health done", "dns done", "fence done", "converge done", "report done",
     ]);
-    const attempts = await inNetns(["nft", "list", "set", "inet", counterTable, "attempts"]);
-    attemptsAfter.report = await packetsToOldSite();
-    expect(attemptsAfter, attempts.stdout).toEqual(Object.fromEntries(Object.keys(attemptsAfter).map((k) => [k, 0])));
+    const attempts = await oldSiteCounter.which();
+    attemptsAfter.report = await oldSiteCounter.attempts();
+    expect(attemptsAfter, attempts).toEqual(Object.fromEntries(Object.keys(attemptsAfter).map((k) => [k, 0])));
 
     // The load carries on at vultr-1, then every write it was told was committed is looked for there.
     await eventually(() => sql(newDb, "SELECT count(*) FROM posts WHERE body LIKE 'machines failover %' AND created_at > now() - interval '5 seconds'", "social"), (n) => Number(n) >= 20, 60_000);
-    const stats = await load.stop();
-    load = undefined;
+    const stats = await running.stop();
     const bodies = new Set((await sql(newDb, "SELECT body FROM posts WHERE body LIKE 'machines failover %'", "social")).split("\n"));
     const lost = stats.acks.filter((ack) => !bodies.has(ack.body));
     expect({ acked: stats.acks.length > 100, atNewSite: stats.acksByAddress[newIngress]! > 0, atOldSite: stats.acksByAddress[oldIngress]! > 0, lost: lost.length }).toEqual({ acked: true, atNewSite: true, atOldSite: true, lost: 0 });
