@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { OperationError } from "../../model/errors.ts";
-import { drillLimits, drillModes, formatDrill, runDrill, type DrillOptions, type DrillResult } from "../../operations/drill/index.ts";
+import { drillGrounds, drillLimits, drillModes, drillOutages, formatDrill, runDrill, type DrillOptions, type DrillResult } from "../../operations/drill/index.ts";
 import { globalOptions, parseOptions, type CommandDeps } from "./shared.ts";
 
 export interface DrillCommandDeps extends CommandDeps {
@@ -20,24 +20,39 @@ const integerOption = (min: number, max: number) => {
     .transform(Number);
 };
 
-export const drillOptionsSchema = z.strictObject({
-  mode: z.enum(drillModes, { error: (issue) => `accepted: ${drillModes.join(", ")}; got ${JSON.stringify(issue.input)}` }),
-  writesPerSecond: integerOption(drillLimits.writesPerSecond.min, drillLimits.writesPerSecond.max),
-  posts: integerOption(drillLimits.posts.min, drillLimits.posts.max),
-  json: z.boolean().optional(),
-});
+const allOutages = [...new Set(Object.values(drillOutages).flat())];
+
+export const drillOptionsSchema = z
+  .strictObject({
+    on: z.enum(drillGrounds, { error: (issue) => `accepted: ${drillGrounds.join(", ")}; got ${JSON.stringify(issue.input)}` }),
+    mode: z.enum(drillModes, { error: (issue) => `accepted: ${drillModes.join(", ")}; got ${JSON.stringify(issue.input)}` }),
+    outage: z.enum(allOutages, { error: (issue) => `accepted: ${allOutages.join(", ")}; got ${JSON.stringify(issue.input)}` }).optional(),
+    writesPerSecond: integerOption(drillLimits.writesPerSecond.min, drillLimits.writesPerSecond.max),
+    posts: integerOption(drillLimits.posts.min, drillLimits.posts.max),
+    json: z.boolean().optional(),
+  })
+  // Each ground plays its own outages: the first is its default.
+  .superRefine((options, ctx) => {
+    const accepted: readonly string[] = drillOutages[options.on];
+    if (options.outage !== undefined && !accepted.includes(options.outage)) {
+      ctx.addIssue({ code: "custom", path: ["outage"], message: `${options.outage} is not an outage of --on ${options.on}; accepted there: ${accepted.join(", ")}` });
+    }
+  })
+  .transform((options) => ({ ...options, outage: options.outage ?? drillOutages[options.on][0] }));
 
 export function drillCommand(deps: DrillCommandDeps): Command {
   return new Command("drill")
-    .description("rehearse a failover on this machine: deploy the shipped local platform in a throwaway copy, write through DNS, suspend local-a, fail over to local-b, measure RTO, lost writes and fencing, destroy it all")
-    .option("--mode <mode>", `warm (local-b a streaming standby, promoted) or cold (local-b restored from the backups)`, "warm")
+    .description("rehearse a failover on this machine: deploy the platform in a throwaway copy (the shipped local one, or examples/machines.yaml on lifeboat machines), write through DNS, play the outage on the active site, fail over, measure RTO, lost writes, contacts with the old site and fencing, destroy it all")
+    .option("--on <ground>", "local (the shipped lifeboat.yaml: local-a to local-b) or machines (examples/machines.yaml on six lifeboat machines: epik-1 to vultr-1; root only)", "local")
+    .option("--mode <mode>", `warm (the target a streaming standby, promoted) or cold (the target restored from the backups)`, "warm")
+    .option("--outage <kind>", `what happens to the active site: on local, clean (its host suspends the account); on machines, abrupt (a power cut, the default) or freeze (hung: processes frozen, links down)`)
     .option("--writes-per-second <n>", `the clients' steady write rate (${drillLimits.writesPerSecond.min}-${thousands(drillLimits.writesPerSecond.max)})`, "200")
     .option("--posts <n>", `posts to put in the database before the backup (0-${thousands(drillLimits.posts.max)})`, "0")
     .option("--json", "print the result as JSON (progress goes to stderr)")
     .action(async (rawOptions: unknown, command: Command) => {
       const options = parseOptions(drillOptionsSchema, rawOptions);
       const { verbose } = globalOptions(command);
-      const result = await deps.drill({ mode: options.mode, writesPerSecond: options.writesPerSecond, posts: options.posts, verbose }, (line) => deps.io.err(line));
+      const result = await deps.drill({ on: options.on, mode: options.mode, outage: options.outage, writesPerSecond: options.writesPerSecond, posts: options.posts, verbose }, (line) => deps.io.err(line));
       deps.io.out(options.json ? JSON.stringify(result, null, 2) : formatDrill(result));
       if (!result.ok) throw new OperationError(`the drill did not complete: ${result.problems.join("; ")}`, "see the report above");
     });

@@ -1,29 +1,29 @@
 /**
  * `lifeboat drill`: proves a failover on this machine, end to end, and measures
- * it. In a throwaway copy of the project it deploys the shipped platform (local-a
- * active, local-b a standby or cold), takes the daily backup, starts clients
- * that write through DNS, has local-a's host suspend the account, runs
- * `lifeboat failover` to local-b, and counts: how long until local-b
- * acknowledged a write (RTO), which acknowledged writes local-b does not have
- * (lost writes, RPO), and whether the old site takes writes once its host
- * reinstates it (fencing). Then it destroys everything it made.
+ * it. In a throwaway copy of the project it deploys a platform on its ground
+ * (ground.ts: the local provider, or real servers on `lifeboat machines`), the
+ * target a standby or cold, takes the daily backup, starts clients that write
+ * through DNS, plays the outage on the active site (the host suspending the
+ * account; a power cut or a freeze of the machines), runs `lifeboat failover`
+ * to the target, and counts: how long until the target acknowledged a write
+ * (RTO), which acknowledged writes it does not have (lost writes, RPO), what
+ * reached the old site during the failover, and whether the old site takes
+ * writes once its host brings it back (fencing). Then it destroys everything
+ * it made.
  *
  * The drill drives the CLI as a user would (child processes in the copy), so it
  * measures exactly what `lifeboat failover` does. The parts: model.ts (options
- * and result), spec.ts, phases.ts, measure.ts, report.ts.
+ * and result), spec.ts, ground*.ts, phases.ts, measure.ts, report.ts.
  */
-import fs from "node:fs/promises";
-import path from "node:path";
 import { OperationError } from "../../model/errors.ts";
-import { projectRoot } from "../../model/paths.ts";
-import { activeSite } from "../../model/spec/index.ts";
-import { serverAddress } from "../../providers/local/layout.ts";
 import { acquireLock } from "../lock.ts";
-import type { DrillOptions, DrillResult } from "./model.ts";
-import { drillTarget } from "./model.ts";
-import { countLost, deployPlatform, drillResult, playIncident, probeFence, startClients, tail, type DrillContext } from "./phases.ts";
-import { drillSpec, loadDrillSpec, requireLocalSite } from "./spec.ts";
-import { assertLocalAddressesFree, createWorkspace, machineLockFile, removeWorkspace, type RunResult, type Workspace } from "./workspace.ts";
+import type { DrillGround } from "./ground.ts";
+import { localGround } from "./ground-local.ts";
+import { machinesGround } from "./ground-machines.ts";
+import type { DrillOn, DrillOptions, DrillResult } from "./model.ts";
+import { countLost, createAuthor, deployPlatform, drillResult, playIncident, probeFence, seedAndBackUp, startClients, tail, type DrillContext } from "./phases.ts";
+import { loadDrillSpec } from "./spec.ts";
+import { createWorkspace, machineLockFile, removeWorkspace, type RunResult, type Workspace } from "./workspace.ts";
 import type { WriteLoad } from "./write-load.ts";
 
 export * from "./model.ts";
@@ -34,21 +34,23 @@ export { drillSpec } from "./spec.ts";
 /** The phases in order, on one context. */
 async function drill(ctx: DrillContext): Promise<DrillResult> {
   ctx.signal.throwIfAborted();
-  const { dnsServers, author } = await deployPlatform(ctx);
+  const { dnsServers } = await deployPlatform(ctx);
+  const author = await createAuthor(ctx);
+  await seedAndBackUp(ctx, author);
   const clients = await startClients(ctx, dnsServers, author);
   const incident = await playIncident(ctx, clients);
   const measures = await countLost(ctx, clients, incident);
-  const fence = await probeFence(ctx, clients, author);
+  const fence = await probeFence(ctx, clients);
   return drillResult(ctx, clients, incident, measures, fence);
 }
 
+const grounds: Record<DrillOn, () => DrillGround> = { local: localGround, machines: machinesGround };
+
 export async function runDrill(options: DrillOptions, print: (line: string) => void): Promise<DrillResult> {
-  const specText = drillSpec(await fs.readFile(path.join(projectRoot, "lifeboat.yaml"), "utf8"), options.mode);
-  const spec = loadDrillSpec(specText);
-  const oldSite = requireLocalSite(spec, activeSite(spec).name, "an active site");
-  const newSite = requireLocalSite(spec, drillTarget, "the site");
-  const oldIngress = serverAddress(oldSite.provider, oldSite.index, 1);
-  const newIngress = serverAddress(newSite.provider, newSite.index, 1);
+  const ground = grounds[options.on]();
+  const specText = await ground.specText(options.mode);
+  const spec = loadDrillSpec(specText, ground.auditedUpFront);
+  const { oldSite, newSite, oldIngress, newIngress } = ground.sites(spec);
 
   const release = await acquireLock(machineLockFile, `lifeboat drill --mode ${options.mode}`, { wait: false });
   const abort = new AbortController();
@@ -77,10 +79,10 @@ export async function runDrill(options: DrillOptions, print: (line: string) => v
   process.on("SIGTERM", handlers.SIGTERM);
 
   try {
-    await assertLocalAddressesFree();
+    await ground.assertFree();
     workspace = await createWorkspace({ prefix: "lifeboat-drill-", spec: specText });
-    print(`drill: workspace ${workspace.root} (${options.mode}: ${newSite.name} is ${options.mode === "warm" ? "a standby" : "cold"})`);
-    const ctx: DrillContext = { options, spec, oldSite, newSite, oldIngress, newIngress, ws: workspace, signal: abort.signal, print, timeline: {}, running, setLoad: (next) => (load = next) };
+    print(`drill on ${options.on}: workspace ${workspace.root} (${options.mode}: ${newSite.name} is ${options.mode === "warm" ? "a standby" : "cold"}; outage: ${options.outage})`);
+    const ctx: DrillContext = { options, ground, spec, oldSite, newSite, oldIngress, newIngress, ws: workspace, signal: abort.signal, print, timeline: {}, running, setLoad: (next) => (load = next) };
     result = await drill(ctx);
   } finally {
     if (load) await load.stop().catch(() => undefined);
@@ -91,7 +93,8 @@ export async function runDrill(options: DrillOptions, print: (line: string) => v
     }
     if (workspace) {
       print("drill: cleaning up: lifeboat destroy --all --yes, leftover processes, the workspace");
-      const destroyed = await removeWorkspace(workspace).catch((error: Error): RunResult => ({ code: -1, stdout: "", stderr: error.message }));
+      const ws = workspace;
+      const destroyed = await removeWorkspace(ws, async () => cleanupProblems.push(...(await ground.cleanup({ ws, print })))).catch((error: Error): RunResult => ({ code: -1, stdout: "", stderr: error.message }));
       if (destroyed.code !== 0) cleanupProblems.push(`cleanup: lifeboat destroy --all failed (exit ${destroyed.code}); leftover processes were killed and the workspace removed:\n${tail(destroyed.stderr, 1_000)}`);
     }
     await release();

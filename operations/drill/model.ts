@@ -4,19 +4,35 @@ import { z } from "zod";
 export const drillModes = ["warm", "cold"] as const;
 export type DrillMode = (typeof drillModes)[number];
 
+/** Where the drill plays out (ground.ts): the local provider, or real servers on `lifeboat machines`. */
+export const drillGrounds = ["local", "machines"] as const;
+export type DrillOn = (typeof drillGrounds)[number];
+
+/**
+ * The outages each ground plays, its default first. local: clean (the host
+ * suspends the account: its servers stop, its API refuses). machines: abrupt
+ * (a power cut: kill -9 of each machine's init) or freeze (every process
+ * frozen and the link down: connections to it time out, as to a hung host).
+ */
+export const drillOutages = { local: ["clean"], machines: ["abrupt", "freeze"] } as const satisfies Record<DrillOn, readonly string[]>;
+export type DrillOutage = (typeof drillOutages)[DrillOn][number];
+
 /** Accepted ranges of the drill's numeric options (the command validates against these). */
 export const drillLimits = { writesPerSecond: { min: 1, max: 2_000 }, posts: { min: 0, max: 10_000_000 } } as const;
 
 export interface DrillOptions {
+  on: DrillOn;
   mode: DrillMode;
+  outage: DrillOutage;
   writesPerSecond: number;
   posts: number;
   /** Forward every line the drill's own `lifeboat` runs print. */
   verbose?: boolean;
 }
 
-/** The site the drill fails over to; the shipped lifeboat.yaml has it. */
-export const drillTarget = "local-b";
+/** The site the drill fails over to on each ground: the shipped lifeboat.yaml has local-b, examples/machines.yaml vultr-1. */
+export const drillTargets: Record<DrillOn, string> = { local: "local-b", machines: "vultr-1" };
+export const drillTarget = drillTargets.local;
 
 /** How long the load runs before the suspension, and after the new site's first acknowledgement. */
 export const settleMs = 5_000;
@@ -54,10 +70,12 @@ export interface DrillResult {
   ok: boolean;
   /** Why the drill is not ok (empty when it is). */
   problems: string[];
+  on: DrillOn;
   mode: DrillMode;
+  outage: DrillOutage;
   writesPerSecond: number;
   posts: number;
-  /** Suspension of the old site's account to the first write acknowledged by the new site; null if none was. */
+  /** The outage (the suspension, the power cut, the freeze) to the first write acknowledged by the new site; null if none was. */
   rtoSeconds: number | null;
   /** Start of `lifeboat failover` to the first write acknowledged by the new site; null if none was. */
   failoverSeconds: number | null;
@@ -66,8 +84,14 @@ export interface DrillResult {
   lostWrites: number;
   /** The span of load the lost writes represent: newest lost minus oldest lost, plus one write interval; 0 when none. */
   rpoSeconds: number;
-  /** Writes the old site accepted once its account was reinstated (0 when it is fenced). */
+  /** Writes the old site accepted once its host reinstated it (0 when it is fenced). */
   fencedWritesAccepted: number;
+  /**
+   * What reached the old site from the outage to the failover's end: the
+   * account's API calls (local), connection attempts to its addresses
+   * (machines). 0 when the failover left it alone, as it must once it is gone.
+   */
+  oldSiteContacts: { count: number; counted: string };
   /** The records' TTL: what a real client's resolver could add to the RTO. */
   ttlSeconds: number;
   /** The failover's own steps and their durations. */

@@ -4,19 +4,27 @@ import type { DrillResult } from "./model.ts";
 
 const secondsText = (value: number | null) => (value === null ? "none" : `${value.toFixed(1)}s`);
 
+/** The outage in words, as the first line says it. */
+const outageText: Record<DrillResult["outage"], string> = {
+  clean: "suspended by its host",
+  abrupt: "lost power (kill -9 of its machines' init)",
+  freeze: "froze (processes frozen, links down)",
+};
+
 /** The human-readable summary: one line per measure, then the failover's steps. */
 export function formatDrill(result: DrillResult): string {
   const fenceAnswers = [...new Set(result.fencing.attempts.map((a) => a.answer))].join("; ");
   const lines = [
-    `drill ${result.mode}: ${result.oldSite.name} suspended, failed over to ${result.newSite.name} (failover run ${result.failoverRun}); ${result.writesPerSecond} writes/s, ${result.posts} seeded posts`,
+    `drill ${result.mode} on ${result.on}: ${result.oldSite.name} ${outageText[result.outage]}, failed over to ${result.newSite.name} (failover run ${result.failoverRun}); ${result.writesPerSecond} writes/s, ${result.posts} seeded posts`,
     ...(result.problems.length > 0 ? ["", `PROBLEMS (${result.problems.length})`, ...result.problems.map((p) => `!! ${p}`), ""] : []),
     formatRows([
-      ["RTO", `${secondsText(result.rtoSeconds)}  (suspension to the first write ${result.newSite.name} acknowledged)`],
+      ["RTO", `${secondsText(result.rtoSeconds)}  (the outage to the first write ${result.newSite.name} acknowledged)`],
       ["failover", `${secondsText(result.failoverSeconds)}  (lifeboat failover's start to the same write)`],
       ["acknowledged writes", `${result.acknowledgedWrites}  (${result.failedWrites} failed, ${result.skippedWrites} skipped with 64 waiting)`],
       ["lost writes", `${result.lostWrites}  (acknowledged, not in ${result.newSite.name}'s database)`],
       ["RPO", `${result.rpoSeconds.toFixed(1)}s  (the span of load the lost writes represent; archive timeout ${result.archiveTimeoutSeconds}s)`],
-      ["fenced writes accepted", `${result.fencedWritesAccepted} of ${result.fencing.attempts.length}  (${result.oldSite.name} reinstated${result.fencing.resumed ? "" : " (resume failed)"}; it answered: ${fenceAnswers})`],
+      ["old site contacted", `${result.oldSiteContacts.count}  (${result.oldSiteContacts.counted})`],
+      ["fenced writes accepted", `${result.fencedWritesAccepted} of ${result.fencing.attempts.length}  (${result.oldSite.name} back${result.fencing.resumed ? "" : " (its host could not bring it back)"}; it answered: ${fenceAnswers})`],
       ["DNS TTL", `${result.ttlSeconds}s  (what a client's resolver could add to the RTO)`],
     ]),
     "",

@@ -1,7 +1,7 @@
-/** The spec a drill runs: the project's lifeboat.yaml with the target's role set for the mode. */
+/** The spec a drill runs: its ground's lifeboat.yaml with the target's role set for the mode. */
 import { isMap, isSeq, parse as parseYaml, parseDocument } from "yaml";
 import { OperationError } from "../../model/errors.ts";
-import { SpecError, type SiteSpec, type Spec } from "../../model/spec/index.ts";
+import { parseSpec, SpecError, type SiteSpec, type Spec } from "../../model/spec/index.ts";
 import { parseAuditedSpec } from "../../providers/audit.ts";
 import { drillTarget, type DrillMode } from "./model.ts";
 
@@ -16,18 +16,24 @@ export function drillSpec(shipped: string, mode: DrillMode, target = drillTarget
   return document.toString();
 }
 
-/** The drill's spec, validated as deploy will validate it. */
-export function loadDrillSpec(text: string): Spec {
+/**
+ * The drill's spec, validated as deploy will validate it; without the audit
+ * against the providers (`audited: false`) where what it checks exists only
+ * once the drill has begun (the machines' host keys, written when they boot):
+ * the workspace's deploy audits it then.
+ */
+export function loadDrillSpec(text: string, audited = true): Spec {
   try {
-    return parseAuditedSpec(parseYaml(text), "lifeboat.yaml (drill copy)");
+    return audited ? parseAuditedSpec(parseYaml(text), "lifeboat.yaml (drill copy)") : parseSpec(parseYaml(text), "lifeboat.yaml (drill copy)");
   } catch (error) {
-    if (error instanceof SpecError) throw new OperationError(error.message, "the drill uses the project's lifeboat.yaml with local-b's role changed: fix lifeboat.yaml");
+    if (error instanceof SpecError) throw new OperationError(error.message, "the drill uses its ground's lifeboat.yaml (the project's, or examples/machines.yaml) with the target's role changed: fix that file");
     throw error;
   }
 }
 
-export function requireLocalSite(spec: Spec, name: string, what: string): SiteSpec {
+/** The site `name` of the drill's spec, on the kind of provider the drill's ground needs (`where`, tested by `on`). */
+export function requireSiteOn(spec: Spec, name: string, what: string, where: string, on: (site: SiteSpec) => boolean): SiteSpec {
   const site = spec.sites.find((s) => s.name === name);
-  if (!site || !site.provider.startsWith("local-")) throw new OperationError(`the drill needs ${what} "${name}" on a local provider in lifeboat.yaml`);
+  if (!site || !on(site)) throw new OperationError(`the drill needs ${what} "${name}" on ${where} in its lifeboat.yaml`);
   return site;
 }

@@ -16,7 +16,9 @@ const shipped = fs.readFileSync(path.join(projectRoot, "lifeboat.yaml"), "utf8")
 const result = (overrides: Partial<DrillResult> = {}): DrillResult => ({
   ok: true,
   problems: [],
+  on: "local",
   mode: "warm",
+  outage: "clean",
   writesPerSecond: 200,
   posts: 0,
   rtoSeconds: 9.5,
@@ -25,6 +27,7 @@ const result = (overrides: Partial<DrillResult> = {}): DrillResult => ({
   lostWrites: 0,
   rpoSeconds: 0,
   fencedWritesAccepted: 0,
+  oldSiteContacts: { count: 0, counted: "API calls to local-a's account (its call log)" },
   ttlSeconds: 60,
   steps: [
     { name: "preflight", status: "done", seconds: 0.4 },
@@ -60,6 +63,10 @@ function run(args: string[], drill: DrillCommandDeps["drill"] = vi.fn(async () =
 
 describe("lifeboat drill: options", () => {
   it.each([
+    [["--on", "aws"], '--on: accepted: local, machines; got "aws"'],
+    [["--outage", "flood"], '--outage: accepted: clean, abrupt, freeze; got "flood"'],
+    [["--outage", "freeze"], "--outage: freeze is not an outage of --on local; accepted there: clean"],
+    [["--on", "machines", "--outage", "clean"], "--outage: clean is not an outage of --on machines; accepted there: abrupt, freeze"],
     [["--mode", "hot"], '--mode: accepted: warm, cold; got "hot"'],
     [["--writes-per-second", "0"], '--writes-per-second: accepted: an integer from 1 to 2,000; got "0"'],
     [["--writes-per-second", "2001"], '--writes-per-second: accepted: an integer from 1 to 2,000; got "2001"'],
@@ -79,13 +86,22 @@ describe("lifeboat drill: options", () => {
   it("defaults to a warm drill at 200 writes/s with no seeded posts", async () => {
     const { done, drill } = run([]);
     await done;
-    expect(drill).toHaveBeenCalledWith({ mode: "warm", writesPerSecond: 200, posts: 0, verbose: false }, expect.any(Function));
+    expect(drill).toHaveBeenCalledWith({ on: "local", mode: "warm", outage: "clean", writesPerSecond: 200, posts: 0, verbose: false }, expect.any(Function));
+  });
+
+  it("on machines, the outage is a power cut unless a freeze is asked for", async () => {
+    const abrupt = run(["--on", "machines"]);
+    await abrupt.done;
+    expect(abrupt.drill).toHaveBeenCalledWith(expect.objectContaining({ on: "machines", outage: "abrupt" }), expect.any(Function));
+    const freeze = run(["--on", "machines", "--outage", "freeze", "--mode", "cold"]);
+    await freeze.done;
+    expect(freeze.drill).toHaveBeenCalledWith(expect.objectContaining({ on: "machines", outage: "freeze", mode: "cold" }), expect.any(Function));
   });
 
   it("accepts the limits themselves", async () => {
     const { done, drill } = run(["--mode", "cold", "--writes-per-second", "2000", "--posts", "10000000"]);
     await done;
-    expect(drill).toHaveBeenCalledWith({ mode: "cold", writesPerSecond: 2000, posts: 10_000_000, verbose: false }, expect.any(Function));
+    expect(drill).toHaveBeenCalledWith({ on: "local", mode: "cold", outage: "clean", writesPerSecond: 2000, posts: 10_000_000, verbose: false }, expect.any(Function));
   });
 
   it("injects the real drill by default", () => expect(drillOperations.drill).toBe(runDrill));
@@ -101,7 +117,7 @@ describe("lifeboat drill: output", () => {
     await done;
     const printed = JSON.parse(io.stdout());
     expect(printed).toEqual(result());
-    for (const field of ["rtoSeconds", "failoverSeconds", "acknowledgedWrites", "lostWrites", "rpoSeconds", "fencedWritesAccepted", "ttlSeconds", "steps", "mode", "writesPerSecond", "posts", "failedWrites", "failoverRun"]) {
+    for (const field of ["rtoSeconds", "failoverSeconds", "acknowledgedWrites", "lostWrites", "rpoSeconds", "fencedWritesAccepted", "oldSiteContacts", "ttlSeconds", "steps", "on", "mode", "outage", "writesPerSecond", "posts", "failedWrites", "failoverRun"]) {
       expect(printed).toHaveProperty(field);
     }
     expect(io.stderr()).toBe("drill: lifeboat deploy --json\n");
@@ -117,6 +133,8 @@ describe("lifeboat drill: output", () => {
     expect(out).toMatch(/^lost writes\s+0 /m);
     expect(out).toMatch(/^RPO\s+0\.0s /m);
     expect(out).toMatch(/^fenced writes accepted\s+0 of 1 .*HTTP 503/m);
+    expect(out).toMatch(/^old site contacted\s+0  \(API calls to local-a.s account/m);
+    expect(out.split("\n")[0]).toBe("drill warm on local: local-a suspended by its host, failed over to local-b (failover run run-1); 200 writes/s, 0 seeded posts");
     expect(out).toMatch(/^DNS TTL\s+60s /m);
     expect(out.indexOf("failover steps:")).toBeGreaterThan(out.indexOf("DNS TTL"));
     expect(out).toMatch(/^ {2}preflight\s+done\s+0\.4s$/m);
