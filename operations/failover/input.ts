@@ -73,13 +73,14 @@ export async function resolveFailover(platform: Platform, options: FailoverOptio
   );
   const operations = (provider: string) => platform.providers(provider)?.operations;
   const targetOps = operations(to.provider);
+  // The server-side steps are the same everywhere (the transport); what needs a provider's own API may not be automated yet.
   const notAutomated = [
-    ...(targetOps?.compute && !targetOps.failoverNotAutomated ? [] : [`site ${to.name} (${to.provider}${targetOps?.failoverNotAutomated ? `: ${targetOps.failoverNotAutomated}` : ""})`]),
-    ...spec.edges.filter((e) => !operations(e.provider)?.dns).map((e) => `edge ${e.name} (${e.provider})`),
+    ...(targetOps?.compute && !targetOps.failoverNotAutomated ? [] : [`site ${to.name} (${to.provider}: ${targetOps?.failoverNotAutomated ?? "no operations on its servers"})`]),
+    ...spec.edges.filter((e) => !operations(e.provider)?.dns).map((e) => `edge ${e.name} (${e.provider}: its DNS API comes with the cloud failover)`),
   ];
   if (notAutomated.length) {
     throw new UserError(
-      `--to ${to.name}: the failover's direct steps (promotion, DNS switch) are not automated for ${notAutomated.join(", ")} yet`,
+      `--to ${to.name}: the failover's provider-API steps are not automated yet for ${notAutomated.join(", ")}; nothing was changed`,
       "README.md (\"Failover\") lists what each provider automates and the manual steps for the others",
     );
   }

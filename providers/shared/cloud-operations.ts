@@ -13,7 +13,7 @@ export function cloudOperations(vendor: string): ProviderOperations {
   return {
     // Not asked yet: the API check comes with the cloud failover, so every call finds out by itself.
     answers: () => true,
-    failoverNotAutomated: `its provider-API steps on ${vendor} (whether the account answers, power-off, DNS and fence records through its API) come with the cloud failover`,
+    failoverNotAutomated: `its provider-API steps on ${vendor} (whether the account answers, power-off, the fence records in its buckets, DNS through its API, a maintenance page for a target with no servers yet) come with the cloud failover`,
     compute: {
       transport: () => cloudTransport(),
       serversRunning: (_home, _site, hosts) => serversRunning(cloudTransport(), hosts),
