@@ -17,6 +17,7 @@ import { runbookCommand, runbookOperations, type RunbookCommandDeps } from "./co
 import { localCommand, localOperations, type LocalCommandDeps } from "./commands/local.ts";
 import { machinesCommand, machinesOperations, type MachinesCommandDeps } from "./commands/machines.ts";
 import { defaultCommandDeps } from "./commands/shared.ts";
+import { pluginsCommand, type PluginsCommandDeps } from "./commands/plugins.ts";
 import { setupCommand, type SetupCommandDeps } from "./commands/setup.ts";
 import { statusCommand, type StatusCommandDeps } from "./commands/status.ts";
 import { getEngine } from "./engine/index.ts";
@@ -26,6 +27,7 @@ import { destroy } from "../operations/destroy.ts";
 import { failover } from "../operations/failover/index.ts";
 import { reconcile } from "../operations/reconcile.ts";
 import { diffPlatform } from "../operations/diff/preview.ts";
+import { installPlugins } from "../operations/plugins.ts";
 import { setup } from "../operations/setup.ts";
 import { platformStatus } from "../operations/status/index.ts";
 import { ExitCode, UserError } from "../model/errors.ts";
@@ -34,7 +36,7 @@ import { processIo, type Io } from "./io.ts";
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 /** Everything commands call, injected so tests can replace any operation. */
-export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps & DiffCommandDeps & BackupCommandDeps & FailoverCommandDeps & ReconcileCommandDeps & DrillCommandDeps & RunbookCommandDeps & MachinesCommandDeps;
+export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps & DiffCommandDeps & BackupCommandDeps & FailoverCommandDeps & ReconcileCommandDeps & DrillCommandDeps & RunbookCommandDeps & MachinesCommandDeps & PluginsCommandDeps;
 
 export function defaultDeps(io: Io = processIo): ProgramDeps {
   return {
@@ -46,6 +48,7 @@ export function defaultDeps(io: Io = processIo): ProgramDeps {
     diff: diffPlatform,
     status: platformStatus,
     setup,
+    installPlugins,
     failover,
     reconcile,
     ...failoverOperations,
@@ -89,6 +92,7 @@ export function buildProgram(deps: ProgramDeps): Command {
     .addCommand(localCommand(deps))
     .addCommand(machinesCommand(deps))
     .addCommand(setupCommand(deps))
+    .addCommand(pluginsCommand(deps))
     .addCommand(engineCommand(deps));
   inheritSettings(program);
   return program;

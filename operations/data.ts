@@ -8,7 +8,8 @@ import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { workspaceOptions } from "./engine.ts";
 import { OperationError } from "../model/errors.ts";
 import type { Platform } from "./platform.ts";
-import { ensureSecret, firstEngineError, openPlatformStack, progressPrinter, readStackConfig } from "./stacks.ts";
+import { ensureSecret, openPlatformStack, progressPrinter, readStackConfig } from "./stacks.ts";
+import { engineError } from "./engine-error.ts";
 import type { BackupRepository } from "../model/data.ts";
 import { backupStackName, configKeys, siteStackName } from "../model/names.ts";
 import { activeSite, type SiteSpec, type Spec } from "../model/spec/index.ts";
@@ -97,7 +98,7 @@ export async function deployRepositories(
       const stack = await prepareBackupStack(platform, provider);
       print(`deploying backup repository on ${provider} as stack ${stackName}`);
       const result = await stack.up({ onEvent: progressPrinter(stackName, print) }).catch((error: Error) => {
-        throw new OperationError(`stack ${stackName} failed: ${firstEngineError(error)}`, "fix the cause and run deploy again");
+        throw new OperationError(`stack ${stackName} failed: ${engineError(error)}`, "fix the cause and run deploy again");
       });
       return { stack: stackName, changes: result.summary.resourceChanges ?? {}, repository: result.outputs.repository!.value as BackupRepository };
     }),

@@ -12,7 +12,8 @@ import { unfinishedJournal } from "./failover/journal.ts";
 import { checkProviders } from "./preflight.ts";
 import { queryA, sameAddresses, type DnsAnswer } from "./dns.ts";
 import { prepareEdgeStack, prepareSiteStack } from "./plan.ts";
-import { changedCount, firstEngineError, progressPrinter, type ChangeCounts } from "./stacks.ts";
+import { changedCount, progressPrinter, type ChangeCounts } from "./stacks.ts";
+import { engineError } from "./engine-error.ts";
 import { activeSite, type SiteSpec } from "../model/spec/index.ts";
 import { backupStackName, edgeStackName, siteStackName } from "../model/names.ts";
 import { allSettledOrThrow, deployedDbAddress, deployedHosts, deployRepositories, plannedDbAddress, siteDataConfig, type SiteDataConfig } from "./data.ts";
@@ -124,7 +125,7 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       print(`deploying site ${target.name} (${target.provider}, ${target.role}) as stack ${stackId}${why ? `: ${why}` : ""}`);
       const stack = await prepareSiteStack(platform, target, data);
       const result = await stack.up({ onEvent: progressPrinter(stackId, print) }).catch((error: Error) => {
-        throw new OperationError(`stack ${stackId} failed: ${firstEngineError(error)}`, "fix the cause and run deploy again: it resumes from what was created");
+        throw new OperationError(`stack ${stackId} failed: ${engineError(error)}`, "fix the cause and run deploy again: it resumes from what was created");
       });
       stacks.push({ stack: stackId, changes: result.summary.resourceChanges ?? {} });
       return result.outputs;
@@ -171,7 +172,7 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
         print(`deploying edge ${edge.name} (${edge.provider}) as stack ${edgeStackId}, pointing ${spec.domain} at ${ingressAddresses.join(", ")}`);
         const { stack: edgeStack } = await prepareEdgeStack(platform, edge, ingressAddresses);
         const edgeUp = await edgeStack.up({ onEvent: progressPrinter(edgeStackId, print) }).catch((error: Error) => {
-          throw new OperationError(`stack ${edgeStackId} failed: ${firstEngineError(error)}`, "fix the cause and run deploy again");
+          throw new OperationError(`stack ${edgeStackId} failed: ${engineError(error)}`, "fix the cause and run deploy again");
         });
         const answers = await Promise.all(
           ((edgeUp.outputs.nameservers?.value as string[] | undefined) ?? []).map(async (server) => {

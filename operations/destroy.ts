@@ -8,7 +8,8 @@ import { requireSite } from "./platform.ts";
 import { lockFile } from "./deploy.ts";
 import { unfinishedJournal } from "./failover/journal.ts";
 import { readOrphanRecord, restoreIntoState, stackNeedsRestore } from "./failover/orphans.ts";
-import { firstEngineError, openPlatformStack, progressPrinter } from "./stacks.ts";
+import { openPlatformStack, progressPrinter } from "./stacks.ts";
+import { engineError } from "./engine-error.ts";
 import { roleRecordFile } from "../model/roles.ts";
 import { workspaceOptions } from "./engine.ts";
 import { backupStackName, edgeStackName, siteStackName } from "../model/names.ts";
@@ -82,7 +83,7 @@ export async function destroy(platform: Platform, options: DestroyOptions, print
       print(`destroying stack ${stackName}`);
       const stack = await openPlatformStack(platform, stackName);
       const outcome = await stack.destroy({ onEvent: progressPrinter(stackName, print) }).catch((error: Error) => {
-        throw new OperationError(`destroying ${stackName} failed: ${firstEngineError(error)}`, "fix the cause and run destroy again");
+        throw new OperationError(`destroying ${stackName} failed: ${engineError(error)}`, "fix the cause and run destroy again");
       });
       await stack.workspace.removeStack(stackName);
       result.destroyed.push({ stack: stackName, deleted: outcome.summary.resourceChanges?.delete ?? 0 });

@@ -1,11 +1,12 @@
 /**
  * Checks made before the engine starts: a deploy that would fail for want of a
- * package or a credential fails here, having touched nothing.
+ * package, a credential or a Pulumi plugin fails here, having touched nothing.
  */
 import { MissingDependencyError, UserError } from "../model/errors.ts";
 import { projectRoot } from "../model/paths.ts";
 import type { SiteSpec } from "../model/spec/index.ts";
 import type { Platform } from "./platform.ts";
+import { pluginsFor, requirePlugins } from "./plugins.ts";
 import { readStackConfigFile } from "./stacks.ts";
 import type { Credential } from "../providers/types.ts";
 
@@ -20,8 +21,8 @@ export function missingCredentials(credentials: Credential[], stackName?: string
 
 /**
  * `uses`: each provider with the stack it is used by (whose config may hold its
- * credentials). Throws naming every missing credential, package or provider
- * that refuses calls; `tolerateRefusal` lists providers whose refusal a later
+ * credentials). Throws naming every missing credential, plugin, package or
+ * provider that refuses calls; `tolerateRefusal` lists providers whose refusal a later
  * step reports by itself (a DNS or repository provider that is down).
  */
 export async function checkProviders(platform: Pick<Platform, "home" | "providers" | "spec">, uses: Array<{ provider: string; stack?: string; site?: SiteSpec }>, options: { tolerateRefusal?: string[] } = {}): Promise<void> {
@@ -46,6 +47,8 @@ export async function checkProviders(platform: Pick<Platform, "home" | "provider
   if (missing.length) {
     throw new UserError(`missing credentials: ${[...new Set(missing)].join("; ")}`, "set them in the environment, or as secrets in the stack's config (pulumi config set --secret <key> --stack <stack>), and run again");
   }
+  // The engine would stop at a missing plugin after seconds of work, or try to download it: say so now.
+  requirePlugins(pluginsFor(uses.map((u) => u.provider), platform.providers));
   // What a provider must see hold before it deploys a site (an ssh site's servers reachable, pinned, with cloud-init), all at once.
   const sites = uses.filter((u) => u.site && platform.providers(u.provider)?.operations?.compute?.preflight);
   const problems = (await Promise.all(sites.map((u) => platform.providers(u.provider)!.operations!.compute!.preflight!(platform.home, platform.spec, u.site!)))).flat();

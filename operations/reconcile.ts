@@ -17,7 +17,8 @@ import { newestFenceEpoch, writeFenceRecords } from "./failover/fence-records.ts
 import { readJournal, unfinishedJournal } from "./failover/journal.ts";
 import { orphansDir, readOrphanRecord, recordedAddresses, restoreIntoState, stackNeedsRestore } from "./failover/orphans.ts";
 import { siteHosts } from "../model/hosts.ts";
-import { firstEngineError, progressPrinter } from "./stacks.ts";
+import { progressPrinter } from "./stacks.ts";
+import { engineError } from "./engine-error.ts";
 import type { FenceRecord } from "../model/data.ts";
 import { siteStackName } from "../model/names.ts";
 import { writeRoleRecord, type RoleRecord } from "../model/roles.ts";
@@ -88,7 +89,7 @@ export async function reconcile(platform: Platform, options: ReconcileOptions, p
     if (stack) {
       print(`destroying what is left of ${site.name}`);
       const outcome = await stack.destroy({ onEvent: progressPrinter(stackName, print) }).catch((error: Error) => {
-        throw new OperationError(`destroying ${stackName} failed: ${firstEngineError(error)}`, "fix the cause and run reconcile again");
+        throw new OperationError(`destroying ${stackName} failed: ${engineError(error)}`, "fix the cause and run reconcile again");
       });
       await stack.workspace.removeStack(stackName);
       result.destroyed = outcome.summary.resourceChanges?.delete ?? 0;

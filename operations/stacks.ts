@@ -106,10 +106,3 @@ export function progressPrinter(stackName: string, print: (line: string) => void
     }
   };
 }
-
-/** The engine's error output is long; the first "error:" line is the one that matters. */
-export function firstEngineError(error: Error): string {
-  const lines = error.message.split("\n").map((l) => l.trim());
-  const interesting = lines.find((l) => /^error: /.test(l) && !/update failed|preview failed/.test(l)) ?? lines.find((l) => l.startsWith("error:"));
-  return (interesting ?? lines[0] ?? "unknown error").replace(/^error: /, "");
-}

@@ -68,6 +68,12 @@ export interface ProviderInfo {
   credentials: Credential[];
   /** True for providers that run on this machine (drills); false for real clouds. */
   local: boolean;
+  /**
+   * The Pulumi resource plugin its programs run on, by its npm package (whose
+   * version package.json pins: the plugin's version is the same); absent for
+   * providers whose resources are Lifeboat's own dynamic resources (local, ssh, s3).
+   */
+  plugin?: { name: string; npmPackage: string };
 }
 
 export function supports(provider: ProviderInfo, capability: Capability): boolean {

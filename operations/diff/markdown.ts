@@ -53,7 +53,8 @@ function summaryTable(report: DiffReport): string[] {
   const lines = ["| Stack | Provider | Create | Update | Replace | Delete | Notes |", "|---|---|--:|--:|--:|--:|---|"];
   for (const stack of report.stacks) {
     if (stack.status === "failed") {
-      lines.push(`| ${code(stack.stack)} | ${cell(stack.provider)} | | | | | **could not preview**: ${cell(stack.error ?? "unknown error")} |`);
+      // The cause's first line here; a longer one whole in its fold below.
+      lines.push(`| ${code(stack.stack)} | ${cell(stack.provider)} | | | | | **could not preview**: ${cell(firstLine(stack.error))} |`);
       continue;
     }
     const danger = stack.changes.filter((c) => c.dangerous).length;
@@ -63,6 +64,19 @@ function summaryTable(report: DiffReport): string[] {
   const failed = totals.failed ? `${totals.failed} could not be previewed` : "";
   lines.push(`| **total** | | ${diffOps.map((op) => totals[op]).join(" | ")} | ${failed} |`);
   return lines;
+}
+
+const firstLine = (error: string | undefined) => (error ?? "unknown error").split("\n")[0]!;
+
+/** Each stack that could not be previewed for a cause longer than a line, the whole of it in a fold (a program's exception with where it was thrown). */
+function failedSection(report: DiffReport): string[] {
+  return report.stacks
+    .filter((stack) => stack.status === "failed" && (stack.error ?? "").includes("\n"))
+    .flatMap((stack) => {
+      const text = stack.error ?? "unknown error";
+      const fence = "~".repeat(Math.max(4, ...[...text.matchAll(/~{4,}/g)].map((m) => m[0].length + 1)));
+      return [`<details><summary>Why ${code(stack.stack)} could not be previewed</summary>`, "", `${fence}text`, text, fence, "", "</details>", ""];
+    });
 }
 
 function dangerousSection(report: DiffReport): string[] {
@@ -122,6 +136,8 @@ const footerReserve = 200;
 export function renderMarkdown(report: DiffReport, maxChars = defaultMaxChars): string[] {
   const title = (part: number) => (part === 1 ? `## Lifeboat diff for ${report.domain}` : `## Lifeboat diff for ${report.domain}, continued`);
   const head = [commentMarker(1), title(1), "", ...verdict(report), "", ...summaryTable(report), ""];
+  const failed = failedSection(report);
+  if (failed.length) head.push(...failed);
   const dangerous = dangerousSection(report);
   if (dangerous.length) head.push(...dangerous, "");
 

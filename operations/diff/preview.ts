@@ -12,11 +12,12 @@ import type { DiffReport, StackDiff } from "./model.ts";
 import type { Platform } from "../platform.ts";
 import { acquireLock, LockHeldError } from "../lock.ts";
 import { lockFile } from "../deploy.ts";
-import { firstEngineError } from "../stacks.ts";
+import { engineError } from "../engine-error.ts";
 import { prepareBackupStack } from "../data.ts";
 import { deployedIngressAddresses, platformStacks, prepareEdgeStack, prepareSiteStack, restoreEdgeTargets, type PlannedStack, type StackSelection } from "../plan.ts";
 import { sameAddresses } from "../dns.ts";
 import { checkProviders } from "../preflight.ts";
+import { pluginsFor, requirePlugins } from "../plugins.ts";
 import { activeSite } from "../../model/spec/index.ts";
 import { siteStackName } from "../../model/names.ts";
 
@@ -44,7 +45,7 @@ async function orFailed(identity: Identity, fn: () => Promise<StackResult>): Pro
   try {
     return await fn();
   } catch (error) {
-    return { diff: failedStack(identity, error instanceof Error ? firstEngineError(error) : String(error)) };
+    return { diff: failedStack(identity, error instanceof Error ? engineError(error) : String(error)) };
   }
 }
 
@@ -116,6 +117,9 @@ async function previewEdge(platform: Platform, planned: Extract<PlannedStack, { 
 
 export async function diffPlatform(platform: Platform, options: DiffOptions, print: (line: string) => void = () => {}): Promise<DiffReport> {
   const planned = platformStacks(platform.spec, options);
+  // A missing plugin would make every stack that needs it "could not preview" after seconds of
+  // work: refused here instead (exit 2), before any engine starts, naming what to install.
+  requirePlugins(pluginsFor(planned.map((p) => p.provider), platform.providers));
   // diff holds the platform lock too: a deploy or destroy in progress leaves its stacks half-changed
   // (a preview then describes neither state), and diff itself points edges at planned addresses for
   // the length of a preview, which a deploy starting meanwhile must not see or undo.

@@ -16,7 +16,8 @@ export function renderText(report: DiffReport): string {
   for (const stack of report.stacks) {
     lines.push("");
     if (stack.status === "failed") {
-      lines.push(`${stack.stack} (${stack.provider}): could not preview: ${stack.error}`);
+      const [first, ...rest] = (stack.error ?? "unknown error").split("\n");
+      lines.push(`${stack.stack} (${stack.provider}): could not preview: ${first}`, ...rest.map((line) => `  ${line}`));
       continue;
     }
     const summary = diffOps.filter((op) => stack.counts[op] > 0).map((op) => `${stack.counts[op]} to ${op}`);

@@ -60,17 +60,6 @@ export async function resolveFailover(platform: Platform, options: FailoverOptio
     throw new UserError(`--mode cold: site ${to.name} is the standby, whose streaming copy a warm failover promotes; accepted for it: warm`);
   }
   if (mode === "cold" && !spec.backups) throw new UserError(`--mode cold restores the newest backup, and lifeboat.yaml has no backups; accepted: warm (to the standby)`);
-  // Credentials for everything the failover calls: the target, the edges, the repositories. Never the old site's.
-  await checkProviders(
-    platform,
-    [
-      { provider: to.provider, stack: siteStackName(to.name) },
-      ...spec.edges.map((e) => ({ provider: e.provider, stack: edgeStackName(e.name) })),
-      ...(spec.backups?.repositories ?? []).map((r) => ({ provider: r.provider, stack: backupStackName(r.provider) })),
-    ],
-    // A DNS or repository provider that is down is reported by its step and does not block the others.
-    { tolerateRefusal: [...spec.edges.map((e) => e.provider), ...(spec.backups?.repositories ?? []).map((r) => r.provider)].filter((p) => p !== to.provider) },
-  );
   const operations = (provider: string) => platform.providers(provider)?.operations;
   const targetOps = operations(to.provider);
   // The server-side steps are the same everywhere (the transport); what needs a provider's own API may not be automated yet.
@@ -84,6 +73,17 @@ export async function resolveFailover(platform: Platform, options: FailoverOptio
       "README.md (\"Failover\") lists what each provider automates and the manual steps for the others",
     );
   }
+  // Credentials for everything the failover calls: the target, the edges, the repositories. Never the old site's.
+  await checkProviders(
+    platform,
+    [
+      { provider: to.provider, stack: siteStackName(to.name) },
+      ...spec.edges.map((e) => ({ provider: e.provider, stack: edgeStackName(e.name) })),
+      ...(spec.backups?.repositories ?? []).map((r) => ({ provider: r.provider, stack: backupStackName(r.provider) })),
+    ],
+    // A DNS or repository provider that is down is reported by its step and does not block the others.
+    { tolerateRefusal: [...spec.edges.map((e) => e.provider), ...(spec.backups?.repositories ?? []).map((r) => r.provider)].filter((p) => p !== to.provider) },
+  );
   // From the state (no provider is called): both sites' servers, side by side.
   const [targetAddresses, oldAddresses, repositories] = await Promise.all([
     stacks.siteAddresses(platform, to),

@@ -14,7 +14,8 @@ import type { EdgeSpec, SiteSpec } from "../../model/spec/index.ts";
 import { deployedRepositories, stackOutputs } from "../data.ts";
 import type { Platform } from "../platform.ts";
 import { prepareEdgeStack, prepareSiteStack } from "../plan.ts";
-import { firstEngineError, progressPrinter, type ChangeCounts } from "../stacks.ts";
+import { progressPrinter, type ChangeCounts } from "../stacks.ts";
+import { engineError } from "../engine-error.ts";
 import { moveOutOfState } from "./orphans.ts";
 
 type Print = (line: string) => void;
@@ -40,7 +41,7 @@ export interface FailoverStacks {
 
 async function up(stackName: string, stack: Awaited<ReturnType<typeof prepareSiteStack>>, print: Print) {
   return stack.up({ onEvent: progressPrinter(stackName, print) }).catch((error: Error) => {
-    throw new OperationError(`stack ${stackName} failed: ${firstEngineError(error)}`, "fix the cause and run the same failover again: it resumes here");
+    throw new OperationError(`stack ${stackName} failed: ${engineError(error)}`, "fix the cause and run the same failover again: it resumes here");
   });
 }
 

@@ -17,7 +17,7 @@ import { waitForFirstBoot } from "../site/first-boot.ts";
 import { askThroughTransport } from "../site/health.ts";
 import { servingControl } from "../site/serving.ts";
 import { commandFailure, type ServerPosition } from "../site/server-command.ts";
-import { firstEngineError } from "../stacks.ts";
+import { engineError } from "../engine-error.ts";
 import { switchDns } from "./dns-switch.ts";
 import { newestFenceEpoch, writeFenceRecords } from "./fence-records.ts";
 import { describeProbe } from "./health.ts";
@@ -270,7 +270,7 @@ export const steps: Record<StepName, StepFn> = {
         return `${edgeStackName(edge.name)} in line: ${changesText(await deps.stacks.convergeEdge(after, edge, addresses, print))}`;
       }),
     );
-    edges.forEach((r, i) => detail.push(r.status === "fulfilled" ? r.value : `${edgeStackName(after.spec.edges[i]!.name)} not brought in line: ${firstEngineError(r.reason as Error)}`));
+    edges.forEach((r, i) => detail.push(r.status === "fulfilled" ? r.value : `${edgeStackName(after.spec.edges[i]!.name)} not brought in line: ${engineError(r.reason as Error)}`));
     return { detail };
   },
 

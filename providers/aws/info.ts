@@ -42,6 +42,7 @@ export const awsInstanceType = (size: Size): string => awsSizes[size];
 export const awsInfo: ProviderInfo = {
   name: "aws",
   vendor: "Amazon Web Services",
+  plugin: { name: "aws", npmPackage: "@pulumi/aws" },
   capabilities: {
     compute: can("EC2 instances (Debian 12) in a VPC of their own per site, security groups per role, an Elastic IP per ingress, an EBS data volume for PostgreSQL"),
     dns: cannot("DNS on AWS is the separate route53 provider"),
@@ -64,6 +65,7 @@ export const awsInfo: ProviderInfo = {
 export const route53Info: ProviderInfo = {
   name: "route53",
   vendor: "Amazon Route 53",
+  plugin: { name: "aws", npmPackage: "@pulumi/aws" },
   capabilities: {
     compute: cannot("Route 53 is DNS only; servers on AWS are the aws provider"),
     dns: can("a Route 53 public hosted zone for the domain, one record set per name and type"),

@@ -10,6 +10,7 @@ export const accountIdEnv = "CLOUDFLARE_ACCOUNT_ID";
 export const cloudflareInfo: ProviderInfo = {
   name: "cloudflare",
   vendor: "Cloudflare",
+  plugin: { name: "cloudflare", npmPackage: "@pulumi/cloudflare" },
   capabilities: {
     compute: cannot("Cloudflare sells no servers Lifeboat can run the platform on"),
     dns: can("a full zone and its records through the Cloudflare API; the registrar delegates to the zone's assigned name servers"),

@@ -81,6 +81,7 @@ export function hcloudServerType(size: Size, location: string): string {
 export const hcloudInfo: ProviderInfo = {
   name: "hcloud",
   vendor: "Hetzner Cloud",
+  plugin: { name: "hcloud", npmPackage: "@pulumi/hcloud" },
   capabilities: {
     compute: can("Debian servers on a private network behind per-role Cloud Firewalls, a stable Primary IP per ingress, the database on a protected Volume"),
     dns: can("a primary zone in Hetzner DNS, managed through the Cloud API's zones and RRsets"),

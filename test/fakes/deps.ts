@@ -25,6 +25,7 @@ export function fakeDeps(overrides: Partial<ProgramDeps> = {}) {
     suspend: unexpected("suspend"),
     resume: unexpected("resume"),
     setup: unexpected("setup"),
+    installPlugins: unexpected("installPlugins"),
     failover: unexpected("failover"),
     reconcile: unexpected("reconcile"),
     drill: unexpected("drill"),

@@ -11,6 +11,7 @@ import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { getEngine } from "../../cli/engine/index.ts";
 import { ENGINE_VERSION } from "../../cli/engine/pin.ts";
 import { openStack, passphraseFile } from "../../operations/engine.ts";
+import { engineError } from "../../operations/engine-error.ts";
 import { projectRoot } from "../../model/paths.ts";
 
 const program = path.join(projectRoot, "test/fixtures/tiny-stack");
@@ -78,5 +79,32 @@ describe("the Pulumi engine through the Automation API", { timeout: 120_000 }, (
   it("never fetched a provider plugin (aws, hcloud, cloudflare are installed as npm packages)", async () => {
     const plugins = await fs.readdir(path.join(home, "pulumi-home", "plugins")).catch(() => []);
     expect(plugins.filter((p) => /aws|hcloud|cloudflare/.test(p))).toEqual([]);
+  });
+});
+
+describe("a program that throws, through the real engine", { timeout: 120_000 }, () => {
+  const throwing = path.join(projectRoot, "test/fixtures/throwing-stack");
+  const name = `throwing-test-${process.pid}`;
+  afterAll(async () => fs.rm(path.join(throwing, `Pulumi.${name}.yaml`), { force: true }));
+
+  it("is reported with its exception's message and where it was thrown, not the engine's first line", async () => {
+    const stack = await openStack({ engine: await getEngine() }, name, throwing);
+    try {
+      const failed = await stack.preview().then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      expect(failed).toBeInstanceOf(Error);
+      const [what, message, frame, ...rest] = engineError(failed!).split("\n");
+      expect([what, message, rest]).toEqual([
+        "Running program 'test/fixtures/throwing-stack/index.ts' failed with an unhandled exception:",
+        'Error: backups.bucket "Social_Backups" is not a bucket name: use 3-63 lower-case letters, digits and dashes',
+        [],
+      ]);
+      // Where, in the project's own code (the engine's line numbers are those of the transpiled module).
+      expect(frame).toMatch(/^ {2}at bucketName \(test\/fixtures\/throwing-stack\/index\.ts:\d+:\d+\)$/);
+    } finally {
+      await stack.workspace.removeStack(name).catch(() => undefined);
+    }
   });
 });

@@ -71,11 +71,12 @@ describe("failover, fencing and reconcile on the local provider", { timeout: 300
       expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(2);
       expect(result.stderr).toMatch(message);
     }
-    // A site on a provider whose credentials are missing: the production example (Hetzner active, AWS standby), no cloud credentials.
+    // A site whose provider-API steps are not automated yet: the production example (Hetzner active, AWS standby),
+    // no cloud credentials either. The refusal that matters comes first: credentials would not make it possible.
     const noCredentials = { LIFEBOAT_SPEC: path.join(sandbox.root, "examples/production.yaml"), AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", HCLOUD_TOKEN: "", CLOUDFLARE_API_TOKEN: "" };
     const missing = await sandbox.lifeboat(["failover", "--to", "aws-fra", "--yes"], noCredentials);
     expect(missing.code, missing.stderr).toBe(2);
-    expect(missing.stderr).toMatch(/missing credentials: AWS_ACCESS_KEY_ID/);
+    expect(missing.stderr).toMatch(/--to aws-fra: the failover's provider-API steps are not automated yet for site aws-fra/);
     // Without --yes and without a terminal: nothing is done.
     const unconfirmed = await sandbox.lifeboat(["failover", "--to", "local-b"]);
     expect(unconfirmed.code).toBe(2);

@@ -6,7 +6,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { projectRoot } from "../../model/paths.ts";
+import { engineError, redactKnownSecrets } from "../../operations/engine-error.ts";
 import { failedStack, stackDiffFromEvents } from "../../operations/diff/events.ts";
 import { commentMarker, renderMarkdown } from "../../operations/diff/markdown.ts";
 import { dangerousChanges, reportTotals, type DiffReport, type StackDiff } from "../../operations/diff/model.ts";
@@ -167,5 +169,48 @@ describe("a preview of 10,000 resources", () => {
     expect(new Set(rows.map((r) => /`(server-\d+)`/.exec(r)![1])).size).toBe(10_000);
     // Every fold that is opened is closed in the same part.
     for (const part of parts) expect(part.split("<details>").length).toBe(part.split("</details>").length);
+  });
+});
+
+describe("a stack that could not be previewed says why, whole", () => {
+  // The engine's error for a program that throws (test/fixtures/throwing-stack), as the Automation API reports it.
+  const recorded = fs.readFileSync(path.join(fixtures, "throwing-program.error.txt"), "utf8").replaceAll("<project>", projectRoot);
+  const report = (error: string): DiffReport => ({ domain: "social.example", stacks: [failedStack({ stack: "site-aws-fra", kind: "site", provider: "aws" }, error)] });
+
+  it("takes the program's exception and the first frame in the project from the engine's output, not its first line", () => {
+    expect(engineError(new Error(recorded))).toBe(
+      [
+        "Running program 'test/fixtures/throwing-stack/index.ts' failed with an unhandled exception:",
+        'Error: backups.bucket "Social_Backups" is not a bucket name: use 3-63 lower-case letters, digits and dashes',
+        "  at bucketName (test/fixtures/throwing-stack/index.ts:6:15)",
+      ].join("\n"),
+    );
+  });
+
+  it("shows it in every format: text under the stack, markdown in a fold, JSON whole", () => {
+    const { markdown, json, text } = renderings(report(engineError(new Error(recorded))));
+    const message = 'backups.bucket "Social_Backups" is not a bucket name';
+    expect(text).toMatch(/^site-aws-fra \(aws\): could not preview: Running program 'test\/fixtures\/throwing-stack\/index.ts' failed with an unhandled exception:$/m);
+    expect(text).toContain(`\n  Error: ${message}`);
+    expect(text).toContain("\n    at bucketName (test/fixtures/throwing-stack/index.ts:6:15)");
+    expect(markdown).toContain("<details><summary>Why `site-aws-fra` could not be previewed</summary>");
+    expect(markdown).toMatch(new RegExp(`~~~~text\\nRunning program .*\\nError: ${message.replace(/"/g, '"')}.*\\n  at bucketName .*\\n~~~~`));
+    expect((JSON.parse(json) as DiffReport).stacks[0]!.error).toContain(`Error: ${message}`);
+  });
+
+  it("an engine diagnostic of one line (a missing plugin) is taken whole too", () => {
+    const plugin = "Diagnostics:\n  pulumi:providers:hcloud (default_1_41_0):\n    error: no resource plugin 'pulumi-resource-hcloud' found in the workspace at version v1.41.0 or on your $PATH, install the plugin using `pulumi plugin install resource hcloud v1.41.0`\n\n";
+    expect(engineError(new Error(`code: -2\n stdout: \n stderr: Previewing update\n${plugin}`))).toBe("no resource plugin 'pulumi-resource-hcloud' found in the workspace at version v1.41.0 or on your $PATH, install the plugin using `pulumi plugin install resource hcloud v1.41.0`");
+  });
+
+  afterEach(() => vi.unstubAllEnvs());
+
+  it("never shows a credential Lifeboat knows, though a program's exception may carry one", () => {
+    const token = "hc-token-0123456789abcdef";
+    vi.stubEnv("HCLOUD_TOKEN", token);
+    const leaking = recorded.replace('is not a bucket name', `was refused with token ${token}`);
+    const { markdown, json, text } = renderings(report(engineError(new Error(leaking))));
+    for (const rendered of [markdown, json, text]) expect(rendered).not.toContain(token);
+    expect(redactKnownSecrets(`token ${token}`, { HCLOUD_TOKEN: token })).toBe("token [secret]");
   });
 });
