@@ -1,0 +1,28 @@
+/**
+ * Tools the tests judge the project's own files with, built once per machine
+ * from the Go module proxy (no prebuilt binary is downloaded) and cached
+ * outside the repository: actionlint, for the GitHub workflows.
+ */
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export const actionlintVersion = "v1.7.12";
+const toolsDir = () => path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "lifeboat", "tools");
+/** Where the tests find actionlint once this setup has run. */
+export const actionlintPath = () => path.join(toolsDir(), `actionlint-${actionlintVersion}`, "actionlint");
+
+export default async function setup() {
+  if (fs.existsSync(actionlintPath())) return;
+  const go = ["/usr/local/go/bin/go", "go"].find((candidate) => candidate === "go" || fs.existsSync(candidate))!;
+  const dir = path.dirname(actionlintPath());
+  const staging = `${dir}.partial-${process.pid}`;
+  console.error(`[lifeboat] building actionlint ${actionlintVersion} from the Go module proxy (once per machine)`);
+  await run(go, ["install", `github.com/rhysd/actionlint/cmd/actionlint@${actionlintVersion}`], { env: { ...process.env, GOBIN: staging }, timeout: 15 * 60_000 });
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.renameSync(staging, dir);
+}
