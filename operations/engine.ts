@@ -3,13 +3,17 @@
  * which backend, which passphrase, and the environment that keeps the engine
  * from reaching for the internet.
  */
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { promisify } from "node:util";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { UserError } from "../model/errors.ts";
-import { LocalWorkspace, PulumiCommand, type LocalWorkspaceOptions, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { LocalWorkspace, PulumiCommand, type Deployment, type LocalWorkspaceOptions, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { projectRoot, stateDir } from "../model/paths.ts";
+
+const execFileAsync = promisify(execFile);
 
 /** How the engine in use was obtained. */
 export type EngineSource = "path" | "cache" | "built";
@@ -114,6 +118,23 @@ export async function workspaceOptions(settings: EngineSettings, workDir = proje
   const root = settings.engine.root;
   if (!commands.has(root)) commands.set(root, PulumiCommand.get({ root, skipVersionCheck: false }));
   return { workDir, pulumiCommand: await commands.get(root)!, envVars: await engineEnv(settings) };
+}
+
+/**
+ * A stack's state as `pulumi stack export` writes it, its secrets encrypted by
+ * the stack's secrets provider. (The Automation API's exportStack passes
+ * --show-secrets: its export holds every secret in plain text, which must
+ * never reach a file, a bucket or a log.)
+ */
+export async function exportStackEncrypted(workspace: Pick<LocalWorkspace, "pulumiCommand" | "workDir" | "envVars">, stackName: string): Promise<Deployment> {
+  const { stdout } = await execFileAsync(workspace.pulumiCommand.command, ["stack", "export", "--stack", stackName, "--non-interactive"], {
+    cwd: workspace.workDir,
+    env: { ...process.env, ...workspace.envVars },
+    maxBuffer: 1024 * 1024 * 1024,
+  }).catch((error: Error & { stderr?: string }) => {
+    throw new Error(`pulumi stack export --stack ${stackName} failed: ${error.stderr?.trim() || error.message}`);
+  });
+  return JSON.parse(stdout) as Deployment;
 }
 
 /** Selects (creating if needed) a stack of the program in `workDir`. */

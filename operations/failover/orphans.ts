@@ -8,7 +8,8 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import type { Deployment } from "@pulumi/pulumi/automation/index.js";
+import type { Deployment, LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
+import { exportStackEncrypted } from "../engine.ts";
 import { siteAddresses, type SiteAddresses } from "../../model/hosts.ts";
 import type { Platform } from "../platform.ts";
 import { existingStack } from "../data.ts";
@@ -32,8 +33,8 @@ export async function moveOutOfState(platform: Platform, stackName: string, site
   const dir = path.join(orphansDir(platform.home), `${stackName}-${run}`);
   const stack = await existingStack(platform, stackName);
   if (!stack) return { dir, record: await readOrphanRecord(dir) };
-  // The engine's state file and config only: no provider is called.
-  const deployment = await stack.exportStack();
+  // The engine's state file and config only: no provider is called. Secrets stay encrypted in the record.
+  const deployment = await exportStackEncrypted(stack.workspace as LocalWorkspace, stackName);
   const resources = ((deployment.deployment as { resources?: Array<{ type: string; urn: string; id?: string }> }).resources ?? [])
     .filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:"))
     .map((r) => ({ type: r.type, name: r.urn.split("::").at(-1) ?? r.urn, ...(r.id ? { id: r.id } : {}) }));
@@ -53,7 +54,7 @@ export async function moveOutOfState(platform: Platform, stackName: string, site
 export async function stackNeedsRestore(platform: Platform, stackName: string): Promise<boolean> {
   const stack = await existingStack(platform, stackName);
   if (!stack) return true;
-  const resources = ((await stack.exportStack()).deployment as { resources?: unknown[] }).resources ?? [];
+  const resources = ((await exportStackEncrypted(stack.workspace as LocalWorkspace, stackName)).deployment as { resources?: unknown[] }).resources ?? [];
   return resources.length === 0;
 }
 
