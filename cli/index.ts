@@ -18,6 +18,7 @@ import { localCommand, localOperations, type LocalCommandDeps } from "./commands
 import { machinesCommand, machinesOperations, type MachinesCommandDeps } from "./commands/machines.ts";
 import { defaultCommandDeps } from "./commands/shared.ts";
 import { pluginsCommand, type PluginsCommandDeps } from "./commands/plugins.ts";
+import { stateCommand, type StateCommandDeps } from "./commands/state.ts";
 import { setupCommand, type SetupCommandDeps } from "./commands/setup.ts";
 import { statusCommand, type StatusCommandDeps } from "./commands/status.ts";
 import { getEngine } from "./engine/index.ts";
@@ -28,6 +29,8 @@ import { failover } from "../operations/failover/index.ts";
 import { reconcile } from "../operations/reconcile.ts";
 import { diffPlatform } from "../operations/diff/preview.ts";
 import { installPlugins } from "../operations/plugins.ts";
+import { mirrorNow, recoverStateLocked } from "../operations/state/locked.ts";
+import { stateStatus } from "../operations/state/status.ts";
 import { setup } from "../operations/setup.ts";
 import { platformStatus } from "../operations/status/index.ts";
 import { ExitCode, UserError } from "../model/errors.ts";
@@ -36,7 +39,7 @@ import { processIo, type Io } from "./io.ts";
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 /** Everything commands call, injected so tests can replace any operation. */
-export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps & DiffCommandDeps & BackupCommandDeps & FailoverCommandDeps & ReconcileCommandDeps & DrillCommandDeps & RunbookCommandDeps & MachinesCommandDeps & PluginsCommandDeps;
+export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps & DiffCommandDeps & BackupCommandDeps & FailoverCommandDeps & ReconcileCommandDeps & DrillCommandDeps & RunbookCommandDeps & MachinesCommandDeps & PluginsCommandDeps & StateCommandDeps;
 
 export function defaultDeps(io: Io = processIo): ProgramDeps {
   return {
@@ -49,6 +52,9 @@ export function defaultDeps(io: Io = processIo): ProgramDeps {
     status: platformStatus,
     setup,
     installPlugins,
+    stateStatus,
+    recoverState: recoverStateLocked,
+    mirrorNow,
     failover,
     reconcile,
     ...failoverOperations,
@@ -88,6 +94,7 @@ export function buildProgram(deps: ProgramDeps): Command {
     .addCommand(statusCommand(deps))
     .addCommand(diffCommand(deps))
     .addCommand(backupCommand(deps))
+    .addCommand(stateCommand(deps))
     .addCommand(destroyCommand(deps))
     .addCommand(localCommand(deps))
     .addCommand(machinesCommand(deps))

@@ -19,6 +19,8 @@ import { backupStackName, edgeStackName, siteStackName } from "../model/names.ts
 import { allSettledOrThrow, deployedDbAddress, deployedHosts, deployRepositories, plannedDbAddress, siteDataConfig, type SiteDataConfig } from "./data.ts";
 import { admitStandby, admitWorkload, ensureStreaming, installServerCommand } from "./site/replication.ts";
 import { waitForFirstBoot } from "./site/first-boot.ts";
+import { mirrorState, type MirrorWrite } from "./state/mirror.ts";
+import { engineStateSource } from "./state/source.ts";
 
 /**
  * A deployed site's database server on a provider whose database reads its
@@ -53,6 +55,8 @@ export interface DeployResult {
   dns: Array<DnsAnswer & { edge: string; ok: boolean }>;
   /** How to reach the platform from this machine without touching system DNS. */
   curl: string;
+  /** The state mirror written into each backup repository (operations/state/mirror.ts). */
+  stateMirror: MirrorWrite[];
 }
 
 /** Which site a deploy is for: --site, else the site on --provider, else the active site. */
@@ -186,6 +190,8 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
     stacks.push(...edgeResults.map((r) => r.stack));
     const dns = edgeResults.flatMap((r) => r.answers);
     const first = ingressAddresses[0] ?? "";
+    // The state as this deploy left it, into every repository: it must outlive this machine and the backend's provider.
+    const stateMirror = await mirrorState(platform, `deploy of ${site.name}`, engineStateSource, print);
     return {
       domain: spec.domain,
       site: site.name,
@@ -196,6 +202,7 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       ingressAddresses,
       dns,
       curl: healthzCommand(spec, site, first),
+      stateMirror,
     };
   }, { wait: false }); // a second deploy or destroy is refused, naming the holder, not queued behind the first
 }

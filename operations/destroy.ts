@@ -10,6 +10,8 @@ import { unfinishedJournal } from "./failover/journal.ts";
 import { readOrphanRecord, restoreIntoState, stackNeedsRestore } from "./failover/orphans.ts";
 import { openPlatformStack, progressPrinter } from "./stacks.ts";
 import { engineError } from "./engine-error.ts";
+import { mirrorState, type MirrorWrite } from "./state/mirror.ts";
+import { engineStateSource } from "./state/source.ts";
 import { roleRecordFile } from "../model/roles.ts";
 import { workspaceOptions } from "./engine.ts";
 import { backupStackName, edgeStackName, siteStackName } from "../model/names.ts";
@@ -25,6 +27,8 @@ export interface DestroyResult {
   destroyed: Array<{ stack: string; deleted: number }>;
   /** Named stacks that did not exist: nothing to do. */
   absent: string[];
+  /** The state mirror written after a destroy of one site or edge (none after --all). */
+  stateMirror?: MirrorWrite[];
 }
 
 export function destroyTargets(platform: Platform, options: DestroyOptions): string[] {
@@ -90,6 +94,9 @@ export async function destroy(platform: Platform, options: DestroyOptions, print
     }
     // Nothing is left to be active or fenced: the next deploy starts from lifeboat.yaml's roles.
     if (options.all) await fs.rm(roleRecordFile(platform.home), { force: true });
+    // What is left, into every repository. Not after --all: the repositories go too (or, on the clouds, stay
+    // protected with the mirrors of the platform as it was, which is what a recovery would want).
+    else result.stateMirror = await mirrorState(platform, `destroy of ${targets.join(", ")}`, engineStateSource, print);
     return result;
   }, { wait: false });
 }

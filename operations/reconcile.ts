@@ -19,6 +19,8 @@ import { orphansDir, readOrphanRecord, recordedAddresses, restoreIntoState, stac
 import { siteHosts } from "../model/hosts.ts";
 import { progressPrinter } from "./stacks.ts";
 import { engineError } from "./engine-error.ts";
+import { mirrorState, type MirrorWrite } from "./state/mirror.ts";
+import { engineStateSource } from "./state/source.ts";
 import type { FenceRecord } from "../model/data.ts";
 import { siteStackName } from "../model/names.ts";
 import { writeRoleRecord, type RoleRecord } from "../model/roles.ts";
@@ -37,6 +39,8 @@ export interface ReconcileResult {
   /** The fence epoch that lifted this site's fence. */
   epoch: number;
   next: string[];
+  /** The state mirror written into each backup repository once the fence was lifted. */
+  stateMirror?: MirrorWrite[];
 }
 
 export async function reconcile(platform: Platform, options: ReconcileOptions, print: (line: string) => void): Promise<ReconcileResult> {
@@ -109,6 +113,7 @@ export async function reconcile(platform: Platform, options: ReconcileOptions, p
     }
     writeRoleRecord(platform.home, record);
     result.epoch = record.epoch;
+    result.stateMirror = await mirrorState({ ...platform, roles: record }, `reconcile of ${site.name}`, engineStateSource, print, mayCall);
     result.next.push(`bring ${site.name} back as the standby of ${record.active}: lifeboat deploy --site ${site.name}`);
     if (result.salvaged) result.next.push(`compare ${result.salvaged} with the new primary for writes made after the failover point, then delete it`);
     return result;

@@ -321,7 +321,31 @@ export interface ProviderOperations {
   objectStore?: {
     writeFenceRecord(home: string, spec: Spec, record: FenceRecord): Promise<void>;
     readFenceRecord(home: string, spec: Spec): Promise<FenceRecord | undefined>;
+    /**
+     * Objects of the platform's backup bucket outside pgBackRest's repository
+     * (the state mirrors), by key: `prefix/name`, plain names only. Each call is
+     * one API call of the provider's (refused while it does not answer).
+     */
+    objects: BucketObjects;
   };
+}
+
+/** Objects in the platform's backup bucket (lifeboat.yaml backups.bucket) at one provider. */
+export interface BucketObjects {
+  put(home: string, spec: Spec, key: string, body: string): Promise<void>;
+  /** The object's text; undefined when there is none. */
+  get(home: string, spec: Spec, key: string): Promise<string | undefined>;
+  /** The objects under `prefix`, in key order. */
+  list(home: string, spec: Spec, prefix: string): Promise<Array<{ key: string; size: number }>>;
+  delete(home: string, spec: Spec, key: string): Promise<void>;
+}
+
+/** A key of Lifeboat's own in a bucket: words, dots and dashes, in folders; never `..`, never pgBackRest's repository (/lifeboat). */
+export function checkObjectKey(key: string): string {
+  if (!/^[a-z0-9][a-z0-9._-]*(\/[a-zA-Z0-9][a-zA-Z0-9._-]*)*$/.test(key) || key.split("/").includes("..") || key === "lifeboat" || key.startsWith("lifeboat/")) {
+    throw new Error(`"${key}" is not a key Lifeboat writes in a backup bucket`);
+  }
+  return key;
 }
 
 /**

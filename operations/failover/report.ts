@@ -1,5 +1,6 @@
 /** What a failover run reports: the timeline, the RTO, the data position, each edge, the old site, and what is left to do. */
 import type { DiffReport } from "../diff/model.ts";
+import type { MirrorWrite } from "../state/mirror.ts";
 import { roleDrift } from "../../model/roles.ts";
 import { stepNames, stepRecord, stepTitles, type DataPosition, type StepName, type StepRecord } from "./journal.ts";
 import type { Run } from "./run.ts";
@@ -37,6 +38,8 @@ export interface FailoverReport {
   todo: string[];
   /** --dry-run: the plan and each stack's preview. */
   plan?: string[];
+  /** The state mirror the run wrote last, into each repository it may call. */
+  stateMirror?: MirrorWrite[];
   diff?: DiffReport;
 }
 

@@ -18,7 +18,8 @@ import type { Platform } from "../platform.ts";
 import { resolveFailover, type FailoverOptions } from "./input.ts";
 import { newRunId, saveJournal, stepNames, stepRecord, stepTitles, unfinishedJournal, type Journal, type StepRecord } from "./journal.ts";
 import { buildReport, elapsed, type FailoverReport } from "./report.ts";
-import { defaultFailoverDeps, failoverMayCall, type FailoverDeps, type Print, type Run } from "./run.ts";
+import { defaultFailoverDeps, failoverMayCall, providerAnswers, type FailoverDeps, type Print, type Run } from "./run.ts";
+import { mirrorState } from "../state/mirror.ts";
 import { checkResumedData } from "./resume-check.ts";
 import { steps } from "./steps.ts";
 
@@ -143,7 +144,11 @@ async function runLocked(platform: Platform, journal: Journal, resumed: boolean,
     journal.finishedAt = new Date().toISOString();
     journal.ok = true;
     saveJournal(platform.home, journal);
-    return buildReport(run, resumed);
+    // Last: the state as the failover left it (the new active site, the orphan record, this finished journal) into
+    // every repository it may call, never the old site's. A repository that fails is reported; the failover is done.
+    const after: Platform = { ...platform, spec: applyRoleRecord(platform.declaredSpec, journal.facts.roleRecord!), roles: journal.facts.roleRecord! };
+    const mirror = await mirrorState(after, `failover ${journal.run}`, deps.stacks, print, (provider) => providerAnswers(run, provider));
+    return { ...buildReport(run, resumed), stateMirror: mirror };
   } finally {
     await release();
   }

@@ -17,10 +17,12 @@ import { prepareEdgeStack, prepareSiteStack } from "../plan.ts";
 import { progressPrinter, type ChangeCounts } from "../stacks.ts";
 import { engineError } from "../engine-error.ts";
 import { moveOutOfState } from "./orphans.ts";
+import type { StateSource } from "../state/mirror.ts";
+import { engineStateSource } from "../state/source.ts";
 
 type Print = (line: string) => void;
 
-export interface FailoverStacks {
+export interface FailoverStacks extends StateSource {
   /** A site's servers' addresses as its stack last deployed them; undefined when it was never deployed. */
   siteAddresses(platform: Platform, site: SiteSpec): Promise<SiteAddresses | undefined>;
   /** Where an edge's authoritative servers answer (empty when it was never deployed). */
@@ -74,6 +76,7 @@ export const engineStacks: FailoverStacks = {
     const { stack } = await prepareEdgeStack(platform, edge, addresses);
     return (await stack.up({ onEvent: progressPrinter(edgeStackName(edge.name), print) })).summary.resourceChanges ?? {};
   },
+  exportStacks: (platform) => engineStateSource.exportStacks(platform),
   async moveOutOfState(platform, site, run) {
     const moved = await moveOutOfState(platform, siteStackName(site.name), site.name, run);
     return { dir: moved.dir, resources: moved.record?.resources.length ?? 0 };

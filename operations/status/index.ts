@@ -21,6 +21,7 @@ import { openPlatformStack } from "../stacks.ts";
 import type { DataFacts, EdgeStatus, PlatformStatus, RepositoryStatus, SiteStatus } from "./model.ts";
 import { linkReplication, probeHttp, probeSiteData, readRepositories } from "./probes.ts";
 import { dataWarnings, roleWarnings } from "./warnings.ts";
+import { stateStatus } from "../state/status.ts";
 
 export * from "./model.ts";
 export { probeTimeoutMs } from "./probes.ts";
@@ -40,6 +41,8 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
   const siteOutputs = new Map(spec.sites.map((site) => [site.name, outputsOf(siteStackName(site.name))] as const));
   const addressesOf = async (site: SiteSpec) => siteAddresses(plainOutputs(await siteOutputs.get(site.name)));
   const repositoriesRead = readRepositories(platform, addressesOf).catch(() => ({ repositories: [] as RepositoryStatus[], via: null as string | null }));
+  // Where the state lives and its mirrors, read beside the probes (an engine call and one per repository).
+  const stateRead = stateStatus(platform).catch(() => undefined);
 
   const active = activeSite(spec);
   let activeIngress: string[] = [];
@@ -109,6 +112,7 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
     }),
   );
   const { repositories, via } = await repositoriesRead;
+  const state = await stateRead;
   const facts: DataFacts = {
     sites: sites.map((s) => {
       const logs = platform.providers(s.provider)?.operations?.compute?.serverLogs?.(`${s.name}-db-1`);
@@ -125,7 +129,8 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
     edges,
     repositories,
     repositoriesReadVia: via,
-    warnings: [...roleWarnings(platform), ...dataWarnings(spec, facts, now)],
+    warnings: [...roleWarnings(platform), ...dataWarnings(spec, facts, now), ...(state?.warnings ?? [])],
     fenced: Object.entries(platform.roles?.fenced ?? {}).map(([site, f]) => ({ site, ...f })),
+    ...(state ? { state } : {}),
   };
 }

@@ -1,4 +1,5 @@
 /** What `lifeboat status` reports (its --json is this), and what its warnings are computed from. */
+import type { StateStatus } from "../state/status.ts";
 import type { VerificationRecord } from "../backup.ts";
 import type { ArchiverFacts, ReplicationPeer, SlotFacts, WalFacts } from "../site/probes.ts";
 import type { ServerLogs } from "../../providers/types.ts";
@@ -101,6 +102,8 @@ export interface PlatformStatus {
   warnings: string[];
   /** Sites a failover fenced, until `lifeboat reconcile --site` lifts it. */
   fenced: Array<{ site: string; run: string; at: string; orphans?: string }>;
+  /** Where the state lives and where it is mirrored (`lifeboat state status`). */
+  state?: StateStatus;
 }
 
 /** What dataWarnings() looks at: per site, what was probed; the repositories as read. */

@@ -2,6 +2,17 @@
 import { replicationSlot } from "../../model/data.ts";
 import { isPrimaryReplication, isStandbyReplication, type PlatformStatus, type SiteStatus } from "./model.ts";
 import { formatAge, formatBytes } from "./warnings.ts";
+import type { StateStatus } from "../state/status.ts";
+
+/** Where the state lives and its mirrors, one line each (`lifeboat state status` prints the same). */
+export function stateLines(state: StateStatus, now: number): string[] {
+  const lines = [`state  ${state.backendUrl} (on ${state.backendOn})${state.newestChangeAt ? `, last changed ${formatAge((now - Date.parse(state.newestChangeAt)) / 1000)} ago` : ""}; passphrase from ${state.passphrase}`];
+  for (const m of state.mirrors) {
+    const text = m.error ? `ERR   ${m.error}` : m.newest ? `${m.count} mirror${m.count === 1 ? "" : "s"}, newest ${m.newest} (${formatAge((now - Date.parse(m.newestAt!)) / 1000)} ago)` : "no mirror";
+    lines.push(`  ${m.error || !m.newest ? "WARN" : "ok  "}  mirror in ${m.provider.padEnd(9)} ${text.replace(/^ERR {3}/, "")}`);
+  }
+  return lines;
+}
 
 const lagText = (p: { state: string; lagBytes: number | null; lagSeconds: number | null }) =>
   `${p.state}, behind by ${p.lagBytes === null ? "? B" : formatBytes(p.lagBytes)} / ${p.lagSeconds === null ? "? s" : `${Math.round(p.lagSeconds * 10) / 10} s`}`;
@@ -68,6 +79,7 @@ export function formatStatus(status: PlatformStatus): string {
       lines.push(`  ${r.error ? "ERR " : "ok  "}  repo${r.repo} ${r.provider.padEnd(9)} ${r.error && !r.newestWal && !r.backups ? r.error : `${wal}; ${backups}${r.error ? `; ${r.error}` : ""}`}`);
     }
   }
+  if (status.state) lines.push("", ...stateLines(status.state, checkedAt));
   lines.push("");
   for (const edge of status.edges) {
     lines.push(`edge ${edge.name}  ${edge.provider}  ${edge.deployed ? "" : "not deployed"}`);

@@ -16,6 +16,7 @@ import type { ProviderOperations } from "../types.ts";
 import { assertAccountActive, isSuspended } from "./account.ts";
 import { caddyServer } from "./caddy.ts";
 import { readFenceRecord, writeFenceRecord } from "./fence.ts";
+import { localObjects } from "./objects.ts";
 import { serverAddress, serverDir } from "./layout.ts";
 import { PowerDnsApi, fqdn } from "./powerdns.ts";
 import { launchServer, readDefinition, serverHealth, stopServer, waitUntilUp } from "./process.ts";
@@ -108,6 +109,7 @@ export function localOperations(provider: string): ProviderOperations {
       async readFenceRecord(home, spec) {
         return spec.backups ? readFenceRecord(home, provider, spec.backups.bucket) : undefined;
       },
+      objects: localObjects(provider),
     },
   };
 }

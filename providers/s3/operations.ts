@@ -1,15 +1,53 @@
 /** An s3 provider's direct operations: the fence record in the backup bucket, through the S3 API. */
-import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { fenceRecordName, type FenceRecord } from "../../model/data.ts";
-import type { ProviderOperations } from "../types.ts";
+import { checkObjectKey, type BucketObjects, type ProviderOperations } from "../types.ts";
 import { s3Client } from "./client.ts";
 import type { S3Definition } from "./info.ts";
+
+/** Objects of the platform's bucket in the store, through its S3 API. */
+export function s3Objects(definition: S3Definition): BucketObjects {
+  const call = async <T>(spec: { backups?: { bucket: string } }, fn: (client: ReturnType<typeof s3Client>, bucket: string) => Promise<T>): Promise<T> => {
+    if (!spec.backups) throw new Error("lifeboat.yaml has no backups: there is no bucket");
+    const client = s3Client(definition, 30_000);
+    try {
+      return await fn(client, spec.backups.bucket);
+    } finally {
+      client.destroy();
+    }
+  };
+  return {
+    put: (_home, spec, key, body) => call(spec, async (client, Bucket) => void (await client.send(new PutObjectCommand({ Bucket, Key: checkObjectKey(key), Body: body, ContentType: "application/json" })))),
+    get: (_home, spec, key) =>
+      call(spec, async (client, Bucket) => {
+        try {
+          return await (await client.send(new GetObjectCommand({ Bucket, Key: checkObjectKey(key) }))).Body!.transformToString();
+        } catch (error) {
+          if ((error as { name?: string }).name === "NoSuchKey") return undefined;
+          throw error;
+        }
+      }),
+    list: (_home, spec, prefix) =>
+      call(spec, async (client, Bucket) => {
+        const found: Array<{ key: string; size: number }> = [];
+        let ContinuationToken: string | undefined;
+        do {
+          const page = await client.send(new ListObjectsV2Command({ Bucket, Prefix: `${checkObjectKey(prefix)}/`, ...(ContinuationToken ? { ContinuationToken } : {}) }));
+          for (const object of page.Contents ?? []) if (object.Key) found.push({ key: object.Key, size: object.Size ?? 0 });
+          ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (ContinuationToken);
+        return found.sort((a, b) => a.key.localeCompare(b.key));
+      }),
+    delete: (_home, spec, key) => call(spec, async (client, Bucket) => void (await client.send(new DeleteObjectCommand({ Bucket, Key: checkObjectKey(key) })))),
+  };
+}
 
 export function s3Operations(definition: S3Definition): ProviderOperations {
   return {
     // The store is asked each time: a call that fails is reported by itself.
     answers: () => true,
     objectStore: {
+      objects: s3Objects(definition),
       async writeFenceRecord(_home, spec, record) {
         if (!spec.backups) return;
         const client = s3Client(definition, 5_000);

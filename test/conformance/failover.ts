@@ -42,6 +42,8 @@ export interface FailoverWorld {
   providerUp(provider: string): Promise<void>;
   /** After a failover: the old site cleaned and brought back as the standby of the active site. */
   restoreStandby(site: string): Promise<void>;
+  /** The state mirrors a repository holds, oldest first: the command each records and the active site its role record names. */
+  stateMirrors(repository: string): Promise<Array<{ after: string; active?: string }>>;
 }
 
 const sameSet = (a: string[], b: string[]) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
@@ -110,6 +112,9 @@ export function failoverConformance(label: string, world: () => FailoverWorld, o
       expect(await w.present(to.site, ids)).toBe(ids.length);
       expect(w.active().site).toBe(to.site);
       expect(from.site).not.toBe(to.site);
+      // Last, the state as the run left it went into the repository that answers, naming the new active site; none into the one down.
+      expect((await w.stateMirrors(w.edges[1]!.provider)).at(-1)).toEqual({ after: `failover ${run}`, active: to.site });
+      expect((await w.stateMirrors(down.provider)).filter((m) => m.after === `failover ${run}`)).toEqual([]);
       await w.providerUp(down.provider);
     });
   });

@@ -22,6 +22,13 @@ import type { FailoverOutcome, FailoverWorld } from "../conformance/failover.ts"
 
 class Crash extends Error {}
 
+/** What a state mirror records: the command after which it was written, and the active site of its role record. */
+export function mirrorSummary(body: string): { after: string; active?: string } {
+  const mirror = JSON.parse(body) as { after: string; files: Record<string, string> };
+  const roles = mirror.files["roles.json"];
+  return { after: mirror.after, ...(roles ? { active: (JSON.parse(roles) as { active: string }).active } : {}) };
+}
+
 interface FakeDatabase {
   systemIdentifier: string;
   timeline: number;
@@ -57,6 +64,8 @@ export function fakeFailoverWorld(options: { failoverNotAutomated?: string[] } =
   const calls: Record<string, number> = {};
   const down = new Set<string>();
   const fenceRecords: Record<string, FenceRecord | undefined> = {};
+  /** Objects of the fake buckets, by "<provider>/<key>". */
+  const bucketObjects: Record<string, string> = {};
   const dnsRecords: Record<string, string[]> = {};
   let nextId = 1;
 
@@ -182,6 +191,27 @@ export function fakeFailoverWorld(options: { failoverNotAutomated?: string[] } =
                 called(name, "get fence record");
                 return fenceRecords[name];
               },
+              objects: {
+                async put(_home, _spec, key, body) {
+                  called(name, `put ${key}`);
+                  bucketObjects[`${name}/${key}`] = body;
+                },
+                async get(_home, _spec, key) {
+                  called(name, `get ${key}`);
+                  return bucketObjects[`${name}/${key}`];
+                },
+                async list(_home, _spec, prefix) {
+                  called(name, `list ${prefix}`);
+                  return Object.entries(bucketObjects)
+                    .filter(([k]) => k.startsWith(`${name}/${prefix}/`))
+                    .map(([k, body]) => ({ key: k.slice(name.length + 1), size: body.length }))
+                    .sort((a, b) => a.key.localeCompare(b.key));
+                },
+                async delete(_home, _spec, key) {
+                  called(name, `delete ${key}`);
+                  delete bucketObjects[`${name}/${key}`];
+                },
+              },
             },
           }
         : {}),
@@ -209,6 +239,8 @@ export function fakeFailoverWorld(options: { failoverNotAutomated?: string[] } =
       },
       convergeSite: async () => ({ same: 3 }),
       convergeEdge: async () => ({ same: 2 }),
+      // The fake engine's stacks: one per site still in the state, its "deployment" naming the site.
+      exportStacks: async () => Object.values(sites).filter((s) => s.deployed).map((s) => ({ name: `site-${s.name}`, deployment: { version: 3, deployment: { site: s.name } } })),
       moveOutOfState: async (_platform, site, run) => {
         sites[site.name]!.deployed = false;
         return { dir: path.join(home, "orphans", `site-${site.name}-${run}`), resources: 3 };
@@ -294,6 +326,12 @@ export function fakeFailoverWorld(options: { failoverNotAutomated?: string[] } =
       const site = sites[name]!;
       site.db = { systemIdentifier: `70000000000000000${Object.keys(sites).indexOf(name) + 5}`, timeline: 1, writes: [], readOnly: false, running: true };
       Object.assign(site, { serving: true, deployed: true, healthy: true });
+    },
+    async stateMirrors(repository) {
+      return Object.entries(bucketObjects)
+        .filter(([key]) => key.startsWith(`${repository}/lifeboat-state/`))
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([, body]) => mirrorSummary(body));
     },
     async restoreStandby(name) {
       // What reconcile and deploy --site do: the fenced site cleaned, then a fresh copy of the active site's database, streaming.

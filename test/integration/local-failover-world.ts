@@ -10,6 +10,7 @@ import { queryA } from "../../operations/dns.ts";
 import { apiCallCount } from "../../providers/local/account.ts";
 import { psql } from "../../providers/local/postgres.ts";
 import type { FailoverOutcome, FailoverWorld } from "../conformance/failover.ts";
+import { mirrorSummary } from "../fakes/failover-world.ts";
 import { api, eventually } from "./client.ts";
 import type { Sandbox } from "./sandbox.ts";
 
@@ -56,6 +57,11 @@ export async function localFailoverWorld(sandbox: Sandbox): Promise<FailoverWorl
     },
     ingressOf: (site) => [ingress[site]!],
     callsTo: (provider) => apiCallCount(sandbox.home, provider),
+    async stateMirrors(repository) {
+      const dir = path.join(sandbox.home, "local", repository, "buckets", "social-test-backups", "lifeboat-state");
+      const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith(".json")).sort();
+      return Promise.all(names.map(async (name) => mirrorSummary(await fs.readFile(path.join(dir, name), "utf8"))));
+    },
     async failover(to, options = {}): Promise<FailoverOutcome> {
       const args = ["failover", "--to", to, ...(options.assumeGone ? ["--assume-gone"] : []), "--yes", "--json"];
       const result = await sandbox.lifeboat(args, options.crashAfter ? { LIFEBOAT_FAILOVER_CRASH_AFTER: options.crashAfter } : undefined);

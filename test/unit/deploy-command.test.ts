@@ -25,6 +25,7 @@ const result = (overrides: Partial<DeployResult> = {}): DeployResult => ({
   ingressAddresses: ["127.1.1.1"],
   dns: [{ edge: "dns-c", server: "127.3.0.53", name: "social.test", addresses: ["127.1.1.1"], ok: true }],
   curl: "curl --resolve social.test:80:127.1.1.1 http://social.test/healthz",
+  stateMirror: [],
   ...overrides,
 });
 
