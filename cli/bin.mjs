@@ -6,6 +6,9 @@ import path from "node:path";
 import { register } from "tsx/esm/api";
 
 register();
+// Lifeboat runs on Node.js 20 on purpose (README, "Node.js: why @pulumi/pulumi is pinned"); the AWS SDK's
+// notice that its later releases want Node.js 22 would otherwise land in the middle of a failover's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 // LIFEBOAT_SPEC=examples/machines.yaml means the file where the user stands; the engine runs
 // the Pulumi program from the project directory, so it gets the absolute path.
 if (process.env.LIFEBOAT_SPEC) process.env.LIFEBOAT_SPEC = path.resolve(process.env.LIFEBOAT_SPEC);
