@@ -57,6 +57,17 @@ function field(body: Record<string, unknown>, name: string, type: "string" | "nu
 
 type Handler = (request: http.IncomingMessage, url: URL) => Promise<[number, unknown]>;
 
+/**
+ * Reads are served by the platform's active site only. A database in recovery
+ * is a standby, or an old primary its fence holds read-only (a failover moved
+ * the platform away): what it holds may be behind, so a client that still
+ * reaches this site is told so (503), as its writes are, not served old data.
+ */
+async function requireActive(pool: Pool): Promise<void> {
+  const { rows } = await pool.query<{ recovery: boolean }>("SELECT pg_is_in_recovery() AS recovery");
+  if (rows[0]?.recovery) throw new HttpError(503, "this site's database is read-only (a standby, or a site the platform moved away from): try again shortly");
+}
+
 export function routes(pool: Pool, instance: string): Record<string, Handler> {
   return {
     "GET /healthz": async () => {
@@ -89,6 +100,7 @@ export function routes(pool: Pool, instance: string): Record<string, Handler> {
       const account = Number(url.searchParams.get("account"));
       const limit = Math.min(Number(url.searchParams.get("limit") ?? 50) || 50, 500);
       if (!Number.isInteger(account) || account <= 0) throw new HttpError(400, "query parameter account must be an account id");
+      await requireActive(pool);
       const { rows } = await pool.query(
         `SELECT p.id, p.author, a.handle, p.body, p.created_at
            FROM posts p JOIN accounts a ON a.id = p.author
