@@ -26,7 +26,17 @@ export const stateMirrorFormat = 1;
 
 /** Lifeboat's home files a mirror carries (relative to the home): what the failover and reconcile read besides the stacks. */
 const homeFiles = ["roles.json"];
-const homeDirs = ["runs", "orphans", "verified"];
+/**
+ * The directories whose records it carries, each record by name: the run
+ * journals, the orphan records (not what reconcile salvaged beside them: a
+ * copy of a database's files, hundreds of megabytes that are no state), the
+ * verified restores.
+ */
+const homeRecords: Record<string, (relative: string) => boolean> = {
+  runs: (file) => /^[^/]+\.json$/.test(file),
+  orphans: (file) => /^[^/]+\/(record\.json|deployment\.json|Pulumi\.[^/]+\.yaml)$/.test(file),
+  verified: (file) => /^[^/]+\.json$/.test(file),
+};
 
 export const stateMirrorSchema = z.object({
   format: z.literal(stateMirrorFormat),
@@ -66,13 +76,13 @@ function readHomeFiles(home: string): Record<string, string> {
     const file = path.join(home, name);
     if (fs.existsSync(file)) files[name] = fs.readFileSync(file, "utf8");
   }
-  for (const dir of homeDirs) {
+  for (const [dir, carried] of Object.entries(homeRecords)) {
     const root = path.join(home, dir);
     if (!fs.existsSync(root)) continue;
     for (const entry of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
-      if (!entry.isFile() || entry.name.endsWith(".tmp")) continue;
+      if (!entry.isFile()) continue;
       const file = path.join(entry.parentPath, entry.name);
-      files[path.relative(home, file)] = fs.readFileSync(file, "utf8");
+      if (carried(path.relative(root, file))) files[path.relative(home, file)] = fs.readFileSync(file, "utf8");
     }
   }
   return files;

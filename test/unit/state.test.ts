@@ -77,6 +77,26 @@ describe("the state mirror", () => {
     expect(mirrorTime(mirror.version)).toBe(mirror.at);
   });
 
+  it("carries the orphan records, not the database files reconcile salvaged beside them", async () => {
+    const { platform } = platformWith();
+    const record = path.join(home, "orphans", "site-site-a-failover-2");
+    fs.mkdirSync(path.join(record, "site-a-db-1-data", "base", "5"), { recursive: true });
+    for (const name of ["record.json", "deployment.json", "Pulumi.site-site-a.yaml"]) fs.writeFileSync(path.join(record, name), "{}\n");
+    // What reconcile copied aside: a database's files (hundreds of megabytes in a real one), with a JSON-looking name among them.
+    fs.writeFileSync(path.join(record, "site-a-db-1-data", "base", "5", "16384"), Buffer.alloc(4 * 1024 * 1024, 7));
+    fs.writeFileSync(path.join(record, "site-a-db-1-data", "backup_label.json"), "{}\n");
+    fs.mkdirSync(path.join(home, "verified"), { recursive: true });
+    fs.writeFileSync(path.join(home, "verified", "site-a.json"), "{}\n");
+    const mirror = await buildStateMirror(platform, "reconcile of site-a", source);
+    expect(Object.keys(mirror.files).filter((f) => f.includes("failover-2") || f.startsWith("verified")).sort()).toEqual([
+      "orphans/site-site-a-failover-2/Pulumi.site-site-a.yaml",
+      "orphans/site-site-a-failover-2/deployment.json",
+      "orphans/site-site-a-failover-2/record.json",
+      "verified/site-a.json",
+    ]);
+    expect(JSON.stringify(mirror).length).toBeLessThan(64 * 1024);
+  });
+
   it("goes into every repository that answers, keeping the newest ten; one that does not is reported and the rest still get it", async () => {
     const { platform, buckets } = platformWith(["local-c"]);
     let written;
