@@ -19,6 +19,7 @@ import { machinesCommand, machinesOperations, type MachinesCommandDeps } from ".
 import { defaultCommandDeps } from "./commands/shared.ts";
 import { pluginsCommand, type PluginsCommandDeps } from "./commands/plugins.ts";
 import { stateCommand, type StateCommandDeps } from "./commands/state.ts";
+import { dnsCommand, type DnsCommandDeps } from "./commands/dns.ts";
 import { setupCommand, type SetupCommandDeps } from "./commands/setup.ts";
 import { statusCommand, type StatusCommandDeps } from "./commands/status.ts";
 import { getEngine } from "./engine/index.ts";
@@ -31,6 +32,7 @@ import { diffPlatform } from "../operations/diff/preview.ts";
 import { installPlugins } from "../operations/plugins.ts";
 import { mirrorNow, recoverStateLocked } from "../operations/state/locked.ts";
 import { stateStatus } from "../operations/state/status.ts";
+import { dnsCheck } from "../operations/dns-check/check.ts";
 import { setup } from "../operations/setup.ts";
 import { platformStatus } from "../operations/status/index.ts";
 import { ExitCode, UserError } from "../model/errors.ts";
@@ -39,7 +41,7 @@ import { processIo, type Io } from "./io.ts";
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 /** Everything commands call, injected so tests can replace any operation. */
-export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps & DiffCommandDeps & BackupCommandDeps & FailoverCommandDeps & ReconcileCommandDeps & DrillCommandDeps & RunbookCommandDeps & MachinesCommandDeps & PluginsCommandDeps & StateCommandDeps;
+export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps & DiffCommandDeps & BackupCommandDeps & FailoverCommandDeps & ReconcileCommandDeps & DrillCommandDeps & RunbookCommandDeps & MachinesCommandDeps & PluginsCommandDeps & StateCommandDeps & DnsCommandDeps;
 
 export function defaultDeps(io: Io = processIo): ProgramDeps {
   return {
@@ -53,6 +55,7 @@ export function defaultDeps(io: Io = processIo): ProgramDeps {
     setup,
     installPlugins,
     stateStatus,
+    dnsCheck: (platform) => dnsCheck(platform),
     recoverState: recoverStateLocked,
     mirrorNow,
     failover,
@@ -94,6 +97,7 @@ export function buildProgram(deps: ProgramDeps): Command {
     .addCommand(statusCommand(deps))
     .addCommand(diffCommand(deps))
     .addCommand(backupCommand(deps))
+    .addCommand(dnsCommand(deps))
     .addCommand(stateCommand(deps))
     .addCommand(destroyCommand(deps))
     .addCommand(localCommand(deps))

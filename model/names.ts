@@ -23,6 +23,8 @@ export const configKeys = {
   dnsApiKey: "dnsApiKey",
   /** Edge stacks: JSON list of the addresses the domain points at (the active site's ingress). */
   targetAddresses: "targetAddresses",
+  /** An edge's record of every DNS vendor's nameservers (JSON), which it publishes at the apex. */
+  nameservers: "nameservers",
   /**
    * Site stacks, optional: the other site's database address. The primary admits
    * it for replication (the only address it does); a standby streams from it.

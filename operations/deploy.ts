@@ -11,7 +11,8 @@ import { requireSite } from "./platform.ts";
 import { unfinishedJournal } from "./failover/journal.ts";
 import { checkProviders } from "./preflight.ts";
 import { queryA, sameAddresses, type DnsAnswer } from "./dns.ts";
-import { prepareEdgeStack, prepareSiteStack } from "./plan.ts";
+import { knownNameservers, prepareEdgeStack, prepareSiteStack } from "./plan.ts";
+import { nameserverUnion, type NameserverHost } from "../providers/shared/records.ts";
 import { changedCount, progressPrinter, type ChangeCounts } from "./stacks.ts";
 import { engineError } from "./engine-error.ts";
 import { activeSite, type SiteSpec } from "../model/spec/index.ts";
@@ -55,6 +56,10 @@ export interface DeployResult {
   dns: Array<DnsAnswer & { edge: string; ok: boolean }>;
   /** How to reach the platform from this machine without touching system DNS. */
   curl: string;
+  /** Every DNS vendor's nameservers, the NS RRset each edge publishes: what the registrar must delegate to. */
+  nameservers: string[];
+  /** Where Lifeboat runs the domain's parent zone (the local internet): it now delegates to `nameservers`; and the resolver clients ask. */
+  world?: { parentServers: string[]; resolver: string };
   /** The state mirror written into each backup repository (operations/state/mirror.ts). */
   stateMirror: MirrorWrite[];
 }
@@ -170,14 +175,32 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
     const ingressAddresses = (siteOutputs.ingressAddresses?.value as string[] | undefined) ?? [];
 
     // Edges are independent of each other (different DNS vendors): deploy them side by side.
-    const edgeResults = await allSettledOrThrow(
-      edges.map(async (edge) => {
-        const edgeStackId = edgeStackName(edge.name);
-        print(`deploying edge ${edge.name} (${edge.provider}) as stack ${edgeStackId}, pointing ${spec.domain} at ${ingressAddresses.join(", ")}`);
-        const { stack: edgeStack } = await prepareEdgeStack(platform, edge, ingressAddresses);
-        const edgeUp = await edgeStack.up({ onEvent: progressPrinter(edgeStackId, print) }).catch((error: Error) => {
-          throw new OperationError(`stack ${edgeStackId} failed: ${engineError(error)}`, "fix the cause and run deploy again");
-        });
+    // Each publishes every vendor's nameservers (identical zones); a vendor that
+    // assigns its own when the zone is made (the clouds) is known after its first
+    // up, and then every edge is brought up again with the whole set.
+    const upEdges = (nameservers: NameserverHost[], why?: string) =>
+      allSettledOrThrow(
+        edges.map(async (edge) => {
+          const edgeStackId = edgeStackName(edge.name);
+          print(`deploying edge ${edge.name} (${edge.provider}) as stack ${edgeStackId}, ${why ?? `pointing ${spec.domain} at ${ingressAddresses.join(", ")}`}`);
+          const { stack: edgeStack } = await prepareEdgeStack(platform, edge, ingressAddresses, nameservers);
+          const edgeUp = await edgeStack.up({ onEvent: progressPrinter(edgeStackId, print) }).catch((error: Error) => {
+            throw new OperationError(`stack ${edgeStackId} failed: ${engineError(error)}`, "fix the cause and run deploy again");
+          });
+          return { edge, edgeStackId, edgeUp };
+        }),
+      );
+    const known = await knownNameservers(platform);
+    let ups = await upEdges(known);
+    const assigned = nameserverUnion(known, ...ups.map((u) => (u.edgeUp.outputs.assignedNameservers?.value as NameserverHost[] | undefined) ?? []));
+    if (JSON.stringify(assigned) !== JSON.stringify(known)) {
+      const first = ups;
+      ups = await upEdges(assigned, `publishing every vendor's nameservers (${assigned.map((ns) => ns.host).join(", ")})`);
+      // Both rounds' changes count: the report says what this deploy did.
+      for (const [i, u] of ups.entries()) stacks.push({ stack: u.edgeStackId, changes: first[i]!.edgeUp.summary.resourceChanges ?? {} });
+    }
+    const edgeResults = await Promise.all(
+      ups.map(async ({ edge, edgeStackId, edgeUp }) => {
         const answers = await Promise.all(
           ((edgeUp.outputs.nameservers?.value as string[] | undefined) ?? []).map(async (server) => {
             const answer = await queryA(server, spec.domain);
@@ -189,6 +212,13 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
     );
     stacks.push(...edgeResults.map((r) => r.stack));
     const dns = edgeResults.flatMap((r) => r.answers);
+    // Where Lifeboat plays the registry too (the local internet), the parent zone delegates to every vendor now.
+    const world = edges.length && platform.world ? platform.world : undefined;
+    if (world) {
+      await world.ensure();
+      await world.delegate(assigned);
+      print(`the parent zone delegates ${spec.domain} to ${assigned.map((ns) => ns.host).join(", ")}; resolver ${world.resolver}`);
+    }
     const first = ingressAddresses[0] ?? "";
     // The state as this deploy left it, into every repository: it must outlive this machine and the backend's provider.
     const stateMirror = await mirrorState(platform, `deploy of ${site.name}`, engineStateSource, print);
@@ -202,6 +232,8 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       ingressAddresses,
       dns,
       curl: healthzCommand(spec, site, first),
+      nameservers: assigned.map((ns) => ns.host),
+      ...(world ? { world: { parentServers: world.parentServers, resolver: world.resolver } } : {}),
       stateMirror,
     };
   }, { wait: false }); // a second deploy or destroy is refused, naming the holder, not queued behind the first
@@ -228,8 +260,10 @@ export function formatDeploy(result: DeployResult): string {
       const said = answer.error ? `no answer (${answer.error})` : answer.addresses.join(", ");
       lines.push(`dns        ${answer.edge} @${answer.server} answers ${said}${answer.ok ? "" : "  <-- does not match the ingress"}`);
     }
+    if (result.world) lines.push(`resolver   ${result.world.resolver} (recursive, from the root; the parent zone delegates to ${result.nameservers.join(", ")})`);
+    else if (result.nameservers.length) lines.push(`registrar  delegate ${result.domain} to ${result.nameservers.join(", ")}  (lifeboat dns check says whether it does)`);
     lines.push(`try        ${result.curl}`);
-    lines.push(`           dig @${result.dns[0]?.server ?? "?"} ${result.domain} A`);
+    lines.push(`           dig @${result.world?.resolver ?? result.dns[0]?.server ?? "?"} ${result.domain} A`);
   }
   return lines.join("\n");
 }

@@ -94,6 +94,11 @@ export async function destroy(platform: Platform, options: DestroyOptions, print
     }
     // Nothing is left to be active or fenced: the next deploy starts from lifeboat.yaml's roles.
     if (options.all) await fs.rm(roleRecordFile(platform.home), { force: true });
+    // Nor delegated: the parent zone and resolver Lifeboat ran for the domain (the local internet) go too.
+    if (options.all && platform.world) {
+      await platform.world.remove();
+      print(`removed the domain's parent zone and resolver (${[...platform.world.parentServers, platform.world.resolver].join(", ")})`);
+    }
     // What is left, into every repository. Not after --all: the repositories go too (or, on the clouds, stay
     // protected with the mirrors of the platform as it was, which is what a recovery would want).
     else result.stateMirror = await mirrorState(platform, `destroy of ${targets.join(", ")}`, engineStateSource, print);

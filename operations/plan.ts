@@ -10,6 +10,7 @@ import { applySiteDataConfig, ensureSharedSecrets, siteDataConfig, stackOutputs,
 import { ensureEdgeSecrets, openPlatformStack, readStackConfig } from "./stacks.ts";
 import { activeSite, type EdgeSpec, type SiteSpec, type Spec } from "../model/spec/index.ts";
 import { backupStackName, configKeys, edgeStackName, siteStackName } from "../model/names.ts";
+import { nameserverUnion, type NameserverHost } from "../providers/shared/records.ts";
 
 export type PlannedStack =
   | { kind: "site"; stack: string; provider: string; site: SiteSpec }
@@ -63,10 +64,44 @@ export async function prepareSiteStack(platform: Platform, site: SiteSpec, data?
  * Returns what the config said before, for a caller (diff) that must leave it
  * as found; the file is only written when the addresses differ from it.
  */
-export async function prepareEdgeStack(platform: Platform, edge: EdgeSpec, targetAddresses: string[]): Promise<PreparedEdge> {
+/**
+ * Every DNS vendor's nameservers for the domain as far as they are known now:
+ * those known before any zone exists (the local provider's), and the ones
+ * each deployed edge's vendor assigned (its stack's `assignedNameservers`).
+ * Every edge publishes this set at the apex, so the vendors' zones are identical.
+ */
+export async function knownNameservers(platform: Platform): Promise<NameserverHost[]> {
+  return nameserverUnion(...Object.values(await nameserversByEdge(platform)));
+}
+
+/** Each edge's own nameservers (knownNameservers, before the union), by edge name. */
+export async function nameserversByEdge(platform: Platform): Promise<Record<string, NameserverHost[]>> {
+  const { spec } = platform;
+  const lists = await Promise.all(
+    spec.edges.map(async (edge) => {
+      const known = platform.providers(edge.provider)?.nameserversFor?.(spec, edge);
+      if (known) return [edge.name, nameserverUnion(known)] as const;
+      const outputs = await stackOutputs(platform, edgeStackName(edge.name));
+      return [edge.name, Array.isArray(outputs?.assignedNameservers) ? nameserverUnion(outputs.assignedNameservers as NameserverHost[]) : []] as const;
+    }),
+  );
+  return Object.fromEntries(lists);
+}
+
+/**
+ * Opens an edge's stack pointed at `targetAddresses`, and, when given, with
+ * `nameservers` (every vendor's) recorded in its config; without them the
+ * edge keeps the set its last deploy recorded.
+ */
+export async function prepareEdgeStack(platform: Platform, edge: EdgeSpec, targetAddresses: string[], nameservers?: NameserverHost[]): Promise<PreparedEdge> {
   const stack = await openPlatformStack(platform, edgeStackName(edge.name));
   const config = await readStackConfig(stack);
   await ensureEdgeSecrets(stack, config);
+  if (nameservers) {
+    const nsKey = `lifeboat:${configKeys.nameservers}`;
+    const wantedNs = JSON.stringify(nameserverUnion(nameservers));
+    if (config[nsKey] !== wantedNs) await stack.setConfig(nsKey, { value: wantedNs });
+  }
   const key = `lifeboat:${configKeys.targetAddresses}`;
   const previous = config[key];
   const previousTargets = typeof previous === "string" ? previous : undefined;

@@ -9,8 +9,8 @@ import { projectRoot, stateDir } from "../model/paths.ts";
 import { applyRoleRecord, readRoleRecord, type RoleRecord } from "../model/roles.ts";
 import { loadSpec, SpecError, type SiteSpec, type Spec } from "../model/spec/index.ts";
 import { providerAudit } from "../providers/audit.ts";
-import { providerLookup } from "../providers/registry.ts";
-import type { ProviderLookup } from "../providers/types.ts";
+import { domainWorld, providerLookup } from "../providers/registry.ts";
+import type { DomainWorld, ProviderLookup } from "../providers/types.ts";
 
 export interface Platform {
   /** lifeboat.yaml with the roles as they are now: a failover's record (model/roles.ts) overrides who is active. */
@@ -26,6 +26,8 @@ export interface Platform {
   engine(): Promise<EngineSettings>;
   /** The providers the operations act through (the registry; fakes in tests). */
   providers: ProviderLookup;
+  /** The domain's parent zone and resolver where Lifeboat runs them (the local internet, for names under test.). */
+  world?: DomainWorld;
 }
 
 export interface PlatformOptions {
@@ -62,6 +64,7 @@ export function loadPlatform(options: PlatformSources): Platform {
     home,
     engine: async () => ({ engine: await options.resolveEngine({ verbose: options.verbose, log: options.log }), backendUrl: options.backend }),
     providers: providerLookup(spec),
+    ...(domainWorld(spec, home) ? { world: domainWorld(spec, home) } : {}),
   };
 }
 

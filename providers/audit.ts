@@ -50,6 +50,7 @@ export function auditSpec(spec: Spec, providers: Readonly<Record<string, Provide
     seen.set(key, s.name);
   });
   auditFeatures(spec, providerEntry, refuse);
+  auditTtls(spec, providerEntry, refuse);
   return issues;
 }
 
@@ -89,6 +90,24 @@ function auditFeatures(spec: Spec, providerEntry: (name: string) => ProviderInfo
       }
     }
   });
+}
+
+/**
+ * Every TTL the edges publish, against each DNS vendor's lowest: a vendor that
+ * refuses it fails the deploy half-way, and one that rounds it up answers
+ * differently from the other vendors. Proxied records are the vendor's own.
+ */
+function auditTtls(spec: Spec, providerEntry: (name: string) => ProviderInfo | undefined, refuse: Refuse) {
+  for (const edge of spec.edges) {
+    const minimum = providerEntry(edge.provider)?.minimumTtl;
+    if (!minimum) continue;
+    const below = (ttl: number) => ttl < minimum.seconds;
+    const why = `provider ${edge.provider} (edge ${edge.name}) serves no TTL below ${minimum.seconds} s (${minimum.source}); use ${minimum.seconds} or more`;
+    if (below(spec.dns.ttl)) refuse(["dns", "ttl"], `${spec.dns.ttl} s: ${why}`);
+    spec.dns.records.forEach((record, i) => {
+      if (record.ttl !== undefined && !record.proxied && below(record.ttl)) refuse(["dns", "records", i, "ttl"], `${record.ttl} s: ${why}`);
+    });
+  }
 }
 
 /** The audit against the registered providers and those the spec defines, for parseSpec and loadSpec. */

@@ -11,7 +11,8 @@ import { localProvider } from "./local/index.ts";
 import { s3Provider } from "./s3/index.ts";
 import { sshProvider } from "./ssh/index.ts";
 import type { ProviderDefinition, Spec } from "../model/spec/index.ts";
-import type { ProviderEntry, ProviderLookup } from "./types.ts";
+import type { DomainWorld, ProviderEntry, ProviderLookup } from "./types.ts";
+import { delegateDomain, ensureLocalInternet, localInternet, removeLocalInternet, underLocalTld } from "./local/internet.ts";
 
 export const providers: Readonly<Record<string, ProviderEntry>> = {
   aws: awsProvider,
@@ -46,4 +47,20 @@ export function specProviders(spec: Pick<Spec, "providers">): Readonly<Record<st
 export function providerLookup(spec: Pick<Spec, "providers">): ProviderLookup {
   const all = specProviders(spec);
   return (name) => (Object.hasOwn(all, name) ? all[name] : undefined);
+}
+
+/**
+ * The parent zone and resolver Lifeboat runs for `spec.domain`: the local
+ * internet's for a name under `test.` (it plays the registry there), none for
+ * a real domain (its registrar and resolvers are the world's).
+ */
+export function domainWorld(spec: Pick<Spec, "domain">, home: string): DomainWorld | undefined {
+  if (!underLocalTld(spec.domain)) return undefined;
+  return {
+    ensure: () => ensureLocalInternet(home),
+    delegate: (nameservers) => delegateDomain(home, spec.domain, nameservers),
+    parentServers: [localInternet.registry],
+    resolver: localInternet.resolver,
+    remove: () => removeLocalInternet(home),
+  };
 }

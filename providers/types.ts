@@ -3,6 +3,7 @@ import type { BackupRepository, DatabaseRole, FenceRecord } from "../model/data.
 import type { Host, SiteHosts } from "../model/hosts.ts";
 import type { EdgeSpec, SiteSpec, Spec } from "../model/spec/index.ts";
 import type { ServerHost } from "./shared/bootstrap/common.ts";
+import type { NameserverHost } from "./shared/records.ts";
 
 /**
  * What a provider can do, in Lifeboat's provider-neutral terms. A provider
@@ -64,6 +65,8 @@ export interface ProviderInfo {
   sizes?: Readonly<Record<Size, string>>;
   /** Compute providers: the most app servers one site can have here. */
   maxAppServers?: number;
+  /** DNS providers: the lowest TTL the vendor serves a record with, and where that is written. */
+  minimumTtl?: { seconds: number; source: string };
   /** Credentials that must be present before the engine starts. */
   credentials: Credential[];
   /** True for providers that run on this machine (drills); false for real clouds. */
@@ -147,12 +150,42 @@ export interface EdgeContext {
   home: string;
   /** Addresses the domain's apex and www answer: the active site's ingress. */
   targetAddresses: string[];
+  /**
+   * Every DNS vendor's nameservers for the domain, the union (each edge
+   * publishes all of them at the apex, with glue for hosts inside the domain):
+   * the vendors' zones are identical, NS included. A vendor that assigns its
+   * nameservers when the zone is made adds its own to this set itself.
+   */
+  nameservers: NameserverHost[];
   secrets: { dnsApiKey: pulumi.Output<string> };
 }
 
-/** What an edge stack publishes: where its authoritative servers answer. */
+/** What an edge stack publishes: where its authoritative servers answer, and the names they go by. */
 export interface EdgeOutputs {
+  /** What to query: addresses (the local provider) or host names (the clouds). */
   nameservers: pulumi.Output<string[]>;
+  /** The nameservers the vendor serves the zone from, by name (the NS records), with glue for hosts inside the domain. */
+  assignedNameservers: pulumi.Output<NameserverHost[]>;
+}
+
+/**
+ * The world around a domain, where Lifeboat runs that too (the local
+ * internet, for names under `test.`): the parent zone's servers, which a
+ * registrar points at the domain's nameservers, and a recursive resolver
+ * as clients use. A real domain has neither here: its registrar and the
+ * resolvers are the world's, and `dns check` finds the parent itself.
+ */
+export interface DomainWorld {
+  /** Starts the parent zone's server and the resolver, if they are not running. */
+  ensure(): Promise<void>;
+  /** What a registrar does: the parent zone delegates the domain to these nameservers, with glue for those inside it. */
+  delegate(nameservers: NameserverHost[]): Promise<void>;
+  /** Addresses of the parent zone's servers (asked without recursion for the delegation). */
+  parentServers: string[];
+  /** Address of the recursive resolver clients use. */
+  resolver: string;
+  /** Stops both and removes what they hold. */
+  remove(): Promise<void>;
 }
 
 export interface BucketContext {
@@ -366,6 +399,12 @@ export interface ProviderEntry extends ProviderInfo {
   programs(): Promise<ProviderPrograms>;
   /** Absent where Lifeboat has no direct operations for the provider yet: a failover says so and stops before changing anything. */
   operations?: ProviderOperations;
+  /**
+   * A DNS provider whose nameservers for the domain are known before its zone
+   * exists (the local provider's): what they are. Others assign theirs when the
+   * zone is made; deploy reads them from the edge's stack.
+   */
+  nameserversFor?(spec: Spec, edge: EdgeSpec): NameserverHost[];
   /** What else a site on this provider must say in lifeboat.yaml (an ssh site's servers): each issue as "path: message". */
   auditSite?(spec: Spec, siteIndex: number): string[];
 }

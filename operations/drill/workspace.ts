@@ -30,6 +30,8 @@ const shippedAddresses = [
   ["127.3.0.53", 8081], // dns-c's PowerDNS API
   ["127.4.0.53", 8081], // dns-d's PowerDNS API
   ["127.1.1.101", 5432], // local-a's database
+  ["127.53.0.1", 8081], // the local internet's registry (its API)
+  ["127.53.0.53", 53], // the local internet's resolver
 ] as const;
 
 export async function assertLocalAddressesFree(): Promise<void> {

@@ -4,6 +4,7 @@ import type { MirrorWrite } from "../state/mirror.ts";
 import { roleDrift } from "../../model/roles.ts";
 import { stepNames, stepRecord, stepTitles, type DataPosition, type StepName, type StepRecord } from "./journal.ts";
 import type { Run } from "./run.ts";
+import type { DnsCheckSummary } from "../status/model.ts";
 
 export const elapsed = (since: number) => Math.round((Date.now() - since) / 100) / 10;
 
@@ -35,6 +36,8 @@ export interface FailoverReport {
   ingressAddresses: string[];
   dns: Array<{ edge: string; provider: string; ok: boolean; detail: string }>;
   oldSite: { reachable: boolean | "not asked"; fenced: string[]; orphans?: string };
+  /** `lifeboat dns check` once the run finished: every vendor's answers and the parent's delegation. */
+  dnsCheck?: DnsCheckSummary;
   todo: string[];
   /** --dry-run: the plan and each stack's preview. */
   plan?: string[];
@@ -43,7 +46,7 @@ export interface FailoverReport {
   diff?: DiffReport;
 }
 
-export function buildReport(run: Run, resumed: boolean): FailoverReport {
+export function buildReport(run: Run, resumed: boolean, dnsCheck?: DnsCheckSummary): FailoverReport {
   const { journal, platform } = run;
   const facts = journal.facts;
   const dns = (facts.dns ?? []).map(({ edge, provider, ok, detail }) => ({ edge, provider, ok, detail }));
@@ -61,6 +64,7 @@ export function buildReport(run: Run, resumed: boolean): FailoverReport {
     }
     todo.push(`no standby now: after reconcile, bring ${run.from.name} back as the standby (lifeboat deploy --site ${run.from.name}), or declare another`);
     todo.push(`take a full backup on the new primary (lifeboat backup --verify): it writes on a new timeline`);
+    for (const difference of dnsCheck?.differences ?? []) todo.push(`dns check: ${difference}`);
     const drift = roleDrift(platform.declaredSpec, facts.roleRecord);
     if (drift) todo.push(`${drift}: set role: active on ${run.to.name} and role: ${run.to.role} on ${run.from.name}`);
   }
@@ -83,6 +87,7 @@ export function buildReport(run: Run, resumed: boolean): FailoverReport {
     ingressAddresses: facts.ingressAddresses ?? [],
     dns,
     oldSite: { reachable, fenced: facts.oldFenced ?? [], ...(orphans ? { orphans } : {}) },
+    ...(dnsCheck ? { dnsCheck } : {}),
     todo,
   };
 }
@@ -98,6 +103,10 @@ export function formatFailoverReport(report: FailoverReport): string {
   if (report.dataPosition) lines.push(`data       writable at ${report.dataPosition.lsn ?? "?"}, newest transaction ${report.dataPosition.lastTransactionAt ?? "unknown"}`);
   lines.push(`ingress    ${report.ingressAddresses.join(", ")}`);
   for (const d of report.dns) lines.push(`dns        ${d.ok ? "ok  " : "FAIL"} ${d.detail}`);
+  if (report.dnsCheck) {
+    const c = report.dnsCheck;
+    lines.push(`dns check  ${c.ok ? `ok: every vendor answers ${report.to}'s addresses alike, and the parent zone delegates to all of them` : `${c.differences.length} difference(s), listed under "left to do"`}`);
+  }
   lines.push(`old site   ${report.from}: ${report.oldSite.reachable === true ? `fenced directly (${report.oldSite.fenced.join("; ")})` : `not called (${report.oldSite.reachable === "not asked" ? "--assume-gone" : "its provider does not answer"})`}`);
   lines.push("", "timeline");
   for (const step of report.steps) {

@@ -14,6 +14,8 @@ import { postgresControl, type PostgresControl } from "../site/postgres.ts";
 import { healthGate } from "./health.ts";
 import type { Journal, StepName } from "./journal.ts";
 import { engineStacks, type FailoverStacks } from "./stacks.ts";
+import { dnsCheck, summarizeDnsCheck } from "../dns-check/check.ts";
+import type { DnsCheckSummary } from "../status/model.ts";
 
 export type Print = (line: string) => void;
 
@@ -22,6 +24,8 @@ export interface FailoverDeps {
   stacks: FailoverStacks;
   healthGate: typeof healthGate;
   queryA: typeof queryA;
+  /** `lifeboat dns check` on the platform as the failover left it: the report's last word on DNS. */
+  dnsCheck(platform: Platform): Promise<DnsCheckSummary>;
   /** Called once a step's end is journaled (drills and tests crash the run here to prove it resumes). */
   afterStep?(step: StepName): void | Promise<void>;
 }
@@ -30,6 +34,7 @@ export const defaultFailoverDeps: FailoverDeps = {
   stacks: engineStacks,
   healthGate,
   queryA,
+  dnsCheck: async (platform) => summarizeDnsCheck(await dnsCheck(platform)),
   afterStep: (step) => {
     // Drills and tests: a crash (kill -9) right after this step's journal entry, to prove the rerun resumes.
     if (process.env.LIFEBOAT_FAILOVER_CRASH_AFTER === step) process.kill(process.pid, "SIGKILL");

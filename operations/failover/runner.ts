@@ -148,7 +148,9 @@ async function runLocked(platform: Platform, journal: Journal, resumed: boolean,
     // every repository it may call, never the old site's. A repository that fails is reported; the failover is done.
     const after: Platform = { ...platform, spec: applyRoleRecord(platform.declaredSpec, journal.facts.roleRecord!), roles: journal.facts.roleRecord! };
     const mirror = await mirrorState(after, `failover ${journal.run}`, deps.stacks, print, (provider) => providerAnswers(run, provider));
-    return { ...buildReport(run, resumed), stateMirror: mirror };
+    // What the world resolves now, every vendor and the delegation: a vendor left behind is named in "left to do".
+    const dns = await deps.dnsCheck(after).catch((error: Error) => ({ ok: false, vendors: 0, nameservers: 0, recordSets: 0, delegatedTo: [], differences: [`the check itself failed: ${error.message}`] }));
+    return { ...buildReport(run, resumed, dns), stateMirror: mirror };
   } finally {
     await release();
   }

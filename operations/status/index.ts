@@ -22,6 +22,7 @@ import type { DataFacts, EdgeStatus, PlatformStatus, RepositoryStatus, SiteStatu
 import { linkReplication, probeHttp, probeSiteData, readRepositories } from "./probes.ts";
 import { dataWarnings, roleWarnings } from "./warnings.ts";
 import { stateStatus } from "../state/status.ts";
+import { dnsCheck, summarizeDnsCheck } from "../dns-check/check.ts";
 
 export * from "./model.ts";
 export { probeTimeoutMs } from "./probes.ts";
@@ -43,6 +44,8 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
   const repositoriesRead = readRepositories(platform, addressesOf).catch(() => ({ repositories: [] as RepositoryStatus[], via: null as string | null }));
   // Where the state lives and its mirrors, read beside the probes (an engine call and one per repository).
   const stateRead = stateStatus(platform).catch(() => undefined);
+  // What the world resolves the domain to, asked beside the rest (every vendor's nameservers and the parent zone).
+  const dnsRead = dnsCheck(platform).then(summarizeDnsCheck, () => undefined);
 
   const active = activeSite(spec);
   let activeIngress: string[] = [];
@@ -113,6 +116,7 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
   );
   const { repositories, via } = await repositoriesRead;
   const state = await stateRead;
+  const dns = await dnsRead;
   const facts: DataFacts = {
     sites: sites.map((s) => {
       const logs = platform.providers(s.provider)?.operations?.compute?.serverLogs?.(`${s.name}-db-1`);
@@ -129,8 +133,14 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
     edges,
     repositories,
     repositoriesReadVia: via,
-    warnings: [...roleWarnings(platform), ...dataWarnings(spec, facts, now), ...(state?.warnings ?? [])],
+    warnings: [
+      ...roleWarnings(platform),
+      ...dataWarnings(spec, facts, now),
+      ...(state?.warnings ?? []),
+      ...(dns && !dns.ok ? [`dns: ${dns.differences.length} difference(s) in what the world resolves ${spec.domain} to (see "dns check" below, or run \`lifeboat dns check\`)`] : []),
+    ],
     fenced: Object.entries(platform.roles?.fenced ?? {}).map(([site, f]) => ({ site, ...f })),
     ...(state ? { state } : {}),
+    ...(dns ? { dnsCheck: dns } : {}),
   };
 }

@@ -104,6 +104,18 @@ export interface PlatformStatus {
   fenced: Array<{ site: string; run: string; at: string; orphans?: string }>;
   /** Where the state lives and where it is mirrored (`lifeboat state status`). */
   state?: StateStatus;
+  /** `lifeboat dns check`, in short: whether every vendor answers alike and the parent delegates to all of them. */
+  dnsCheck?: DnsCheckSummary;
+}
+
+export interface DnsCheckSummary {
+  ok: boolean;
+  vendors: number;
+  nameservers: number;
+  recordSets: number;
+  /** What the parent zone delegates to (empty where it could not be read). */
+  delegatedTo: string[];
+  differences: string[];
 }
 
 /** What dataWarnings() looks at: per site, what was probed; the repositories as read. */

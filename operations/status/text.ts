@@ -88,5 +88,11 @@ export function formatStatus(status: PlatformStatus): string {
       lines.push(`  ${answer.pointsAtActive ? "ok  " : "WARN"}  @${answer.server} answers ${said}`);
     }
   }
+  const dns = status.dnsCheck;
+  if (dns) {
+    const scope = `${dns.vendors} vendor(s), ${dns.nameservers} nameserver(s), ${dns.recordSets} record set(s)`;
+    if (dns.ok) lines.push(`dns check  ok: ${scope} answer alike, as lifeboat.yaml says; the parent zone delegates to ${dns.delegatedTo.join(", ")}`);
+    else lines.push(`dns check  ${dns.differences.length} difference(s) (${scope}); \`lifeboat dns check\` shows each answer:`, ...dns.differences.map((d) => `  DIFF  ${d}`));
+  }
   return lines.join("\n");
 }

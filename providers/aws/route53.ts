@@ -5,7 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import type { Spec } from "../../model/spec/index.ts";
-import { recordFqdn, recordSlug, serviceRecords, splitUtf8, txtStringBytes, type ServiceRecord } from "../shared/records.ts";
+import { glueRecords, nameserverTtl, nameserverUnion, nsValue, recordFqdn, recordSlug, serviceRecords, splitUtf8, txtStringBytes, type NameserverHost, type ServiceRecord } from "../shared/records.ts";
 import type { EdgeContext, EdgeOutputs } from "../types.ts";
 import { awsClient } from "./client.ts";
 
@@ -100,9 +100,10 @@ export function route53RecordSets(spec: Spec, targetAddresses: string[]): Route5
   });
 }
 
-export function deployRoute53Edge({ spec, edge, targetAddresses }: EdgeContext): EdgeOutputs {
+export function deployRoute53Edge({ spec, edge, targetAddresses, nameservers }: EdgeContext): EdgeOutputs {
   // Computed first: a malformed record fails before any resource is registered.
   const sets = route53RecordSets(spec, targetAddresses);
+  const glue = glueRecords(spec, nameservers);
   const provider = awsClient(`${edge.name}-aws`, route53Region);
   // The zone holds the delegation: its name servers are what the registrar lists.
   // A new zone gets new name servers, so Pulumi must never delete or replace it.
@@ -116,5 +117,15 @@ export function deployRoute53Edge({ spec, edge, targetAddresses }: EdgeContext):
     // allowOverwrite false: a record set someone made by hand is an error, not silently taken over.
     new aws.route53.Record(`${edge.name}-${slug}`, { zoneId: zone.zoneId, allowOverwrite: false, ...record }, { provider });
   }
-  return { nameservers: zone.nameServers };
+  for (const record of glue) {
+    new aws.route53.Record(`${edge.name}-${recordSlug(record)}`, { zoneId: zone.zoneId, allowOverwrite: false, name: recordFqdn(spec.domain, record.name), type: record.type, ttl: record.ttl, records: record.values }, { provider });
+  }
+  // The apex NS RRset Route 53 made with the zone (its four servers) becomes every vendor's: overwritten on purpose.
+  const own = zone.nameServers.apply((hosts) => hosts.map((host): NameserverHost => ({ host, addresses: [] })));
+  new aws.route53.Record(
+    `${edge.name}-apex-NS`,
+    { zoneId: zone.zoneId, allowOverwrite: true, name: spec.domain, type: "NS", ttl: nameserverTtl, records: own.apply((mine) => nameserverUnion(nameservers, mine).map((ns) => nsValue(ns.host))) },
+    { provider },
+  );
+  return { nameservers: zone.nameServers, assignedNameservers: own };
 }

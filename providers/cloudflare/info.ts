@@ -11,6 +11,8 @@ export const cloudflareInfo: ProviderInfo = {
   name: "cloudflare",
   vendor: "Cloudflare",
   plugin: { name: "cloudflare", npmPackage: "@pulumi/cloudflare" },
+  // Below 60 s the API refuses (30 s on Enterprise zones only), and 1 means "automatic" (300 s).
+  minimumTtl: { seconds: 60, source: "Cloudflare's API: a record's ttl is 60-86400, or 1 for automatic" },
   capabilities: {
     compute: cannot("Cloudflare sells no servers Lifeboat can run the platform on"),
     dns: can("a full zone and its records through the Cloudflare API; the registrar delegates to the zone's assigned name servers"),

@@ -90,8 +90,9 @@ function valueArgs(record: ServiceRecord, value: string): Pick<CloudflareRecordA
 }
 
 /** Every record the edge publishes on Cloudflare, one per value, in serviceRecords order. */
-export function cloudflareRecords(spec: Spec, targetAddresses: string[]): CloudflareRecord[] {
-  return serviceRecords(spec, targetAddresses).flatMap((record) => {
+/** The records of `serviceRecords`, then `extra` (the glue of nameservers inside the domain), as Cloudflare stores them. */
+export function cloudflareRecords(spec: Spec, targetAddresses: string[], extra: ServiceRecord[] = []): CloudflareRecord[] {
+  return [...serviceRecords(spec, targetAddresses), ...extra].flatMap((record) => {
     if (record.proxied && !proxiable.has(record.type)) {
       throw new Error(`dns record ${record.name} ${record.type}: only A, AAAA and CNAME records can be proxied by Cloudflare`);
     }

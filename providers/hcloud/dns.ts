@@ -6,7 +6,7 @@
  */
 import * as hcloud from "@pulumi/hcloud";
 import type { EdgeContext, EdgeOutputs } from "../types.ts";
-import { recordSlug, serviceRecords } from "../shared/records.ts";
+import { glueRecords, nameserverTtl, nameserverUnion, nsValue, recordSlug, serviceRecords, type NameserverHost } from "../shared/records.ts";
 import { hetznerRecords } from "./records.ts";
 
 /**
@@ -16,13 +16,13 @@ import { hetznerRecords } from "./records.ts";
  */
 export const zoneOptions = { protect: true } as const;
 
-export function deployHcloudEdge({ spec, edge, targetAddresses }: EdgeContext): EdgeOutputs {
+export function deployHcloudEdge({ spec, edge, targetAddresses, nameservers }: EdgeContext): EdgeOutputs {
   const zone = new hcloud.Zone(
     `${edge.name}-zone`,
     { name: spec.domain, mode: "primary", ttl: spec.dns.ttl, deleteProtection: true, labels: { "lifeboat-edge": edge.name } },
     zoneOptions,
   );
-  for (const record of serviceRecords(spec, targetAddresses)) {
+  for (const record of [...glueRecords(spec, nameservers), ...serviceRecords(spec, targetAddresses)]) {
     new hcloud.ZoneRrset(`${edge.name}-${recordSlug(record)}`, {
       // The zone's name (the API takes its name or id); as an output it also orders the set after the zone.
       zone: zone.name,
@@ -34,5 +34,15 @@ export function deployHcloudEdge({ spec, edge, targetAddresses }: EdgeContext): 
     });
   }
   // Hetzner assigns the zone's authoritative servers (hydrogen/oxygen/helium.ns.hetzner.com).
-  return { nameservers: zone.authoritativeNameservers.apply((ns) => [...(ns?.assigneds ?? [])]) };
+  const assigned = zone.authoritativeNameservers.apply((ns) => [...(ns?.assigneds ?? [])]);
+  const own = assigned.apply((hosts) => hosts.map((host): NameserverHost => ({ host, addresses: [] })));
+  // The apex NS RRset: every vendor's nameservers, Hetzner's own among them.
+  new hcloud.ZoneRrset(`${edge.name}-apex-NS`, {
+    zone: zone.name,
+    name: "@",
+    type: "NS",
+    ttl: nameserverTtl,
+    records: own.apply((mine) => nameserverUnion(nameservers, mine).map((ns) => ({ value: nsValue(ns.host) }))),
+  });
+  return { nameservers: assigned, assignedNameservers: own };
 }

@@ -82,6 +82,7 @@ export const hcloudInfo: ProviderInfo = {
   name: "hcloud",
   vendor: "Hetzner Cloud",
   plugin: { name: "hcloud", npmPackage: "@pulumi/hcloud" },
+  minimumTtl: { seconds: 60, source: "the Hetzner Cloud API: an RRSet's ttl must be between 60 s and 2147483647 s" },
   capabilities: {
     compute: can("Debian servers on a private network behind per-role Cloud Firewalls, a stable Primary IP per ingress, the database on a protected Volume"),
     dns: can("a primary zone in Hetzner DNS, managed through the Cloud API's zones and RRsets"),

@@ -5,7 +5,7 @@
  */
 import type { ProviderEntry } from "../types.ts";
 import { localProviderInfo, type LocalAccount } from "./info.ts";
-import { plannedLocalDbAddress } from "./layout.ts";
+import { dnsServerAddress, dnsServerHost, plannedLocalDbAddress } from "./layout.ts";
 import { localOperations } from "./operations.ts";
 import { localMachinePackages } from "./roles.ts";
 
@@ -13,6 +13,8 @@ export function localProvider(account: LocalAccount): ProviderEntry {
   return {
     ...localProviderInfo(account),
     plannedDbAddress: plannedLocalDbAddress,
+    // The account's DNS server has a fixed address: its name and glue are known before the zone exists.
+    nameserversFor: (spec, edge) => [{ host: dnsServerHost(edge.provider, spec.domain), addresses: [dnsServerAddress(edge.provider)] }],
     machinePackages: localMachinePackages,
     programs: async () => (await import("./program.ts")).localPrograms(account),
     operations: localOperations(`local-${account}`),

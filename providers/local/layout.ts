@@ -49,3 +49,6 @@ export const plannedLocalDbAddress = (site: Pick<SiteSpec, "provider" | "index">
 export function dnsServerAddress(provider: string): string {
   return `127.${accountNumber(parseAccount(provider))}.0.53`;
 }
+
+/** The name the account's DNS server goes by in a domain it serves: inside the domain, so every vendor publishes its glue. */
+export const dnsServerHost = (provider: string, domain: string) => `ns-${provider}.${domain}`;

@@ -17,6 +17,9 @@ interface ApiRrset {
 
 export const fqdn = (name: string) => (name.endsWith(".") ? name : `${name}.`);
 
+/** The zone's id in API paths: its name, except the root zone's (PowerDNS escapes a lone dot). */
+const zoneId = (zone: string) => (fqdn(zone) === "." ? "=2E" : fqdn(zone));
+
 export class PowerDnsApi {
   constructor(
     private readonly baseUrl: string,
@@ -37,7 +40,7 @@ export class PowerDnsApi {
   }
 
   async ensureZone(zone: string): Promise<void> {
-    if ((await this.call("GET", `/zones/${fqdn(zone)}`)).status !== 404) return;
+    if ((await this.call("GET", `/zones/${zoneId(zone)}`)).status !== 404) return;
     await this.call("POST", "/zones", { name: fqdn(zone), kind: "Native", nameservers: [] });
   }
 
@@ -55,12 +58,12 @@ export class PowerDnsApi {
       })),
       ...previous.filter((r) => !kept.has(key(r))).map((r) => ({ name: fqdn(r.name), type: r.type, changetype: "DELETE" })),
     ];
-    await this.call("PATCH", `/zones/${fqdn(zone)}`, { rrsets });
+    await this.call("PATCH", `/zones/${zoneId(zone)}`, { rrsets });
   }
 
   /** The zone's current values of the record sets we manage; undefined when the zone is gone. */
   async readRecords(zone: string, managed: RecordSet[]): Promise<RecordSet[] | undefined> {
-    const response = await this.call("GET", `/zones/${fqdn(zone)}`);
+    const response = await this.call("GET", `/zones/${zoneId(zone)}`);
     if (response.status === 404) return undefined;
     const { rrsets } = (await response.json()) as { rrsets: ApiRrset[] };
     return managed.flatMap((wanted) => {
@@ -70,7 +73,15 @@ export class PowerDnsApi {
     });
   }
 
+  /** Every record set the zone holds; undefined when the zone is gone. */
+  async listRecords(zone: string): Promise<RecordSet[] | undefined> {
+    const response = await this.call("GET", `/zones/${zoneId(zone)}`);
+    if (response.status === 404) return undefined;
+    const { rrsets } = (await response.json()) as { rrsets: ApiRrset[] };
+    return rrsets.map((r) => ({ name: r.name, type: r.type, ttl: r.ttl, values: r.records.filter((x) => !x.disabled).map((x) => x.content).sort() }));
+  }
+
   async deleteZone(zone: string): Promise<void> {
-    await this.call("DELETE", `/zones/${fqdn(zone)}`);
+    await this.call("DELETE", `/zones/${zoneId(zone)}`);
   }
 }

@@ -1,13 +1,13 @@
 /** The local provider's compute, DNS and object storage, as Pulumi resources (dynamic resources: no plugin). */
 import * as pulumi from "@pulumi/pulumi";
-import type { BucketContext, BucketOutputs, EdgeContext, ProviderPrograms, SiteContext } from "../types.ts";
+import type { BucketContext, BucketOutputs, EdgeContext, EdgeOutputs, ProviderPrograms, SiteContext } from "../types.ts";
 import type { LocalAccount } from "./info.ts";
-import { dbServerName, dnsServerAddress, plannedLocalDbAddress, serverAddress, serverNumbers } from "./layout.ts";
+import { dbServerName, dnsServerAddress, dnsServerHost, plannedLocalDbAddress, serverAddress, serverNumbers } from "./layout.ts";
 import { localFenceRecordPaths } from "./fence.ts";
 import { fqdn, type RecordSet } from "./powerdns.ts";
 import { LocalBucket, LocalDnsZone, LocalServer } from "./resources.ts";
 import { ports, type ServerSettings } from "./roles.ts";
-import { recordFqdn, serviceRecords } from "../shared/records.ts";
+import { glueRecords, nameserverTtl, nameserverUnion, nsValue, recordFqdn, serviceRecords, type NameserverHost } from "../shared/records.ts";
 
 export function deployLocalSite({ spec, site, home, secrets, databaseRole, peerDbAddress, backups, restoreFromBackup }: SiteContext) {
   const address = (n: number) => serverAddress(site.provider, site.index, n);
@@ -72,7 +72,7 @@ export function deployLocalSite({ spec, site, home, secrets, databaseRole, peerD
   };
 }
 
-export function deployLocalEdge({ spec, edge, home, targetAddresses, secrets }: EdgeContext) {
+export function deployLocalEdge({ spec, edge, home, targetAddresses, nameservers, secrets }: EdgeContext): EdgeOutputs {
   const address = dnsServerAddress(edge.provider);
   const nameserver = new LocalServer(`${edge.provider}-ns`, {
     home,
@@ -82,15 +82,15 @@ export function deployLocalEdge({ spec, edge, home, targetAddresses, secrets }: 
     role: "dns",
     settings: secrets.dnsApiKey.apply((apiKey) => ({ role: "dns" as const, apiKey })),
   });
-  const ttl = spec.dns.ttl;
   const name = (relative: string) => fqdn(recordFqdn(spec.domain, relative));
   // PowerDNS stores TXT content in its zone-file form: quoted.
   const content = (type: string, value: string) => (type === "TXT" && !value.startsWith('"') ? JSON.stringify(value) : value);
+  // Every vendor's nameservers (this one's among them) and their glue: the same RRsets at every vendor.
+  const own: NameserverHost = { host: dnsServerHost(edge.provider, spec.domain), addresses: [address] };
+  const everyVendor = nameserverUnion(nameservers, [own]);
   const records: RecordSet[] = [
-    // This server is the zone's own authority: its NS record and glue.
-    { name: name("@"), type: "NS", ttl, values: [fqdn(`ns1.${spec.domain}`)] },
-    { name: name("ns1"), type: "A", ttl, values: [address] },
-    ...serviceRecords(spec, targetAddresses).map((r) => ({ name: name(r.name), type: r.type, ttl: r.ttl, values: r.values.map((v) => content(r.type, v)) })),
+    { name: name("@"), type: "NS", ttl: nameserverTtl, values: everyVendor.map((ns) => nsValue(ns.host)) },
+    ...[...glueRecords(spec, everyVendor), ...serviceRecords(spec, targetAddresses)].map((r) => ({ name: name(r.name), type: r.type, ttl: r.ttl, values: r.values.map((v) => content(r.type, v)) })),
   ];
   new LocalDnsZone(
     `${edge.name}-zone`,
@@ -104,7 +104,7 @@ export function deployLocalEdge({ spec, edge, home, targetAddresses, secrets }: 
     },
     { dependsOn: [nameserver] },
   );
-  return { nameservers: pulumi.output([address]) };
+  return { nameservers: pulumi.output([address]), assignedNameservers: pulumi.output([own]) };
 }
 
 /** A bucket is a directory of the account (pgBackRest's posix repository type reads it directly). */

@@ -22,7 +22,8 @@ export type ServerSettings =
   | DbSettings
   | { role: "app"; port: number; db: { host: string; database: string; user: string; password: string }; env: Record<string, string> }
   | { role: "ingress"; domain: string; upstreams: string[] }
-  | { role: "dns"; apiKey: string };
+  | { role: "dns"; apiKey: string; /** The SOA's primary nameserver (mname), absolute; default: ns-<provider>.<zone>, the account's own. */ soaName?: string }
+  | { role: "resolver"; rootServers: Array<{ host: string; address: string }> };
 
 export interface ServerRequest {
   name: string;
@@ -46,10 +47,11 @@ export const requiredBinaries: Record<ServerSettings["role"], Array<{ file: stri
     { file: "/usr/lib/x86_64-linux-gnu/pdns/libgsqlite3backend.so", pkg: "pdns-backend-sqlite3" },
     { file: "/usr/bin/sqlite3", pkg: "sqlite3" },
   ],
+  resolver: [{ file: "/usr/sbin/unbound", pkg: "unbound" }],
 };
 
-/** Every Debian package the local provider uses (dnsutils: `dig`, for humans checking DNS). */
-export const localMachinePackages = ["postgresql-15", "caddy", "pdns-server", "pdns-backend-sqlite3", "sqlite3", "pgbackrest", "python3", "dnsutils"] as const;
+/** Every Debian package the local provider uses (dnsutils: `dig`, for humans checking DNS; unbound: the local internet's resolver). */
+export const localMachinePackages = ["postgresql-15", "caddy", "pdns-server", "pdns-backend-sqlite3", "sqlite3", "pgbackrest", "python3", "dnsutils", "unbound"] as const;
 
 export async function missingPackages(role: ServerSettings["role"]): Promise<string[]> {
   const missing: string[] = [];
@@ -142,13 +144,56 @@ async function prepareDns(request: ServerRequest, settings: Extract<ServerSettin
           `--webserver-address=${request.address}`,
           `--webserver-port=${ports.dnsApi}`,
           "--webserver-allow-from=127.0.0.0/8",
-          "--default-soa-content=ns1.@ hostmaster.@ 0 10800 3600 604800 60",
+          // The SOA names this vendor's own nameserver, ns-<provider>.<zone> (vendors' zones may differ in the SOA alone).
+          `--default-soa-content=${settings.soaName ?? `ns-${request.name.replace(/-ns$/, "")}.@`} hostmaster.@ 0 10800 3600 604800 60`,
           "--cache-ttl=0",
           "--negquery-cache-ttl=0",
           "--zone-cache-refresh-interval=0",
         ],
       },
     ],
+  };
+}
+
+/**
+ * A recursive resolver (unbound), as clients' ISPs run: it starts from the
+ * root servers it is given, follows referrals down to the domain's
+ * nameservers, and caches every answer for its TTL. No DNSSEC (the local
+ * zones are unsigned), and loopback nameservers are allowed (they are all
+ * there are here).
+ */
+async function prepareResolver(request: ServerRequest, settings: Extract<ServerSettings, { role: "resolver" }>): Promise<ServerDefinition> {
+  const hints = settings.rootServers.flatMap(({ host, address }) => [`.\t3600000\tNS\t${host}.`, `${host}.\t3600000\tA\t${address}`]);
+  await fs.writeFile(path.join(request.dir, "root.hints"), hints.join("\n") + "\n");
+  const config = [
+    "server:",
+    `\tinterface: ${request.address}`,
+    `\tport: ${ports.dns}`,
+    "\tdo-ip6: no",
+    "\taccess-control: 127.0.0.0/8 allow",
+    "\tdo-not-query-localhost: no",
+    `\troot-hints: "${path.join(request.dir, "root.hints")}"`,
+    '\tmodule-config: "iterator"',
+    // unbound answers NXDOMAIN for the special-use test. zone by default; here it is the local internet's TLD.
+    '\tlocal-zone: "test." nodefault',
+    '\tusername: ""',
+    '\tchroot: ""',
+    `\tdirectory: "${request.dir}"`,
+    '\tpidfile: ""',
+    "\tuse-syslog: no",
+    "\tverbosity: 1",
+    "remote-control:",
+    "\tcontrol-enable: yes",
+    `\tcontrol-interface: "${path.join(request.dir, "control.sock")}"`,
+    "\tcontrol-use-cert: no",
+  ];
+  await fs.writeFile(path.join(request.dir, "unbound.conf"), config.join("\n") + "\n");
+  return {
+    name: request.name,
+    role: "resolver",
+    address: request.address,
+    ports: [{ host: request.address, port: ports.dns }],
+    processes: [{ name: "unbound", command: "/usr/sbin/unbound", args: ["-d", "-p", "-c", path.join(request.dir, "unbound.conf")] }],
   };
 }
 
@@ -166,6 +211,8 @@ export async function prepareServer(request: ServerRequest): Promise<ServerDefin
       return prepareIngress(request, settings);
     case "dns":
       return prepareDns(request, settings);
+    case "resolver":
+      return prepareResolver(request, settings);
   }
 }
 

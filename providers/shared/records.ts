@@ -37,6 +37,54 @@ export function serviceRecords(spec: Spec, targetAddresses: string[]): ServiceRe
   return [...records, ...sets.values()];
 }
 
+/**
+ * A DNS vendor's nameserver for the domain, by name: the host the NS records
+ * name and, where that host sits inside the domain, its addresses (the glue
+ * every vendor then publishes too). Every edge publishes the NS set of every
+ * vendor, so the zones are identical and either vendor's answers name both.
+ */
+export interface NameserverHost {
+  /** Fully qualified, no trailing dot: "ns-local-c.social.test", "ada.ns.cloudflare.com". */
+  host: string;
+  /** For a host inside the domain only (glue); empty otherwise. */
+  addresses: string[];
+}
+
+/** One set of nameservers from several vendors' lists: each host once, sorted, so every vendor publishes the same RRset. */
+export function nameserverUnion(...lists: NameserverHost[][]): NameserverHost[] {
+  const byHost = new Map<string, NameserverHost>();
+  for (const ns of lists.flat()) {
+    const host = ns.host.replace(/\.$/, "").toLowerCase();
+    const known = byHost.get(host);
+    byHost.set(host, { host, addresses: [...new Set([...(known?.addresses ?? []), ...ns.addresses])].sort() });
+  }
+  return [...byHost.values()].sort((a, b) => a.host.localeCompare(b.host));
+}
+
+/** Whether `host` is the domain or inside it: its address must be published as glue. */
+export const insideDomain = (host: string, domain: string) => host === domain || host.endsWith(`.${domain}`);
+
+/** TTL of the apex NS RRset and its glue: nameservers change rarely, and the parent's delegation is cached longer still. */
+export const nameserverTtl = 3600;
+
+/** A host as the NS record names it: fully qualified, with the trailing dot. */
+export const nsValue = (host: string) => `${host.replace(/\.$/, "")}.`;
+
+/**
+ * The glue every vendor publishes for the nameservers inside the domain: their
+ * A and AAAA records (the apex NS RRset itself is each vendor's own resource).
+ */
+export function glueRecords(spec: Pick<Spec, "domain">, nameservers: NameserverHost[]): ServiceRecord[] {
+  return nameservers
+    .filter((ns) => insideDomain(ns.host, spec.domain) && ns.addresses.length > 0)
+    .flatMap((ns) => {
+      const name = ns.host === spec.domain ? "@" : ns.host.slice(0, -(spec.domain.length + 1));
+      const v4 = ns.addresses.filter((a) => !a.includes(":")).sort();
+      const v6 = ns.addresses.filter((a) => a.includes(":")).sort();
+      return [...(v4.length ? [{ name, type: "A" as const, ttl: nameserverTtl, values: v4 }] : []), ...(v6.length ? [{ name, type: "AAAA" as const, ttl: nameserverTtl, values: v6 }] : [])];
+    });
+}
+
 /** The fully qualified name of a relative record name. */
 export const recordFqdn = (domain: string, name: string) => (name === "@" ? domain : `${name}.${domain}`);
 

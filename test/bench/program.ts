@@ -44,7 +44,7 @@ async function runCase({ kind, provider: name, size }: Case) {
       const out = programs[name]!.compute!.deploySite({ spec, site: spec.sites[0]!, home: "/h", secrets: { dbPassword: pulumi.secret("bench"), replicationPassword: pulumi.secret("bench") }, databaseRole: "primary" });
       await Promise.all([valueOf(out.ingressAddresses), valueOf(out.appAddresses), valueOf(out.dbAddress)]);
     } else {
-      const out = programs[name]!.dns!.deployEdge({ spec, edge: spec.edges[0]!, home: "/h", targetAddresses: ["198.51.100.1"], secrets: { dnsApiKey: pulumi.secret("bench") } });
+      const out = programs[name]!.dns!.deployEdge({ spec, edge: spec.edges[0]!, home: "/h", targetAddresses: ["198.51.100.1"], nameservers: [], secrets: { dnsApiKey: pulumi.secret("bench") } });
       await valueOf(out.nameservers);
     }
     await settled(recorder);

@@ -14,7 +14,17 @@ import { stepNames, type StepName } from "../../operations/failover/journal.ts";
 export interface FailoverOutcome {
   code: number;
   /** The failover's report when it finished or failed with one (--json); absent when it was killed. */
-  report?: { run: string; ok: boolean; resumed: boolean; to: string; steps: Array<{ name: string; status: string; attempts: number }>; dns: Array<{ edge: string; ok: boolean }>; todo: string[]; oldSite: { reachable: boolean | "not asked" } };
+  report?: {
+    run: string;
+    ok: boolean;
+    resumed: boolean;
+    to: string;
+    steps: Array<{ name: string; status: string; attempts: number }>;
+    dns: Array<{ edge: string; ok: boolean }>;
+    dnsCheck?: { ok: boolean; differences: string[] };
+    todo: string[];
+    oldSite: { reachable: boolean | "not asked" };
+  };
   stderr: string;
 }
 
@@ -29,6 +39,8 @@ export interface FailoverWorld {
   present(site: string, ids: number[]): Promise<number>;
   /** What each edge's authoritative servers answer for the domain, by edge name (an edge that does not answer: []). */
   dnsAnswers(): Promise<Record<string, string[][]>>;
+  /** `lifeboat dns check` now. */
+  dnsCheck(): Promise<{ ok: boolean; differences: string[] }>;
   ingressOf(site: string): string[];
   /** Calls the provider has received so far (its API log). */
   callsTo(provider: string): number;
@@ -78,6 +90,9 @@ export function failoverConformance(label: string, world: () => FailoverWorld, o
       }
       expect(await w.present(to.site, ids)).toBe(ids.length);
       expect(w.callsTo(from.provider), `calls to ${from.provider}`).toBe(calls);
+      // Every vendor switched: the check at the end finds nothing to do.
+      expect(done.report!.dnsCheck).toMatchObject({ ok: true, differences: [] });
+      expect(done.report!.todo.filter((t) => t.startsWith("dns check:"))).toEqual([]);
     });
 
     it("killed after every step, with one DNS provider down: each rerun resumes the same run and the end state is an uninterrupted run's", async () => {
@@ -107,6 +122,11 @@ export function failoverConformance(label: string, world: () => FailoverWorld, o
       for (const step of done.report!.steps) expect(step.attempts, step.name).toBe(1);
       expect(done.report!.dns.map((d) => [d.edge, d.ok])).toEqual(w.edges.map((e) => [e.name, e.name !== down.name]));
       expect(done.report!.todo.join("\n")).toMatch(/registrar/);
+      // The check at the end names the vendor that did not answer, in "left to do".
+      expect(done.report!.dnsCheck?.ok).toBe(false);
+      const dnsTodo = done.report!.todo.filter((t) => t.startsWith("dns check:"));
+      expect(dnsTodo.length, done.report!.todo.join("\n")).toBeGreaterThan(0);
+      expect(dnsTodo.every((t) => t.includes(down.name))).toBe(true);
       const answers = await w.dnsAnswers();
       for (const answer of answers[w.edges[1]!.name]!) expect(sameSet(answer, w.ingressOf(to.site))).toBe(true);
       expect(await w.present(to.site, ids)).toBe(ids.length);
@@ -116,6 +136,13 @@ export function failoverConformance(label: string, world: () => FailoverWorld, o
       expect((await w.stateMirrors(w.edges[1]!.provider)).at(-1)).toEqual({ after: `failover ${run}`, active: to.site });
       expect((await w.stateMirrors(down.provider)).filter((m) => m.after === `failover ${run}`)).toEqual([]);
       await w.providerUp(down.provider);
+      // Back, the vendor left behind answers the old site's addresses: the check names it and the record.
+      const stale = await w.dnsCheck();
+      expect(stale.ok).toBe(false);
+      const staleLines = stale.differences.filter((d) => d.includes(down.name));
+      expect(staleLines.length, stale.differences.join("\n")).toBeGreaterThan(0);
+      expect(staleLines.some((d) => d.includes(w.ingressOf(from.site)[0]!) && d.includes(w.ingressOf(to.site)[0]!)), staleLines.join("\n")).toBe(true);
+      expect(stale.differences.filter((d) => !d.includes(down.name))).toEqual([]);
     });
   });
 }

@@ -8,6 +8,13 @@ let counter = 0;
 const nextAddress = () => `198.51.100.${(counter++ % 250) + 1}`;
 
 /** Outputs per resource type that programs read back (addresses, name servers). */
+/** The nameservers each cloud DNS vendor assigns a zone, as the mocks answer (Hetzner's with the final dot, as its API gives them). */
+export const assignedNameservers = {
+  route53: ["ns-1.awsdns-01.org", "ns-2.awsdns-02.net"],
+  hcloud: ["hydrogen.ns.hetzner.com.", "oxygen.ns.hetzner.com."],
+  cloudflare: ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"],
+} as const;
+
 export const cloudOutputs: NonNullable<MockOptions["outputs"]> = ({ type, name, inputs }) => {
   switch (type) {
     case "aws:ec2/eip:Eip":
@@ -21,17 +28,17 @@ export const cloudOutputs: NonNullable<MockOptions["outputs"]> = ({ type, name, 
     case "cloudflare:index/apiToken:ApiToken":
       return { value: fakeSecrets.cloudflareTokenValue(name), status: "active" };
     case "aws:route53/zone:Zone":
-      return { zoneId: `Z${name.toUpperCase().replace(/[^A-Z0-9]/g, "")}`, nameServers: ["ns-1.awsdns-01.org", "ns-2.awsdns-02.net"] };
+      return { zoneId: `Z${name.toUpperCase().replace(/[^A-Z0-9]/g, "")}`, nameServers: [...assignedNameservers.route53] };
     case "hcloud:index/primaryIp:PrimaryIp":
       return { ipAddress: nextAddress() };
     case "hcloud:index/server:Server":
       return { ipv4Address: nextAddress() };
     case "hcloud:index/zone:Zone":
-      return { authoritativeNameservers: { assigneds: ["hydrogen.ns.hetzner.com.", "oxygen.ns.hetzner.com."] } };
+      return { authoritativeNameservers: { assigneds: [...assignedNameservers.hcloud] } };
     case "pulumi-nodejs:dynamic/lifeboat:local:Bucket:Resource":
       return { path: `/h/local/${inputs.provider}/buckets/${inputs.name}` };
     case "cloudflare:index/zone:Zone":
-      return { nameServers: ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"] };
+      return { nameServers: [...assignedNameservers.cloudflare] };
     case hostKeyResourceType:
       return fakeHostKey(String(inputs.comment));
     default:

@@ -29,6 +29,7 @@ export function fakeDeps(overrides: Partial<ProgramDeps> = {}) {
     stateStatus: unexpected("stateStatus"),
     recoverState: unexpected("recoverState"),
     mirrorNow: unexpected("mirrorNow"),
+    dnsCheck: unexpected("dnsCheck"),
     failover: unexpected("failover"),
     reconcile: unexpected("reconcile"),
     drill: unexpected("drill"),

@@ -17,6 +17,7 @@ import { parseSpec, type Spec } from "../../model/spec/index.ts";
 import { failover, type FailoverDeps } from "../../operations/failover/index.ts";
 import type { StepName } from "../../operations/failover/journal.ts";
 import type { Platform } from "../../operations/platform.ts";
+import { checkDns, summarizeDnsCheck, type DnsCheckDeps } from "../../operations/dns-check/check.ts";
 import { TransportError, type ProviderEntry, type Transport } from "../../providers/types.ts";
 import type { FailoverOutcome, FailoverWorld } from "../conformance/failover.ts";
 
@@ -226,7 +227,37 @@ export function fakeFailoverWorld(options: { failoverNotAutomated?: string[] } =
     "fake-d": entry("fake-d", edgeAndStore),
   };
 
+  // The world as `dns check` sees it: each vendor's nameserver ns.<provider> (at 198.51.100.<n>), the parent zone at 198.51.100.1 delegating to both.
+  const nameserverAddress = (provider: string) => `198.51.100.${10 + spec.edges.findIndex((e) => e.provider === provider)}`;
+  const dnsCheckDeps: DnsCheckDeps = {
+    lookupHost: async (host) => [nameserverAddress(host.replace(/^ns\./, ""))],
+    lookupNs: async () => Promise.reject(new Error("the fake world's parent zone is given")),
+    ask: async (server, name, type) => {
+      const nameservers = spec.edges.map((e) => ({ name: spec.domain, type: "NS", ttl: 3600, value: `ns.${e.provider}` }));
+      if (server === "198.51.100.1") return { rcode: "NOERROR", authoritative: false, answers: [], authorities: nameservers, additionals: [] };
+      const edge = spec.edges.find((e) => nameserverAddress(e.provider) === server)!;
+      if (down.has(edge.provider)) throw Object.assign(new Error("timeout"), { code: "ETIMEOUT" });
+      const answers = type === "NS" && name === spec.domain ? nameservers : type === "A" ? dnsRecords[edge.name]!.map((value) => ({ name, type, ttl: spec.dns.ttl, value })) : [];
+      return { rcode: "NOERROR", authoritative: true, answers, authorities: [], additionals: [] };
+    },
+  };
+  const fakeDnsCheck = async (after: Platform) => {
+    const active = after.spec.sites.find((site) => site.role === "active")!;
+    return summarizeDnsCheck(
+      await checkDns(
+        {
+          spec: after.spec,
+          targets: addresses(sites[active.name]!).ingressAddresses,
+          nameserversByEdge: Object.fromEntries(spec.edges.map((e) => [e.name, [{ host: `ns.${e.provider}`, addresses: [] }]])),
+          serversByEdge: Object.fromEntries(spec.edges.map((e) => [e.name, [`ns.${e.provider}`]])),
+          world: { parentServers: ["198.51.100.1"], resolver: "198.51.100.2" },
+        },
+        dnsCheckDeps,
+      ),
+    );
+  };
   const deps: FailoverDeps = {
+    dnsCheck: fakeDnsCheck,
     stacks: {
       siteAddresses: async (_platform, site) => (sites[site.name]!.deployed ? addresses(sites[site.name]!) : undefined),
       edgeNameservers: async (_platform, edge) => [`ns.${edge.provider}`],
@@ -290,6 +321,7 @@ export function fakeFailoverWorld(options: { failoverNotAutomated?: string[] } =
     async dnsAnswers() {
       return Object.fromEntries(await Promise.all(spec.edges.map(async (e): Promise<[string, string[][]]> => [e.name, [(await deps.queryA(`ns.${e.provider}`, spec.domain)).addresses]])));
     },
+    dnsCheck: () => fakeDnsCheck(platform()),
     ingressOf: (site) => addresses(sites[site]!).ingressAddresses,
     callsTo: (provider) => calls[provider] ?? 0,
     async failover(to, options = {}): Promise<FailoverOutcome> {

@@ -3,6 +3,9 @@
  * provider would serve, in one provider-neutral form, so that providers can be
  * compared with each other and with providers/shared/records.ts.
  */
+import { nameserverTtl } from "../../providers/shared/records.ts";
+import { canonicalValue } from "../../operations/dns-check/expected.ts";
+import { assignedNameservers } from "./cloud.ts";
 import type { RecordedResource } from "./pulumi.ts";
 
 export interface PublishedRecord {
@@ -12,19 +15,10 @@ export interface PublishedRecord {
   values: string[];
 }
 
-/** Zone-file TXT form ("a" "b") back to the text. */
-const unquote = (value: string) => (value.startsWith('"') ? [...value.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!.replace(/\\(.)/g, "$1")).join("") : value);
 const withoutDot = (name: string) => name.replace(/\.$/, "");
 
-/**
- * The answer a resolver sees: TXT unquoted, and host names in MX and CNAME
- * without their final dot (vendors store them either way and answer the same).
- */
-export function canonicalValue(type: string, value: string): string {
-  if (type === "TXT") return unquote(value);
-  if (type === "MX" || type === "CNAME") return value.length > 1 ? value.replace(/\.$/, "") : value;
-  return value;
-}
+/** The answer a resolver sees, in the form `lifeboat dns check` reads answers in (vendors store values differently and answer the same). */
+export { canonicalValue };
 
 function relative(name: string, domain: string): string {
   const bare = withoutDot(name);
@@ -42,11 +36,10 @@ export async function publishedRecords(resources: RecordedResource[], domain: st
   };
   for (const { type, inputs } of resources) {
     if (type === "pulumi-nodejs:dynamic/lifeboat:local:DnsZone:Resource") {
-      for (const r of inputs.records as PublishedRecord[]) {
-        // The local server is its own authority: its NS record and glue are not service records.
-        if (r.type === "NS" || (relative(r.name, domain) === "ns1" && r.type === "A")) continue;
-        add(r.name, r.type, r.ttl, r.values);
-      }
+      for (const r of inputs.records as PublishedRecord[]) add(r.name, r.type, r.ttl, r.values);
+    } else if (type === "cloudflare:index/zone:Zone") {
+      // Cloudflare serves its own nameservers at the apex without records of them (at the NS TTL its DNS settings give).
+      add(domain, "NS", nameserverTtl, [...assignedNameservers.cloudflare]);
     } else if (type === "aws:route53/record:Record") {
       // The provider adds a TXT value's outer quotes itself: "a""b" in its input is "a" "b" on the wire.
       const records = (inputs.records ?? []) as string[];

@@ -55,6 +55,10 @@ export async function localFailoverWorld(sandbox: Sandbox): Promise<FailoverWorl
     async dnsAnswers() {
       return Object.fromEntries(await Promise.all(Object.entries(nameservers).map(async ([edge, server]): Promise<[string, string[][]]> => [edge, [(await queryA(server, "social.test")).addresses]])));
     },
+    async dnsCheck() {
+      const result = await sandbox.lifeboat(["dns", "check", "--json"]);
+      return JSON.parse(result.stdout) as { ok: boolean; differences: string[] };
+    },
     ingressOf: (site) => [ingress[site]!],
     callsTo: (provider) => apiCallCount(sandbox.home, provider),
     async stateMirrors(repository) {

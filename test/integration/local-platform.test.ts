@@ -9,11 +9,16 @@ import { describe, expect, it } from "vitest";
 import { getEngine } from "../../cli/engine/index.ts";
 import { queryA } from "../../operations/dns.ts";
 import { portOpen } from "../../providers/local/process.ts";
+import { delegateDomain } from "../../providers/local/internet.ts";
+import { PowerDnsApi } from "../../providers/local/powerdns.ts";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { api, eventually, ingress } from "./client.ts";
 import { useSandbox } from "./lifecycle.ts";
 import { stateSnapshot, type Sandbox } from "./sandbox.ts";
 
 const nameservers = ["127.3.0.53", "127.4.0.53"];
+const run = promisify(execFile);
 let sandbox: Sandbox;
 useSandbox((created) => (sandbox = created));
 
@@ -51,6 +56,49 @@ describe("the local platform", { timeout: 180_000 }, () => {
       expect((await queryA(server, "social.test")).addresses).toEqual([ingress]);
       expect((await queryA(server, "www.social.test")).addresses).toEqual([ingress]);
     }
+  });
+
+  it("every vendor serves the same zone, NS and glue included; the parent zone delegates to both; the resolver resolves through it", async () => {
+    const dig = async (server: string, name: string, type: string, recurse = false) =>
+      (await run("dig", [`@${server}`, name, type, "+short", ...(recurse ? [] : ["+norec"])])).stdout.trim().split("\n").filter(Boolean).sort();
+    const names: Array<[string, string]> = [["social.test", "NS"], ["social.test", "A"], ["www.social.test", "A"], ["ns-local-c.social.test", "A"], ["ns-local-d.social.test", "A"]];
+    for (const [name, type] of names) {
+      const answers = await Promise.all(nameservers.map((server) => dig(server, name, type)));
+      expect(answers[0], `${name} ${type}`).not.toEqual([]);
+      expect(answers[1], `${name} ${type} at both vendors`).toEqual(answers[0]);
+    }
+    expect(await dig(nameservers[0]!, "social.test", "NS")).toEqual(["ns-local-c.social.test.", "ns-local-d.social.test."]);
+    expect(await dig(nameservers[0]!, "ns-local-d.social.test", "A")).toEqual(["127.4.0.53"]);
+    // The registry's referral, and a client's view through the recursive resolver.
+    const referral = (await run("dig", ["@127.53.0.1", "social.test", "NS", "+norec"])).stdout;
+    expect(referral).toMatch(/AUTHORITY SECTION:\nsocial\.test\.\s+\d+\s+IN\s+NS\s+ns-local-c\.social\.test\.\nsocial\.test\.\s+\d+\s+IN\s+NS\s+ns-local-d\.social\.test\./);
+    expect(await dig("127.53.0.53", "social.test", "A", true)).toEqual([ingress]);
+  });
+
+  it("dns check passes, names a record edited behind Lifeboat's back, and a vendor missing from the parent's delegation", async () => {
+    const passing = await sandbox.lifeboat(["dns", "check", "--json"]);
+    expect(passing.code, passing.stdout + passing.stderr).toBe(0);
+    expect(JSON.parse(passing.stdout)).toMatchObject({ ok: true, differences: [], delegation: { zone: "test", delegated: ["ns-local-c.social.test", "ns-local-d.social.test"] } });
+
+    // By hand, at one vendor: www points elsewhere.
+    const key = /api-key=(\S+)/.exec(await fs.readFile(path.join(sandbox.home, "local/local-d/servers/local-d-ns/pdns.conf"), "utf8"))![1]!;
+    const vendorD = new PowerDnsApi("http://127.4.0.53:8081", key);
+    const www = { name: "www.social.test.", type: "A", ttl: 60, values: [ingress] };
+    await vendorD.replaceRecords("social.test", [{ ...www, values: ["127.9.9.9"] }], []);
+    const edited = await sandbox.lifeboat(["dns", "check"]);
+    expect(edited.code).toBe(1);
+    expect(edited.stdout).toContain(`www.social.test A: dns-d @127.4.0.53 answers 127.9.9.9 (ttl 60); lifeboat.yaml says ${ingress} (ttl 60)`);
+    expect(edited.stdout.match(/^ {2}- /gm)).toHaveLength(1);
+    await vendorD.replaceRecords("social.test", [www], []);
+
+    // At the registry: the domain delegated to one vendor only.
+    await delegateDomain(sandbox.home, "social.test", [{ host: "ns-local-c.social.test", addresses: ["127.3.0.53"] }]);
+    const oneVendor = await sandbox.lifeboat(["dns", "check"]);
+    expect(oneVendor.code).toBe(1);
+    expect(oneVendor.stdout).toContain("delegation: the parent zone (test.) does not delegate to ns-local-d.social.test (dns-d): add it at the registrar");
+    // A deploy plays the registrar again: delegated to both.
+    expect((await sandbox.lifeboat(["deploy"])).code).toBe(0);
+    expect((await sandbox.lifeboat(["dns", "check"])).code).toBe(0);
   });
 
   it("serves the reference service through the ingress: a post is read back from the timeline", async () => {
@@ -142,6 +190,7 @@ describe("the local platform", { timeout: 180_000 }, () => {
     ]);
     expect(status.sites.find((s: { name: string }) => s.name === "local-b")).toMatchObject({ deployed: false, role: "standby" });
     for (const edge of status.edges) expect(edge.answers).toEqual([expect.objectContaining({ addresses: [ingress], pointsAtActive: true })]);
+    expect(status.dnsCheck).toMatchObject({ ok: true, vendors: 2, nameservers: 2, delegatedTo: ["ns-local-c.social.test", "ns-local-d.social.test"], differences: [] });
   });
 
   /** A copy of the shipped lifeboat.yaml with one edit, as the LIFEBOAT_SPEC environment for a command. */
@@ -193,7 +242,8 @@ describe("the local platform", { timeout: 180_000 }, () => {
     expect(head).toContain("| `site-local-a` | **replace** | `local-a-db-1` | `lifeboat:local:Server` | database server (its data directory) | replaced because address changed and cannot be updated in place |");
     expect(details).toContain('| `address` | changed | `"127.1.1.101"` | `"127.1.2.101"` |');
     // The edge is previewed against the address the site's plan gives, as deploy would point it.
-    expect(result.stdout).toContain('| `records[2].values[0]` | changed | `"127.1.1.1"` | `"127.1.2.1"` |');
+    // (records: the NS RRset, the two vendors' glue, then the apex and www.)
+    expect(result.stdout).toContain('| `records[3].values[0]` | changed | `"127.1.1.1"` | `"127.1.2.1"` |');
   });
 
   it("diff shows a changed secret only as changed", async () => {
@@ -287,7 +337,7 @@ describe("the local platform", { timeout: 180_000 }, () => {
     const result = await sandbox.lifeboat(["destroy", "--all", "--yes"]);
     expect(result.code, result.stderr).toBe(0);
     expect(await sandboxProcesses()).toEqual([]);
-    for (const [host, port] of [[ingress, 80], ["127.1.1.11", 8080], ["127.1.1.101", 5432], ["127.3.0.53", 53], ["127.4.0.53", 8081]] as const) {
+    for (const [host, port] of [[ingress, 80], ["127.1.1.11", 8080], ["127.1.1.101", 5432], ["127.3.0.53", 53], ["127.4.0.53", 8081], ["127.53.0.1", 53], ["127.53.0.53", 53]] as const) {
       expect(await portOpen(host, port, 300), `${host}:${port}`).toBe(false);
     }
     expect(await fs.readdir(path.join(sandbox.home, "local")).catch(() => [])).toEqual([]);

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { specProviders } from "../../providers/registry.ts";
 import { renderUserData } from "../../providers/shared/bootstrap/index.ts";
-import { serviceRecords } from "../../providers/shared/records.ts";
+import { glueRecords, nameserverTtl, nameserverUnion, serviceRecords, type NameserverHost } from "../../providers/shared/records.ts";
 import { plannedServers } from "../../providers/shared/topology.ts";
 import { hasFeature, supports, type Capability, type ProviderEntry, type ProviderPrograms } from "../../providers/types.ts";
 import { parseSpec, type Spec } from "../../model/spec/index.ts";
@@ -148,20 +148,32 @@ describe.each(withCapability("compute").map((p) => [p.name, p] as const))("compu
 describe.each(withCapability("dns").map((p) => [p.name, p] as const))("dns on %s", (_name, provider) => {
   const spec = specFor(provider, "dns");
   const targets = ["198.51.100.10", "198.51.100.11"];
+  // The other vendors' nameservers, as deploy hands them over: one outside the domain, one inside it (with glue).
+  const others: NameserverHost[] = [
+    { host: "ns1.other-vendor.example", addresses: [] },
+    { host: `ns-glued.${spec.domain}`, addresses: ["192.0.2.53"] },
+  ];
   let from = 0;
   let nameservers: string[];
+  let assigned: NameserverHost[];
   beforeAll(async () => {
     from = recorder.resources.length;
-    const outputs = (await provider.programs()).dns!.deployEdge({ spec, edge: spec.edges[0]!, home: "/h", targetAddresses: targets, secrets: { dnsApiKey: pulumi.secret(apiKey) } });
-    ({ nameservers } = (await settle({ ...outputs })) as { nameservers: string[] });
+    const outputs = (await provider.programs()).dns!.deployEdge({ spec, edge: spec.edges[0]!, home: "/h", targetAddresses: targets, nameservers: others, secrets: { dnsApiKey: pulumi.secret(apiKey) } });
+    ({ nameservers, assignedNameservers: assigned } = (await settle({ ...outputs })) as { nameservers: string[]; assignedNameservers: NameserverHost[] });
   });
 
-  it("names the servers that answer for the zone", () => {
+  it("names the servers that answer for the zone, and the names they go by", () => {
     expect(nameservers.length).toBeGreaterThan(0);
+    expect(assigned.length).toBeGreaterThan(0);
   });
 
-  it("publishes exactly the service records: apex and www to the targets, then the spec's, with their TTLs", async () => {
-    const expected = serviceRecords(spec, targets).map((r) => ({ name: r.name, type: r.type, ttl: r.ttl, values: r.values.map((v) => canonicalValue(r.type, v)).sort() }));
+  it("publishes exactly the service records, every vendor's nameservers at the apex and the glue of those inside the domain", async () => {
+    const everyVendor = nameserverUnion(others, assigned);
+    const expected = [
+      ...serviceRecords(spec, targets),
+      ...glueRecords(spec, everyVendor),
+      { name: "@", type: "NS" as const, ttl: nameserverTtl, values: everyVendor.map((ns) => ns.host) },
+    ].map((r) => ({ name: r.name, type: r.type, ttl: r.ttl, values: r.values.map((v) => canonicalValue(r.type, v)).sort() }));
     expect(await publishedRecords(recorder.resources.slice(from), spec.domain)).toEqual(expected.sort((a, b) => `${a.name}/${a.type}`.localeCompare(`${b.name}/${b.type}`)));
   });
 

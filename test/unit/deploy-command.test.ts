@@ -25,6 +25,8 @@ const result = (overrides: Partial<DeployResult> = {}): DeployResult => ({
   ingressAddresses: ["127.1.1.1"],
   dns: [{ edge: "dns-c", server: "127.3.0.53", name: "social.test", addresses: ["127.1.1.1"], ok: true }],
   curl: "curl --resolve social.test:80:127.1.1.1 http://social.test/healthz",
+  nameservers: ["ns-local-c.social.test", "ns-local-d.social.test"],
+  world: { parentServers: ["127.53.0.1"], resolver: "127.53.0.53" },
   stateMirror: [],
   ...overrides,
 });
@@ -82,6 +84,18 @@ describe("lifeboat deploy", () => {
     expect(await main(["deploy", "--site", "../etc"], deps)).toBe(2);
     expect(deps.io.stderr()).toMatch(/^error: --site: must be a name from lifeboat.yaml/);
     expect(deps.loadPlatform).not.toHaveBeenCalled();
+  });
+
+  it("names the resolver where Lifeboat runs the parent zone, and digs through it", () => {
+    const text = formatDeploy(result());
+    expect(text).toContain("resolver   127.53.0.53 (recursive, from the root; the parent zone delegates to ns-local-c.social.test, ns-local-d.social.test)");
+    expect(text).toContain("dig @127.53.0.53 social.test A");
+  });
+
+  it("tells a real domain's owner what to delegate to at the registrar", () => {
+    const text = formatDeploy(result({ world: undefined, nameservers: ["ada.ns.cloudflare.com", "ns-1.awsdns-01.org"] }));
+    expect(text).toContain("registrar  delegate social.test to ada.ns.cloudflare.com, ns-1.awsdns-01.org  (lifeboat dns check says whether it does)");
+    expect(text).not.toContain("resolver");
   });
 
   it("formats a deploy of a standby site without DNS lines", () => {

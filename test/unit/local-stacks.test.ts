@@ -95,9 +95,12 @@ describe("local site (Pulumi mocks)", () => {
 });
 
 describe("local edge (Pulumi mocks)", () => {
-  it("runs the account's PowerDNS and publishes apex, www, NS and glue with the spec's TTL", async () => {
-    const outputs = local.deployLocalEdge({ spec, edge: spec.edges[0]!, home: "/h", targetAddresses: ["127.1.1.1"], secrets: { dnsApiKey: pulumi.secret(apiKey) } });
+  it("runs the account's PowerDNS and publishes apex and www with the spec's TTL, and every vendor's nameservers with their glue", async () => {
+    // The other local vendor of the shipped spec, as deploy hands it over.
+    const dnsD = { host: "ns-local-d.social.test", addresses: ["127.4.0.53"] };
+    const outputs = local.deployLocalEdge({ spec, edge: spec.edges[0]!, home: "/h", targetAddresses: ["127.1.1.1"], nameservers: [dnsD], secrets: { dnsApiKey: pulumi.secret(apiKey) } });
     expect(await valueOf(outputs.nameservers)).toEqual(["127.3.0.53"]);
+    expect(await valueOf(outputs.assignedNameservers)).toEqual([{ host: "ns-local-c.social.test", addresses: ["127.3.0.53"] }]);
     expect((await byName("local-c-ns")).secretInputs).toEqual(["settings"]);
     expect((await byName("local-c-ns")).inputs).toMatchObject({ provider: "local-c", address: "127.3.0.53", settings: { role: "dns", apiKey } });
     const zoneResource = await byName("dns-c-zone");
@@ -105,8 +108,9 @@ describe("local edge (Pulumi mocks)", () => {
     const zone = zoneResource.inputs;
     expect(zone).toMatchObject({ zone: "social.test", apiUrl: "http://127.3.0.53:8081", provider: "local-c" });
     expect(zone.records).toEqual([
-      { name: "social.test.", type: "NS", ttl: 60, values: ["ns1.social.test."] },
-      { name: "ns1.social.test.", type: "A", ttl: 60, values: ["127.3.0.53"] },
+      { name: "social.test.", type: "NS", ttl: 3600, values: ["ns-local-c.social.test.", "ns-local-d.social.test."] },
+      { name: "ns-local-c.social.test.", type: "A", ttl: 3600, values: ["127.3.0.53"] },
+      { name: "ns-local-d.social.test.", type: "A", ttl: 3600, values: ["127.4.0.53"] },
       { name: "social.test.", type: "A", ttl: 60, values: ["127.1.1.1"] },
       { name: "www.social.test.", type: "A", ttl: 60, values: ["127.1.1.1"] },
     ]);

@@ -11,7 +11,8 @@ import { projectRoot } from "../../model/paths.ts";
 import type { ProviderPrograms } from "../../providers/types.ts";
 import { loadPrograms } from "../fakes/programs.ts";
 import { loadSpec, type Spec } from "../../model/spec/index.ts";
-import { cloudMocks, fakeHostKeyMarker } from "../fakes/cloud.ts";
+import { assignedNameservers, cloudMocks, fakeHostKeyMarker } from "../fakes/cloud.ts";
+import type { NameserverHost } from "../../providers/shared/records.ts";
 import { publishedRecords } from "../fakes/records.ts";
 import { bootUserData, recordResources, settled, valueOf, type RecordedResource, type Recorder } from "../fakes/pulumi.ts";
 
@@ -69,8 +70,10 @@ const siteResources = (siteName: string) => {
     ...programs[site.provider]!.compute!.deploySite({ spec, site, home: "/h", secrets, databaseRole: site.role === "active" ? "primary" : "standby", peerDbAddress }),
   }));
 };
-const edgeResources = (edgeSpec: Spec, provider: string) =>
-  registered(() => ({ ...programs[provider]!.dns!.deployEdge({ spec: edgeSpec, edge: { name: provider, provider }, home: "/h", targetAddresses: targets, secrets: { dnsApiKey: pulumi.secret("unused") } }) }));
+/** The other vendors' assigned nameservers, as deploy hands them to an edge (none: only its own). */
+const assignedOf = (...vendors: Array<keyof typeof assignedNameservers>): NameserverHost[] => vendors.flatMap((v) => assignedNameservers[v].map((host) => ({ host, addresses: [] })));
+const edgeResources = (edgeSpec: Spec, provider: string, nameservers: NameserverHost[] = []) =>
+  registered(() => ({ ...programs[provider]!.dns!.deployEdge({ spec: edgeSpec, edge: { name: provider, provider }, home: "/h", targetAddresses: targets, nameservers, secrets: { dnsApiKey: pulumi.secret("unused") } }) }));
 
 describe("the production example's resource graphs", () => {
   it.each(spec.sites.map((s) => s.name))("site %s matches its golden file", async (name) => {
@@ -86,7 +89,9 @@ describe("the production example's resource graphs", () => {
 
   it.each(spec.edges.map((e) => e.name))("edge %s matches its golden file", async (name) => {
     const edge = spec.edges.find((e) => e.name === name)!;
-    await expect(graph(await edgeResources(spec, edge.provider))).toMatchFileSnapshot(path.join(projectRoot, `test/fixtures/production/edge-${name}.json`));
+    // With the other edges' nameservers, as deploy hands them over: every vendor publishes them all.
+    const others = spec.edges.filter((e) => e.name !== name).map((e) => e.provider as keyof typeof assignedNameservers);
+    await expect(graph(await edgeResources(spec, edge.provider, assignedOf(...others)))).toMatchFileSnapshot(path.join(projectRoot, `test/fixtures/production/edge-${name}.json`));
   });
 
   it.each(spec.backups!.repositories.map((r) => r.provider))("the backup repository on %s matches its golden file", async (provider) => {
@@ -144,11 +149,21 @@ describe.each(["aws-fra", "hetzner-hel"])("the firewall of site %s", (siteName) 
 });
 
 describe("DNS answers", () => {
-  it("are identical on Cloudflare, Route 53 and Hetzner DNS", async () => {
+  const vendors = ["cloudflare", "route53", "hcloud"] as const;
+
+  it("are identical on Cloudflare, Route 53 and Hetzner DNS, NS included, when each is given the others' nameservers", async () => {
     const answers = [];
-    for (const provider of ["cloudflare", "route53", "hcloud"]) answers.push(await publishedRecords(await edgeResources(spec, provider), spec.domain));
-    expect(answers[0]!.length).toBeGreaterThanOrEqual(5);
+    for (const provider of vendors) answers.push(await publishedRecords(await edgeResources(spec, provider, assignedOf(...vendors.filter((v) => v !== provider))), spec.domain));
+    expect(answers[0]!.length).toBeGreaterThanOrEqual(6);
     expect(answers[1]).toEqual(answers[0]);
     expect(answers[2]).toEqual(answers[0]);
+  });
+
+  it.each(vendors.flatMap((a) => vendors.filter((b) => b > a).map((b) => [a, b] as const)))("%s and %s publish the same NS RRset: the union of both vendors' assigned nameservers", async (a, b) => {
+    const nsOf = async (vendor: (typeof vendors)[number], other: (typeof vendors)[number]) =>
+      (await publishedRecords(await edgeResources(spec, vendor, assignedOf(other)), spec.domain)).find((r) => r.name === "@" && r.type === "NS")!.values;
+    const union = [...assignedNameservers[a], ...assignedNameservers[b]].map((h) => h.replace(/\.$/, "")).sort();
+    expect(await nsOf(a, b)).toEqual(union);
+    expect(await nsOf(b, a)).toEqual(union);
   });
 });

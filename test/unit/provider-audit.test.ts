@@ -11,6 +11,7 @@ import { defaultDeps, main } from "../../cli/index.ts";
 import { projectRoot } from "../../model/paths.ts";
 import { missingCredentials } from "../../operations/preflight.ts";
 import { findProvider } from "../../providers/registry.ts";
+import { parseAuditedSpec } from "../../providers/audit.ts";
 import { parseSpec } from "../../model/spec/index.ts";
 import { captureIo } from "../fakes/io.ts";
 import { issuesOf, productionDocument } from "../fakes/spec.ts";
@@ -82,6 +83,19 @@ describe("the provider audit", () => {
       d.workload = { kind: "reference" };
       d.roles.app.count = 60;
     }, "roles.app.count: provider local-a (site drill) runs at most 50 app servers per site"],
+    [
+      "a TTL below Cloudflare's lowest",
+      (d) => (d.dns.ttl = 30),
+      "dns.ttl: 30 s: provider cloudflare (edge cloudflare) serves no TTL below 60 s (Cloudflare's API: a record's ttl is 60-86400, or 1 for automatic); use 60 or more",
+    ],
+    [
+      "a record's TTL below Hetzner DNS's lowest",
+      (d) => {
+        d.edges = [{ name: "hetzner", provider: "hcloud" }];
+        d.dns.records[1].ttl = 10;
+      },
+      "dns.records[1].ttl: 10 s: provider hcloud (edge hetzner) serves no TTL below 60 s (the Hetzner Cloud API: an RRSet's ttl must be between 60 s and 2147483647 s)",
+    ],
     ["an SSH key that is not one", (d) => (d.admin.sshKeys = ["hunter2"]), "admin.sshKeys[0]: must be an OpenSSH public key line"],
     ["an admin CIDR that is not one", (d) => (d.admin.cidrs = ["everyone"]), "admin.cidrs[0]: must be a CIDR block"],
     ["an admin CIDR with host bits set", (d) => (d.admin.cidrs = ["203.0.113.5/24"]), "admin.cidrs[0]: 203.0.113.5/24 has host bits set; the block is 203.0.113.0/24"],
@@ -96,6 +110,13 @@ describe("the provider audit", () => {
     const doc = production();
     doc.dns.records.push({ name: "_dmarc", type: "TXT", value: "v=DMARC1; p=reject" }, { name: "mail._domainkey", type: "TXT", value: "v=DKIM1; k=rsa; p=MIIB" });
     expect(parseSpec(doc).dns.records.slice(-2).map((r) => r.name)).toEqual(["_dmarc", "mail._domainkey"]);
+  });
+
+  it("accepts a TTL under a minute where no vendor of the edge has a floor (Route 53, the local provider)", () => {
+    const doc = production();
+    doc.edges = [{ name: "route53", provider: "route53" }];
+    doc.dns.ttl = 5;
+    expect(parseAuditedSpec(doc).dns.ttl).toBe(5);
   });
 
   it("accepts a proxied record when Cloudflare is the only DNS provider", () => {

@@ -346,6 +346,19 @@ describe("formatStatus", () => {
     ]);
   });
 
+  it("ends with the dns check: one line when every vendor agrees, each difference when not", () => {
+    const base: PlatformStatus = { checkedAt: new Date(now).toISOString(), domain: "social.test", activeSite: "local-a", sites: [], edges: [], repositories: [], repositoriesReadVia: null, warnings: [], fenced: [] };
+    const ok = { ok: true, vendors: 2, nameservers: 2, recordSets: 5, delegatedTo: ["ns-local-c.social.test", "ns-local-d.social.test"], differences: [] };
+    expect(formatStatus({ ...base, dnsCheck: ok }).split("\n").at(-1)).toBe(
+      "dns check  ok: 2 vendor(s), 2 nameserver(s), 5 record set(s) answer alike, as lifeboat.yaml says; the parent zone delegates to ns-local-c.social.test, ns-local-d.social.test",
+    );
+    const differing = { ...ok, ok: false, differences: ["www.social.test A: dns-d @127.4.0.53 answers 127.9.9.9 (ttl 60); lifeboat.yaml says 127.1.1.1 (ttl 60)"] };
+    expect(formatStatus({ ...base, dnsCheck: differing }).split("\n").slice(-2)).toEqual([
+      "dns check  1 difference(s) (2 vendor(s), 2 nameserver(s), 5 record set(s)); `lifeboat dns check` shows each answer:",
+      "  DIFF  www.social.test A: dns-d @127.4.0.53 answers 127.9.9.9 (ttl 60); lifeboat.yaml says 127.1.1.1 (ttl 60)",
+    ]);
+  });
+
   it("shows a standby's unanswering app and ingress as idle, not down, and a primary's as DOWN", () => {
     const { a, b } = healthy();
     const unhealthy = [

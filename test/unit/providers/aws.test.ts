@@ -483,7 +483,7 @@ describe("route53 edge (Pulumi mocks)", () => {
   const deployEdge = (edgeSpec: Spec, name: string, targets: string[]) => {
     const edge = edgeSpec.edges.find((e) => e.name === name);
     if (!edge) throw new Error(`the spec has no edge ${name}`);
-    return aws.route53Programs.dns!.deployEdge({ spec: edgeSpec, edge, home: "/h", targetAddresses: targets, secrets: { dnsApiKey: pulumi.secret("unused") } });
+    return aws.route53Programs.dns!.deployEdge({ spec: edgeSpec, edge, home: "/h", targetAddresses: targets, nameservers: [], secrets: { dnsApiKey: pulumi.secret("unused") } });
   };
   /** The example served by Route 53 alone, as an edge of this name (ALIAS records need a single DNS provider), with these records. */
   const route53Only = (name: string, records: (example: Spec["dns"]["records"]) => Spec["dns"]["records"]) =>

@@ -85,6 +85,7 @@ const deploy = (spec: Spec, edgeName: string) =>
     edge: spec.edges.find((e) => e.name === edgeName)!,
     home: "/h",
     targetAddresses: targets,
+    nameservers: [],
     secrets: { dnsApiKey: pulumi.secret("unused-by-cloudflare") },
   });
 const recordsOf = (edgeName: string) => recorder.resources.filter((r) => r.type === types.record && r.name.startsWith(`${edgeName}-`));

@@ -109,7 +109,7 @@ beforeAll(async () => {
     const secrets = { dbPassword: pulumi.secret(password), replicationPassword: pulumi.secret(replicationPassword) };
     production = hcloud.hcloudPrograms.compute!.deploySite({ spec, site, home: "/h", secrets, databaseRole: "primary" });
     withPeer = hcloud.hcloudPrograms.compute!.deploySite({ spec: peerSpec, site: peerSite, home: "/h", secrets, databaseRole: "primary", peerDbAddress });
-    edgeOutputs = hcloud.hcloudPrograms.dns!.deployEdge({ spec: edgeSpec, edge, home: "/h", targetAddresses: ["203.0.113.10"], secrets: { dnsApiKey: pulumi.secret("unused") } });
+    edgeOutputs = hcloud.hcloudPrograms.dns!.deployEdge({ spec: edgeSpec, edge, home: "/h", targetAddresses: ["203.0.113.10"], nameservers: [], secrets: { dnsApiKey: pulumi.secret("unused") } });
     return {};
   });
 });
@@ -403,7 +403,9 @@ describe("hcloud edge (Pulumi mocks)", () => {
       [t.rrset, { zone: "social.example", name: "@", type: "TXT", ttl: 300, records: [{ value: '"v=spf1 mx -all"' }] }],
       [t.rrset, { zone: "social.example", name: "@", type: "CAA", ttl: 3600, records: [{ value: '0 issue "letsencrypt.org"' }] }],
     ]);
-    expect(recorder.resources.filter((r) => r.type === t.rrset)).toHaveLength(5);
+    // And the apex NS RRset: Hetzner's own nameservers (with no other vendor given).
+    expect((await byName("hetzner-dns-apex-NS")).inputs).toEqual({ zone: "social.example", name: "@", type: "NS", ttl: 3600, records: [{ value: "helium.ns.hetzner.de." }, { value: "hydrogen.ns.hetzner.com." }, { value: "oxygen.ns.hetzner.com." }] });
+    expect(recorder.resources.filter((r) => r.type === t.rrset)).toHaveLength(6);
   });
 });
 
