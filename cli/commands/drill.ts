@@ -29,6 +29,8 @@ export const drillOptionsSchema = z
     outage: z.enum(allOutages, { error: (issue) => `accepted: ${allOutages.join(", ")}; got ${JSON.stringify(issue.input)}` }).optional(),
     writesPerSecond: integerOption(drillLimits.writesPerSecond.min, drillLimits.writesPerSecond.max),
     posts: integerOption(drillLimits.posts.min, drillLimits.posts.max),
+    ttl: integerOption(drillLimits.ttl.min, drillLimits.ttl.max).optional(),
+    fallbackClients: z.boolean().optional(),
     json: z.boolean().optional(),
   })
   // Each ground plays its own outages: the first is its default.
@@ -48,11 +50,13 @@ export function drillCommand(deps: DrillCommandDeps): Command {
     .option("--outage <kind>", `what happens to the active site: on local, clean (its host suspends the account); on machines, abrupt (a power cut, the default) or freeze (hung: processes frozen, links down)`)
     .option("--writes-per-second <n>", `the clients' steady write rate (${drillLimits.writesPerSecond.min}-${thousands(drillLimits.writesPerSecond.max)})`, "200")
     .option("--posts <n>", `posts to put in the database before the backup (0-${thousands(drillLimits.posts.max)})`, "0")
+    .option("--ttl <seconds>", `dns.ttl for the drill's copy of lifeboat.yaml (${drillLimits.ttl.min}-${thousands(drillLimits.ttl.max)}; default: the file's): how long resolvers keep the old address`)
+    .option("--fallback-clients", "a study: also run clients whose answers hold the target's ingress beside the active site's (as if both were published), falling back to it on a refused or timed-out connection; reports their RTO and what the extra address cost them before the outage")
     .option("--json", "print the result as JSON (progress goes to stderr)")
     .action(async (rawOptions: unknown, command: Command) => {
       const options = parseOptions(drillOptionsSchema, rawOptions);
       const { verbose } = globalOptions(command);
-      const result = await deps.drill({ on: options.on, mode: options.mode, outage: options.outage, writesPerSecond: options.writesPerSecond, posts: options.posts, verbose }, (line) => deps.io.err(line));
+      const result = await deps.drill({ on: options.on, mode: options.mode, outage: options.outage, writesPerSecond: options.writesPerSecond, posts: options.posts, ...(options.ttl !== undefined ? { ttl: options.ttl } : {}), ...(options.fallbackClients ? { fallbackClients: true } : {}), verbose }, (line) => deps.io.err(line));
       deps.io.out(options.json ? JSON.stringify(result, null, 2) : formatDrill(result));
       if (!result.ok) throw new OperationError(`the drill did not complete: ${result.problems.join("; ")}`, "see the report above");
     });

@@ -39,8 +39,8 @@ export interface DrillGround {
   prepare(ctx: DrillContext): Promise<void>;
   /** One query on a site's database server, as the superuser; psql's unaligned rows. */
   sql(ctx: DrillContext, site: SiteSpec, query: string, timeoutMs: number): Promise<string>;
-  /** The clients, writing as `author` through the edges' DNS servers; resolves once they write. */
-  startLoad(ctx: DrillContext, options: { dnsServers: string[]; writesPerSecond: number; bodyPrefix: string; author: number }): Promise<WriteLoad>;
+  /** The clients, writing as `author` through the edges' DNS servers (half through the resolvers, when given); resolves once they write. */
+  startLoad(ctx: DrillContext, options: { dnsServers: string[]; resolverServers: string[]; fallbackAddresses: string[]; writesPerSecond: number; bodyPrefix: string; author: number }): Promise<WriteLoad>;
   /** Counts, from now, what reaches the old site. */
   startCounting(ctx: DrillContext): Promise<void>;
   /** The outage, on the old site; resolves with when it took effect (ms). */

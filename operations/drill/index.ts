@@ -22,7 +22,7 @@ import { localGround } from "./ground-local.ts";
 import { machinesGround } from "./ground-machines.ts";
 import type { DrillOn, DrillOptions, DrillResult } from "./model.ts";
 import { countLost, createAuthor, deployPlatform, drillResult, playIncident, probeFence, seedAndBackUp, startClients, tail, type DrillContext } from "./phases.ts";
-import { loadDrillSpec } from "./spec.ts";
+import { loadDrillSpec, withTtl } from "./spec.ts";
 import { createWorkspace, machineLockFile, removeWorkspace, type RunResult, type Workspace } from "./workspace.ts";
 import type { WriteLoad } from "./write-load.ts";
 
@@ -34,10 +34,10 @@ export { drillSpec } from "./spec.ts";
 /** The phases in order, on one context. */
 async function drill(ctx: DrillContext): Promise<DrillResult> {
   ctx.signal.throwIfAborted();
-  const { dnsServers } = await deployPlatform(ctx);
+  const dns = await deployPlatform(ctx);
   const author = await createAuthor(ctx);
   await seedAndBackUp(ctx, author);
-  const clients = await startClients(ctx, dnsServers, author);
+  const clients = await startClients(ctx, dns, author);
   const incident = await playIncident(ctx, clients);
   const measures = await countLost(ctx, clients, incident);
   const fence = await probeFence(ctx, clients);
@@ -48,7 +48,7 @@ const grounds: Record<DrillOn, () => DrillGround> = { local: localGround, machin
 
 export async function runDrill(options: DrillOptions, print: (line: string) => void): Promise<DrillResult> {
   const ground = grounds[options.on]();
-  const specText = await ground.specText(options.mode);
+  const specText = withTtl(await ground.specText(options.mode), options.ttl);
   const spec = loadDrillSpec(specText, ground.auditedUpFront);
   const { oldSite, newSite, oldIngress, newIngress } = ground.sites(spec);
 

@@ -19,7 +19,7 @@ export const loadProcessArgv = (prefix: string[], settings: LoadProcessSettings)
 export function startLoadProcess(argv: string[], options: { cwd: string; signal?: AbortSignal }): Promise<WriteLoad> {
   const [command, ...args] = argv;
   const child = spawn(command!, args, { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
-  const stats: WriteLoadStats = { acks: [], failed: 0, skipped: 0, failureReasons: {}, acksByAddress: {}, dnsErrors: 0 };
+  const stats: WriteLoadStats = { acks: [], failed: 0, skipped: 0, failureReasons: {}, acksByAddress: {}, dnsErrors: 0, failures: [] };
   let final: WriteLoadStats | undefined;
   let stderr = "";
   let partial = "";

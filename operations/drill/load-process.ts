@@ -6,13 +6,17 @@
  * acknowledged write as it comes (the drill watches for the new site's
  * first), then `{"stats": ...}` once stopped. load-child.ts is the other end.
  *
- *   tsx load-process.ts '{"domain":..., "dnsServers":[...], "writesPerSecond":200, "bodyPrefix":"...", "author":1, "localAddress":"10.250.0.2"}'
+ *   tsx load-process.ts '{"domain":..., "dnsServers":[...], "resolverServers":[...], "writesPerSecond":200, "bodyPrefix":"...", "author":1, "localAddress":"10.250.0.2"}'
  */
 import { postThrough, startWriteLoad } from "./write-load.ts";
 
 export interface LoadProcessSettings {
   domain: string;
   dnsServers: string[];
+  /** Recursive resolvers half the clients ask (none: every client asks the authoritative servers). */
+  resolverServers?: string[];
+  /** Addresses the fallback clients also try (none: no fallback clients). */
+  fallbackAddresses?: string[];
   writesPerSecond: number;
   bodyPrefix: string;
   /** The account the writes are posted as. */
@@ -28,6 +32,8 @@ const { author } = settings;
 const load = startWriteLoad({
   domain: settings.domain,
   dnsServers: settings.dnsServers,
+  resolverServers: settings.resolverServers ?? [],
+  fallbackAddresses: settings.fallbackAddresses ?? [],
   writesPerSecond: settings.writesPerSecond,
   author,
   bodyPrefix: settings.bodyPrefix,

@@ -1,16 +1,23 @@
 /** The drill's figures: RTO, lost writes and RPO from what the clients saw and what the new site holds. */
 import { OperationError } from "../../model/errors.ts";
 import { failoverReportSchema, type FailoverReport } from "./model.ts";
-import type { WriteAck } from "./write-load.ts";
+import type { WriteAck, WriteLoadStats } from "./write-load.ts";
 
 export interface DrillMeasures {
+  /** The outage to the first write the new site acknowledged, among clients that asked the authoritative servers. */
   rtoSeconds: number | null;
+  /** The same among clients that asked the recursive resolver (its cache adds up to the TTL); null without such clients, or when none reached the new site. */
+  clientRtoSeconds: number | null;
   failoverSeconds: number | null;
   acknowledgedWrites: number;
   lostWrites: number;
   rpoSeconds: number;
-  /** When the new site first acknowledged a write (the acks' clock), if it did. */
+  /** When the new site first acknowledged a write (the acks' clock), if it did: to a client of the authoritative servers. */
   firstNewSiteAckAt: number | null;
+  /** The same for a client of the resolver. */
+  firstClientAckAt: number | null;
+  /** The outage to the first write the new site acknowledged for a fallback client (`--fallback-clients`). */
+  fallbackRtoSeconds: number | null;
   lost: WriteAck[];
 }
 
@@ -25,17 +32,25 @@ export function measureDrill(input: {
   survivingBodies: ReadonlySet<string>;
   writesPerSecond: number;
 }): DrillMeasures {
-  const onNewSite = input.acks.filter((ack) => ack.address === input.newSiteAddress).map((ack) => ack.at);
-  const firstNewSiteAckAt = onNewSite.length > 0 ? Math.min(...onNewSite) : null;
+  const firstOnNewSite = (via: WriteAck["via"]) => {
+    const times = input.acks.filter((ack) => ack.address === input.newSiteAddress && ack.via === via).map((ack) => ack.at);
+    return times.length > 0 ? Math.min(...times) : null;
+  };
+  const firstNewSiteAckAt = firstOnNewSite("authoritative");
+  const firstClientAckAt = firstOnNewSite("resolver");
+  const firstFallbackAckAt = firstOnNewSite("fallback");
   const lost = input.acks.filter((ack) => !input.survivingBodies.has(ack.body)).sort((a, b) => a.at - b.at);
   const rpoMs = lost.length > 0 ? lost.at(-1)!.at - lost[0]!.at + 1000 / input.writesPerSecond : 0;
   return {
     rtoSeconds: firstNewSiteAckAt === null ? null : round3((firstNewSiteAckAt - input.suspendedAt) / 1000),
+    clientRtoSeconds: firstClientAckAt === null ? null : round3((firstClientAckAt - input.suspendedAt) / 1000),
+    fallbackRtoSeconds: firstFallbackAckAt === null ? null : round3((firstFallbackAckAt - input.suspendedAt) / 1000),
     failoverSeconds: firstNewSiteAckAt === null ? null : round3((firstNewSiteAckAt - input.failoverStartedAt) / 1000),
     acknowledgedWrites: input.acks.length,
     lostWrites: lost.length,
     rpoSeconds: round3(rpoMs / 1000),
     firstNewSiteAckAt,
+    firstClientAckAt,
     lost,
   };
 }
@@ -54,4 +69,13 @@ export function parseFailoverReport(stdout: string): FailoverReport {
     throw new OperationError(`lifeboat failover --json printed no usable report: ${issue.path.join(".") || "(top level)"}: ${issue.message}`);
   }
   return result.data;
+}
+
+/** What the fallback clients' extra address cost before the outage: their writes then, and those that failed, by reason. */
+export function fallbackCost(stats: Pick<WriteLoadStats, "acks" | "failures">, outageAt: number) {
+  const failed = stats.failures.filter((f) => f.via === "fallback" && f.at < outageAt);
+  const acknowledged = stats.acks.filter((a) => a.via === "fallback" && a.at < outageAt).length;
+  const failureReasonsBeforeOutage: Record<string, number> = {};
+  for (const f of failed) failureReasonsBeforeOutage[f.reason] = (failureReasonsBeforeOutage[f.reason] ?? 0) + 1;
+  return { writesBeforeOutage: acknowledged + failed.length, failedBeforeOutage: failed.length, failureReasonsBeforeOutage };
 }

@@ -18,7 +18,7 @@ export const drillOutages = { local: ["clean"], machines: ["abrupt", "freeze"] }
 export type DrillOutage = (typeof drillOutages)[DrillOn][number];
 
 /** Accepted ranges of the drill's numeric options (the command validates against these). */
-export const drillLimits = { writesPerSecond: { min: 1, max: 2_000 }, posts: { min: 0, max: 10_000_000 } } as const;
+export const drillLimits = { writesPerSecond: { min: 1, max: 2_000 }, posts: { min: 0, max: 10_000_000 }, ttl: { min: 1, max: 86_400 } } as const;
 
 export interface DrillOptions {
   on: DrillOn;
@@ -26,6 +26,10 @@ export interface DrillOptions {
   outage: DrillOutage;
   writesPerSecond: number;
   posts: number;
+  /** dns.ttl for the drill's copy of lifeboat.yaml (default: the file's own). */
+  ttl?: number;
+  /** A study: a third population of clients whose answers also hold the target's ingress, falling back to it on a refused or timed-out connection. */
+  fallbackClients?: boolean;
   /** Forward every line the drill's own `lifeboat` runs print. */
   verbose?: boolean;
 }
@@ -75,8 +79,27 @@ export interface DrillResult {
   outage: DrillOutage;
   writesPerSecond: number;
   posts: number;
-  /** The outage (the suspension, the power cut, the freeze) to the first write acknowledged by the new site; null if none was. */
+  /**
+   * The outage (the suspension, the power cut, the freeze) to the first write
+   * acknowledged by the new site, from a client that asks the authoritative
+   * servers directly; null if none was.
+   */
   rtoSeconds: number | null;
+  /**
+   * The same from a client that asks a recursive resolver, as real clients
+   * do: the resolver's cache adds up to the TTL. Null without a resolver, or
+   * when no such client reached the new site.
+   */
+  clientRtoSeconds: number | null;
+  /** How the clients of clientRtoSeconds resolve; null without a resolver. */
+  resolver: string | null;
+  /**
+   * `--fallback-clients`: clients whose answers held the target's ingress
+   * beside the active site's (as if both were published), trying the next
+   * address when a connection is refused or times out: their RTO, and what
+   * the extra address cost them before the outage.
+   */
+  fallback: { clientRtoSeconds: number | null; writesBeforeOutage: number; failedBeforeOutage: number; failureReasonsBeforeOutage: Record<string, number> } | null;
   /** Start of `lifeboat failover` to the first write acknowledged by the new site; null if none was. */
   failoverSeconds: number | null;
   acknowledgedWrites: number;

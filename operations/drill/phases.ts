@@ -14,7 +14,7 @@ import { poll, PollTimeout } from "../../model/poll.ts";
 import type { SiteSpec, Spec } from "../../model/spec/index.ts";
 import { sqlString } from "../../providers/shared/postgres-text.ts";
 import type { DrillGround } from "./ground.ts";
-import { measureDrill, parseFailoverReport, round3, type DrillMeasures } from "./measure.ts";
+import { fallbackCost, measureDrill, parseFailoverReport, round3, type DrillMeasures } from "./measure.ts";
 import { fenceHttpAttempts, giveUpMs, settleMs, type DrillOptions, type DrillResult, type FailoverReport, type FenceAttempt } from "./model.ts";
 import type { RunResult, Workspace } from "./workspace.ts";
 import type { WriteLoad, WriteLoadStats } from "./write-load.ts";
@@ -52,6 +52,8 @@ function parseJson(text: string): unknown {
 const deployOutputSchema = z.looseObject({
   ingressAddresses: z.array(z.string()),
   dns: z.array(z.looseObject({ server: z.string() })),
+  /** The local internet's resolver, where the deploy ran one. */
+  world: z.looseObject({ resolver: z.string() }).optional(),
 });
 
 const pause = (ctx: DrillContext, ms: number) => sleep(Math.max(0, ms), undefined, { signal: ctx.signal }).catch(() => ctx.signal.throwIfAborted());
@@ -75,15 +77,16 @@ export async function lifeboat(ctx: DrillContext, args: string[], timeoutMs: num
 }
 
 /** 1. The platform as it stood before the incident: deployed (with its standby for a warm drill), backed up. */
-export async function deployPlatform(ctx: DrillContext): Promise<{ dnsServers: string[] }> {
+export async function deployPlatform(ctx: DrillContext): Promise<{ dnsServers: string[]; resolvers: string[] }> {
   const { options, newSite } = ctx;
   await timed(ctx, "prepareSeconds", () => ctx.ground.prepare(ctx));
   const deployed = await timed(ctx, "deploySeconds", () => lifeboat(ctx, ["deploy", "--json"], 30 * 60_000));
   const deployment = deployOutputSchema.safeParse(parseJson(deployed.stdout));
   if (!deployment.success || deployment.data.dns.length === 0) throw new OperationError(`drill: lifeboat deploy --json printed no DNS servers: ${tail(deployed.stdout, 500)}`);
   const dnsServers = [...new Set(deployment.data.dns.map((answer) => answer.server))];
+  const resolvers = deployment.data.world ? [deployment.data.world.resolver] : [];
   if (options.mode === "warm") await timed(ctx, "standbyDeploySeconds", () => lifeboat(ctx, ["deploy", "--site", newSite.name, "--json"], 30 * 60_000));
-  return { dnsServers };
+  return { dnsServers, resolvers };
 }
 
 /** The account the clients post as, made in the old site's database (idempotent per handle), once the apps have made its tables. */
@@ -122,16 +125,26 @@ export interface Clients {
   token: string;
   bodyPrefix: string;
   startedAt: number;
+  /** Half the clients resolve through a recursive resolver: the drill waits for them too. */
+  throughResolver: boolean;
+  /** A third population falls back to the target's ingress (`--fallback-clients`). */
+  fallback: boolean;
 }
 
-/** 2. Clients writing through whatever the edges' DNS servers answer, for a while before anything fails. */
-export async function startClients(ctx: DrillContext, dnsServers: string[], author: number): Promise<Clients> {
+/**
+ * 2. Clients writing through whatever DNS answers, for a while before anything
+ * fails: half ask the edges' authoritative servers, half the recursive resolver
+ * (where the platform has one), as real clients do.
+ */
+export async function startClients(ctx: DrillContext, dns: { dnsServers: string[]; resolvers: string[] }, author: number): Promise<Clients> {
   const token = crypto.randomBytes(4).toString("hex");
   const bodyPrefix = `drill ${token} #`;
-  ctx.print(`drill: writing ${ctx.options.writesPerSecond} posts/s to ${ctx.spec.domain} as resolved by ${dnsServers.join(", ")}`);
-  const load = await ctx.ground.startLoad(ctx, { dnsServers, writesPerSecond: ctx.options.writesPerSecond, bodyPrefix, author });
+  const fallbackAddresses = ctx.options.fallbackClients && dns.resolvers.length ? [ctx.newIngress] : [];
+  const through = `${dns.dnsServers.join(", ")}${dns.resolvers.length ? `, and through the resolver ${dns.resolvers.join(", ")}` : ""}${fallbackAddresses.length ? `, and as if ${ctx.newIngress} were published beside the active site (falling back to it)` : ""}`;
+  ctx.print(`drill: writing ${ctx.options.writesPerSecond} posts/s to ${ctx.spec.domain} as resolved by ${through}`);
+  const load = await ctx.ground.startLoad(ctx, { dnsServers: dns.dnsServers, resolverServers: dns.resolvers, fallbackAddresses, writesPerSecond: ctx.options.writesPerSecond, bodyPrefix, author });
   ctx.setLoad(load);
-  const clients = { load, author, token, bodyPrefix, startedAt: Date.now() };
+  const clients = { load, author, token, bodyPrefix, startedAt: Date.now(), throughResolver: dns.resolvers.length > 0, fallback: fallbackAddresses.length > 0 };
   await pause(ctx, settleMs);
   if (clients.load.stats.acks.length === 0) {
     throw new OperationError(`drill: no write was acknowledged in the first ${settleMs / 1000}s, before any failure: ${JSON.stringify(clients.load.stats.failureReasons)}`, "the platform did not take writes; see `lifeboat status` in a deploy of your own");
@@ -169,19 +182,24 @@ export async function playIncident(ctx: DrillContext, clients: Clients): Promise
     });
   ctx.running.add(failoverRun);
 
+  // Until both populations wrote to the new site (the resolver's clients later, by up to the TTL), or each gave up.
   let gaveUp = false;
+  const firstOnNewSite = (via: "authoritative" | "resolver") => clients.load.stats.acks.find((ack) => ack.address === ctx.newIngress && ack.via === via);
+  const resolverGiveUpMs = giveUpMs + ctx.spec.dns.ttl * 1000;
   for (;;) {
     signal.throwIfAborted();
     if (failoverDone && failoverDone.code !== 0) break;
-    const first = clients.load.stats.acks.find((ack) => ack.address === ctx.newIngress);
-    if (first) {
-      ctx.print(`drill: ${newSite.name} acknowledged its first write ${((first.at - outageAt) / 1000).toFixed(1)}s after the outage`);
-      await pause(ctx, first.at + settleMs - Date.now());
+    const first = firstOnNewSite("authoritative");
+    const client = clients.throughResolver ? firstOnNewSite("resolver") : first;
+    if (first && client) {
+      ctx.print(`drill: ${newSite.name} acknowledged its first write ${((first.at - outageAt) / 1000).toFixed(1)}s after the outage${clients.throughResolver ? `, its first from a client of the resolver ${((client.at - outageAt) / 1000).toFixed(1)}s after` : ""}`);
+      await pause(ctx, Math.max(first.at, client.at) + settleMs - Date.now());
       break;
     }
-    if (Date.now() - outageAt >= giveUpMs) {
+    const waited = Date.now() - outageAt;
+    if ((!first && waited >= giveUpMs) || waited >= resolverGiveUpMs) {
       gaveUp = true;
-      ctx.print(`drill: no write acknowledged by ${newSite.name} (${ctx.newIngress}) ${giveUpMs / 1000}s after the outage; giving up on it`);
+      ctx.print(`drill: no write acknowledged by ${newSite.name} (${ctx.newIngress}) ${first ? `from a client of the resolver ${resolverGiveUpMs / 1000}s` : `${giveUpMs / 1000}s`} after the outage; giving up on it`);
       break;
     }
     await pause(ctx, 100);
@@ -238,12 +256,14 @@ export function drillResult(ctx: DrillContext, clients: Clients, incident: Incid
   const { options, spec, oldSite, newSite, timeline } = ctx;
   const { report, stats, outageAt } = incident;
   const problems: string[] = [];
-  if (incident.gaveUp || measures.rtoSeconds === null) problems.push(`${newSite.name} acknowledged no write within ${giveUpMs / 1000}s of the outage`);
+  if (measures.rtoSeconds === null) problems.push(`${newSite.name} acknowledged no write within ${giveUpMs / 1000}s of the outage`);
+  else if (clients.throughResolver && measures.clientRtoSeconds === null) problems.push(`${newSite.name} acknowledged no write from a client of the resolver within ${giveUpMs / 1000 + spec.dns.ttl}s of the outage (the TTL is ${spec.dns.ttl}s)`);
   if (!report.ok) problems.push(`lifeboat failover reported ok: false (run ${report.run})`);
   const since = (at: number) => round3((at - outageAt) / 1000);
   timeline.loadStarted = since(clients.startedAt);
   timeline.failoverStarted = since(incident.failoverStartedAt);
   if (measures.firstNewSiteAckAt !== null) timeline.firstWriteOnNewSite = since(measures.firstNewSiteAckAt);
+  if (measures.firstClientAckAt !== null) timeline.firstResolverClientWriteOnNewSite = since(measures.firstClientAckAt);
   const lastOld = stats.acks.filter((ack) => ack.address === ctx.oldIngress).at(-1);
   if (lastOld) timeline.lastWriteOnOldSite = since(lastOld.at);
   return {
@@ -255,6 +275,9 @@ export function drillResult(ctx: DrillContext, clients: Clients, incident: Incid
     writesPerSecond: options.writesPerSecond,
     posts: options.posts,
     rtoSeconds: measures.rtoSeconds,
+    clientRtoSeconds: measures.clientRtoSeconds,
+    resolver: clients.throughResolver ? "clients that resolve through the local internet's recursive resolver (unbound), which caches each answer for its TTL, take turns with those asking the authoritative servers" : null,
+    fallback: clients.fallback ? { clientRtoSeconds: measures.fallbackRtoSeconds, ...fallbackCost(stats, outageAt) } : null,
     failoverSeconds: measures.failoverSeconds,
     acknowledgedWrites: measures.acknowledgedWrites,
     lostWrites: measures.lostWrites,

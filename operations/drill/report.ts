@@ -18,7 +18,16 @@ export function formatDrill(result: DrillResult): string {
     `drill ${result.mode} on ${result.on}: ${result.oldSite.name} ${outageText[result.outage]}, failed over to ${result.newSite.name} (failover run ${result.failoverRun}); ${result.writesPerSecond} writes/s, ${result.posts} seeded posts`,
     ...(result.problems.length > 0 ? ["", `PROBLEMS (${result.problems.length})`, ...result.problems.map((p) => `!! ${p}`), ""] : []),
     formatRows([
-      ["RTO", `${secondsText(result.rtoSeconds)}  (the outage to the first write ${result.newSite.name} acknowledged)`],
+      ["RTO", `${secondsText(result.rtoSeconds)}  (the outage to the first write ${result.newSite.name} acknowledged, from clients asking the authoritative servers)`],
+      ...(result.resolver ? [["client RTO", `${secondsText(result.clientRtoSeconds)}  (the same from clients asking the recursive resolver, which caches for the TTL, ${result.ttlSeconds}s)`] as [string, string]] : []),
+      ...(result.fallback
+        ? [
+            [
+              "fallback clients",
+              `RTO ${secondsText(result.fallback.clientRtoSeconds)}; before the outage ${result.fallback.failedBeforeOutage} of ${result.fallback.writesBeforeOutage} writes failed (${Object.entries(result.fallback.failureReasonsBeforeOutage).map(([r, n]) => `${n} ${r}`).join(", ") || "none"})  (answers held ${result.newSite.name}'s ingress too)`,
+            ] as [string, string],
+          ]
+        : []),
       ["failover", `${secondsText(result.failoverSeconds)}  (lifeboat failover's start to the same write)`],
       ["acknowledged writes", `${result.acknowledgedWrites}  (${result.failedWrites} failed, ${result.skippedWrites} skipped with 64 waiting)`],
       ["lost writes", `${result.lostWrites}  (acknowledged, not in ${result.newSite.name}'s database)`],

@@ -16,6 +16,14 @@ export function drillSpec(shipped: string, mode: DrillMode, target = drillTarget
   return document.toString();
 }
 
+/** The drill's spec with dns.ttl set (`lifeboat drill --ttl`: a TTL rehearsed before lifeboat.yaml takes it); every other field and comment kept. */
+export function withTtl(text: string, ttl: number | undefined): string {
+  if (ttl === undefined) return text;
+  const document = parseDocument(text);
+  document.setIn(["dns", "ttl"], ttl);
+  return document.toString();
+}
+
 /**
  * The drill's spec, validated as deploy will validate it; without the audit
  * against the providers (`audited: false`) where what it checks exists only

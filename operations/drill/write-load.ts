@@ -1,20 +1,33 @@
 /**
  * The drill's clients: a steady stream of posts to the platform, sent wherever
- * DNS says the platform is. Every 200 ms it asks each edge's authoritative
- * server directly what the domain resolves to (no resolver cache in between:
- * what a real client adds on top is the record's TTL, reported separately), and
- * each write goes to one of the addresses they answer. It records every write
- * the platform acknowledged (201, committed) with its body, so the drill can
- * look for each one on the new site afterwards.
+ * DNS says the platform is. Every 200 ms they ask what the domain resolves to,
+ * in one of two ways: the edges' authoritative servers directly (what the
+ * failover changed, with no cache in between), or, when one is given, a
+ * recursive resolver as real clients do (it caches each answer for its TTL).
+ * With a resolver, every other write goes where it answers: the two
+ * populations' first writes on the new site are the RTO at the authoritative
+ * servers and the RTO clients see. Every write the platform acknowledged
+ * (201, committed) is recorded with its body, so the drill can look for each
+ * one on the new site afterwards.
  */
 import http from "node:http";
 import { queryA, type DnsAnswer } from "../dns.ts";
+
+/**
+ * How a client found the address it wrote to: the authoritative servers
+ * directly, a recursive resolver, or a recursive resolver whose answer also
+ * held the standby's ingress, trying the next address when a connection is
+ * refused or times out (the way browsers treat several A records).
+ */
+export type ResolvedVia = "authoritative" | "resolver" | "fallback";
 
 export interface WriteAck {
   body: string;
   id: number;
   /** The address the write was sent to (an ingress). */
   address: string;
+  /** How the client resolved it. */
+  via: ResolvedVia;
   /** When the acknowledgement arrived (ms, the load's clock). */
   at: number;
 }
@@ -28,6 +41,14 @@ export interface WriteLoadOptions {
   domain: string;
   /** Authoritative servers to ask (the edges' DNS servers). */
   dnsServers: string[];
+  /** Recursive resolvers clients ask (the local internet's): every other write goes where they answer. */
+  resolverServers?: string[];
+  /**
+   * With resolvers: addresses published beside what they answer (the standby's
+   * ingress), for a third population of clients that try them in turn, each
+   * write starting at another, and move on when a connection is refused or times out.
+   */
+  fallbackAddresses?: string[];
   writesPerSecond: number;
   author: number;
   /** Every body starts with this and is unique within the load. */
@@ -52,6 +73,8 @@ export interface WriteLoadStats {
   acksByAddress: Record<string, number>;
   /** DNS queries that got no answer (the previous answer was kept). */
   dnsErrors: number;
+  /** Each write not acknowledged: when its client gave up, which population it was, and why. */
+  failures: Array<{ at: number; via: ResolvedVia; reason: string }>;
 }
 
 export interface WriteLoad {
@@ -145,20 +168,27 @@ export function startWriteLoad(options: WriteLoadOptions): WriteLoad {
   const timeoutMs = options.timeoutMs ?? 2_000;
   const resolveEveryMs = options.resolveEveryMs ?? 200;
 
-  const stats: WriteLoadStats = { acks: [], failed: 0, skipped: 0, failureReasons: {}, acksByAddress: {}, dnsErrors: 0 };
-  const answers: string[][] = options.dnsServers.map(() => []);
+  const stats: WriteLoadStats = { acks: [], failed: 0, skipped: 0, failureReasons: {}, acksByAddress: {}, dnsErrors: 0, failures: [] };
+  const resolvers = options.resolverServers ?? [];
+  const fallbackAddresses = resolvers.length > 0 ? (options.fallbackAddresses ?? []) : [];
+  // The populations take turns, write by write.
+  const populations: ResolvedVia[] = ["authoritative", ...(resolvers.length ? (["resolver"] as const) : []), ...(fallbackAddresses.length ? (["fallback"] as const) : [])];
+  const servers = [...options.dnsServers, ...resolvers];
+  // What each server answered last: the authoritative servers' first, then the resolvers'.
+  const answers: string[][] = servers.map(() => []);
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
 
-  const fail = (reason: string) => {
+  const fail = (reason: string, via: ResolvedVia) => {
     stats.failed++;
     stats.failureReasons[reason] = (stats.failureReasons[reason] ?? 0) + 1;
+    stats.failures.push({ at: now(), via, reason });
   };
 
   // DNS: one round of queries at a time, a new round every resolveEveryMs.
   let resolveTimer: NodeJS.Timeout | undefined;
   const resolveRound = async () => {
-    const round = await Promise.all(options.dnsServers.map((server) => resolve(server, options.domain)));
+    const round = await Promise.all(servers.map((server) => resolve(server, options.domain)));
     round.forEach((answer, i) => {
       // A server that does not answer keeps its previous answer, as a client's resolver would move on to the other vendor.
       if (answer.error) stats.dnsErrors++;
@@ -172,18 +202,42 @@ export function startWriteLoad(options: WriteLoadOptions): WriteLoad {
   };
   const firstAnswers = resolveRound().catch(() => void stats.dnsErrors++);
 
+  /** A fallback client's write: each address in turn, moving on when a connection is refused or times out. */
+  const postWithFallback = async (candidates: string[], payload: { author: number; body: string }) => {
+    for (const [i, address] of candidates.entries()) {
+      try {
+        return { address, answer: await post(address, options.domain, payload, timeoutMs) };
+      } catch (error) {
+        const reason = failureReason(error);
+        if (i === candidates.length - 1 || !(reason === "ECONNREFUSED" || reason === "timeout")) throw error;
+      }
+    }
+    throw new Error("no address");
+  };
+
   const send = (n: number) => {
     const body = writeBody(options.bodyPrefix, n);
-    const address = chooseAddress(answers, n);
-    if (address === undefined) return fail("no DNS answer");
-    const write = post(address, options.domain, { author: options.author, body }, timeoutMs)
-      .then((answer) => {
+    const via = populations[n % populations.length]!;
+    const turn = Math.floor(n / populations.length); // each population numbered on its own
+    const fromResolvers = answers.slice(options.dnsServers.length);
+    let candidates: string[];
+    if (via === "authoritative") candidates = [chooseAddress(answers.slice(0, options.dnsServers.length), turn)].filter((a) => a !== undefined);
+    else if (via === "resolver") candidates = [chooseAddress(fromResolvers, turn)].filter((a) => a !== undefined);
+    else {
+      // The answer as if the standby's ingress were published beside the active site's, in the order a resolver rotates it.
+      const published = [...new Set([...fromResolvers.flat(), ...fallbackAddresses])];
+      candidates = fromResolvers.flat().length ? published.map((_, i) => published[(turn + i) % published.length]!) : [];
+    }
+    if (candidates.length === 0) return fail("no DNS answer", via);
+    const payload = { author: options.author, body };
+    const write = postWithFallback(candidates, payload)
+      .then(({ address, answer }) => {
         if (answer.status === 201 && answer.id !== undefined) {
-          stats.acks.push({ body, id: answer.id, address, at: now() });
+          stats.acks.push({ body, id: answer.id, address, via, at: now() });
           stats.acksByAddress[address] = (stats.acksByAddress[address] ?? 0) + 1;
-        } else fail(`HTTP ${answer.status}`);
+        } else fail(`HTTP ${answer.status}`, via);
       })
-      .catch((error: unknown) => fail(failureReason(error)))
+      .catch((error: unknown) => fail(failureReason(error), via))
       .finally(() => inFlight.delete(write));
     inFlight.add(write);
   };

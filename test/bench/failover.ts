@@ -79,7 +79,7 @@ function drill(args: string[]): Promise<{ code: number; stdout: string }> {
   });
 }
 
-const summary: string[][] = [["drill", "RTO", "acknowledged", "lost", "fenced accepted", "old site contacted"]];
+const summary: string[][] = [["drill", "RTO", "client RTO", "acknowledged", "lost", "fenced accepted", "old site contacted"]];
 for (const { name, on, args, targets } of drills) {
   if (only !== undefined && on !== only) continue;
   if (on === "machines" && !root) {
@@ -108,6 +108,7 @@ for (const { name, on, args, targets } of drills) {
     lines.push(`  ${t.label.padEnd(24)} ${shown.padEnd(10)} target ${t.target.padEnd(36)} ${verdict}`);
   }
   const figures: Array<[string, string]> = [
+    ["client RTO", result.resolver ? `${result.clientRtoSeconds === null ? "none" : `${result.clientRtoSeconds}s`}  (the same for clients asking the recursive resolver; TTL ${result.ttlSeconds}s)` : "not measured (no resolver on this ground)"],
     ["failover", `${result.failoverSeconds === null ? "none" : `${result.failoverSeconds}s`}  (lifeboat failover's start to the first write on ${result.newSite.name})`],
     ["acknowledged writes", `${result.acknowledgedWrites}  (${result.failedWrites} failed, ${result.skippedWrites} skipped)`],
     ["lost writes", `${result.lostWrites}`],
@@ -119,7 +120,7 @@ for (const { name, on, args, targets } of drills) {
   for (const [label, text] of figures) if (!targets.some((t) => t.label === label)) lines.push(`  ${label.padEnd(24)} ${text}`);
   lines.push(`  failover steps: ${result.steps.map((s) => `${s.name} ${s.status} ${s.seconds}s`).join(", ") || "(none reported)"}`);
   console.log(lines.join("\n"));
-  summary.push([name, result.rtoSeconds === null ? "none" : `${result.rtoSeconds}s`, String(result.acknowledgedWrites), String(result.lostWrites), `${result.fencedWritesAccepted}/${result.fencing.attempts.length}`, String(result.oldSiteContacts.count)]);
+  summary.push([name, result.rtoSeconds === null ? "none" : `${result.rtoSeconds}s`, result.clientRtoSeconds === null ? "-" : `${result.clientRtoSeconds}s`, String(result.acknowledgedWrites), String(result.lostWrites), `${result.fencedWritesAccepted}/${result.fencing.attempts.length}`, String(result.oldSiteContacts.count)]);
 }
 if (summary.length > 1) {
   const widths = summary[0]!.map((_, i) => Math.max(...summary.map((row) => row[i]!.length)));

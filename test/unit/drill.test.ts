@@ -6,6 +6,8 @@ import { drillCommand, drillOperations, type DrillCommandDeps } from "../../cli/
 import { ExitCode, OperationError, UserError } from "../../model/errors.ts";
 import { drillSpec, formatDrill, measureDrill, parseFailoverReport, runDrill, type DrillResult } from "../../operations/drill/index.ts";
 import { workspaceEnv } from "../../operations/drill/workspace.ts";
+import { withTtl } from "../../operations/drill/spec.ts";
+import { fallbackCost } from "../../operations/drill/measure.ts";
 import { chooseAddress, startWriteLoad, writesDue, type PostAnswer, type WriteAck } from "../../operations/drill/write-load.ts";
 import { projectRoot } from "../../model/paths.ts";
 import { parseSpec } from "../../model/spec/index.ts";
@@ -22,6 +24,9 @@ const result = (overrides: Partial<DrillResult> = {}): DrillResult => ({
   writesPerSecond: 200,
   posts: 0,
   rtoSeconds: 9.5,
+  clientRtoSeconds: 41.2,
+  fallback: null,
+  resolver: "half the clients resolve through the local internet's recursive resolver (unbound), which caches each answer for its TTL",
   failoverSeconds: 8.25,
   acknowledgedWrites: 3000,
   lostWrites: 0,
@@ -74,6 +79,8 @@ describe("lifeboat drill: options", () => {
     [["--posts", "-1"], '--posts: accepted: an integer from 0 to 10,000,000; got "-1"'],
     [["--posts", "1.5"], '--posts: accepted: an integer from 0 to 10,000,000; got "1.5"'],
     [["--posts", "10000001"], '--posts: accepted: an integer from 0 to 10,000,000; got "10000001"'],
+    [["--ttl", "0"], '--ttl: accepted: an integer from 1 to 86,400; got "0"'],
+    [["--ttl", "1m"], '--ttl: accepted: an integer from 1 to 86,400; got "1m"'],
   ])("%j is refused with exit 2 before anything runs", async (args, message) => {
     const { done, drill } = run(args);
     const error = await done.catch((e: unknown) => e);
@@ -99,9 +106,9 @@ describe("lifeboat drill: options", () => {
   });
 
   it("accepts the limits themselves", async () => {
-    const { done, drill } = run(["--mode", "cold", "--writes-per-second", "2000", "--posts", "10000000"]);
+    const { done, drill } = run(["--mode", "cold", "--writes-per-second", "2000", "--posts", "10000000", "--ttl", "86400", "--fallback-clients"]);
     await done;
-    expect(drill).toHaveBeenCalledWith({ on: "local", mode: "cold", outage: "clean", writesPerSecond: 2000, posts: 10_000_000, verbose: false }, expect.any(Function));
+    expect(drill).toHaveBeenCalledWith({ on: "local", mode: "cold", outage: "clean", writesPerSecond: 2000, posts: 10_000_000, ttl: 86_400, fallbackClients: true, verbose: false }, expect.any(Function));
   });
 
   it("injects the real drill by default", () => expect(drillOperations.drill).toBe(runDrill));
@@ -117,7 +124,7 @@ describe("lifeboat drill: output", () => {
     await done;
     const printed = JSON.parse(io.stdout());
     expect(printed).toEqual(result());
-    for (const field of ["rtoSeconds", "failoverSeconds", "acknowledgedWrites", "lostWrites", "rpoSeconds", "fencedWritesAccepted", "oldSiteContacts", "ttlSeconds", "steps", "on", "mode", "outage", "writesPerSecond", "posts", "failedWrites", "failoverRun"]) {
+    for (const field of ["rtoSeconds", "clientRtoSeconds", "failoverSeconds", "acknowledgedWrites", "lostWrites", "rpoSeconds", "fencedWritesAccepted", "oldSiteContacts", "ttlSeconds", "steps", "on", "mode", "outage", "writesPerSecond", "posts", "failedWrites", "failoverRun"]) {
       expect(printed).toHaveProperty(field);
     }
     expect(io.stderr()).toBe("drill: lifeboat deploy --json\n");
@@ -173,6 +180,13 @@ describe("the drill's spec", () => {
     expect(parseSpec(data).sites.find((s) => s.name === "local-b")?.role).toBe(role);
   });
 
+  it("--ttl sets dns.ttl in the drill's copy, keeping the rest", () => {
+    const text = withTtl(drillSpec(shipped, "warm"), 10);
+    expect(parseSpec(parse(text)).dns.ttl).toBe(10);
+    expect(text).toContain("# Two DNS providers serve the domain at once");
+    expect(withTtl(shipped, undefined)).toBe(shipped);
+  });
+
   it("sets the role even when the file has local-b cold and the drill is warm", () => {
     const cold = drillSpec(shipped, "cold");
     expect(parse(drillSpec(cold, "warm")).sites.find((s: any) => s.name === "local-b").role).toBe("standby");
@@ -186,7 +200,7 @@ describe("the drill's spec", () => {
 });
 
 describe("the drill's measures", () => {
-  const ack = (n: number, address: string, at: number): WriteAck => ({ body: `drill t #${n}`, id: n, address, at });
+  const ack = (n: number, address: string, at: number, via: WriteAck["via"] = "authoritative"): WriteAck => ({ body: `drill t #${n}`, id: n, address, via, at });
   // Suspension at 10,000 ms, failover started at 11,500 ms; 100 writes/s.
   const acks = [ack(1, "127.1.1.1", 9_000), ack(2, "127.1.1.1", 9_500), ack(3, "127.1.1.1", 9_900), ack(4, "127.2.1.1", 21_000), ack(5, "127.2.1.1", 22_000)];
   const base = { acks, suspendedAt: 10_000, failoverStartedAt: 11_500, newSiteAddress: "127.2.1.1", writesPerSecond: 100 };
@@ -212,6 +226,15 @@ describe("the drill's measures", () => {
   it("the first acknowledgement on the new site counts, whatever order the acks were recorded in", () => {
     const m = measureDrill({ ...base, acks: [...acks].reverse(), survivingBodies: new Set(acks.map((a) => a.body)) });
     expect(m.rtoSeconds).toBe(11);
+  });
+
+  it("the client RTO runs to the first acknowledgement on the new site of a client that asked the resolver", () => {
+    const throughResolver = [ack(6, "127.1.1.1", 9_950, "resolver"), ack(7, "127.1.1.1", 30_000, "resolver"), ack(8, "127.2.1.1", 62_500, "resolver"), ack(9, "127.2.1.1", 61_000, "resolver")];
+    const all = [...acks, ...throughResolver];
+    const m = measureDrill({ ...base, acks: all, survivingBodies: new Set(all.map((a) => a.body)) });
+    expect(m).toMatchObject({ rtoSeconds: 11, clientRtoSeconds: 51, firstNewSiteAckAt: 21_000, firstClientAckAt: 61_000, acknowledgedWrites: 9 });
+    // Without clients of the resolver there is no client RTO.
+    expect(measureDrill({ ...base, survivingBodies: new Set() }).clientRtoSeconds).toBeNull();
   });
 
   it("no acknowledgement on the new site: no RTO, no failover time", () => {
@@ -291,6 +314,63 @@ describe("the write load", () => {
     expect(new Set(stats.acks.map((a) => a.body)).size).toBe(stats.acks.length);
     expect(stats.acks.every((a) => a.address === "127.2.1.1")).toBe(true);
     expect(stats.acksByAddress).toEqual({ "127.2.1.1": stats.acks.length });
+  });
+
+  it("with a resolver, every other write goes where the resolver answers, and says so", async () => {
+    vi.useFakeTimers({ now: 0 });
+    // The authoritative server already names the new site; the resolver still has the old one cached.
+    const answers: Record<string, string[]> = { "127.3.0.53": ["127.2.1.1"], "127.53.0.53": ["127.1.1.1"] };
+    const load = startWriteLoad({
+      domain: "social.test",
+      dnsServers: ["127.3.0.53"],
+      resolverServers: ["127.53.0.53"],
+      writesPerSecond: 10,
+      author: 1,
+      bodyPrefix: "p",
+      resolve: async (server, name) => ({ server, name, addresses: answers[server]! }),
+      post: async (_address, _domain, payload): Promise<PostAnswer> => ({ status: 201, id: Number(payload.body.slice(1)) }),
+    });
+    await vi.advanceTimersByTimeAsync(950);
+    const stats = await load.stop();
+    expect(stats.acks.map((a) => [a.id, a.via, a.address])).toEqual(
+      Array.from({ length: 10 }, (_, n) => (n % 2 === 0 ? [n, "authoritative", "127.2.1.1"] : [n, "resolver", "127.1.1.1"])),
+    );
+  });
+
+  it("fallback clients try the published addresses in turn, moving on when a connection is refused, not when the site answers 503", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const answers: Record<string, string[]> = { "127.3.0.53": ["127.1.1.1"], "127.53.0.53": ["127.1.1.1"] };
+    // The active site is gone (refused); the standby answers 503 until promoted.
+    let promoted = false;
+    const tried: string[] = [];
+    const load = startWriteLoad({
+      domain: "social.test",
+      dnsServers: ["127.3.0.53"],
+      resolverServers: ["127.53.0.53"],
+      fallbackAddresses: ["127.2.1.1"],
+      writesPerSecond: 10,
+      author: 1,
+      bodyPrefix: "p",
+      resolve: async (server, name) => ({ server, name, addresses: answers[server]! }),
+      post: async (address, _domain, payload): Promise<PostAnswer> => {
+        tried.push(`${payload.body}@${address}`);
+        if (address === "127.1.1.1") throw Object.assign(new Error("refused"), { code: "ECONNREFUSED" });
+        return promoted ? { status: 201, id: Number(payload.body.slice(1)) } : { status: 503 };
+      },
+    });
+    await vi.advanceTimersByTimeAsync(550); // writes 0..5: two of each population
+    promoted = true;
+    await vi.advanceTimersByTimeAsync(600); // writes 6..11
+    const stats = await load.stop();
+    // Write 2 (fallback, turn 0) tried the active site first, was refused, then the standby (503 then).
+    expect(tried.filter((t) => t.startsWith("p2@"))).toEqual(["p2@127.1.1.1", "p2@127.2.1.1"]);
+    // Write 5 (fallback, turn 1) started at the standby: a 503 is an answer, not a reason to move on.
+    expect(tried.filter((t) => t.startsWith("p5@"))).toEqual(["p5@127.2.1.1"]);
+    expect(stats.acks.filter((a) => a.via === "fallback").map((a) => [a.id, a.address])).toEqual([[8, "127.2.1.1"], [11, "127.2.1.1"]]);
+    expect(stats.acks.filter((a) => a.via !== "fallback")).toEqual([]);
+    expect(stats.failures.filter((f) => f.via === "fallback").map((f) => f.reason)).toEqual(["HTTP 503", "HTTP 503"]);
+    const cost = fallbackCost(stats, 560);
+    expect(cost).toEqual({ writesBeforeOutage: 2, failedBeforeOutage: 2, failureReasonsBeforeOutage: { "HTTP 503": 2 } });
   });
 
   it("never has more than maxInFlight writes waiting: the rest are skipped, not sent late", async () => {
