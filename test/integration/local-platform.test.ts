@@ -48,6 +48,9 @@ describe("the local platform", { timeout: 180_000 }, () => {
     const summary = JSON.parse(result.stdout);
     expect(summary).toMatchObject({ domain: "social.test", site: "local-a", active: true, ingressAddresses: [ingress] });
     expect(summary.curl).toBe(`curl --resolve social.test:80:${ingress} http://social.test/healthz`);
+    // Where a client's resolver answers (README's first command prints it), and what the registry delegates to.
+    expect(summary.world).toEqual({ parentServers: ["127.53.0.1"], resolver: "127.53.0.53" });
+    expect(summary.nameservers).toEqual(["ns-local-c.social.test", "ns-local-d.social.test"]);
     expect(summary.stacks.map((s: { stack: string }) => s.stack)).toEqual(["backup-local-c", "backup-local-d", "site-local-a", "edge-dns-c", "edge-dns-d"]);
   });
 
