@@ -92,16 +92,25 @@ export async function destroy(platform: Platform, options: DestroyOptions, print
       await stack.workspace.removeStack(stackName);
       result.destroyed.push({ stack: stackName, deleted: outcome.summary.resourceChanges?.delete ?? 0 });
     }
-    // Nothing is left to be active or fenced: the next deploy starts from lifeboat.yaml's roles.
-    if (options.all) await fs.rm(roleRecordFile(platform.home), { force: true });
-    // Nor delegated: the parent zone and resolver Lifeboat ran for the domain (the local internet) go too.
-    if (options.all && platform.world) {
-      await platform.world.remove();
-      print(`removed the domain's parent zone and resolver (${[...platform.world.parentServers, platform.world.resolver].join(", ")})`);
-    }
-    // What is left, into every repository. Not after --all: the repositories go too (or, on the clouds, stay
-    // protected with the mirrors of the platform as it was, which is what a recovery would want).
-    else result.stateMirror = await mirrorState(platform, `destroy of ${targets.join(", ")}`, engineStateSource, print);
-    return result;
+    const stateMirror = await afterDestroy(platform, options, () => mirrorState(platform, `destroy of ${targets.join(", ")}`, engineStateSource, print), print);
+    return { ...result, ...(stateMirror ? { stateMirror } : {}) };
   }, { wait: false });
+}
+
+/**
+ * What follows the stacks going. After --all nothing is left to be active or
+ * fenced (the next deploy starts from lifeboat.yaml's roles) nor delegated (the
+ * parent zone and resolver Lifeboat ran for the domain go too), and no mirror
+ * is written: the repositories went too (or, on the clouds, stay protected with
+ * the mirrors of the platform as it was, which is what a recovery would want).
+ * After one site or edge, what is left goes into every repository.
+ */
+export async function afterDestroy(platform: Pick<Platform, "home" | "world">, options: Pick<DestroyOptions, "all">, mirror: () => Promise<MirrorWrite[]>, print: (line: string) => void): Promise<MirrorWrite[] | undefined> {
+  if (!options.all) return mirror();
+  await fs.rm(roleRecordFile(platform.home), { force: true });
+  if (platform.world) {
+    await platform.world.remove();
+    print(`removed the domain's parent zone and resolver (${[...platform.world.parentServers, platform.world.resolver].join(", ")})`);
+  }
+  return undefined;
 }
