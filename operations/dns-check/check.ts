@@ -110,7 +110,7 @@ function readAnswer(server: VendorServer, set: ExpectedRecordSet, outcome: Promi
   return { ...base, ttl: Math.min(...matching.map((r) => r.ttl)), values: [...new Set(matching.map((r) => r.value))].sort() };
 }
 
-function judge(set: ExpectedRecordSet, answers: ServerAnswer[]): { ok: boolean; differences: string[] } {
+function judge(set: Pick<ExpectedRecordSet, "name" | "expected"> & { type: string }, answers: ServerAnswer[]): { ok: boolean; differences: string[] } {
   const label = `${set.name} ${set.type}`;
   if (set.expected) {
     const want = set.expected;
@@ -120,7 +120,11 @@ function judge(set: ExpectedRecordSet, answers: ServerAnswer[]): { ok: boolean; 
       differences: wrong.map((a) => `${label}: ${a.server} ${a.error ?? `answers ${shown(a.values, a.ttl)}`}; lifeboat.yaml says ${shown(want.values, want.ttl)}`),
     };
   }
-  // Only the vendors know the data: they must agree with each other.
+  // Only the vendors know the data: they must agree with each other, on something. Every server
+  // answering nothing is no agreement: the record Lifeboat publishes is gone everywhere.
+  if (answers.length > 0 && answers.every((a) => a.error || a.values.length === 0)) {
+    return { ok: false, differences: [`${label}: no vendor answers it, though lifeboat.yaml publishes it: ${answers.map((a) => `${a.server} ${a.error ?? "answers nothing"}`).join("; ")}`] };
+  }
   const distinct = new Set(answers.map(signature));
   if (distinct.size <= 1) return { ok: true, differences: [] };
   return { ok: false, differences: [`${label}: the vendors disagree: ${answers.map((a) => `${a.server} ${a.error ?? `answers ${shown(a.values, a.ttl)}`}`).join("; ")}`] };
@@ -251,7 +255,8 @@ export async function checkDns(facts: DnsFacts, deps: DnsCheckDeps = realDnsChec
     const why = records[0]!.answers.find((a) => a.server === server)!.error!;
     differences.push(`${server} gives ${why} to every question: resolvers that ask it wait, then ask another vendor; bring it back, or remove it from the delegation at the registrar`);
   }
-  differences.push(...checked.flatMap((c) => c.differences).filter((d) => !silent.some((server) => d.includes(`: ${server} no answer`))));
+  // Each record judged again without the silent servers: what the others answer still counts.
+  differences.push(...records.flatMap((record) => judge(record, record.answers.filter((a) => !silent.includes(a.server))).differences));
   // Which vendor a nameserver belongs to, for the registrar line.
   const vendorsOf = (host: string) => Object.entries(byEdge).filter(([, list]) => list.some((ns) => ns.host === host)).map(([edge]) => edge);
   differences.push(...delegationDifferences(delegation, vendorsOf));

@@ -56,7 +56,8 @@ export function expectedRecordSets(spec: Spec, targetAddresses: string[], namese
   const sets: ExpectedRecordSet[] = serviceRecords(spec, targetAddresses).map((record) => {
     const name = host(recordFqdn(spec.domain, record.name));
     if (record.type === "ALIAS") return { name, type: "A", kind: "service" };
-    if (record.proxied) return { name, type: record.type, kind: "service" };
+    // A proxied name answers the proxy's addresses, never the CNAME behind it: ask for those.
+    if (record.proxied) return { name, type: record.type === "CNAME" ? "A" : record.type, kind: "service" };
     return { name, type: record.type, kind: "service", expected: { ttl: record.ttl, values: record.values.map((v) => canonicalValue(record.type, v)).sort() } };
   });
   sets.push({ name: host(spec.domain), type: "NS", kind: "nameservers", expected: { ttl: nameserverTtl, values: nameservers.map((ns) => host(ns.host)).sort() } });

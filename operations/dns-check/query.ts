@@ -112,17 +112,28 @@ function overTcp(server: string, port: number, packet: dnsPacket.Packet, timeout
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: server, port });
     let buffer = Buffer.alloc(0);
-    socket.setTimeout(timeoutMs, () => socket.destroy(Object.assign(new Error(`no answer from ${server} over TCP within ${timeoutMs} ms`), { code: "ETIMEOUT" })));
-    socket.on("error", reject);
+    let settled = false;
+    // Settles exactly once, whatever ends the exchange: the answer, an error, the deadline, or the
+    // server closing the connection early (which fires no error, and must not leave the check waiting).
+    const finish = (error?: Error, answer?: dnsPacket.DecodedPacket) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(answer!);
+    };
+    const timer = setTimeout(() => finish(Object.assign(new Error(`no answer from ${server} over TCP within ${timeoutMs} ms`), { code: "ETIMEOUT" })), timeoutMs);
+    socket.on("error", (error) => finish(error));
+    socket.on("close", () => finish(Object.assign(new Error(`${server} closed the TCP connection before answering`), { code: "ECONNRESET" })));
     socket.on("connect", () => socket.write(dnsPacket.streamEncode(packet)));
     socket.on("data", (chunk) => {
       buffer = Buffer.concat([buffer, chunk]);
       if (buffer.length < 2 || buffer.length < 2 + buffer.readUInt16BE(0)) return;
-      socket.end();
       try {
-        resolve(dnsPacket.streamDecode(buffer) as dnsPacket.DecodedPacket);
+        finish(undefined, dnsPacket.streamDecode(buffer) as dnsPacket.DecodedPacket);
       } catch (error) {
-        reject(error);
+        finish(error as Error);
       }
     });
   });

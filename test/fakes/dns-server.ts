@@ -21,6 +21,8 @@ export interface TestDnsServer {
   records: TestRecord[];
   /** Answer over UDP with the truncated flag and no records. */
   truncateUdp: boolean;
+  /** Close TCP connections without answering (a server that drops the connection). */
+  dropTcp: boolean;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function startTestDnsServer(records: TestRecord[]): Promise<TestDns
     queries: { udp: 0, tcp: 0 },
     records,
     truncateUdp: false,
+    dropTcp: false,
     close: async () => {
       udp.close();
       await new Promise((resolve) => tcp.close(resolve));
@@ -66,6 +69,7 @@ export async function startTestDnsServer(records: TestRecord[]): Promise<TestDns
       buffer = Buffer.concat([buffer, chunk]);
       if (buffer.length < 2 || buffer.length < 2 + buffer.readUInt16BE(0)) return;
       server.queries.tcp++;
+      if (server.dropTcp) return void socket.end();
       const reply = answer(server, dnsPacket.streamDecode(buffer) as dnsPacket.DecodedPacket, false);
       const length = Buffer.alloc(2);
       length.writeUInt16BE(reply.length);

@@ -50,7 +50,7 @@ function world(spec: Spec, servers: string[], nameservers: NameserverHost[], tar
       return { rcode: "NOERROR", authoritative: true, answers: records.filter((r) => r.name === name && r.type === type), authorities: [], additionals: [] };
     },
     lookupHost: async (host) => {
-      const known: Record<string, string> = { "ada.ns.cloudflare.com": "198.51.100.1", "ns-1.awsdns-01.org": "198.51.100.2", "a.nic.example": "192.0.2.53" };
+      const known: Record<string, string> = { "ada.ns.cloudflare.com": "198.51.100.1", "ns-1.awsdns-01.org": "198.51.100.2", "bob.ns.cloudflare.com": "198.51.100.3", "a.nic.example": "192.0.2.53" };
       if (!known[host]) throw Object.assign(new Error("not found"), { code: "ENOTFOUND" });
       return [known[host]!];
     },
@@ -165,6 +165,40 @@ describe("lifeboat dns check", () => {
     expect(result.records.filter((r) => ["MX", "TXT", "CAA"].includes(r.type)).map((r) => r.expected?.values[0])).toEqual(["10 mail.social.example", "v=spf1 mx -all", "0 issue letsencrypt.org"]);
   });
 
+  it("a record only the vendors know (proxied): asked as the addresses it answers, and missing everywhere is a difference, not agreement", async () => {
+    const base = productionSpec();
+    const spec = { ...base, dns: { ...base.dns, records: [...base.dns.records, { name: "cdn", type: "CNAME" as const, value: "origin.social.example.", proxied: true }] } } as Spec;
+    const cloudflare: NameserverHost = { host: "ada.ns.cloudflare.com", addresses: [] };
+    const route53: NameserverHost = { host: "ns-1.awsdns-01.org", addresses: [] };
+    const facts = { spec, targets: ["203.0.113.10"], nameserversByEdge: { cloudflare: [cloudflare], route53: [route53] }, serversByEdge: { cloudflare: ["ada.ns.cloudflare.com"], route53: ["ns-1.awsdns-01.org"] } };
+    expect(expectedRecordSets(spec, ["203.0.113.10"], [cloudflare, route53]).find((set) => set.name === "cdn.social.example")).toEqual({ name: "cdn.social.example", type: "A", kind: "service" });
+    const { state, deps } = world(spec, ["198.51.100.1", "198.51.100.2"], [cloudflare, route53], ["203.0.113.10"]);
+    expect((await checkDns(facts, deps)).differences).toEqual([]);
+    for (const records of state.zones.values()) records.splice(0, records.length, ...records.filter((r) => r.name !== "cdn.social.example"));
+    const result = await checkDns(facts, deps);
+    expect(result.ok).toBe(false);
+    expect(result.differences).toEqual([
+      "cdn.social.example A: no vendor answers it, though lifeboat.yaml publishes it: cloudflare @ada.ns.cloudflare.com (198.51.100.1) answers nothing; route53 @ns-1.awsdns-01.org (198.51.100.2) answers nothing",
+    ]);
+  });
+
+  it("a server that answers nothing at all is one line, and the other servers' disagreement is still named", async () => {
+    const base = productionSpec();
+    const spec = { ...base, dns: { ...base.dns, records: [...base.dns.records, { name: "cdn", type: "A" as const, value: "203.0.113.9", proxied: true }] } } as Spec;
+    const ada: NameserverHost = { host: "ada.ns.cloudflare.com", addresses: [] };
+    const bob: NameserverHost = { host: "bob.ns.cloudflare.com", addresses: [] };
+    const route53: NameserverHost = { host: "ns-1.awsdns-01.org", addresses: [] };
+    const facts = { spec, targets: ["203.0.113.10"], nameserversByEdge: { cloudflare: [ada, bob], route53: [route53] }, serversByEdge: { cloudflare: ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"], route53: ["ns-1.awsdns-01.org"] } };
+    const { state, deps } = world(spec, ["198.51.100.1", "198.51.100.3", "198.51.100.2"], [ada, bob, route53], ["203.0.113.10"]);
+    state.down.add("198.51.100.1");
+    for (const record of state.zones.get("198.51.100.2")!) if (record.name === "cdn.social.example") record.value = "203.0.113.77";
+    const { differences } = await checkDns(facts, deps);
+    expect(differences.filter((d) => d.includes("ada.ns.cloudflare.com"))).toEqual([expect.stringMatching(/^cloudflare @ada\.ns\.cloudflare\.com \(198\.51\.100\.1\) gives no answer .* to every question/)]);
+    expect(differences.filter((d) => d.startsWith("cdn.social.example A"))).toEqual([
+      expect.stringMatching(/^cdn\.social\.example A: the vendors disagree: cloudflare @bob\.ns\.cloudflare\.com \(198\.51\.100\.3\) answers 203\.0\.113\.9 .*; route53 @ns-1\.awsdns-01\.org \(198\.51\.100\.2\) answers 203\.0\.113\.77/),
+    ]);
+  });
+
   it("says so when the parent zone cannot be found, rather than passing", async () => {
     const spec = productionSpec();
     const { deps } = world(spec, [], [], ["203.0.113.10"]);
@@ -240,6 +274,17 @@ describe("asking a nameserver (dns-packet over UDP, TCP when truncated)", () => 
       expect(server.queries.tcp - before.tcp).toBe(1);
     } finally {
       server.truncateUdp = false;
+    }
+  });
+
+  it("rejects, rather than waiting forever, when the server closes the TCP connection without answering", async () => {
+    server.truncateUdp = true;
+    server.dropTcp = true;
+    try {
+      await expect(ask("127.0.0.1", "social.test", "A", { port: server.port, timeoutMs: 2_000, tries: 1 })).rejects.toMatchObject({ code: "ECONNRESET" });
+    } finally {
+      server.truncateUdp = false;
+      server.dropTcp = false;
     }
   });
 
