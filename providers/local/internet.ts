@@ -14,6 +14,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { PowerDnsApi, fqdn, type RecordSet } from "./powerdns.ts";
+import { poll } from "../../model/poll.ts";
 import { portOpen, readDefinition, serverHealth, startServer, stopServer, supervisorPid } from "./process.ts";
 import { missingPackages, ports, prepareServer, type ServerRequest, type ServerSettings } from "./roles.ts";
 import { insideDomain, nameserverTtl, nameserverUnion, nsValue, type NameserverHost } from "../shared/records.ts";
@@ -54,7 +55,13 @@ async function ensureServer(request: ServerRequest): Promise<void> {
   const missing = await missingPackages(request.settings.role);
   if (missing.length) throw new Error(`the local internet's ${request.name} needs Debian packages that are not installed: run \`lifeboat setup\` (apt-get install -y ${missing.join(" ")})`);
   // The addresses are machine-wide: another Lifeboat home's local internet would answer in this one's place.
-  if (supervisorPid(request.dir) === undefined && (await portOpen(request.address, ports.dns, 300))) {
+  // This home's own server outliving its supervisor (killed) is no other home's: its leftovers go first.
+  const taken = async () => supervisorPid(request.dir) === undefined && (await portOpen(request.address, ports.dns, 300));
+  if (await taken()) {
+    await stopServer(request.dir);
+    await poll({ what: `${request.address}:${ports.dns} to be free`, probe: taken, done: (stillTaken) => !stillTaken, timeoutMs: 3_000, intervalMs: 100 }).catch(() => undefined);
+  }
+  if (await taken()) {
     throw new Error(`${request.address}:${ports.dns} is in use: another local platform's ${request.name} runs on this machine (another Lifeboat home); destroy that platform first (lifeboat destroy --all --yes there)`);
   }
   const definition = await prepareServer(request);

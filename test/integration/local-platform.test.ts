@@ -8,10 +8,10 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { getEngine } from "../../cli/engine/index.ts";
 import { queryA } from "../../operations/dns.ts";
-import { portOpen } from "../../providers/local/process.ts";
-import { delegateDomain } from "../../providers/local/internet.ts";
+import { portOpen, supervisorPid } from "../../providers/local/process.ts";
+import { delegateDomain, internetDir } from "../../providers/local/internet.ts";
 import { PowerDnsApi } from "../../providers/local/powerdns.ts";
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
 import { api, eventually, ingress } from "./client.ts";
 import { useSandbox } from "./lifecycle.ts";
@@ -102,6 +102,23 @@ describe("the local platform", { timeout: 180_000 }, () => {
     // A deploy plays the registrar again: delegated to both.
     expect((await sandbox.lifeboat(["deploy"])).code).toBe(0);
     expect((await sandbox.lifeboat(["dns", "check"])).code).toBe(0);
+  });
+
+  it("a deploy converges when the local internet's servers outlived their supervisors, rather than blaming another home", async () => {
+    // A supervisor gone and reaped (a host's init reaps; this container's may not, so a killed one is
+    // replaced in its pid file by a process that surely exited), its child still holding the address.
+    const gone = spawnSync("true").pid!;
+    for (const server of ["registry", "resolver"]) {
+      const dir = path.join(internetDir(sandbox.home), server);
+      process.kill(supervisorPid(dir)!, "SIGKILL");
+      await fs.writeFile(path.join(dir, "supervisor.pid"), String(gone));
+      expect(supervisorPid(dir), server).toBeUndefined();
+    }
+    expect(await portOpen("127.53.0.53", 53)).toBe(true);
+    const deployed = await sandbox.lifeboat(["deploy"]);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    for (const server of ["registry", "resolver"]) expect(supervisorPid(path.join(internetDir(sandbox.home), server)), server).toBeDefined();
+    expect((await run("dig", ["@127.53.0.53", "social.test", "A", "+short"])).stdout.trim()).toBe(ingress);
   });
 
   it("serves the reference service through the ingress: a post is read back from the timeline", async () => {
