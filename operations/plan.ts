@@ -97,17 +97,17 @@ export async function prepareEdgeStack(platform: Platform, edge: EdgeSpec, targe
   const stack = await openPlatformStack(platform, edgeStackName(edge.name));
   const config = await readStackConfig(stack);
   await ensureEdgeSecrets(stack, config);
-  if (nameservers) {
-    const nsKey = `lifeboat:${configKeys.nameservers}`;
-    const wantedNs = JSON.stringify(nameserverUnion(nameservers));
-    if (config[nsKey] !== wantedNs) await stack.setConfig(nsKey, { value: wantedNs });
-  }
+  const nsKey = `lifeboat:${configKeys.nameservers}`;
+  const previousNs = config[nsKey];
+  const previousNameservers = typeof previousNs === "string" ? previousNs : undefined;
+  const wantedNs = nameservers ? JSON.stringify(nameserverUnion(nameservers)) : previousNameservers;
+  if (wantedNs !== undefined && previousNameservers !== wantedNs) await stack.setConfig(nsKey, { value: wantedNs });
   const key = `lifeboat:${configKeys.targetAddresses}`;
   const previous = config[key];
   const previousTargets = typeof previous === "string" ? previous : undefined;
   const wanted = JSON.stringify(targetAddresses);
   if (previousTargets !== wanted) await stack.setConfig(key, { value: wanted });
-  return { stack, previousTargets, changedTargets: previousTargets !== wanted };
+  return { stack, previousTargets, changedTargets: previousTargets !== wanted, previousNameservers, changedNameservers: previousNameservers !== wantedNs };
 }
 
 export interface PreparedEdge {
@@ -115,14 +115,19 @@ export interface PreparedEdge {
   previousTargets?: string;
   /** Whether prepareEdgeStack rewrote the edge's target addresses. */
   changedTargets: boolean;
+  previousNameservers?: string;
+  /** Whether prepareEdgeStack rewrote the edge's record of every vendor's nameservers. */
+  changedNameservers: boolean;
 }
 
-/** Puts an edge's target addresses back the way prepareEdgeStack found them. */
-export async function restoreEdgeTargets({ stack, previousTargets, changedTargets }: PreparedEdge): Promise<void> {
-  if (!changedTargets) return;
-  const key = `lifeboat:${configKeys.targetAddresses}`;
-  if (previousTargets === undefined) await stack.removeConfig(key);
-  else await stack.setConfig(key, { value: previousTargets });
+/** Puts an edge's config (target addresses, nameservers) back the way prepareEdgeStack found it: a preview changes nothing. */
+export async function restoreEdgeTargets({ stack, previousTargets, changedTargets, previousNameservers, changedNameservers }: PreparedEdge): Promise<void> {
+  const restore = async (key: string, previous: string | undefined) => {
+    if (previous === undefined) await stack.removeConfig(key);
+    else await stack.setConfig(key, { value: previous });
+  };
+  if (changedTargets) await restore(`lifeboat:${configKeys.targetAddresses}`, previousTargets);
+  if (changedNameservers) await restore(`lifeboat:${configKeys.nameservers}`, previousNameservers);
 }
 
 /**

@@ -14,8 +14,9 @@ import { acquireLock, LockHeldError } from "../lock.ts";
 import { lockFile } from "../deploy.ts";
 import { engineError } from "../engine-error.ts";
 import { prepareBackupStack } from "../data.ts";
-import { deployedIngressAddresses, platformStacks, prepareEdgeStack, prepareSiteStack, restoreEdgeTargets, type PlannedStack, type StackSelection } from "../plan.ts";
+import { deployedIngressAddresses, knownNameservers, platformStacks, prepareEdgeStack, prepareSiteStack, restoreEdgeTargets, type PlannedStack, type StackSelection } from "../plan.ts";
 import { sameAddresses } from "../dns.ts";
+import type { NameserverHost } from "../../providers/shared/records.ts";
 import { checkProviders } from "../preflight.ts";
 import { pluginsFor, requirePlugins } from "../plugins.ts";
 import { activeSite } from "../../model/spec/index.ts";
@@ -62,9 +63,13 @@ async function previewBackup(platform: Platform, planned: Extract<PlannedStack, 
   return previewPrepared(await prepareBackupStack(platform, planned.provider), planned);
 }
 
-/** The edge pointed at `addresses` for the preview only: its config is left as found (what is deployed). */
-async function previewEdgeAt(platform: Platform, planned: Extract<PlannedStack, { kind: "edge" }>, addresses: string[], note?: string): Promise<StackResult> {
-  const prepared = await prepareEdgeStack(platform, planned.edge, addresses);
+/**
+ * The edge pointed at `addresses`, and publishing every vendor's nameservers as
+ * deploy's first round would (a DNS vendor added shows at every edge), for the
+ * preview only: its config is left as found (what is deployed).
+ */
+async function previewEdgeAt(platform: Platform, planned: Extract<PlannedStack, { kind: "edge" }>, targets: EdgeTargets, addresses: string[], note?: string): Promise<StackResult> {
+  const prepared = await prepareEdgeStack(platform, planned.edge, addresses, await targets.nameservers());
   try {
     return await previewPrepared(prepared.stack, planned, note);
   } finally {
@@ -78,6 +83,8 @@ interface EdgeTargets {
   /** Undefined when the active site is not part of this diff; without addresses when its plan cannot tell, saying why. */
   planned?: Promise<{ addresses?: string[]; why?: string }>;
   plannedReady(): boolean;
+  /** Every vendor's nameservers as deploy knows them before its edges go up (knownNameservers). */
+  nameservers(): Promise<NameserverHost[]>;
 }
 
 /**
@@ -94,15 +101,15 @@ async function previewEdge(platform: Platform, planned: Extract<PlannedStack, { 
   const fallbackNote = (deployed: string[], why: string) => `previewed against the deployed ingress of ${active} (${deployed.join(", ")}): ${why}`;
   if (targets.planned && targets.plannedReady()) {
     const plan = (await targets.planned).addresses;
-    if (plan) return previewEdgeAt(platform, planned, plan);
+    if (plan) return previewEdgeAt(platform, planned, targets, plan);
   }
   const deployed = await targets.deployed();
-  const speculative = deployed && targets.planned && !targets.plannedReady() ? previewEdgeAt(platform, planned, deployed) : undefined;
+  const speculative = deployed && targets.planned && !targets.plannedReady() ? previewEdgeAt(platform, planned, targets, deployed) : undefined;
   const { addresses: plan, why = "the site is not part of this diff" } = (await targets.planned) ?? {};
   if (plan) {
     if (speculative && sameAddresses(plan, deployed!)) return speculative;
     await speculative?.catch(() => undefined); // one preview of a stack at a time
-    return previewEdgeAt(platform, planned, plan);
+    return previewEdgeAt(platform, planned, targets, plan);
   }
   if (!deployed) {
     throw new Error(`the active site ${active} has never been deployed and ${why}, so the edge has nothing to point at; deploy the site first`);
@@ -112,7 +119,7 @@ async function previewEdge(platform: Platform, planned: Extract<PlannedStack, { 
     result.diff.note = fallbackNote(deployed, why);
     return result;
   }
-  return previewEdgeAt(platform, planned, deployed, fallbackNote(deployed, why));
+  return previewEdgeAt(platform, planned, targets, deployed, fallbackNote(deployed, why));
 }
 
 export async function diffPlatform(platform: Platform, options: DiffOptions, print: (line: string) => void = () => {}): Promise<DiffReport> {
@@ -167,8 +174,10 @@ async function previewAll(platform: Platform, planned: PlannedStack[], options: 
     return { why: "its new ingress address is known only after its deploy" };
   });
   let deployed: Promise<string[] | undefined> | undefined;
+  let nameservers: Promise<NameserverHost[]> | undefined;
   const targets: EdgeTargets = {
     deployed: () => (deployed ??= deployedIngressAddresses(platform)),
+    nameservers: () => (nameservers ??= knownNameservers(platform)),
     planned: plannedIngress,
     plannedReady: () => ready,
   };

@@ -248,6 +248,26 @@ describe("the local platform", { timeout: 180_000 }, () => {
     ]);
   });
 
+  it("diff of an added DNS vendor shows its nameservers published at the edges already deployed, as deploy's first round would, and leaves their config as deployed", async () => {
+    const env = await specWith("third-vendor.yaml", (text) => text.replace("  - name: dns-d\n    provider: local-d\n", "  - name: dns-d\n    provider: local-d\n  - name: dns-b\n    provider: local-b\n"));
+    expect(await fs.readFile(env.LIFEBOAT_SPEC, "utf8")).toContain("name: dns-b");
+    const edgeConfig = path.join(sandbox.root, "Pulumi.edge-dns-c.yaml");
+    const before = await fs.readFile(edgeConfig, "utf8");
+    const result = await sandbox.lifeboat(["diff", "--json", "--edge", "dns-c"], env);
+    expect(result.code, result.stderr).toBe(0);
+    const [edge] = (JSON.parse(result.stdout) as Report).stacks;
+    expect(edge).toMatchObject({ stack: "edge-dns-c", status: "previewed", counts: { create: 0, replace: 0, delete: 0 } });
+    expect(edge!.counts.update).toBeGreaterThan(0);
+    // The NS RRset gains the new vendor's nameserver, and its glue appears.
+    const changed = JSON.stringify(edge!.changes);
+    expect(changed).toContain("ns-local-b.social.test");
+    expect(changed).toContain("127.2.0.53");
+    expect(await fs.readFile(edgeConfig, "utf8")).toBe(before);
+    // Without the new vendor, nothing to change: the preview put the edge's config back.
+    const unchanged = await sandbox.lifeboat(["diff", "--edge", "dns-c", "--fail-on", "change"]);
+    expect(unchanged.code, unchanged.stdout + unchanged.stderr).toBe(0);
+  });
+
   it("diff lists a replaced database server as dangerous, points the edges where the deploy would, and --fail-on danger exits 1", async () => {
     const env = await specWith("new-subnet.yaml", (text) => text.replace("role: active\n", "role: active\n    index: 2\n"));
     const edgeConfig = path.join(sandbox.root, "Pulumi.edge-dns-c.yaml");
