@@ -1,5 +1,8 @@
-/** What the benchmarks share: timing, and `pulumi preview` run directly on a sandbox's stacks as the baseline. */
+/** What the benchmarks share: timing, `lifeboat drill` run for its result, and `pulumi preview` run directly on a sandbox's stacks as the baseline. */
+import { spawn } from "node:child_process";
 import path from "node:path";
+import { projectRoot } from "../../model/paths.ts";
+import type { DrillResult } from "../../operations/drill/index.ts";
 import type { Sandbox } from "../integration/sandbox.ts";
 
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
@@ -8,6 +11,28 @@ export async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now();
   const value = await fn();
   return [value, performance.now() - start];
+}
+
+/**
+ * `node cli/bin.mjs drill ... --json` in the project, timed: its result, or none when the drill
+ * failed before it had one (its error went to stderr, where its progress is passed through).
+ */
+export async function runDrill(args: string[]): Promise<{ code: number; ms: number; result?: DrillResult }> {
+  const [{ code, stdout }, ms] = await timed(
+    () =>
+      new Promise<{ code: number; stdout: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [path.join(projectRoot, "cli/bin.mjs"), "drill", ...args, "--json"], { cwd: projectRoot, stdio: ["ignore", "pipe", "inherit"] });
+        let out = "";
+        child.stdout.on("data", (chunk) => (out += chunk));
+        child.on("error", reject);
+        child.on("close", (exit) => resolve({ code: exit ?? -1, stdout: out }));
+      }),
+  );
+  try {
+    return { code, ms, result: JSON.parse(stdout) as DrillResult };
+  } catch {
+    return { code, ms };
+  }
 }
 
 /** Times `pulumi preview` on each stack in turn, with the environment Lifeboat gives the engine. */

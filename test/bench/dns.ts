@@ -12,11 +12,7 @@
  * Prints figures; asserts nothing (one run each on a noisy machine). Each drill
  * runs in its own throwaway copy and destroys what it made.
  */
-import { spawn } from "node:child_process";
-import path from "node:path";
-import { projectRoot } from "../../model/paths.ts";
-import type { DrillResult } from "../../operations/drill/index.ts";
-import { seconds, timed } from "./common.ts";
+import { runDrill, seconds } from "./common.ts";
 
 const list = (arg: string | undefined, fallback: number[]) => (arg ? arg.split(",").map(Number) : fallback);
 const ttls = list(process.argv[2], [60, 30, 10, 5]);
@@ -26,30 +22,14 @@ if ([...ttls, ...rates].some((n) => !Number.isInteger(n) || n < 1)) {
   process.exit(2);
 }
 
-function drill(args: string[]): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(projectRoot, "cli/bin.mjs"), "drill", ...args, "--json"], { cwd: projectRoot, stdio: ["ignore", "pipe", "inherit"] });
-    let stdout = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout }));
-  });
-}
-
 const s = (value: number | null) => (value === null ? "none" : `${value.toFixed(1)}s`);
 const rows: string[][] = [["TTL", "writes/s", "RTO (authoritative)", "client RTO (resolver)", "added by caching", "lost", "failed writes", "in all"]];
 for (const ttl of ttls) {
   for (const rate of rates) {
     const args = ["--mode", "warm", "--ttl", String(ttl), "--writes-per-second", String(rate)];
-    const [run, ms] = await timed(() => drill(args));
-    let result: DrillResult | undefined;
-    try {
-      result = JSON.parse(run.stdout) as DrillResult;
-    } catch {
-      /* the drill failed before it had a result; its error went to stderr */
-    }
+    const { code, ms, result } = await runDrill(args);
     if (!result) {
-      console.log(`ttl ${ttl}s ${rate}/s: the drill failed (exit ${run.code}) after ${seconds(ms)}; its error is above`);
+      console.log(`ttl ${ttl}s ${rate}/s: the drill failed (exit ${code}) after ${seconds(ms)}; its error is above`);
       process.exitCode = 1;
       continue;
     }

@@ -17,12 +17,11 @@
  * Each drill runs in its own throwaway copy and destroys what it made; the drill's
  * progress goes to stderr as it runs.
  */
-import { spawn } from "node:child_process";
 import path from "node:path";
 import { projectRoot } from "../../model/paths.ts";
 import type { DrillResult } from "../../operations/drill/index.ts";
 import { loadSpec } from "../../model/spec/index.ts";
-import { seconds, timed } from "./common.ts";
+import { runDrill, seconds } from "./common.ts";
 
 const archiveTimeoutSeconds = loadSpec(path.join(projectRoot, "lifeboat.yaml")).database.archiveTimeoutSeconds;
 
@@ -68,17 +67,6 @@ if (only !== undefined && only !== "local" && only !== "machines") {
 }
 const root = process.getuid?.() === 0;
 
-/** `node cli/bin.mjs drill ... --json` in the project: stdout captured, progress passed through to stderr. */
-function drill(args: string[]): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(projectRoot, "cli/bin.mjs"), "drill", ...args, "--json"], { cwd: projectRoot, stdio: ["ignore", "pipe", "inherit"] });
-    let stdout = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout }));
-  });
-}
-
 const summary: string[][] = [["drill", "RTO", "client RTO", "acknowledged", "lost", "fenced accepted", "old site contacted"]];
 for (const { name, on, args, targets } of drills) {
   if (only !== undefined && on !== only) continue;
@@ -87,15 +75,9 @@ for (const { name, on, args, targets } of drills) {
     continue;
   }
   const lines: string[] = [];
-  const [run, ms] = await timed(() => drill(args));
-  let result: DrillResult | undefined;
-  try {
-    result = JSON.parse(run.stdout) as DrillResult;
-  } catch {
-    /* the drill failed before it had a result; its error went to stderr */
-  }
+  const { code, ms, result } = await runDrill(args);
   if (!result) {
-    lines.push(`${name}: the drill failed (exit ${run.code}) after ${seconds(ms)}; its error is above`);
+    lines.push(`${name}: the drill failed (exit ${code}) after ${seconds(ms)}; its error is above`);
     process.exitCode = 1;
     console.log(lines.join("\n"));
     continue;
