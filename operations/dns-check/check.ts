@@ -236,19 +236,16 @@ export async function checkDns(facts: DnsFacts, deps: DnsCheckDeps = realDnsChec
   }
 
   const sets = expectedRecordSets(spec, targets ?? [], nameservers).filter((set) => targets || set.kind !== "service");
-  const [checked, delegation] = await Promise.all([
+  const [records, delegation] = await Promise.all([
     Promise.all(
-      sets.map(async (set) => {
+      sets.map(async (set): Promise<RecordCheck> => {
         const outcomes = await Promise.allSettled(servers.map((s) => deps.ask(s.address, set.name, set.type)));
         const answers = servers.map((s, i) => readAnswer(s, set, outcomes[i]!));
-        const verdict = judge(set, answers);
-        const record: RecordCheck = { name: set.name, type: set.type, kind: set.kind, ...(set.expected ? { expected: set.expected } : {}), answers, ok: verdict.ok };
-        return { record, differences: verdict.differences };
+        return { name: set.name, type: set.type, kind: set.kind, ...(set.expected ? { expected: set.expected } : {}), answers, ok: judge(set, answers).ok };
       }),
     ),
     checkDelegation(facts, nameservers, deps),
   ]);
-  const records = checked.map((c) => c.record);
   // A nameserver that answered nothing at all is one difference, not one per record.
   const silent = servers.map(describeServer).filter((server) => records.length > 0 && records.every((r) => r.answers.find((a) => a.server === server)?.error?.startsWith("no answer")));
   for (const server of silent) {
