@@ -22,19 +22,7 @@ import { stateCommand, type StateCommandDeps } from "./commands/state.ts";
 import { dnsCommand, type DnsCommandDeps } from "./commands/dns.ts";
 import { setupCommand, type SetupCommandDeps } from "./commands/setup.ts";
 import { statusCommand, type StatusCommandDeps } from "./commands/status.ts";
-import { getEngine } from "./engine/index.ts";
-import { backup } from "../operations/backup.ts";
-import { deploy } from "../operations/deploy.ts";
-import { destroy } from "../operations/destroy.ts";
-import { failover } from "../operations/failover/index.ts";
-import { reconcile } from "../operations/reconcile.ts";
-import { diffPlatform } from "../operations/diff/preview.ts";
-import { installPlugins } from "../operations/plugins.ts";
-import { mirrorNow, recoverStateLocked } from "../operations/state/locked.ts";
-import { stateStatus } from "../operations/state/status.ts";
-import { dnsCheck } from "../operations/dns-check/check.ts";
-import { setup } from "../operations/setup.ts";
-import { platformStatus } from "../operations/status/index.ts";
+import { lazily } from "./lazy.ts";
 import { ExitCode, UserError } from "../model/errors.ts";
 import { processIo, type Io } from "./io.ts";
 
@@ -46,20 +34,21 @@ export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDe
 export function defaultDeps(io: Io = processIo): ProgramDeps {
   return {
     ...defaultCommandDeps(io),
-    resolveEngine: ({ verbose }) => getEngine({ verbose, log: (line) => io.err(line) }),
-    deploy,
-    backup,
-    destroy,
-    diff: diffPlatform,
-    status: platformStatus,
-    setup,
-    installPlugins,
-    stateStatus,
-    dnsCheck: (platform) => dnsCheck(platform),
-    recoverState: recoverStateLocked,
-    mirrorNow,
-    failover,
-    reconcile,
+    resolveEngine: async ({ verbose }) => (await import("./engine/index.ts")).getEngine({ verbose, log: (line) => io.err(line) }),
+    // Each operation's module loads when its command runs (lazy.ts).
+    deploy: lazily(() => import("../operations/deploy.ts"), "deploy"),
+    backup: lazily(() => import("../operations/backup.ts"), "backup"),
+    destroy: lazily(() => import("../operations/destroy.ts"), "destroy"),
+    diff: lazily(() => import("../operations/diff/preview.ts"), "diffPlatform"),
+    status: lazily(() => import("../operations/status/index.ts"), "platformStatus"),
+    setup: lazily(() => import("../operations/setup.ts"), "setup"),
+    installPlugins: lazily(() => import("../operations/plugins.ts"), "installPlugins"),
+    stateStatus: lazily(() => import("../operations/state/status.ts"), "stateStatus"),
+    dnsCheck: lazily(() => import("../operations/dns-check/check.ts"), "dnsCheck"),
+    recoverState: lazily(() => import("../operations/state/locked.ts"), "recoverStateLocked"),
+    mirrorNow: lazily(() => import("../operations/state/locked.ts"), "mirrorNow"),
+    failover: lazily(() => import("../operations/failover/index.ts"), "failover"),
+    reconcile: lazily(() => import("../operations/reconcile.ts"), "reconcile"),
     ...failoverOperations,
     ...drillOperations,
     ...runbookOperations,

@@ -9,16 +9,18 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse } from "yaml";
 import { projectRoot } from "../model/paths.ts";
 
 /** Commands that run outside the platform's namespace: they make it, or need none. */
 const outside = new Set(["machines", "setup", "engine", "help", "--help", "-h", "--version", "-V"]);
 
 /** The namespace lifeboat.yaml's providers name, if any (read leniently: a broken file is the command's to report). */
-export function platformNetns(specFile: string): string | undefined {
+export async function platformNetns(specFile: string): Promise<string | undefined> {
   try {
-    const document = parse(fs.readFileSync(specFile, "utf8")) as { providers?: Record<string, { netns?: unknown }> } | null;
+    const text = fs.readFileSync(specFile, "utf8");
+    if (!text.includes("netns")) return undefined; // most platforms: no YAML parser to load
+    const { parse } = await import("yaml");
+    const document = parse(text) as { providers?: Record<string, { netns?: unknown }> } | null;
     const names = Object.values(document?.providers ?? {}).map((p) => p?.netns).filter((n): n is string => typeof n === "string" && /^[a-z][a-z0-9-]{0,30}$/.test(n));
     return names[0];
   } catch {
@@ -52,7 +54,7 @@ export async function enterPlatformNetns(argv: string[], err: (line: string) => 
   const command = commandOf(argv);
   if (command === undefined || outside.has(command)) return undefined;
   const specFile = path.resolve(process.env.LIFEBOAT_SPEC ?? path.join(projectRoot, "lifeboat.yaml"));
-  const netns = platformNetns(specFile);
+  const netns = await platformNetns(specFile);
   if (!netns || sameNetns(netns)) return undefined;
   if (!fs.existsSync(`/run/netns/${netns}`)) {
     err(`error: lifeboat.yaml's servers are reached from the network namespace ${netns}, which does not exist`);

@@ -13,7 +13,8 @@ import { checkProviders } from "./preflight.ts";
 import { queryA, sameAddresses, type DnsAnswer } from "./dns.ts";
 import { knownNameservers, prepareEdgeStack, prepareSiteStack } from "./plan.ts";
 import { nameserverUnion, type NameserverHost } from "../providers/shared/records.ts";
-import { changedCount, progressPrinter, type ChangeCounts } from "./stacks.ts";
+import type { ChangeCounts } from "./change-counts.ts";
+import { progressPrinter } from "./stacks.ts";
 import { engineError } from "./engine-error.ts";
 import { activeSite, type SiteSpec } from "../model/spec/index.ts";
 import { backupStackName, edgeStackName, siteStackName } from "../model/names.ts";
@@ -244,26 +245,4 @@ export function healthzCommand(spec: Platform["spec"], site: SiteSpec, ingressAd
   const definition = spec.providers?.[site.provider];
   const inNetns = definition?.kind === "ssh" && definition.netns ? `ip netns exec ${definition.netns} ` : "";
   return `${inNetns}curl --resolve ${spec.domain}:80:${ingressAddress} http://${spec.domain}/healthz`;
-}
-
-export function formatDeploy(result: DeployResult): string {
-  const lines = [`deployed ${result.site}${result.active ? " (active)" : ""} in ${result.durationSeconds}s`];
-  for (const { stack, changes } of result.stacks) {
-    const n = changedCount(changes);
-    const detail = Object.entries(changes).map(([op, count]) => `${count} ${op}`).join(", ");
-    lines.push(`  ${stack.padEnd(18)} ${n === 0 ? "no changes" : detail}`);
-  }
-  if (result.active) {
-    lines.push("", `url        ${result.url}`);
-    lines.push(`ingress    ${result.ingressAddresses.join(", ")}`);
-    for (const answer of result.dns) {
-      const said = answer.error ? `no answer (${answer.error})` : answer.addresses.join(", ");
-      lines.push(`dns        ${answer.edge} @${answer.server} answers ${said}${answer.ok ? "" : "  <-- does not match the ingress"}`);
-    }
-    if (result.world) lines.push(`resolver   ${result.world.resolver} (recursive, from the root; the parent zone delegates to ${result.nameservers.join(", ")})`);
-    else if (result.nameservers.length) lines.push(`registrar  delegate ${result.domain} to ${result.nameservers.join(", ")}  (lifeboat dns check says whether it does)`);
-    lines.push(`try        ${result.curl}`);
-    lines.push(`           dig @${result.world?.resolver ?? result.dns[0]?.server ?? "?"} ${result.domain} A`);
-  }
-  return lines.join("\n");
 }

@@ -9,46 +9,13 @@ import { promisify } from "node:util";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { UserError } from "../model/errors.ts";
 import { LocalWorkspace, PulumiCommand, type Deployment, type LocalWorkspaceOptions, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { projectRoot, stateDir } from "../model/paths.ts";
 
 const execFileAsync = promisify(execFile);
 
-/** How the engine in use was obtained. */
-export type EngineSource = "path" | "cache" | "built";
-
-export interface ResolvedEngine {
-  /** Directory holding bin/pulumi (what Automation API's PulumiCommand.get wants). */
-  root: string;
-  /** Directory with `pulumi`, `pulumi-language-nodejs` and `pulumi-resource-pulumi-nodejs`. */
-  binDir: string;
-  pulumi: string;
-  /** As `pulumi version` prints it, without the leading "v". */
-  version: string;
-  source: EngineSource;
-}
-
-/** What the engine resolver of the command line (cli/engine/) hands the operations: they never find or build it themselves. */
-export type EngineResolver = (options: { verbose?: boolean; log?: (line: string) => void }) => Promise<ResolvedEngine>;
-
-/**
- * A runbook script runs as a child of `lifeboat runbook run`, which resolved the
- * engine already: it hands it down in this variable (JSON of ResolvedEngine), so
- * the script's operations use the same engine without finding or building one.
- */
-export const handedDownEngineVariable = "LIFEBOAT_RESOLVED_ENGINE";
-
-export function handedDownEngine(env: NodeJS.ProcessEnv = process.env): EngineResolver {
-  return async () => {
-    const raw = env[handedDownEngineVariable];
-    const engine = raw ? (JSON.parse(raw) as Partial<ResolvedEngine>) : undefined;
-    if (!engine?.root || !engine.binDir || !engine.pulumi || !engine.version || !engine.source) {
-      throw new UserError("this runbook script was started without the engine `lifeboat runbook run` hands down", "run it as: npx lifeboat runbook run <name> [its flags]");
-    }
-    return engine as ResolvedEngine;
-  };
-}
+export { handedDownEngine, handedDownEngineVariable, type EngineResolver, type EngineSource, type ResolvedEngine } from "./resolved-engine.ts";
+import type { ResolvedEngine } from "./resolved-engine.ts";
 
 export interface EngineSettings {
   engine: ResolvedEngine;

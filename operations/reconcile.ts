@@ -119,12 +119,3 @@ export async function reconcile(platform: Platform, options: ReconcileOptions, p
     return result;
   }, { wait: false });
 }
-
-export function formatReconcile(result: ReconcileResult): string {
-  return [
-    `reconciled ${result.site}: ${result.destroyed} resource(s) destroyed, fence lifted (epoch ${result.epoch})`,
-    ...result.fenced.map((f) => `  fenced    ${f}`),
-    ...(result.salvaged ? [`  salvaged  ${result.salvaged}`] : []),
-    ...result.next.map((n) => `  next      ${n}`),
-  ].join("\n");
-}

@@ -74,12 +74,6 @@ export async function ensureEdgeSecrets(stack: Stack, config?: Record<string, un
   await ensureSecret(stack, configKeys.dnsApiKey, config);
 }
 
-/** Counts of planned or applied operations, by Pulumi op name (create, update, same, ...). */
-export type ChangeCounts = Record<string, number>;
-
-export const changedCount = (counts: ChangeCounts) =>
-  Object.entries(counts).reduce((sum, [op, n]) => (op === "same" ? sum : sum + n), 0);
-
 const symbols: Record<string, string> = { create: "+", update: "~", delete: "-", replace: "+-", "create-replacement": "+-", "delete-replaced": "-", same: " ", refresh: "~", read: ">" };
 const past: Record<string, string> = { create: "created", update: "updated", delete: "deleted", replace: "replaced", "create-replacement": "created replacement", "delete-replaced": "deleted original", refresh: "refreshed", read: "read" };
 

@@ -5,8 +5,10 @@
  * npx lifeboat runbook run database-repository-lost --provider <lost repository's provider> [--yes]
  */
 import { echo, question, chalk } from "zx";
-import { backup, formatBackup } from "../operations/backup.ts";
-import { deploy, formatDeploy } from "../operations/deploy.ts";
+import { backup } from "../operations/backup.ts";
+import { formatBackup } from "../operations/backup-report.ts";
+import { deploy } from "../operations/deploy.ts";
+import { formatDeploy } from "../operations/deploy-report.ts";
 import { formatStatus, platformStatus } from "../operations/status/index.ts";
 import { runRunbook } from "../operations/runbook/steps.ts";
 

@@ -5,7 +5,8 @@
  * npx lifeboat runbook run dns-provider-lost --edge <lost edge> [--yes]
  */
 import { echo, question, chalk } from "zx";
-import { deploy, formatDeploy } from "../operations/deploy.ts";
+import { deploy } from "../operations/deploy.ts";
+import { formatDeploy } from "../operations/deploy-report.ts";
 import { formatStatus, platformStatus, type PlatformStatus } from "../operations/status/index.ts";
 import { runRunbook } from "../operations/runbook/steps.ts";
 

@@ -6,10 +6,13 @@
  */
 import { echo, question, chalk } from "zx";
 import { UserError } from "../model/errors.ts";
-import { backup, formatBackup } from "../operations/backup.ts";
-import { deploy, formatDeploy } from "../operations/deploy.ts";
+import { backup } from "../operations/backup.ts";
+import { formatBackup } from "../operations/backup-report.ts";
+import { deploy } from "../operations/deploy.ts";
+import { formatDeploy } from "../operations/deploy-report.ts";
 import { failover, formatFailoverReport, type FailoverReport } from "../operations/failover/index.ts";
-import { formatReconcile, reconcile } from "../operations/reconcile.ts";
+import { reconcile } from "../operations/reconcile.ts";
+import { formatReconcile } from "../operations/reconcile-report.ts";
 import { formatStatus, platformStatus } from "../operations/status/index.ts";
 import { failoverSkip, rehearsalSkip, reconcileSkip, servesAsActive, siteLeftFor, standbyStreams } from "../operations/runbook/checks.ts";
 import { runRunbook, siteNames } from "../operations/runbook/steps.ts";

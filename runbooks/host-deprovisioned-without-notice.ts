@@ -5,7 +5,8 @@
  * npx lifeboat runbook run host-deprovisioned-without-notice --to <site> [--from <site>] [--mode warm|cold] [--yes]
  */
 import { echo, question, chalk } from "zx";
-import { backup, formatBackup } from "../operations/backup.ts";
+import { backup } from "../operations/backup.ts";
+import { formatBackup } from "../operations/backup-report.ts";
 import { failover, formatFailoverReport, type FailoverOptions, type FailoverReport } from "../operations/failover/index.ts";
 import { formatStatus, platformStatus } from "../operations/status/index.ts";
 import { failoverSkip, rehearsalSkip, servesAsActive } from "../operations/runbook/checks.ts";

@@ -5,10 +5,13 @@
  * npx lifeboat runbook run returning-to-a-provider --site <site on the returning provider> [--fail-back] [--yes]
  */
 import { echo, question, chalk } from "zx";
-import { backup, formatBackup } from "../operations/backup.ts";
-import { deploy, formatDeploy } from "../operations/deploy.ts";
+import { backup } from "../operations/backup.ts";
+import { formatBackup } from "../operations/backup-report.ts";
+import { deploy } from "../operations/deploy.ts";
+import { formatDeploy } from "../operations/deploy-report.ts";
 import { failover, formatFailoverReport } from "../operations/failover/index.ts";
-import { formatReconcile, reconcile } from "../operations/reconcile.ts";
+import { reconcile } from "../operations/reconcile.ts";
+import { formatReconcile } from "../operations/reconcile-report.ts";
 import { formatStatus, platformStatus } from "../operations/status/index.ts";
 import { failoverSkip, reconcileSkip, servesAsActive, standbyStreams } from "../operations/runbook/checks.ts";
 import { runRunbook, siteNames } from "../operations/runbook/steps.ts";

@@ -2,7 +2,8 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { OperationError } from "../../model/errors.ts";
-import { formatBackup, type BackupOptions, type BackupResult } from "../../operations/backup.ts";
+import { type BackupOptions, type BackupResult } from "../../operations/backup.ts";
+import { formatBackup } from "../../operations/backup-report.ts";
 import type { Platform } from "../../operations/platform.ts";
 import { globalOptions, nameOption, parseOptions, type CommandDeps } from "./shared.ts";
 
@@ -23,7 +24,7 @@ export function backupCommand(deps: BackupCommandDeps): Command {
         rawOptions,
       );
       const { verbose, backend } = globalOptions(command);
-      const platform = deps.loadPlatform({ verbose, backend, log: (line) => deps.io.err(line) });
+      const platform = await deps.loadPlatform({ verbose, backend, log: (line) => deps.io.err(line) });
       const result = await deps.backup(platform, { site: options.site, verify: options.verify, list: options.list }, (line) => deps.io.err(line));
       deps.io.out(options.json ? JSON.stringify(result, null, 2) : formatBackup(result));
       if (!result.ok) throw new OperationError(result.action === "list" ? "a repository could not be read" : "the backup or its verification failed in at least one repository", "see the report above");

@@ -2,7 +2,8 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { OperationError } from "../../model/errors.ts";
-import { formatDeploy, type DeployOptions, type DeployResult } from "../../operations/deploy.ts";
+import { type DeployOptions, type DeployResult } from "../../operations/deploy.ts";
+import { formatDeploy } from "../../operations/deploy-report.ts";
 import type { Platform } from "../../operations/platform.ts";
 import { globalOptions, nameOption, parseOptions, type CommandDeps } from "./shared.ts";
 
@@ -28,7 +29,7 @@ export function deployCommand(deps: DeployCommandDeps): Command {
       const options = parseOptions(optionsSchema, rawOptions);
       const { verbose, backend } = globalOptions(command);
       const print = (line: string) => deps.io.err(line);
-      const platform = deps.loadPlatform({ verbose, backend, log: print });
+      const platform = await deps.loadPlatform({ verbose, backend, log: print });
       const result = await deps.deploy(platform, options, print);
       deps.io.out(options.json ? JSON.stringify(result, null, 2) : formatDeploy(result));
       const wrong = result.dns.filter((answer) => !answer.ok);

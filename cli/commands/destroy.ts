@@ -29,7 +29,7 @@ export function destroyCommand(deps: DestroyCommandDeps): Command {
       const options = parseOptions(optionsSchema, rawOptions);
       const { verbose, backend } = globalOptions(command);
       const print = (line: string) => deps.io.err(line);
-      const result = await deps.destroy(deps.loadPlatform({ verbose, backend, log: print }), options, print);
+      const result = await deps.destroy(await deps.loadPlatform({ verbose, backend, log: print }), options, print);
       if (options.json) {
         deps.io.out(JSON.stringify(result, null, 2));
         return;

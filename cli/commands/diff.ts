@@ -5,9 +5,9 @@ import { Command } from "commander";
 import { z } from "zod";
 import { OperationError } from "../../model/errors.ts";
 import { defaultMaxChars, renderMarkdown } from "../../operations/diff/markdown.ts";
-import { reportTotals, type DiffReport } from "../../operations/diff/model.ts";
+import { defaultConcurrency, reportTotals, type DiffReport } from "../../operations/diff/model.ts";
 import { renderJson, renderText } from "../../operations/diff/text.ts";
-import { defaultConcurrency, type DiffOptions } from "../../operations/diff/preview.ts";
+import type { DiffOptions } from "../../operations/diff/preview.ts";
 import type { Platform } from "../../operations/platform.ts";
 import { globalOptions, nameOption, parseOptions, type CommandDeps } from "./shared.ts";
 
@@ -56,7 +56,7 @@ export function diffCommand(deps: DiffCommandDeps): Command {
       const { verbose, backend } = globalOptions(command);
       const print = (line: string) => deps.io.err(line);
       const format = options.json ? "json" : (options.format ?? (options.out ? "markdown" : "text"));
-      const platform = deps.loadPlatform({ verbose, backend, log: print });
+      const platform = await deps.loadPlatform({ verbose, backend, log: print });
       const report = await deps.diff(platform, { sites: options.site, edges: options.edge, concurrency: options.concurrency ?? defaultConcurrency }, print);
 
       const documents = format === "markdown" ? renderMarkdown(report, options.maxChars ?? defaultMaxChars) : [format === "json" ? renderJson(report) : renderText(report)];

@@ -19,7 +19,7 @@ export function dnsCommand(deps: DnsCommandDeps): Command {
     .option("--json", "print the result as JSON")
     .action(async (rawOptions: unknown, cmd: Command) => {
       const options = parseOptions(z.strictObject({ json: z.boolean().optional() }), rawOptions);
-      const result = await deps.dnsCheck(deps.loadPlatform(globalOptions(cmd)));
+      const result = await deps.dnsCheck(await deps.loadPlatform(globalOptions(cmd)));
       deps.io.out(options.json ? JSON.stringify(result, null, 2) : formatDnsCheck(result));
       if (!result.ok) throw new OperationError(`${result.differences.length} difference(s) in what the world resolves ${result.domain} to`, "see each difference above: a deploy republishes the records; the registrar holds the delegation");
     });

@@ -2,7 +2,9 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { OperationError } from "../../model/errors.ts";
-import { drillGrounds, drillLimits, drillModes, drillOutages, formatDrill, runDrill, type DrillOptions, type DrillResult } from "../../operations/drill/index.ts";
+import { drillGrounds, drillLimits, drillModes, drillOutages, type DrillOptions, type DrillResult } from "../../operations/drill/model.ts";
+import { formatDrill } from "../../operations/drill/report.ts";
+import { lazily } from "../lazy.ts";
 import { globalOptions, parseOptions, type CommandDeps } from "./shared.ts";
 
 export interface DrillCommandDeps extends CommandDeps {
@@ -62,4 +64,4 @@ export function drillCommand(deps: DrillCommandDeps): Command {
     });
 }
 
-export const drillOperations = { drill: runDrill };
+export const drillOperations = { drill: lazily(() => import("../../operations/drill/index.ts"), "runDrill") };

@@ -3,7 +3,8 @@ import { Command } from "commander";
 import { createInterface } from "node:readline/promises";
 import { z } from "zod";
 import { UserError } from "../../model/errors.ts";
-import { formatFailoverReport, type FailoverOptions, type FailoverReport } from "../../operations/failover/index.ts";
+import type { FailoverOptions, FailoverReport } from "../../operations/failover/index.ts";
+import { formatFailoverReport } from "../../operations/failover/report.ts";
 import type { Platform } from "../../operations/platform.ts";
 import { globalOptions, nameOption, parseOptions, type CommandDeps } from "./shared.ts";
 
@@ -52,7 +53,7 @@ export function failoverCommand(deps: FailoverCommandDeps): Command {
       const options = parseOptions(optionsSchema, rawOptions);
       const { verbose, backend } = globalOptions(command);
       const print = (line: string) => deps.io.err(line);
-      const platform = deps.loadPlatform({ verbose, backend, log: print });
+      const platform = await deps.loadPlatform({ verbose, backend, log: print });
       if (!options.yes && !options.dryRun) {
         const confirmed = await deps.confirm(`fail over ${platform.spec.domain} to ${options.to}? DNS moves and the old site is fenced. Type the site name to confirm: `, options.to);
         if (!confirmed) throw new UserError(`failover to ${options.to} not confirmed; nothing was changed`, "run it from a terminal and type the site name, or pass --yes (scripts, runbooks)");

@@ -1,7 +1,7 @@
 /** `lifeboat local suspend|resume <provider>`: act as the hosting company of a local account. */
 import { Command } from "commander";
 import { UserError } from "../../model/errors.ts";
-import { resumeAccount, suspendAccount } from "../../providers/local/account.ts";
+import { lazily } from "../lazy.ts";
 import { localAccounts } from "../../providers/local/info.ts";
 import type { CommandDeps } from "./shared.ts";
 
@@ -24,7 +24,7 @@ export function localCommand(deps: LocalCommandDeps): Command {
     .argument("<provider>", `local provider (${accepted.join(", ")})`)
     .action(async (provider: string) => {
       requireLocalProvider(provider);
-      const servers = await deps.suspend(deps.loadPlatform({}).home, provider);
+      const servers = await deps.suspend((await deps.loadPlatform({})).home, provider);
       deps.io.out(`${provider} suspended: ${servers.length} server(s) stopped${servers.length ? ` (${servers.join(", ")})` : ""}; its API refuses calls`);
     });
   local
@@ -33,10 +33,11 @@ export function localCommand(deps: LocalCommandDeps): Command {
     .argument("<provider>", `local provider (${accepted.join(", ")})`)
     .action(async (provider: string) => {
       requireLocalProvider(provider);
-      const servers = await deps.resume(deps.loadPlatform({}).home, provider);
+      const servers = await deps.resume((await deps.loadPlatform({})).home, provider);
       deps.io.out(`${provider} resumed: ${servers.length} server(s) started${servers.length ? ` (${servers.join(", ")})` : ""}`);
     });
   return local;
 }
 
-export const localOperations = { suspend: suspendAccount, resume: resumeAccount };
+const account = () => import("../../providers/local/account.ts");
+export const localOperations = { suspend: lazily(account, "suspendAccount"), resume: lazily(account, "resumeAccount") };

@@ -8,19 +8,8 @@ import { Command } from "commander";
 import { z } from "zod";
 import { OperationError, UserError } from "../../model/errors.ts";
 import { stateDir } from "../../model/paths.ts";
-import {
-  freezeMachine,
-  killMachine,
-  machinesDown,
-  machinesStatus,
-  machinesUp,
-  restartMachine,
-  runInNetns,
-  thawMachine,
-  type MachineInfo,
-  type MachinesContext,
-  type MachinesSummary,
-} from "../../providers/machines/index.ts";
+import type { MachineInfo, MachinesContext, MachinesSummary } from "../../providers/machines/index.ts";
+import { lazily } from "../lazy.ts";
 import { machineIndex, maxMachines } from "../../providers/machines/layout.ts";
 import { parseOptions, type CommandDeps } from "./shared.ts";
 
@@ -139,4 +128,14 @@ export function machinesCommand(deps: MachinesCommandDeps): Command {
   return machines;
 }
 
-export const machinesOperations = { machinesUp, machinesDown, machinesStatus, freezeMachine, thawMachine, killMachine, restartMachine, runInNetns };
+const machines = () => import("../../providers/machines/index.ts");
+export const machinesOperations = {
+  machinesUp: lazily(machines, "machinesUp"),
+  machinesDown: lazily(machines, "machinesDown"),
+  machinesStatus: lazily(machines, "machinesStatus"),
+  freezeMachine: lazily(machines, "freezeMachine"),
+  thawMachine: lazily(machines, "thawMachine"),
+  killMachine: lazily(machines, "killMachine"),
+  restartMachine: lazily(machines, "restartMachine"),
+  runInNetns: lazily(machines, "runInNetns"),
+};

@@ -26,9 +26,9 @@ export function pluginsCommand(deps: PluginsCommandDeps): Command {
   const command = new Command("plugins")
     .description("list the Pulumi resource plugins lifeboat.yaml's providers need (at package.json's versions) and whether each is installed")
     .option("--json", "print the result as JSON")
-    .action((rawOptions: unknown, cmd: Command) => {
+    .action(async (rawOptions: unknown, cmd: Command) => {
       const options = parseOptions(json, rawOptions);
-      const platform = deps.loadPlatform(globalOptions(cmd));
+      const platform = await deps.loadPlatform(globalOptions(cmd));
       const result = pluginsStatus(pluginsFor(specProviderNames(platform.spec), platform.providers));
       deps.io.out(options.json ? JSON.stringify(result, null, 2) : formatPlugins(result));
     });
@@ -39,7 +39,7 @@ export function pluginsCommand(deps: PluginsCommandDeps): Command {
     .action(async (rawOptions: unknown, cmd: Command) => {
       const options = parseOptions(json, rawOptions);
       const { verbose, backend } = globalOptions(cmd);
-      const platform = deps.loadPlatform({ verbose, backend });
+      const platform = await deps.loadPlatform({ verbose, backend });
       const needs = pluginsFor(specProviderNames(platform.spec), platform.providers);
       const engine = needs.length ? await deps.resolveEngine({ verbose }) : undefined;
       const result = engine ? await deps.installPlugins(engine.pulumi, needs, (line) => deps.io.err(line), { verbose }) : pluginsStatus(needs);

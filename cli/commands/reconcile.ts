@@ -2,7 +2,8 @@
 import { Command } from "commander";
 import { z } from "zod";
 import { UserError } from "../../model/errors.ts";
-import { formatReconcile, type ReconcileOptions, type ReconcileResult } from "../../operations/reconcile.ts";
+import { type ReconcileOptions, type ReconcileResult } from "../../operations/reconcile.ts";
+import { formatReconcile } from "../../operations/reconcile-report.ts";
 import type { Platform } from "../../operations/platform.ts";
 import { globalOptions, nameOption, parseOptions, type CommandDeps } from "./shared.ts";
 
@@ -20,7 +21,7 @@ export function reconcileCommand(deps: ReconcileCommandDeps): Command {
       const options = parseOptions(z.strictObject({ site: nameOption, yes: z.boolean().optional(), json: z.boolean().optional() }), rawOptions);
       const { verbose, backend } = globalOptions(command);
       const print = (line: string) => deps.io.err(line);
-      const platform = deps.loadPlatform({ verbose, backend, log: print });
+      const platform = await deps.loadPlatform({ verbose, backend, log: print });
       if (!options.yes) throw new UserError(`reconcile destroys what is left of site ${options.site} (its database files are copied aside first)`, "rerun with --yes to confirm");
       const result = await deps.reconcile(platform, { site: options.site }, print);
       deps.io.out(options.json ? JSON.stringify(result, null, 2) : formatReconcile(result));

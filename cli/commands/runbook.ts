@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { z } from "zod";
 import { ExitCode, OperationError, UserError } from "../../model/errors.ts";
 import { formatRows } from "../../operations/format.ts";
-import { handedDownEngineVariable, type ResolvedEngine } from "../../operations/engine.ts";
+import { handedDownEngineVariable, type ResolvedEngine } from "../../operations/resolved-engine.ts";
 import { projectRoot } from "../../model/paths.ts";
 import { listRunbooks, runbookScript, runbookText } from "../../operations/runbook/catalog.ts";
 import { globalOptions, parseOptions, type CommandDeps } from "./shared.ts";

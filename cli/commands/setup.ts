@@ -22,7 +22,7 @@ export function setupCommand(deps: SetupCommandDeps): Command {
       const options = parseOptions(z.strictObject({ plugins: z.boolean().optional(), json: z.boolean().optional() }), rawOptions);
       const { verbose, backend } = globalOptions(command);
       // lifeboat.yaml is read first: a spec that cannot be read stops the command before anything is installed.
-      const platform = options.plugins ? deps.loadPlatform({ verbose, backend }) : undefined;
+      const platform = options.plugins ? await deps.loadPlatform({ verbose, backend }) : undefined;
       const needs = platform ? pluginsFor(specProviderNames(platform.spec), platform.providers) : undefined;
       const result = await deps.setup(() => deps.resolveEngine({ verbose }), (line) => deps.io.err(line));
       const plugins: PluginsResult | undefined = needs ? await deps.installPlugins(result.engine.pulumi, needs, (line) => deps.io.err(line), { verbose }) : undefined;

@@ -3,16 +3,22 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { UserError } from "../../model/errors.ts";
 import type { Io } from "../io.ts";
-import { getEngine } from "../engine/index.ts";
-import { loadPlatform, type Platform, type PlatformOptions } from "../../operations/platform.ts";
+import { lazily } from "../lazy.ts";
+import type { Platform, PlatformOptions } from "../../operations/platform.ts";
 
 export interface CommandDeps {
   io: Io;
-  loadPlatform(options: PlatformOptions): Platform;
+  /** Reads lifeboat.yaml and the role record (a promise: the providers behind it load on the first call, see lazy.ts). */
+  loadPlatform(options: PlatformOptions): Platform | Promise<Platform>;
 }
 
 /** The command line is where the platform meets the engine resolver (cli/engine/). */
-export const defaultCommandDeps = (io: Io): CommandDeps => ({ io, loadPlatform: (options) => loadPlatform({ ...options, resolveEngine: getEngine }) });
+const getEngine = lazily(() => import("../engine/index.ts"), "getEngine");
+
+export const defaultCommandDeps = (io: Io): CommandDeps => ({
+  io,
+  loadPlatform: async (options) => (await import("../../operations/platform.ts")).loadPlatform({ ...options, resolveEngine: getEngine }),
+});
 
 export function globalOptions(command: Command): { verbose: boolean; backend?: string } {
   const { verbose, backend } = command.optsWithGlobals<{ verbose?: boolean; backend?: string }>();

@@ -47,7 +47,7 @@ export function stateCommand(deps: StateCommandDeps): Command {
     .option("--json", "print the result as JSON")
     .action(async (rawOptions: unknown, cmd: Command) => {
       const options = parseOptions(json, rawOptions);
-      const state = await deps.stateStatus(deps.loadPlatform(globalOptions(cmd)));
+      const state = await deps.stateStatus(await deps.loadPlatform(globalOptions(cmd)));
       deps.io.out(options.json ? JSON.stringify(state, null, 2) : formatStateStatus(state));
     });
   command
@@ -57,7 +57,7 @@ export function stateCommand(deps: StateCommandDeps): Command {
     .action(async (rawOptions: unknown, cmd: Command) => {
       const options = parseOptions(json, rawOptions);
       const print = (line: string) => deps.io.err(line);
-      const written = await deps.mirrorNow(deps.loadPlatform(globalOptions(cmd)), print);
+      const written = await deps.mirrorNow(await deps.loadPlatform(globalOptions(cmd)), print);
       deps.io.out(options.json ? JSON.stringify(written, null, 2) : written.map((w) => `${w.ok ? "ok  " : "FAIL"}  ${w.detail}`).join("\n"));
       if (written.length === 0) throw new UserError("lifeboat.yaml has no backups: there is no repository to mirror the state into", "add backups.repositories to lifeboat.yaml");
       if (!written.some((w) => w.ok)) throw new OperationError("no repository took the state mirror", "see each repository's line above; run it again once one answers");
@@ -72,7 +72,7 @@ export function stateCommand(deps: StateCommandDeps): Command {
     .action(async (rawOptions: unknown, cmd: Command) => {
       const options = parseOptions(z.strictObject({ from: z.string().min(1), mirror: z.string().min(1).optional(), list: z.boolean().optional(), json: z.boolean().optional() }), rawOptions);
       const print = (line: string) => deps.io.err(line);
-      const result = await deps.recoverState(deps.loadPlatform({ ...globalOptions(cmd), log: print }), { from: options.from, ...(options.mirror ? { version: options.mirror } : {}), ...(options.list ? { list: true } : {}) }, print);
+      const result = await deps.recoverState(await deps.loadPlatform({ ...globalOptions(cmd), log: print }), { from: options.from, ...(options.mirror ? { version: options.mirror } : {}), ...(options.list ? { list: true } : {}) }, print);
       deps.io.out(options.json ? JSON.stringify(result, null, 2) : formatRecover(result));
     });
   return command;

@@ -1,7 +1,8 @@
 /** `lifeboat status`: what runs where, and what DNS answers. */
 import { Command } from "commander";
 import { z } from "zod";
-import { formatStatus, type PlatformStatus } from "../../operations/status/index.ts";
+import type { PlatformStatus } from "../../operations/status/model.ts";
+import { formatStatus } from "../../operations/status/text.ts";
 import type { Platform } from "../../operations/platform.ts";
 import { globalOptions, parseOptions, type CommandDeps } from "./shared.ts";
 
@@ -16,7 +17,7 @@ export function statusCommand(deps: StatusCommandDeps): Command {
     .action(async (rawOptions: unknown, command: Command) => {
       const options = parseOptions(z.strictObject({ json: z.boolean().optional() }), rawOptions);
       const { verbose, backend } = globalOptions(command);
-      const status = await deps.status(deps.loadPlatform({ verbose, backend, log: (line) => deps.io.err(line) }));
+      const status = await deps.status(await deps.loadPlatform({ verbose, backend, log: (line) => deps.io.err(line) }));
       deps.io.out(options.json ? JSON.stringify(status, null, 2) : formatStatus(status));
     });
 }

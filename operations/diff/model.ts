@@ -5,6 +5,9 @@
  */
 
 /** The four things a reviewer cares about; the engine's other step kinds map onto them or are bookkeeping. */
+/** How many previews run at once unless `--concurrency` says otherwise. */
+export const defaultConcurrency = 4;
+
 export const diffOps = ["create", "update", "replace", "delete"] as const;
 export type DiffOp = (typeof diffOps)[number];
 

@@ -27,8 +27,6 @@ export interface DiffOptions extends StackSelection {
   concurrency: number;
 }
 
-export const defaultConcurrency = 4;
-
 type StackResult = { diff: StackDiff; plannedOutputs?: Record<string, unknown> };
 type Identity = Pick<StackDiff, "stack" | "kind" | "provider">;
 

@@ -10,6 +10,7 @@
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
+import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { OperationError } from "../../model/errors.ts";
@@ -21,8 +22,13 @@ import { localAccounts } from "../../providers/local/info.ts";
 /** The machine-wide lock every workspace that deploys the shipped addresses holds (drills, integration tests, benchmarks). */
 export const machineLockFile = path.join(os.tmpdir(), "lifeboat-integration.lock");
 
-/** What a workspace copies from the project; lifeboat.yaml is copied unless the caller writes its own. */
+/**
+ * What a workspace copies from the project; lifeboat.yaml is copied unless the caller writes its own.
+ * dist/cli (the compiled command line, when there is one) is copied with the sources' timestamps, so
+ * that the copy's `lifeboat` starts as the project's does (cli/compiled.mjs).
+ */
 export const projectEntries = ["Pulumi.yaml", "package.json", "tsconfig.json", "cli", "model", "operations", "stacks", "providers", "workload", "runbooks", "examples"] as const;
+const compiledEntries = ["dist/cli"] as const;
 
 /** Addresses the shipped lifeboat.yaml deploys to: if one answers, another platform is running here. */
 const shippedAddresses = [
@@ -89,7 +95,10 @@ export function workspaceEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.Proc
 export async function createWorkspace(options: { prefix: string; spec?: string }): Promise<Workspace> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), options.prefix));
   try {
-    for (const entry of projectEntries) await fs.cp(path.join(projectRoot, entry), path.join(root, entry), { recursive: true });
+    for (const entry of projectEntries) await fs.cp(path.join(projectRoot, entry), path.join(root, entry), { recursive: true, preserveTimestamps: true });
+    for (const entry of compiledEntries) {
+      if (existsSync(path.join(projectRoot, entry))) await fs.cp(path.join(projectRoot, entry), path.join(root, entry), { recursive: true, preserveTimestamps: true });
+    }
     if (options.spec === undefined) await fs.cp(path.join(projectRoot, "lifeboat.yaml"), path.join(root, "lifeboat.yaml"));
     else await fs.writeFile(path.join(root, "lifeboat.yaml"), options.spec);
     await fs.symlink(path.join(projectRoot, "node_modules"), path.join(root, "node_modules"));

@@ -2,9 +2,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
-import { drillCommand, drillOperations, type DrillCommandDeps } from "../../cli/commands/drill.ts";
+import { drillCommand, type DrillCommandDeps } from "../../cli/commands/drill.ts";
 import { ExitCode, OperationError, UserError } from "../../model/errors.ts";
-import { drillSpec, formatDrill, measureDrill, parseFailoverReport, runDrill, type DrillResult } from "../../operations/drill/index.ts";
+import { drillSpec, formatDrill, measureDrill, parseFailoverReport, type DrillResult } from "../../operations/drill/index.ts";
 import { workspaceEnv } from "../../operations/drill/workspace.ts";
 import { withTtl } from "../../operations/drill/spec.ts";
 import { fallbackCost } from "../../operations/drill/measure.ts";
@@ -111,7 +111,20 @@ describe("lifeboat drill: options", () => {
     expect(drill).toHaveBeenCalledWith({ on: "local", mode: "cold", outage: "clean", writesPerSecond: 2000, posts: 10_000_000, ttl: 86_400, fallbackClients: true, verbose: false }, expect.any(Function));
   });
 
-  it("injects the real drill by default", () => expect(drillOperations.drill).toBe(runDrill));
+  it("injects the real drill by default, loaded when the command runs", async () => {
+    vi.resetModules();
+    const realDrill = vi.fn(async () => ({ fake: true }));
+    vi.doMock("../../operations/drill/index.ts", () => ({ runDrill: realDrill }));
+    try {
+      const { drillOperations: fresh } = await import("../../cli/commands/drill.ts");
+      const print = () => {};
+      await expect(fresh.drill({ on: "local", mode: "warm", outage: "clean", writesPerSecond: 1, posts: 0 }, print)).resolves.toEqual({ fake: true });
+      expect(realDrill).toHaveBeenCalledWith({ on: "local", mode: "warm", outage: "clean", writesPerSecond: 1, posts: 0 }, print);
+    } finally {
+      vi.doUnmock("../../operations/drill/index.ts");
+      vi.resetModules();
+    }
+  });
 });
 
 describe("lifeboat drill: output", () => {

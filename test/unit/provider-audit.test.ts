@@ -157,7 +157,7 @@ describe("lifeboat deploy on a cloud without credentials", () => {
     const deps = defaultDeps(io);
     const engine = vi.fn();
     const loadPlatform = deps.loadPlatform;
-    deps.loadPlatform = (options) => ({ ...loadPlatform(options), engine });
+    deps.loadPlatform = async (options) => ({ ...(await loadPlatform(options)), engine });
     expect(await main(["deploy", "--provider", "hcloud"], deps)).toBe(2);
     expect(io.stderr()).toContain("error: missing credentials: HCLOUD_TOKEN (or config hcloud:token): a Hetzner Cloud API token");
     expect(io.stderr()).toContain("for provider hcloud");
@@ -173,7 +173,7 @@ describe("lifeboat deploy on a cloud without credentials", () => {
     const deps = defaultDeps(io);
     const engine = vi.fn();
     const loadPlatform = deps.loadPlatform;
-    deps.loadPlatform = (options) => ({ ...loadPlatform(options), engine });
+    deps.loadPlatform = async (options) => ({ ...(await loadPlatform(options)), engine });
     expect(await main(["deploy"], deps)).toBe(2);
     for (const name of ["HCLOUD_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID"]) expect(io.stderr()).toContain(name);
     expect(engine).not.toHaveBeenCalled();
