@@ -6,6 +6,9 @@
  */
 export type StackTarget = { kind: "site" | "edge" | "backup"; name: string };
 
+/** The Pulumi project (Pulumi.yaml's name): a file backend keeps its stacks and locks under it. */
+export const pulumiProject = "lifeboat";
+
 export const siteStackName = (site: string) => `site-${site}`;
 export const edgeStackName = (edge: string) => `edge-${edge}`;
 export const backupStackName = (provider: string) => `backup-${provider}`;

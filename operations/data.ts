@@ -4,28 +4,34 @@
  * sides must share. deploy, diff and backup read the same answers from here.
  */
 import { randomBytes } from "node:crypto";
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { workspaceOptions } from "./engine.ts";
+import type { Stack } from "@pulumi/pulumi/automation/index.js";
+import { automation, backendUrlOf, workspaceOptions } from "./engine.ts";
+import { fileBackendOutputs } from "./file-backend.ts";
 import { OperationError } from "../model/errors.ts";
 import type { Platform } from "./platform.ts";
 import { ensureSecret, openPlatformStack, progressPrinter, readStackConfig } from "./stacks.ts";
 import { engineError } from "./engine-error.ts";
 import type { BackupRepository } from "../model/data.ts";
-import { backupStackName, configKeys, siteStackName } from "../model/names.ts";
+import { backupStackName, configKeys, pulumiProject, siteStackName } from "../model/names.ts";
 import { activeSite, type SiteSpec, type Spec } from "../model/spec/index.ts";
 import { siteAddresses, siteHosts, type SiteHosts } from "../model/hosts.ts";
 
 /** The stack, if it exists; only "no such stack" means absent, any other failure is reported as itself. */
 export async function existingStack(platform: Platform, stackName: string): Promise<Stack | undefined> {
   const options = await workspaceOptions(await platform.engine());
-  return LocalWorkspace.selectStack({ stackName, workDir: options.workDir! }, options).catch((error: Error) => {
+  return (await automation()).LocalWorkspace.selectStack({ stackName, workDir: options.workDir! }, options).catch((error: Error) => {
     if (/no stack named|stack .* not found/i.test(error.message)) return undefined;
     throw error;
   });
 }
 
-/** A stack's outputs as plain values (secrets decrypted), or undefined if it was never deployed. */
+/**
+ * A stack's outputs as plain values (secrets decrypted), or undefined if it was never deployed. Read from the
+ * state file when the backend is a directory and the outputs hold no secret (milliseconds), else by the engine.
+ */
 export async function stackOutputs(platform: Platform, stackName: string): Promise<Record<string, unknown> | undefined> {
+  const read = fileBackendOutputs(backendUrlOf(await platform.engine()), pulumiProject, stackName);
+  if (read) return Object.keys(read).length === 0 ? undefined : read;
   const stack = await existingStack(platform, stackName);
   if (!stack) return undefined;
   const outputs = await stack.outputs();

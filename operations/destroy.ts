@@ -1,6 +1,5 @@
 /** destroy: removes a site's or an edge's stack and everything it made. */
 import fs from "node:fs/promises";
-import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
 import { OperationError, UserError } from "../model/errors.ts";
 import { withFileLock } from "./lock.ts";
 import type { Platform } from "./platform.ts";
@@ -13,7 +12,7 @@ import { engineError } from "./engine-error.ts";
 import { mirrorState, type MirrorWrite } from "./state/mirror.ts";
 import { engineStateSource } from "./state/source.ts";
 import { roleRecordFile } from "../model/roles.ts";
-import { workspaceOptions } from "./engine.ts";
+import { automation, workspaceOptions } from "./engine.ts";
 import { backupStackName, edgeStackName, siteStackName } from "../model/names.ts";
 
 export interface DestroyOptions {
@@ -77,7 +76,7 @@ export async function destroy(platform: Platform, options: DestroyOptions, print
         }
       }
     }
-    const existing = new Set((await (await LocalWorkspace.create(await workspaceOptions(settings))).listStacks()).map((s) => s.name));
+    const existing = new Set((await (await (await automation()).LocalWorkspace.create(await workspaceOptions(settings))).listStacks()).map((s) => s.name));
     const result: DestroyResult = { destroyed: [], absent: [] };
     for (const stackName of targets) {
       if (!existing.has(stackName)) {

@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { LocalWorkspace, PulumiCommand, type Deployment, type LocalWorkspaceOptions, type Stack } from "@pulumi/pulumi/automation/index.js";
+import type { Deployment, LocalWorkspace, LocalWorkspaceOptions, PulumiCommand, Stack } from "@pulumi/pulumi/automation/index.js";
 import { projectRoot, stateDir } from "../model/paths.ts";
 
 const execFileAsync = promisify(execFile);
@@ -77,13 +77,19 @@ export async function engineEnv(settings: EngineSettings): Promise<Record<string
   };
 }
 
+/**
+ * The Automation API, loaded when an engine is first run: importing it takes about 0.4 s,
+ * which a failover need not pay before it acts (its first reads come from the state files).
+ */
+export const automation = () => import("@pulumi/pulumi/automation/index.js");
+
 /** PulumiCommand.get runs `pulumi version`: once per engine and process is enough. */
 const commands = new Map<string, Promise<PulumiCommand>>();
 
 /** Options shared by every LocalWorkspace Lifeboat opens. */
 export async function workspaceOptions(settings: EngineSettings, workDir = projectRoot): Promise<LocalWorkspaceOptions> {
   const root = settings.engine.root;
-  if (!commands.has(root)) commands.set(root, PulumiCommand.get({ root, skipVersionCheck: false }));
+  if (!commands.has(root)) commands.set(root, automation().then(({ PulumiCommand }) => PulumiCommand.get({ root, skipVersionCheck: false })));
   return { workDir, pulumiCommand: await commands.get(root)!, envVars: await engineEnv(settings) };
 }
 
@@ -106,5 +112,5 @@ export async function exportStackEncrypted(workspace: Pick<LocalWorkspace, "pulu
 
 /** Selects (creating if needed) a stack of the program in `workDir`. */
 export async function openStack(settings: EngineSettings, stackName: string, workDir = projectRoot): Promise<Stack> {
-  return LocalWorkspace.createOrSelectStack({ stackName, workDir }, await workspaceOptions(settings, workDir));
+  return (await automation()).LocalWorkspace.createOrSelectStack({ stackName, workDir }, await workspaceOptions(settings, workDir));
 }

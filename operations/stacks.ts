@@ -9,7 +9,7 @@ import { parse } from "yaml";
 import { backendUrlOf, openStack } from "./engine.ts";
 import { holderAlive } from "./lock.ts";
 import type { Platform } from "./platform.ts";
-import { configKeys } from "../model/names.ts";
+import { configKeys, pulumiProject } from "../model/names.ts";
 
 export async function openPlatformStack(platform: Platform, stackName: string): Promise<Stack> {
   const settings = await platform.engine();
@@ -28,7 +28,7 @@ export async function openPlatformStack(platform: Platform, stackName: string): 
  */
 export async function clearDeadEngineLocks(stack: Stack, backendUrl: string): Promise<string[]> {
   if (!backendUrl.startsWith("file://")) return [];
-  const dir = path.join(fileURLToPath(backendUrl), ".pulumi", "locks", "organization", "lifeboat", stack.name);
+  const dir = path.join(fileURLToPath(backendUrl), ".pulumi", "locks", "organization", pulumiProject, stack.name);
   const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")) : [];
   const dead = files.filter((file) => {
     try {

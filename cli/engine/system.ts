@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { engineCacheDir } from "../../model/paths.ts";
 import { withFileLock } from "../../operations/lock.ts";
 import { runTool } from "../../operations/run-tool.ts";
 import { ENGINE_VERSION, NODEJS_HOST_SDK_VERSION } from "./pin.ts";
@@ -90,6 +91,49 @@ async function buildEngine(root: string, verbose: boolean): Promise<void> {
   });
 }
 
+/**
+ * `pulumi version` takes 0.3 s here (a 150 MB binary starting), and every command that
+ * uses the engine asks it first, a failover too. The answer is kept in Lifeboat's engine
+ * cache, by the binary's path, with its size, time and inode: the same file says the
+ * same version, and any other file (rebuilt, replaced, another on PATH) is asked again.
+ */
+const versionsFile = () => path.join(engineCacheDir(), "known-versions.json");
+type VersionRecord = { size: number; mtimeMs: number; ino: number; version: string };
+
+async function knownVersions(): Promise<Record<string, VersionRecord>> {
+  try {
+    return JSON.parse(await fs.readFile(versionsFile(), "utf8")) as Record<string, VersionRecord>;
+  } catch {
+    return {};
+  }
+}
+
+async function binaryIdentity(pulumi: string): Promise<Omit<VersionRecord, "version">> {
+  const { size, mtimeMs, ino } = await fs.stat(pulumi);
+  return { size, mtimeMs, ino };
+}
+
+async function knownVersion(pulumi: string): Promise<string | undefined> {
+  const record = (await knownVersions())[pulumi];
+  if (!record) return undefined;
+  const now = await binaryIdentity(pulumi).catch(() => undefined);
+  return now && record.size === now.size && record.mtimeMs === now.mtimeMs && record.ino === now.ino ? record.version : undefined;
+}
+
+/** Best effort: a cache that cannot be written only means asking again next time. */
+async function rememberVersion(pulumi: string, version: string): Promise<void> {
+  const file = versionsFile();
+  const staging = `${file}.${process.pid}`;
+  try {
+    const versions = { ...(await knownVersions()), [pulumi]: { ...(await binaryIdentity(pulumi)), version } };
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(staging, JSON.stringify(versions, null, 2) + "\n");
+    await fs.rename(staging, file);
+  } catch {
+    await fs.rm(staging, { force: true }).catch(() => undefined);
+  }
+}
+
 export function realEngineSystem(options: { verbose?: boolean } = {}): EngineSystem {
   return {
     async which(command) {
@@ -99,9 +143,13 @@ export function realEngineSystem(options: { verbose?: boolean } = {}): EngineSys
       return undefined;
     },
     async pulumiVersion(pulumi) {
+      const known = await knownVersion(pulumi);
+      if (known) return known;
       try {
         const env = { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" };
-        return (await run(pulumi, ["version"], { env, timeout: 30_000 })).stdout;
+        const version = (await run(pulumi, ["version"], { env, timeout: 30_000 })).stdout;
+        await rememberVersion(pulumi, version);
+        return version;
       } catch {
         return undefined;
       }

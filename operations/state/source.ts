@@ -1,12 +1,12 @@
 /** The platform's stacks as the engine holds them: listed, exported, imported (the state mirror's engine side). */
-import { LocalWorkspace, type Deployment } from "@pulumi/pulumi/automation/index.js";
-import { exportStackEncrypted, workspaceOptions, type EngineSettings } from "../engine.ts";
+import type { Deployment, LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
+import { automation, exportStackEncrypted, workspaceOptions, type EngineSettings } from "../engine.ts";
 import type { Platform } from "../platform.ts";
 import type { StateSource, StackExport } from "./mirror.ts";
 
 /** A workspace on the project (and the backend `settings` name) without selecting a stack. */
 export async function projectWorkspace(settings: EngineSettings, workDir?: string): Promise<LocalWorkspace> {
-  return LocalWorkspace.create(await workspaceOptions(settings, workDir));
+  return (await automation()).LocalWorkspace.create(await workspaceOptions(settings, workDir));
 }
 
 export interface StackSummary {

@@ -6,7 +6,7 @@
  * Every probe is bounded (a few seconds) and sites are probed in parallel.
  * The parts: model.ts (what it reports), probes.ts, warnings.ts, text.ts.
  */
-import { LocalWorkspace, type OutputMap } from "@pulumi/pulumi/automation/index.js";
+import type { OutputMap } from "@pulumi/pulumi/automation/index.js";
 import { siteAddresses, siteHosts } from "../../model/hosts.ts";
 import { askThroughTransport } from "../site/health.ts";
 import { postgresControl } from "../site/postgres.ts";
@@ -14,7 +14,7 @@ import { commandFailure } from "../site/server-command.ts";
 import { edgeStackName, siteStackName } from "../../model/names.ts";
 import { activeSite, type SiteSpec } from "../../model/spec/index.ts";
 import { queryA, sameAddresses } from "../dns.ts";
-import { workspaceOptions } from "../engine.ts";
+import { automation, workspaceOptions } from "../engine.ts";
 import type { Platform } from "../platform.ts";
 import { portOpen } from "../../providers/shared/net.ts";
 import { openPlatformStack } from "../stacks.ts";
@@ -35,7 +35,7 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
   const { spec } = platform;
   const now = Date.now();
   const settings = await platform.engine();
-  const existing = new Set((await (await LocalWorkspace.create(await workspaceOptions(settings))).listStacks()).map((s) => s.name));
+  const existing = new Set((await (await (await automation()).LocalWorkspace.create(await workspaceOptions(settings))).listStacks()).map((s) => s.name));
   const outputsOf = async (stackName: string) =>
     existing.has(stackName) ? await (await openPlatformStack(platform, stackName)).outputs() : undefined;
   // Each site's outputs once, shared by its own probes and the repositories' reader (which starts as soon as the active site's are in).

@@ -6,12 +6,14 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { getEngine } from "../../cli/engine/index.ts";
 import { ENGINE_VERSION } from "../../cli/engine/pin.ts";
 import { openStack, passphraseFile } from "../../operations/engine.ts";
 import { engineError } from "../../operations/engine-error.ts";
+import { fileBackendOutputs } from "../../operations/file-backend.ts";
 import { projectRoot } from "../../model/paths.ts";
 
 const program = path.join(projectRoot, "test/fixtures/tiny-stack");
@@ -60,6 +62,20 @@ describe("the Pulumi engine through the Automation API", { timeout: 120_000 }, (
     const result = await stack.up();
     expect(result.summary.resourceChanges).toEqual({ update: 1, same: 1 });
     expect(result.outputs.echoed?.value).toBe("changed");
+  });
+
+  it("has the same plain outputs in its state file as the engine reads, and leaves secret ones to the engine", async () => {
+    const backendUrl = pathToFileURL(path.join(home, "state")).href;
+    const fromEngine = Object.fromEntries(Object.entries(await stack.outputs()).map(([key, output]) => [key, output.value]));
+    expect(fromEngine).toEqual({ echoed: "changed" });
+    expect(fileBackendOutputs(backendUrl, "lifeboat-tiny", stackName)).toEqual(fromEngine);
+    expect(fileBackendOutputs(backendUrl, "lifeboat-tiny", "no-such-stack")).toBeUndefined();
+    expect(fileBackendOutputs("s3://bucket/state", "lifeboat-tiny", stackName)).toBeUndefined();
+
+    await stack.setConfig("hidden", { value: "only the engine decrypts this", secret: true });
+    expect((await stack.up()).outputs.hidden).toMatchObject({ value: "only the engine decrypts this", secret: true });
+    expect(fileBackendOutputs(backendUrl, "lifeboat-tiny", stackName)).toBeUndefined();
+    await stack.removeConfig("hidden");
   });
 
   it("destroys it", async () => {

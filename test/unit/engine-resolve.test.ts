@@ -1,8 +1,11 @@
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { MissingDependencyError } from "../../model/errors.ts";
 import { ENGINE_VERSION } from "../../cli/engine/pin.ts";
 import { cachedEngineRoot, resolveEngine, type EngineSystem } from "../../cli/engine/resolve.ts";
+import { realEngineSystem } from "../../cli/engine/system.ts";
 
 const cacheDir = "/cache/lifeboat/engine";
 const cachedBin = path.join(cachedEngineRoot(cacheDir), "bin");
@@ -97,5 +100,36 @@ describe("resolveEngine", () => {
   it("fails loudly when a build leaves no working engine behind", async () => {
     const { system } = fakeSystem({ go: "go1.26.0" });
     await expect(resolveEngine({ cacheDir, system })).rejects.toThrow(/does not hold a working pulumi/);
+  });
+});
+
+describe("the real system's `pulumi version`", () => {
+  it("asks a binary once, and again when the file changes (rebuilt or replaced)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lifeboat-version-"));
+    const saved = process.env.LIFEBOAT_ENGINE_CACHE;
+    process.env.LIFEBOAT_ENGINE_CACHE = path.join(dir, "cache");
+    try {
+      const pulumi = path.join(dir, "pulumi");
+      const calls = path.join(dir, "calls");
+      const binary = (version: string) => fs.writeFileSync(pulumi, `#!/bin/sh\necho run >> ${calls}\necho v${version}\n`, { mode: 0o755 });
+      const runs = () => (fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").split("\n").filter(Boolean).length : 0);
+      binary("3.1.0");
+      const system = realEngineSystem();
+      expect(await system.pulumiVersion(pulumi)).toBe("v3.1.0\n");
+      expect(await system.pulumiVersion(pulumi)).toBe("v3.1.0\n");
+      expect(runs()).toBe(1);
+      binary("3.22.0"); // another size
+      expect(await system.pulumiVersion(pulumi)).toBe("v3.22.0\n");
+      expect(runs()).toBe(2);
+      const later = new Date(Date.now() + 5_000);
+      fs.utimesSync(pulumi, later, later); // the same size, touched: asked again
+      expect(await system.pulumiVersion(pulumi)).toBe("v3.22.0\n");
+      expect(runs()).toBe(3);
+      expect(await system.pulumiVersion(path.join(dir, "missing"))).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.LIFEBOAT_ENGINE_CACHE;
+      else process.env.LIFEBOAT_ENGINE_CACHE = saved;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
