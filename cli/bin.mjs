@@ -18,6 +18,18 @@ async function fromSources() {
   return import("./start.ts");
 }
 
-const compiled = compiledCli();
-const { start } = compiled ? await import(compiled) : await fromSources();
+/** The compiled command line, or undefined when it may not or cannot run: the sources always can. */
+async function fromBundle() {
+  try {
+    const compiled = compiledCli();
+    if (!compiled) return undefined;
+    // Stack traces name the TypeScript sources under --verbose, the only time they are printed.
+    if (process.argv.includes("--verbose")) process.setSourceMapsEnabled(true);
+    return await import(compiled);
+  } catch {
+    return undefined;
+  }
+}
+
+const { start } = (await fromBundle()) ?? (await fromSources());
 process.exitCode = await start(process.argv.slice(2));

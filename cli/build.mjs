@@ -9,9 +9,16 @@
  *   the scripts, Python helpers and package.json beside them through it.
  * - A module nothing uses is left out even when it imports a package, so that
  *   `lifeboat --help` loads no Pulumi, AWS SDK or PostgreSQL client. Lifeboat's
- *   modules do nothing when imported (the registry says so too); those that do
- *   run as scripts of their own (node --import tsx <file>), never bundled.
+ *   modules do nothing when imported (the registry says so too); a module that
+ *   also runs as a script (providers/local/egress.ts) does so only when it is
+ *   the process's own script, which a bundle never is.
+ *
+ * What is recorded of each source is what esbuild compiled: the bytes this
+ * plugin read, hashed, with the time seen before reading. A file saved during
+ * the build is therefore found changed at the next start.
  */
+import { createHash } from "node:crypto";
+import { constants } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -20,8 +27,8 @@ import { compiledDirOf, contentHash, projectRoot } from "./compiled.mjs";
 
 const target = "node20";
 
-/** Each of the project's own modules: import.meta.url rewritten to the source's URL, and free of side effects. */
-const asInTheSources = (compiledDir) => ({
+/** Each of the project's own modules: import.meta.url rewritten to the source's URL, free of side effects, and recorded in `read`. */
+const asInTheSources = (compiledDir, tsconfigRaw, read) => ({
   name: "as-in-the-sources",
   setup(build) {
     build.onResolve({ filter: /^\.\.?\// }, (args) => {
@@ -30,11 +37,13 @@ const asInTheSources = (compiledDir) => ({
     });
     build.onLoad({ filter: /\.ts$/ }, async (args) => {
       if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
-      const source = await fs.readFile(args.path, "utf8");
+      const { mtimeMs } = await fs.stat(args.path);
+      const bytes = await fs.readFile(args.path);
+      read.set(args.path, [bytes.length, mtimeMs, createHash("sha256").update(bytes).digest("hex")]);
       // esbuild's define replaces the expression only (never inside a string); the placeholder is then the source's
       // URL relative to the chunk, which stays right wherever the checkout is moved.
       const placeholder = "__lifeboat_source_url__";
-      const { code } = await esbuild.transform(source, { loader: "ts", format: "esm", target, sourcefile: args.path, define: { "import.meta.url": placeholder } });
+      const { code } = await esbuild.transform(bytes.toString("utf8"), { loader: "ts", format: "esm", target, tsconfigRaw, sourcefile: args.path, sourcemap: "inline", define: { "import.meta.url": placeholder } });
       const fromChunk = path.relative(compiledDir, args.path).split(path.sep).join("/");
       return { contents: code.replaceAll(placeholder, `new URL(${JSON.stringify(fromChunk)}, import.meta.url).href`), loader: "js", resolveDir: path.dirname(args.path) };
     });
@@ -44,10 +53,11 @@ const asInTheSources = (compiledDir) => ({
 /** Builds `root`'s command line into its dist/cli/; resolves with the number of sources and esbuild's metafile. */
 export async function buildCli(root = projectRoot) {
   const compiledDir = compiledDirOf(root);
-  // Built beside the old one and swapped in, so a `lifeboat` started meanwhile sees either whole.
   const staging = `${compiledDir}.building-${process.pid}`;
   await fs.rm(staging, { recursive: true, force: true });
   try {
+    const read = new Map();
+    const tsconfigRaw = await fs.readFile(path.join(root, "tsconfig.json"), "utf8");
     const result = await esbuild.build({
       entryPoints: { start: path.join(root, "cli/start.ts") },
       bundle: true,
@@ -58,28 +68,56 @@ export async function buildCli(root = projectRoot) {
       packages: "external",
       outdir: staging,
       outExtension: { ".js": ".mjs" },
+      // Read only under --verbose, for stack traces that name the sources (cli/bin.mjs).
+      sourcemap: "linked",
       metafile: true,
-      plugins: [asInTheSources(compiledDir)],
+      plugins: [asInTheSources(compiledDir, tsconfigRaw, read)],
       logLevel: "warning",
       absWorkingDir: root,
     });
+    // What shapes the bundle besides the sources: the build itself, the TypeScript settings, esbuild's version.
+    const alsoShaping = ["cli/build.mjs", "tsconfig.json", "node_modules/esbuild/package.json"].map((file) => path.join(root, file));
     const sources = {};
-    for (const input of Object.keys(result.metafile.inputs).sort()) {
-      const file = path.relative(root, path.resolve(root, input));
-      const stat = await fs.stat(path.join(root, file));
-      sources[file] = [stat.size, stat.mtimeMs, contentHash(path.join(root, file))];
+    for (const file of [...Object.keys(result.metafile.inputs).map((input) => path.resolve(root, input)), ...alsoShaping].sort()) {
+      const recorded = read.get(file);
+      const stat = recorded ? undefined : await fs.stat(file);
+      sources[path.relative(root, file)] = recorded ?? [stat.size, stat.mtimeMs, contentHash(file)];
     }
-    await fs.writeFile(path.join(staging, "sources.json"), `${JSON.stringify(sources, null, 1)}\n`);
-    await fs.rm(compiledDir, { recursive: true, force: true });
-    await fs.rename(staging, compiledDir);
+    await fs.writeFile(path.join(staging, "sources.json"), `${JSON.stringify({ builtAt: Date.now(), sources }, null, 1)}\n`);
+    await swapIn(staging, compiledDir);
     return { sources: Object.keys(sources).length, metafile: result.metafile };
   } finally {
     await fs.rm(staging, { recursive: true, force: true });
   }
 }
 
+/**
+ * The new chunks go beside the old ones (their names hold their content's hash), then the entry and,
+ * last, the record of sources replace theirs by rename: a `lifeboat` running meanwhile still finds every
+ * chunk it imports later, and one starting between the two renames finds the sources changed and runs
+ * them. Chunks no build has used for a day are removed.
+ */
+async function swapIn(staging, compiledDir) {
+  await fs.mkdir(compiledDir, { recursive: true });
+  const built = await fs.readdir(staging);
+  const last = ["start.mjs", "start.mjs.map", "sources.json"];
+  for (const file of built.filter((f) => !last.includes(f))) {
+    // The same name is the same content: never rewrite a chunk another process may be reading.
+    await fs.copyFile(path.join(staging, file), path.join(compiledDir, file), constants.COPYFILE_EXCL).catch((error) => {
+      if (error.code !== "EEXIST") throw error;
+    });
+  }
+  for (const file of last) if (built.includes(file)) await fs.rename(path.join(staging, file), path.join(compiledDir, file));
+  const dayAgo = Date.now() - 86_400_000;
+  for (const file of await fs.readdir(compiledDir)) {
+    if (built.includes(file)) continue;
+    const stat = await fs.stat(path.join(compiledDir, file)).catch(() => undefined);
+    if (stat && stat.mtimeMs < dayAgo) await fs.rm(path.join(compiledDir, file), { force: true });
+  }
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const started = performance.now();
   const { sources } = await buildCli();
-  console.log(`lifeboat: compiled the command line from ${sources} sources into ${path.relative(projectRoot, compiledDirOf(projectRoot))}/ in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`lifeboat: compiled the command line from ${sources} files into ${path.relative(projectRoot, compiledDirOf(projectRoot))}/ in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -2,10 +2,11 @@
  * The compiled command line: `npm ci` (the package's prepare script) bundles
  * cli/start.ts and what it imports into dist/cli/, so `lifeboat` starts without
  * compiling TypeScript. The bundle records every source file it was made from
- * (size, modification time, SHA-256); cli/bin.mjs runs it only while each of
- * them is unchanged, and runs the sources through tsx otherwise. So an edited
- * checkout never runs stale code, and the tests, which import the sources,
- * test what runs.
+ * (size, modification time, SHA-256 of the bytes esbuild compiled), and the
+ * build script, tsconfig.json and esbuild's version; cli/bin.mjs runs it only
+ * while each of them is unchanged, and runs the sources through tsx otherwise.
+ * So an edited checkout runs what its sources say, and the tests, which import
+ * the sources, test what runs.
  *
  *   npm run build        makes dist/cli/ (cli/build.mjs)
  *
@@ -24,21 +25,31 @@ const sourcesFileOf = (root) => path.join(compiledDirOf(root), "sources.json");
 
 export const contentHash = (file) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 
-/** The source files that differ from the ones dist/cli/ was made from (all of them when there is no bundle). */
+/**
+ * The files that differ from the ones dist/cli/ was made from (a stand-in name when there is no usable
+ * record). Same size and time: the same file, a stat each. Otherwise, and for files written within 2 s
+ * of the build (a file system with coarse times could hide a later edit), the content decides.
+ */
 export function staleSources(root = projectRoot) {
-  let recorded;
+  let record;
   try {
-    recorded = JSON.parse(fs.readFileSync(sourcesFileOf(root), "utf8"));
+    record = JSON.parse(fs.readFileSync(sourcesFileOf(root), "utf8"));
+    if (typeof record.builtAt !== "number" || typeof record.sources !== "object" || record.sources === null) return ["dist/cli/sources.json"];
   } catch {
     return ["dist/cli/sources.json"];
   }
   const stale = [];
-  for (const [file, [size, mtimeMs, sha256]] of Object.entries(recorded)) {
-    const stat = fs.statSync(path.join(root, file), { throwIfNoEntry: false });
-    if (!stat || stat.size !== size) stale.push(file);
-    // Same time, same file (the fast path: a stat each). A copy or a checkout changes the time, not always the
-    // content: the content decides then.
-    else if (stat.mtimeMs !== mtimeMs && contentHash(path.join(root, file)) !== sha256) stale.push(file);
+  for (const [file, [size, mtimeMs, sha256]] of Object.entries(record.sources)) {
+    const full = path.join(root, file);
+    let stat;
+    try {
+      stat = fs.statSync(full);
+    } catch {
+      stale.push(file);
+      continue;
+    }
+    const trusted = stat.size === size && stat.mtimeMs === mtimeMs && Math.abs(record.builtAt - mtimeMs) >= 2_000;
+    if (stat.size !== size || (!trusted && contentHash(full) !== sha256)) stale.push(file);
   }
   return stale;
 }

@@ -26,17 +26,22 @@ export async function existingStack(platform: Platform, stackName: string): Prom
 }
 
 /**
- * A stack's outputs as plain values (secrets decrypted), or undefined if it was never deployed. Read from the
- * state file when the backend is a directory and the outputs hold no secret (milliseconds), else by the engine.
+ * A stack's outputs as plain values (secrets decrypted): {} for a stack that has none, undefined when there is
+ * no such stack. Read from the state file when the backend is a directory and the outputs hold no secret
+ * (milliseconds, file-backend.ts), else by the engine.
  */
-export async function stackOutputs(platform: Platform, stackName: string): Promise<Record<string, unknown> | undefined> {
+export async function readStackOutputs(platform: Platform, stackName: string): Promise<Record<string, unknown> | undefined> {
   const read = fileBackendOutputs(backendUrlOf(await platform.engine()), pulumiProject, stackName);
-  if (read) return Object.keys(read).length === 0 ? undefined : read;
+  if (read) return read;
   const stack = await existingStack(platform, stackName);
   if (!stack) return undefined;
-  const outputs = await stack.outputs();
-  if (Object.keys(outputs).length === 0) return undefined;
-  return Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.value]));
+  return Object.fromEntries(Object.entries(await stack.outputs()).map(([key, output]) => [key, output.value]));
+}
+
+/** A stack's outputs as plain values (secrets decrypted), or undefined if it was never deployed. */
+export async function stackOutputs(platform: Platform, stackName: string): Promise<Record<string, unknown> | undefined> {
+  const outputs = await readStackOutputs(platform, stackName);
+  return outputs && Object.keys(outputs).length > 0 ? outputs : undefined;
 }
 
 export const standbySite = (spec: Spec): SiteSpec | undefined => spec.sites.find((s) => s.role === "standby");

@@ -1,6 +1,6 @@
 /**
  * The engine the command line found or built, as the operations receive it,
- * and the way a runbook script receives it from \`lifeboat runbook run\`. No
+ * and the way a runbook script receives it from `lifeboat runbook run`. No
  * Pulumi SDK here: the command line reads this before it loads any operation.
  */
 import { UserError } from "../model/errors.ts";

@@ -93,9 +93,10 @@ async function buildEngine(root: string, verbose: boolean): Promise<void> {
 
 /**
  * `pulumi version` takes 0.3 s here (a 150 MB binary starting), and every command that
- * uses the engine asks it first, a failover too. The answer is kept in Lifeboat's engine
- * cache, by the binary's path, with its size, time and inode: the same file says the
- * same version, and any other file (rebuilt, replaced, another on PATH) is asked again.
+ * uses the engine asks it first, a failover too. For the engines Lifeboat built, the
+ * answer is kept in its engine cache, by the binary's path, with its size, time and
+ * inode as they were before it answered: the same file says the same version, and a
+ * rebuilt or replaced one is asked again.
  */
 const versionsFile = () => path.join(engineCacheDir(), "known-versions.json");
 type VersionRecord = { size: number; mtimeMs: number; ino: number; version: string };
@@ -120,12 +121,14 @@ async function knownVersion(pulumi: string): Promise<string | undefined> {
   return now && record.size === now.size && record.mtimeMs === now.mtimeMs && record.ino === now.ino ? record.version : undefined;
 }
 
-/** Best effort: a cache that cannot be written only means asking again next time. */
-async function rememberVersion(pulumi: string, version: string): Promise<void> {
+/** Best effort: a cache that cannot be written only means asking again next time. A binary replaced while it answered is not remembered. */
+async function rememberVersion(pulumi: string, before: Omit<VersionRecord, "version">, version: string): Promise<void> {
   const file = versionsFile();
   const staging = `${file}.${process.pid}`;
   try {
-    const versions = { ...(await knownVersions()), [pulumi]: { ...(await binaryIdentity(pulumi)), version } };
+    const after = await binaryIdentity(pulumi);
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.ino !== before.ino) return;
+    const versions = { ...(await knownVersions()), [pulumi]: { ...before, version } };
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.writeFile(staging, JSON.stringify(versions, null, 2) + "\n");
     await fs.rename(staging, file);
@@ -143,12 +146,15 @@ export function realEngineSystem(options: { verbose?: boolean } = {}): EngineSys
       return undefined;
     },
     async pulumiVersion(pulumi) {
-      const known = await knownVersion(pulumi);
+      // Only the engines Lifeboat built: a `pulumi` on PATH may be a version manager's shim, the same file whatever it runs.
+      const ours = pulumi.startsWith(`${engineCacheDir()}${path.sep}`);
+      const known = ours ? await knownVersion(pulumi) : undefined;
       if (known) return known;
       try {
+        const before = ours ? await binaryIdentity(pulumi) : undefined;
         const env = { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" };
         const version = (await run(pulumi, ["version"], { env, timeout: 30_000 })).stdout;
-        await rememberVersion(pulumi, version);
+        if (before) await rememberVersion(pulumi, before, version);
         return version;
       } catch {
         return undefined;

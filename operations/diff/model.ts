@@ -4,10 +4,10 @@
  * this model (see values.ts), so no renderer can leak one.
  */
 
-/** The four things a reviewer cares about; the engine's other step kinds map onto them or are bookkeeping. */
 /** How many previews run at once unless `--concurrency` says otherwise. */
 export const defaultConcurrency = 4;
 
+/** The four things a reviewer cares about; the engine's other step kinds map onto them or are bookkeeping. */
 export const diffOps = ["create", "update", "replace", "delete"] as const;
 export type DiffOp = (typeof diffOps)[number];
 

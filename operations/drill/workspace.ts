@@ -24,8 +24,9 @@ export const machineLockFile = path.join(os.tmpdir(), "lifeboat-integration.lock
 
 /**
  * What a workspace copies from the project; lifeboat.yaml is copied unless the caller writes its own.
- * dist/cli (the compiled command line, when there is one) is copied with the sources' timestamps, so
- * that the copy's `lifeboat` starts as the project's does (cli/compiled.mjs).
+ * dist/cli (the compiled command line, when there is one) is copied too, so that the copy's `lifeboat`
+ * runs compiled as the project's does: the copies' times differ from the recorded ones below the
+ * millisecond, so cli/compiled.mjs compares their content (a few milliseconds per start).
  */
 export const projectEntries = ["Pulumi.yaml", "package.json", "tsconfig.json", "cli", "model", "operations", "stacks", "providers", "workload", "runbooks", "examples"] as const;
 const compiledEntries = ["dist/cli"] as const;

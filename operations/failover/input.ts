@@ -2,7 +2,8 @@
  * The failover's checks on its input: each refusal names the flag and what it
  * accepts (exit 2), and comes before anything changes. It also reads what the
  * run needs from the state first (the target's and the old site's servers),
- * all at once: each read is an engine call of about a second.
+ * all at once: milliseconds from a file backend's state, about a second per
+ * stack where the engine must answer (another backend, a secret output).
  */
 import { OperationError, UserError } from "../../model/errors.ts";
 import { siteHosts, type SiteAddresses } from "../../model/hosts.ts";

@@ -80,7 +80,7 @@ const dataPosition = (position: ServerPosition): DataPosition => ({
 export const steps: Record<StepName, StepFn> = {
   async preflight(run) {
     const { platform, to, journal, deps } = run;
-    // Every read at once: each is an engine call of about a second.
+    // Every read at once: from a file backend's state in milliseconds, else an engine call of about a second each.
     const [edges, epoch] = await Promise.all([
       Promise.all(platform.spec.edges.map(async (edge) => [edge.name, await deps.stacks.edgeNameservers(platform, edge)] as const)),
       newestFenceEpoch(platform, platform.roles?.epoch ?? 0, (provider) => providerAnswers(run, provider)),

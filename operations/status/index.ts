@@ -6,7 +6,6 @@
  * Every probe is bounded (a few seconds) and sites are probed in parallel.
  * The parts: model.ts (what it reports), probes.ts, warnings.ts, text.ts.
  */
-import type { OutputMap } from "@pulumi/pulumi/automation/index.js";
 import { siteAddresses, siteHosts } from "../../model/hosts.ts";
 import { askThroughTransport } from "../site/health.ts";
 import { postgresControl } from "../site/postgres.ts";
@@ -14,10 +13,9 @@ import { commandFailure } from "../site/server-command.ts";
 import { edgeStackName, siteStackName } from "../../model/names.ts";
 import { activeSite, type SiteSpec } from "../../model/spec/index.ts";
 import { queryA, sameAddresses } from "../dns.ts";
-import { automation, workspaceOptions } from "../engine.ts";
+import { readStackOutputs } from "../data.ts";
 import type { Platform } from "../platform.ts";
 import { portOpen } from "../../providers/shared/net.ts";
-import { openPlatformStack } from "../stacks.ts";
 import type { DataFacts, EdgeStatus, PlatformStatus, RepositoryStatus, SiteStatus } from "./model.ts";
 import { linkReplication, probeHttp, probeSiteData, readRepositories } from "./probes.ts";
 import { dataWarnings, roleWarnings } from "./warnings.ts";
@@ -29,18 +27,14 @@ export { probeTimeoutMs } from "./probes.ts";
 export { dataWarnings, formatAge, formatBytes, limits } from "./warnings.ts";
 export { formatStatus } from "./text.ts";
 
-const plainOutputs = (outputs: OutputMap | undefined) => (outputs ? Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.value])) : undefined);
-
 export async function platformStatus(platform: Platform): Promise<PlatformStatus> {
   const { spec } = platform;
   const now = Date.now();
-  const settings = await platform.engine();
-  const existing = new Set((await (await (await automation()).LocalWorkspace.create(await workspaceOptions(settings))).listStacks()).map((s) => s.name));
-  const outputsOf = async (stackName: string) =>
-    existing.has(stackName) ? await (await openPlatformStack(platform, stackName)).outputs() : undefined;
+  // From the state files where it can (no engine): a stack that exists has outputs ({} when it holds none).
+  const outputsOf = (stackName: string) => readStackOutputs(platform, stackName);
   // Each site's outputs once, shared by its own probes and the repositories' reader (which starts as soon as the active site's are in).
   const siteOutputs = new Map(spec.sites.map((site) => [site.name, outputsOf(siteStackName(site.name))] as const));
-  const addressesOf = async (site: SiteSpec) => siteAddresses(plainOutputs(await siteOutputs.get(site.name)));
+  const addressesOf = async (site: SiteSpec) => siteAddresses(await siteOutputs.get(site.name));
   const repositoriesRead = readRepositories(platform, addressesOf).catch(() => ({ repositories: [] as RepositoryStatus[], via: null as string | null }));
   // Where the state lives and its mirrors, read beside the probes (an engine call and one per repository).
   const stateRead = stateStatus(platform).catch(() => undefined);
@@ -54,7 +48,7 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
       const outputs = await siteOutputs.get(site.name);
       const operations = platform.providers(site.provider)?.operations;
       const suspended = operations ? !operations.answers(platform.home) : false;
-      const dataProbe = probeSiteData(platform, site, siteAddresses(plainOutputs(outputs)), now);
+      const dataProbe = probeSiteData(platform, site, siteAddresses(outputs), now);
       const status: SiteStatus = {
         name: site.name,
         provider: site.provider,
@@ -69,7 +63,7 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
         status.data = await dataProbe;
         return status;
       }
-      const ingress = (outputs.ingressAddresses?.value as string[]) ?? [];
+      const ingress = (outputs.ingressAddresses as string[] | undefined) ?? [];
       if (site.name === active.name) activeIngress = ingress;
       for (const address of ingress) {
         const probe = await probeHttp(`http://${address}/healthz`, spec.domain);
@@ -77,17 +71,17 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
       }
       // Behind a host firewall (the clouds', ssh's), the apps answer their ingress only and the database its apps: asked from the servers themselves.
       const compute = operations?.answers(platform.home) ? operations.compute : undefined;
-      const addresses = siteAddresses(plainOutputs(outputs));
+      const addresses = siteAddresses(outputs);
       const hosts = addresses ? siteHosts(site, addresses) : undefined;
       const ask = compute?.appsBehindIngress && hosts ? askThroughTransport(compute.transport(platform.home, site), hosts.app) : undefined;
-      for (const address of (outputs.appAddresses?.value as string[]) ?? []) {
+      for (const address of (outputs.appAddresses as string[] | undefined) ?? []) {
         const probe = await probeHttp(`http://${address}:${spec.workload.port}/healthz`, spec.domain, ask);
         status.servers.push({ role: "app", address, healthy: probe.ok, detail: probe.detail });
         if (probe.body && typeof probe.body.recovery === "boolean" && status.database.role === "unknown") {
           status.database = { role: probe.body.recovery ? "standby" : "primary", writable: probe.body.writable === true };
         }
       }
-      const db = outputs.dbAddress?.value as string | undefined;
+      const db = outputs.dbAddress as string | undefined;
       if (db && ask && compute && hosts) {
         const answered = await postgresControl(compute.transport(platform.home, site), hosts.db).position().then(() => undefined, (error: unknown) => commandFailure(error));
         status.servers.push({ role: "db", address: db, healthy: answered === undefined, detail: answered === undefined ? "accepting connections (asked on the server)" : `not answering: ${answered}` });
@@ -104,7 +98,7 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
   const edges = await Promise.all(
     spec.edges.map(async (edge): Promise<EdgeStatus> => {
       const outputs = await outputsOf(edgeStackName(edge.name));
-      const servers = (outputs?.nameservers?.value as string[]) ?? [];
+      const servers = (outputs?.nameservers as string[] | undefined) ?? [];
       const answers = await Promise.all(servers.map((server) => queryA(server, spec.domain)));
       return {
         name: edge.name,

@@ -106,11 +106,34 @@ describe("the compiled command line", () => {
     expect(staleSources(root)).toEqual([]);
     expect(lifeboat("--version").compiled).toBe(true);
 
+    const original = fs.readFileSync(file, "utf8");
     fs.appendFileSync(file, "\n// edited after the build\n");
     expect(staleSources(root)).toEqual(["operations/failover/report.ts"]);
     const edited = lifeboat("--version");
     expect(edited).toMatchObject({ code: 0, compiled: false });
     expect(edited.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    // The edit undone: the content is what the bundle was made from again.
+    fs.writeFileSync(file, original);
+    expect(staleSources(root)).toEqual([]);
+    expect(lifeboat("--version").compiled).toBe(true);
+  });
+
+  it("a change to what shapes the bundle besides the sources (tsconfig.json, the build script) runs the sources", () => {
+    const tsconfig = path.join(root, "tsconfig.json");
+    const original = fs.readFileSync(tsconfig, "utf8");
+    fs.writeFileSync(tsconfig, original.replace('"target": "ES2022"', '"target": "ES2023"'));
+    expect(staleSources(root)).toEqual(expect.arrayContaining(["tsconfig.json"]));
+    fs.writeFileSync(tsconfig, original);
+    expect(staleSources(root)).not.toContain("tsconfig.json");
+  });
+
+  it("a bundle that cannot be loaded (its entry gone, the record still there) runs the sources", () => {
+    expect(staleSources(root)).toEqual([]);
+    fs.renameSync(path.join(root, "dist/cli/start.mjs"), path.join(root, "dist/cli/start.mjs.gone"));
+    const run = lifeboat("--version");
+    fs.renameSync(path.join(root, "dist/cli/start.mjs.gone"), path.join(root, "dist/cli/start.mjs"));
+    expect(run).toMatchObject({ code: 0, compiled: false });
+    expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it("a missing or unreadable record of its sources runs the sources", () => {

@@ -104,14 +104,15 @@ describe("resolveEngine", () => {
 });
 
 describe("the real system's `pulumi version`", () => {
-  it("asks a binary once, and again when the file changes (rebuilt or replaced)", async () => {
+  it("asks an engine Lifeboat built once, and again when the file changes (rebuilt or replaced); any other every time", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lifeboat-version-"));
     const saved = process.env.LIFEBOAT_ENGINE_CACHE;
     process.env.LIFEBOAT_ENGINE_CACHE = path.join(dir, "cache");
     try {
-      const pulumi = path.join(dir, "pulumi");
+      const pulumi = path.join(dir, "cache", "v3.1.0", "bin", "pulumi");
+      fs.mkdirSync(path.dirname(pulumi), { recursive: true });
       const calls = path.join(dir, "calls");
-      const binary = (version: string) => fs.writeFileSync(pulumi, `#!/bin/sh\necho run >> ${calls}\necho v${version}\n`, { mode: 0o755 });
+      const binary = (version: string, file = pulumi) => fs.writeFileSync(file, `#!/bin/sh\necho run >> ${calls}\necho v${version}\n`, { mode: 0o755 });
       const runs = () => (fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").split("\n").filter(Boolean).length : 0);
       binary("3.1.0");
       const system = realEngineSystem();
@@ -125,7 +126,13 @@ describe("the real system's `pulumi version`", () => {
       fs.utimesSync(pulumi, later, later); // the same size, touched: asked again
       expect(await system.pulumiVersion(pulumi)).toBe("v3.22.0\n");
       expect(runs()).toBe(3);
-      expect(await system.pulumiVersion(path.join(dir, "missing"))).toBeUndefined();
+      expect(await system.pulumiVersion(path.join(dir, "cache", "missing"))).toBeUndefined();
+      // One Lifeboat did not build (on PATH: perhaps a version manager's shim) is asked every time.
+      const onPath = path.join(dir, "pulumi");
+      binary("3.300.0", onPath);
+      expect(await system.pulumiVersion(onPath)).toBe("v3.300.0\n");
+      expect(await system.pulumiVersion(onPath)).toBe("v3.300.0\n");
+      expect(runs()).toBe(5);
     } finally {
       if (saved === undefined) delete process.env.LIFEBOAT_ENGINE_CACHE;
       else process.env.LIFEBOAT_ENGINE_CACHE = saved;
