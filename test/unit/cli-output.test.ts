@@ -4,7 +4,7 @@
  * runs on Node.js 20 on purpose) used to land in the middle of a failover's
  * output whenever an S3 store was asked anything.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -50,5 +50,24 @@ describe("lifeboat's own output", { timeout: 60_000 }, () => {
     // The notice is real: with the SDK's own switch turned back on, it comes.
     const noisy = await lifeboat(["state", "status"], { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "false" });
     expect(noisy.stderr).toContain("NodeVersionSupportWarning");
+  });
+});
+
+describe("a reader that goes away", () => {
+  // `lifeboat runbook list | head -1`: the reader closes its end; the command still ends as itself, without a trace of EPIPE.
+  const withClosedStdout = (env: Record<string, string>) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [path.join(projectRoot, "cli/bin.mjs"), "runbook", "list"], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+      child.stdout.destroy();
+      let stderr = "";
+      child.stderr.on("data", (chunk) => (stderr += chunk));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, stderr }));
+    });
+
+  it("stops the output, not the command: exit 0 and nothing on stderr, compiled or from the sources", async () => {
+    for (const env of [{}, { LIFEBOAT_FROM_SOURCES: "1" }] as Array<Record<string, string>>) {
+      expect(await withClosedStdout(env)).toEqual({ code: 0, stderr: "" });
+    }
   });
 });
