@@ -19,7 +19,10 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const compiledDirOf = (root) => path.join(root, "dist", "cli");
-/** The bundle's entry (cli/start.ts) and the sources it was made from: { "<path from the project root>": [size, mtimeMs, sha256] }. */
+/**
+ * The bundle's entry (cli/start.ts), and the record of what it was made from:
+ * { builtAt, sources: { "<path from the project root>": [size, mtimeMs, sha256] } }.
+ */
 const entryOf = (root) => path.join(compiledDirOf(root), "start.mjs");
 const sourcesFileOf = (root) => path.join(compiledDirOf(root), "sources.json");
 
