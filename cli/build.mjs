@@ -18,7 +18,6 @@
  * the build is therefore found changed at the next start.
  */
 import { createHash } from "node:crypto";
-import { constants } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -56,8 +55,18 @@ export async function buildCli(root = projectRoot) {
   const staging = `${compiledDir}.building-${process.pid}`;
   await fs.rm(staging, { recursive: true, force: true });
   try {
+    const startedAt = Date.now();
     const read = new Map();
-    const tsconfigRaw = await fs.readFile(path.join(root, "tsconfig.json"), "utf8");
+    // What shapes the bundle besides the sources, recorded as used: this script, the TypeScript settings, esbuild's version.
+    const recordUsed = async (file) => {
+      const { mtimeMs } = await fs.stat(file);
+      const bytes = await fs.readFile(file);
+      read.set(file, [bytes.length, mtimeMs, createHash("sha256").update(bytes).digest("hex")]);
+      return bytes;
+    };
+    const tsconfigRaw = (await recordUsed(path.join(root, "tsconfig.json"))).toString("utf8");
+    await recordUsed(path.join(root, "cli/build.mjs"));
+    await recordUsed(path.join(root, "node_modules/esbuild/package.json"));
     const result = await esbuild.build({
       entryPoints: { start: path.join(root, "cli/start.ts") },
       bundle: true,
@@ -75,15 +84,15 @@ export async function buildCli(root = projectRoot) {
       logLevel: "warning",
       absWorkingDir: root,
     });
-    // What shapes the bundle besides the sources: the build itself, the TypeScript settings, esbuild's version.
-    const alsoShaping = ["cli/build.mjs", "tsconfig.json", "node_modules/esbuild/package.json"].map((file) => path.join(root, file));
     const sources = {};
-    for (const file of [...Object.keys(result.metafile.inputs).map((input) => path.resolve(root, input)), ...alsoShaping].sort()) {
+    for (const file of new Set([...Object.keys(result.metafile.inputs).map((input) => path.resolve(root, input)), ...read.keys()])) {
       const recorded = read.get(file);
       const stat = recorded ? undefined : await fs.stat(file);
       sources[path.relative(root, file)] = recorded ?? [stat.size, stat.mtimeMs, contentHash(file)];
     }
-    await fs.writeFile(path.join(staging, "sources.json"), `${JSON.stringify({ builtAt: Date.now(), sources }, null, 1)}\n`);
+    // The entry's own hash too: two builds at once could otherwise pair one's entry with the other's record.
+    const record = { builtAt: startedAt, entry: contentHash(path.join(staging, "start.mjs")), sources: Object.fromEntries(Object.entries(sources).sort()) };
+    await fs.writeFile(path.join(staging, "sources.json"), `${JSON.stringify(record, null, 1)}\n`);
     await swapIn(staging, compiledDir);
     return { sources: Object.keys(sources).length, metafile: result.metafile };
   } finally {
@@ -95,24 +104,33 @@ export async function buildCli(root = projectRoot) {
  * The new chunks go beside the old ones (their names hold their content's hash), then the entry and,
  * last, the record of sources replace theirs by rename: a `lifeboat` running meanwhile still finds every
  * chunk it imports later, and one starting between the two renames finds the sources changed and runs
- * them. Chunks no build has used for a day are removed.
+ * them. Every file is put in place whole (a hard link, or a rename over a damaged one: a build cut short
+ * may have left one half written). Chunks no build has produced for a day are removed.
  */
 async function swapIn(staging, compiledDir) {
   await fs.mkdir(compiledDir, { recursive: true });
   const built = await fs.readdir(staging);
   const last = ["start.mjs", "start.mjs.map", "sources.json"];
+  const now = new Date();
   for (const file of built.filter((f) => !last.includes(f))) {
-    // The same name is the same content: never rewrite a chunk another process may be reading.
-    await fs.copyFile(path.join(staging, file), path.join(compiledDir, file), constants.COPYFILE_EXCL).catch((error) => {
+    const from = path.join(staging, file);
+    const to = path.join(compiledDir, file);
+    try {
+      await fs.link(from, to);
+    } catch (error) {
       if (error.code !== "EEXIST") throw error;
-    });
+      // The same name is the same content, which a process may be reading: kept, and marked as produced now.
+      const same = (await fs.readFile(to).catch(() => undefined))?.equals(await fs.readFile(from));
+      if (same) await fs.utimes(to, now, now);
+      else await fs.rename(from, to);
+    }
   }
   for (const file of last) if (built.includes(file)) await fs.rename(path.join(staging, file), path.join(compiledDir, file));
-  const dayAgo = Date.now() - 86_400_000;
+  const dayAgo = now.getTime() - 86_400_000;
   for (const file of await fs.readdir(compiledDir)) {
     if (built.includes(file)) continue;
     const stat = await fs.stat(path.join(compiledDir, file)).catch(() => undefined);
-    if (stat && stat.mtimeMs < dayAgo) await fs.rm(path.join(compiledDir, file), { force: true });
+    if (stat?.isFile() && stat.mtimeMs < dayAgo) await fs.rm(path.join(compiledDir, file), { force: true }).catch(() => undefined);
   }
 }
 

@@ -21,7 +21,7 @@ export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 export const compiledDirOf = (root) => path.join(root, "dist", "cli");
 /**
  * The bundle's entry (cli/start.ts), and the record of what it was made from:
- * { builtAt, sources: { "<path from the project root>": [size, mtimeMs, sha256] } }.
+ * { builtAt (when the build started), entry (the entry's sha256), sources: { "<path from the project root>": [size, mtimeMs, sha256] } }.
  */
 const entryOf = (root) => path.join(compiledDirOf(root), "start.mjs");
 const sourcesFileOf = (root) => path.join(compiledDirOf(root), "sources.json");
@@ -30,8 +30,9 @@ export const contentHash = (file) => createHash("sha256").update(fs.readFileSync
 
 /**
  * The files that differ from the ones dist/cli/ was made from (a stand-in name when there is no usable
- * record). Same size and time: the same file, a stat each. Otherwise, and for files written within 2 s
- * of the build (a file system with coarse times could hide a later edit), the content decides.
+ * record). Same size and time: the same file, a stat each. Otherwise, and for files written less than
+ * 2 s before the build started or since (a file system with coarse times could hide a later edit), the
+ * content decides.
  */
 export function staleSources(root = projectRoot) {
   let record;
@@ -51,7 +52,7 @@ export function staleSources(root = projectRoot) {
       stale.push(file);
       continue;
     }
-    const trusted = stat.size === size && stat.mtimeMs === mtimeMs && Math.abs(record.builtAt - mtimeMs) >= 2_000;
+    const trusted = stat.size === size && stat.mtimeMs === mtimeMs && mtimeMs < record.builtAt - 2_000;
     if (stat.size !== size || (!trusted && contentHash(full) !== sha256)) stale.push(file);
   }
   return stale;
@@ -60,5 +61,8 @@ export function staleSources(root = projectRoot) {
 /** The compiled entry's file URL when it may run, else undefined (LIFEBOAT_FROM_SOURCES=1 asks for the sources). */
 export function compiledCli(env = process.env) {
   if (env.LIFEBOAT_FROM_SOURCES === "1") return undefined;
-  return staleSources().length === 0 ? pathToFileURL(entryOf(projectRoot)).href : undefined;
+  if (staleSources().length > 0) return undefined;
+  // The entry the record was made with (two builds at once could pair one's entry with the other's record).
+  const { entry } = JSON.parse(fs.readFileSync(sourcesFileOf(projectRoot), "utf8"));
+  return contentHash(entryOf(projectRoot)) === entry ? pathToFileURL(entryOf(projectRoot)).href : undefined;
 }

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildCli } from "../../cli/build.mjs";
-import { staleSources } from "../../cli/compiled.mjs";
+import { contentHash, staleSources } from "../../cli/compiled.mjs";
 import { lazily } from "../../cli/lazy.ts";
 import { projectRoot } from "../../model/paths.ts";
 import { projectEntries } from "../../operations/drill/workspace.ts";
@@ -47,8 +47,11 @@ describe("the compiled command line", () => {
     for (const entry of [...projectEntries, "lifeboat.yaml"]) fs.cpSync(path.join(projectRoot, entry), path.join(root, entry), { recursive: true });
     fs.symlinkSync(path.join(projectRoot, "node_modules"), path.join(root, "node_modules"));
     ({ metafile } = await buildCli(root));
-    // The bundle says so when it runs: a line no source prints.
+    // The bundle says so when it runs: a line no source prints, recorded as part of the build.
     fs.appendFileSync(path.join(root, "dist/cli/start.mjs"), `\nprocess.stderr.write(${JSON.stringify(`${marker}\n`)});\n`);
+    const record = JSON.parse(fs.readFileSync(path.join(root, "dist/cli/sources.json"), "utf8"));
+    record.entry = contentHash(path.join(root, "dist/cli/start.mjs"));
+    fs.writeFileSync(path.join(root, "dist/cli/sources.json"), JSON.stringify(record));
   }, 60_000);
 
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -127,6 +130,17 @@ describe("the compiled command line", () => {
     expect(staleSources(root)).not.toContain("tsconfig.json");
   });
 
+  it("an entry the record was not made with (two builds at once) runs the sources", () => {
+    const entry = path.join(root, "dist/cli/start.mjs");
+    const built = fs.readFileSync(entry);
+    fs.appendFileSync(entry, "\n// another build's entry\n");
+    expect(staleSources(root)).toEqual([]);
+    const run = lifeboat("--version");
+    fs.writeFileSync(entry, built);
+    expect(run).toMatchObject({ code: 0, compiled: false });
+    expect(lifeboat("--version").compiled).toBe(true);
+  });
+
   it("a bundle that cannot be loaded (its entry gone, the record still there) runs the sources", () => {
     expect(staleSources(root)).toEqual([]);
     fs.renameSync(path.join(root, "dist/cli/start.mjs"), path.join(root, "dist/cli/start.mjs.gone"));
@@ -134,6 +148,25 @@ describe("the compiled command line", () => {
     fs.renameSync(path.join(root, "dist/cli/start.mjs.gone"), path.join(root, "dist/cli/start.mjs"));
     expect(run).toMatchObject({ code: 0, compiled: false });
     expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it("a rebuild replaces a chunk a build cut short left half written, keeps the chunks a running lifeboat may still import, and removes them after a day", async () => {
+    const dir = path.join(root, "dist/cli");
+    const chunk = fs.readdirSync(dir).find((f) => f.startsWith("chunk-") && f.endsWith(".mjs"))!;
+    const whole = fs.readFileSync(path.join(dir, chunk));
+    fs.writeFileSync(path.join(dir, chunk), whole.subarray(0, whole.length >> 1));
+    fs.writeFileSync(path.join(dir, "chunk-OFANOLDBUILD.mjs"), "export {};\n");
+    await buildCli(root);
+    expect(fs.readFileSync(path.join(dir, chunk)).equals(whole)).toBe(true);
+    expect(fs.existsSync(path.join(dir, "chunk-OFANOLDBUILD.mjs"))).toBe(true);
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    fs.utimesSync(path.join(dir, "chunk-OFANOLDBUILD.mjs"), twoDaysAgo, twoDaysAgo);
+    fs.utimesSync(path.join(dir, chunk), twoDaysAgo, twoDaysAgo); // produced again by the next build: kept
+    await buildCli(root);
+    expect(fs.existsSync(path.join(dir, "chunk-OFANOLDBUILD.mjs"))).toBe(false);
+    expect(fs.existsSync(path.join(dir, chunk))).toBe(true);
+    expect(staleSources(root)).toEqual([]);
+    expect(lifeboat("plugins", "--json").code).toBe(0);
   });
 
   it("a missing or unreadable record of its sources runs the sources", () => {
