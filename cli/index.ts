@@ -16,7 +16,7 @@ import { reconcileCommand, type ReconcileCommandDeps } from "./commands/reconcil
 import { runbookCommand, runbookOperations, type RunbookCommandDeps } from "./commands/runbook.ts";
 import { localCommand, localOperations, type LocalCommandDeps } from "./commands/local.ts";
 import { machinesCommand, machinesOperations, type MachinesCommandDeps } from "./commands/machines.ts";
-import { defaultCommandDeps } from "./commands/shared.ts";
+import { defaultCommandDeps, getEngine } from "./commands/shared.ts";
 import { pluginsCommand, type PluginsCommandDeps } from "./commands/plugins.ts";
 import { stateCommand, type StateCommandDeps } from "./commands/state.ts";
 import { dnsCommand, type DnsCommandDeps } from "./commands/dns.ts";
@@ -31,10 +31,12 @@ const { version } = createRequire(import.meta.url)("../package.json") as { versi
 /** Everything commands call, injected so tests can replace any operation. */
 export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps & DiffCommandDeps & BackupCommandDeps & FailoverCommandDeps & ReconcileCommandDeps & DrillCommandDeps & RunbookCommandDeps & MachinesCommandDeps & PluginsCommandDeps & StateCommandDeps & DnsCommandDeps;
 
+const stateLocked = () => import("../operations/state/locked.ts");
+
 export function defaultDeps(io: Io = processIo): ProgramDeps {
   return {
     ...defaultCommandDeps(io),
-    resolveEngine: async ({ verbose }) => (await import("./engine/index.ts")).getEngine({ verbose, log: (line) => io.err(line) }),
+    resolveEngine: ({ verbose }) => getEngine({ verbose, log: (line) => io.err(line) }),
     // Each operation's module loads when its command runs (lazy.ts).
     deploy: lazily(() => import("../operations/deploy.ts"), "deploy"),
     backup: lazily(() => import("../operations/backup.ts"), "backup"),
@@ -45,8 +47,8 @@ export function defaultDeps(io: Io = processIo): ProgramDeps {
     installPlugins: lazily(() => import("../operations/plugins.ts"), "installPlugins"),
     stateStatus: lazily(() => import("../operations/state/status.ts"), "stateStatus"),
     dnsCheck: lazily(() => import("../operations/dns-check/check.ts"), "dnsCheck"),
-    recoverState: lazily(() => import("../operations/state/locked.ts"), "recoverStateLocked"),
-    mirrorNow: lazily(() => import("../operations/state/locked.ts"), "mirrorNow"),
+    recoverState: lazily(stateLocked, "recoverStateLocked"),
+    mirrorNow: lazily(stateLocked, "mirrorNow"),
     failover: lazily(() => import("../operations/failover/index.ts"), "failover"),
     reconcile: lazily(() => import("../operations/reconcile.ts"), "reconcile"),
     ...failoverOperations,

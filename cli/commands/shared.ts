@@ -13,7 +13,8 @@ export interface CommandDeps {
 }
 
 /** The command line is where the platform meets the engine resolver (cli/engine/). */
-const getEngine = lazily(() => import("../engine/index.ts"), "getEngine");
+/** The engine resolver (cli/engine/), loaded when a command first needs the engine. */
+export const getEngine = lazily(() => import("../engine/index.ts"), "getEngine");
 
 export const defaultCommandDeps = (io: Io): CommandDeps => ({
   io,
