@@ -99,7 +99,9 @@ function prepareIngress(request: ServerRequest, settings: Extract<ServerSettings
       "\tlb_policy round_robin",
       "\tlb_try_duration 5s",
       "\thealth_uri /healthz",
-      "\thealth_interval 2s",
+      // A promoted standby's apps turn healthy the moment its database is writable, and Caddy passes
+      // traffic to them only at its next check: the interval is what the failover's health gate waits.
+      "\thealth_interval 500ms",
       "\thealth_timeout 2s",
       "\tfail_duration 10s",
       "}",

@@ -20,7 +20,9 @@ export function ingressRole(spec: Spec, servers: PlannedServer[]): RoleParts {
     `\treverse_proxy ${upstreams.join(" ")} {`,
     "\t\tlb_policy round_robin",
     "\t\thealth_uri /healthz",
-    "\t\thealth_interval 5s",
+    // A promoted standby's apps turn healthy the moment its database is writable, and Caddy passes traffic
+    // to them only at its next check: the interval is what the failover's health gate (and the clients) wait.
+    "\t\thealth_interval 1s",
     "\t\tfail_duration 30s",
     "\t}",
     // No app server answering (a standby's, a fenced site's, a site still being restored): the maintenance page, 503.
