@@ -40,7 +40,8 @@ export async function checkProviders(platform: Pick<Platform, "home" | "provider
     }
     const operations = provider.operations;
     if (operations && !operations.answers(platform.home) && !options.tolerateRefusal?.includes(name)) {
-      throw new UserError(operations.refusal?.message ?? `provider ${name} does not answer`, operations.refusal?.hint ?? "try again once it answers, or deploy to another provider", 1);
+      const refusal = operations.refusal?.(platform.home);
+      throw new UserError(refusal?.message ?? `provider ${name} does not answer`, refusal?.hint ?? "try again once it answers, or deploy to another provider", 1);
     }
     for (const pkg of (await operations?.missingPackages?.()) ?? []) packages.add(pkg);
   }

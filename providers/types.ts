@@ -291,8 +291,8 @@ export class TransportError extends Error {
 export interface ProviderOperations {
   /** Whether the provider's API answers now (a suspended or unreachable account does not). */
   answers(home: string): boolean;
-  /** Why it does not answer, for the refusal (with what to do). */
-  refusal?: { message: string; hint: string };
+  /** Why it does not answer now, for the refusal (with what to do). */
+  refusal?(home: string): { message: string; hint: string };
   /** Debian packages this machine needs before the provider can run here (the local provider's servers). */
   missingPackages?(): Promise<string[]>;
   /**

@@ -1,18 +1,26 @@
 /**
  * The drill on the local provider (ground.ts): the shipped lifeboat.yaml,
- * local-a active; the host suspends local-a's account (its servers stop, its
- * API refuses), the operator fails over to local-b. The drill harness may
- * reach into the local provider: it plays the host.
+ * local-a active, failed over to local-b. The outage is one of three:
+ * - clean: the host suspends local-a's account (its servers stop, its API
+ *   refuses); the operator fails over and finds that out by itself.
+ * - abrupt: a power cut, every process of local-a killed with SIGKILL at once;
+ *   the operator fails over with --assume-gone, as the runbook for a host gone
+ *   without notice says.
+ * - partition: local-a's API cannot be reached from here, but its servers run
+ *   on and serve the clients that still reach them (those whose resolver
+ *   caches the old address) until they read the fence record; the operator
+ *   fails over with --assume-gone.
+ * The drill harness may reach into the local provider: it plays the host.
  */
 import fs from "node:fs/promises";
 import path from "node:path";
 import { projectRoot } from "../../model/paths.ts";
 import { activeSite, type SiteSpec, type Spec } from "../../model/spec/index.ts";
-import { apiCallCount } from "../../providers/local/account.ts";
+import { apiCallCount, partitionAccount, powerCutAccount } from "../../providers/local/account.ts";
 import { dbServerName, serverAddress, serverDir } from "../../providers/local/layout.ts";
 import { psql } from "../../providers/local/postgres.ts";
 import type { DrillGround } from "./ground.ts";
-import { drillTargets, type FenceAttempt } from "./model.ts";
+import { drillTargets, type DrillOutage, type FenceAttempt } from "./model.ts";
 import { lifeboat, type DrillContext } from "./phases.ts";
 import { drillSpec, requireSiteOn } from "./spec.ts";
 import { assertLocalAddressesFree } from "./workspace.ts";
@@ -20,7 +28,7 @@ import { failureReason, postThrough, startWriteLoad } from "./write-load.ts";
 
 const dbDir = (ctx: DrillContext, site: SiteSpec) => serverDir(ctx.ws.home, site.provider, dbServerName(site.name));
 
-export function localGround(): DrillGround {
+export function localGround(outage: DrillOutage = "clean"): DrillGround {
   let callsBefore = 0;
   return {
     on: "local",
@@ -39,15 +47,22 @@ export function localGround(): DrillGround {
       callsBefore = apiCallCount(ctx.ws.home, ctx.oldSite.provider);
     },
     async outage(ctx) {
+      if (outage === "abrupt") return (await powerCutAccount(ctx.ws.home, ctx.oldSite.provider)).at;
+      if (outage === "partition") {
+        const at = Date.now();
+        await partitionAccount(ctx.ws.home, ctx.oldSite.provider);
+        return at;
+      }
       const commandAt = Date.now();
       await lifeboat(ctx, ["local", "suspend", ctx.oldSite.provider], 3 * 60_000);
       // The suspension is the moment the host cut the account off (its flag file), not the start of the
-      // `lifeboat local suspend` process that plays the host (two seconds of Node startup before it acts).
+      // `lifeboat local suspend` process that plays the host (its Node startup before it acts).
       const flag = await fs.stat(path.join(ctx.ws.home, "local", ctx.oldSite.provider, "SUSPENDED")).catch(() => undefined);
       return flag ? Math.max(commandAt, flag.mtimeMs) : commandAt;
     },
-    // The suspended account refuses calls: the failover finds that out by itself.
-    failoverFlags: [],
+    // A suspended account refuses calls: the failover finds that out by itself. After a power cut or behind a
+    // partition the operator cannot tell a dead site from an unreachable one, and declares it gone.
+    failoverFlags: outage === "clean" ? [] : ["--assume-gone"],
     async contacts(ctx) {
       return { count: apiCallCount(ctx.ws.home, ctx.oldSite.provider) - callsBefore, counted: `API calls to ${ctx.oldSite.provider}'s account (its call log)` };
     },

@@ -4,12 +4,13 @@
  * (ground.ts: the local provider, or real servers on `lifeboat machines`), the
  * target a standby or cold, takes the daily backup, starts clients that write
  * through DNS, plays the outage on the active site (the host suspending the
- * account; a power cut or a freeze of the machines), runs `lifeboat failover`
+ * account, a power cut, a partition; a freeze of the machines), runs `lifeboat failover`
  * to the target, and counts: how long until the target acknowledged a write
  * (RTO), which acknowledged writes it does not have (lost writes, RPO), what
- * reached the old site during the failover, and whether the old site takes
- * writes once its host brings it back (fencing). Then it destroys everything
- * it made.
+ * reached the old site during the failover, what the old site acknowledged
+ * after the fence record went out, whether it takes writes once its host
+ * brings it back (fencing), and whether its database holds the lost writes.
+ * Then it destroys everything it made.
  *
  * The drill drives the CLI as a user would (child processes in the copy), so it
  * measures exactly what `lifeboat failover` does. The parts: model.ts (options
@@ -21,7 +22,7 @@ import type { DrillGround } from "./ground.ts";
 import { localGround } from "./ground-local.ts";
 import { machinesGround } from "./ground-machines.ts";
 import type { DrillOn, DrillOptions, DrillResult } from "./model.ts";
-import { countLost, createAuthor, deployPlatform, drillResult, playIncident, probeFence, seedAndBackUp, startClients, tail, type DrillContext } from "./phases.ts";
+import { countLost, createAuthor, deployPlatform, drillResult, playIncident, probeFence, seedAndBackUp, startClients, tail, traceLostWrites, type DrillContext } from "./phases.ts";
 import { loadDrillSpec, withTtl } from "./spec.ts";
 import { createWorkspace, machineLockFile, removeWorkspace, type RunResult, type Workspace } from "./workspace.ts";
 import type { WriteLoad } from "./write-load.ts";
@@ -41,13 +42,14 @@ async function drill(ctx: DrillContext): Promise<DrillResult> {
   const incident = await playIncident(ctx, clients);
   const measures = await countLost(ctx, clients, incident);
   const fence = await probeFence(ctx, clients);
-  return drillResult(ctx, clients, incident, measures, fence);
+  const lostOnOldSite = await traceLostWrites(ctx, clients, measures);
+  return drillResult(ctx, clients, incident, measures, fence, lostOnOldSite);
 }
 
-const grounds: Record<DrillOn, () => DrillGround> = { local: localGround, machines: machinesGround };
+const grounds: Record<DrillOn, (options: DrillOptions) => DrillGround> = { local: (options) => localGround(options.outage), machines: () => machinesGround() };
 
 export async function runDrill(options: DrillOptions, print: (line: string) => void): Promise<DrillResult> {
-  const ground = grounds[options.on]();
+  const ground = grounds[options.on](options);
   const specText = withTtl(await ground.specText(options.mode), options.ttl);
   const spec = loadDrillSpec(specText, ground.auditedUpFront);
   const { oldSite, newSite, oldIngress, newIngress } = ground.sites(spec);

@@ -10,11 +10,15 @@ export type DrillOn = (typeof drillGrounds)[number];
 
 /**
  * The outages each ground plays, its default first. local: clean (the host
- * suspends the account: its servers stop, its API refuses). machines: abrupt
- * (a power cut: kill -9 of each machine's init) or freeze (every process
- * frozen and the link down: connections to it time out, as to a hung host).
+ * suspends the account: its servers stop, its API refuses), abrupt (a power
+ * cut: every process of the account killed with SIGKILL at once) or partition
+ * (the account's API and servers unreachable from the operator's machine,
+ * while the servers run on and take writes from clients that still reach
+ * them, until the fence records stop them). machines: abrupt (a power cut:
+ * kill -9 of each machine's init) or freeze (every process frozen and the
+ * link down: connections to it time out, as to a hung host).
  */
-export const drillOutages = { local: ["clean"], machines: ["abrupt", "freeze"] } as const satisfies Record<DrillOn, readonly string[]>;
+export const drillOutages = { local: ["clean", "abrupt", "partition"], machines: ["abrupt", "freeze"] } as const satisfies Record<DrillOn, readonly string[]>;
 export type DrillOutage = (typeof drillOutages)[DrillOn][number];
 
 /** Accepted ranges of the drill's numeric options (the command validates against these). */
@@ -61,6 +65,8 @@ export const failoverReportSchema = z.looseObject({
   todo: z.array(z.string()),
   /** The failover's own RTO (its start to DNS answering the new site), when it reports one. */
   rtoSeconds: z.number().optional(),
+  /** When the failover's fence record went out. */
+  fenceRecord: z.looseObject({ at: z.string() }).optional(),
 });
 export type FailoverReport = z.output<typeof failoverReportSchema>;
 
@@ -109,6 +115,19 @@ export interface DrillResult {
   rpoSeconds: number;
   /** Writes the old site accepted once its host reinstated it (0 when it is fenced). */
   fencedWritesAccepted: number;
+  /**
+   * Writes the old site acknowledged after the failover's fence record went
+   * out, until its servers read it and stopped serving (a partition's window);
+   * null when the failover reported no fence record.
+   */
+  oldSiteWritesAfterFence: number | null;
+  /**
+   * Of the lost writes, those the old site's database still holds once its
+   * host brought it back (read-only, fenced): \`lifeboat reconcile\` copies
+   * that database aside before rebuilding the site, so none is lost without a
+   * trace. Null when there were none to look for or it could not be read.
+   */
+  lostWritesOnOldSite: number | null;
   /**
    * What reached the old site from the outage to the failover's end: the
    * account's API calls (local), connection attempts to its addresses

@@ -251,11 +251,45 @@ export async function probeFence(ctx: DrillContext, clients: Clients): Promise<{
   return { reinstated, attempts };
 }
 
+/**
+ * 6. Where the lost writes are: each was acknowledged, so the old site's
+ * database (back, fenced, read-only) should hold it, and reconcile copies that
+ * database aside before rebuilding the site. Null when none was lost, or the
+ * old site's database could not be read (said on the drill's output).
+ */
+export async function traceLostWrites(ctx: DrillContext, clients: Clients, measures: DrillMeasures): Promise<number | null> {
+  if (measures.lost.length === 0) return null;
+  const { oldSite } = ctx;
+  ctx.print(`drill: looking for the ${measures.lost.length} lost writes in ${oldSite.name}'s database`);
+  const query = `SELECT body FROM posts WHERE left(body, ${clients.bodyPrefix.length}) = ${sqlString(clients.bodyPrefix)}`;
+  try {
+    // A fenced database comes back as a standby with no primary: it answers reads once it has replayed its WAL.
+    const rows = await poll({ what: `${oldSite.name}'s database to answer`, probe: () => ctx.ground.sql(ctx, oldSite, query, 60_000), done: () => true, timeoutMs: 90_000, intervalMs: 1_000 });
+    const held = new Set(rows ? rows.split("\n") : []);
+    return measures.lost.filter((ack) => held.has(ack.body)).length;
+  } catch (error) {
+    ctx.signal.throwIfAborted();
+    const last = error instanceof PollTimeout && error.lastError !== undefined ? (error.lastError as Error).message : (error as Error).message;
+    ctx.print(`drill: could not read ${oldSite.name}'s database to trace the lost writes: ${firstLine(last)}`);
+    return null;
+  }
+}
+
 /** The drill's result from what each phase found. */
-export function drillResult(ctx: DrillContext, clients: Clients, incident: Incident, measures: DrillMeasures, fence: { reinstated: { ok: boolean; detail?: string }; attempts: FenceAttempt[] }): DrillResult {
+export function drillResult(
+  ctx: DrillContext,
+  clients: Clients,
+  incident: Incident,
+  measures: DrillMeasures,
+  fence: { reinstated: { ok: boolean; detail?: string }; attempts: FenceAttempt[] },
+  lostOnOldSite: number | null,
+): DrillResult {
   const { options, spec, oldSite, newSite, timeline } = ctx;
   const { report, stats, outageAt } = incident;
   const problems: string[] = [];
+  if (lostOnOldSite !== null && lostOnOldSite < measures.lostWrites) {
+    problems.push(`${measures.lostWrites - lostOnOldSite} acknowledged write(s) are in neither ${newSite.name}'s database nor ${oldSite.name}'s: lost without a trace`);
+  }
   if (measures.rtoSeconds === null) problems.push(`${newSite.name} acknowledged no write within ${giveUpMs / 1000}s of the outage`);
   else if (clients.throughResolver && measures.clientRtoSeconds === null) problems.push(`${newSite.name} acknowledged no write from a client of the resolver within ${giveUpMs / 1000 + spec.dns.ttl}s of the outage (the TTL is ${spec.dns.ttl}s)`);
   if (!report.ok) problems.push(`lifeboat failover reported ok: false (run ${report.run})`);
@@ -264,8 +298,12 @@ export function drillResult(ctx: DrillContext, clients: Clients, incident: Incid
   timeline.failoverStarted = since(incident.failoverStartedAt);
   if (measures.firstNewSiteAckAt !== null) timeline.firstWriteOnNewSite = since(measures.firstNewSiteAckAt);
   if (measures.firstClientAckAt !== null) timeline.firstResolverClientWriteOnNewSite = since(measures.firstClientAckAt);
-  const lastOld = stats.acks.filter((ack) => ack.address === ctx.oldIngress).at(-1);
+  const onOldSite = stats.acks.filter((ack) => ack.address === ctx.oldIngress);
+  const lastOld = onOldSite.at(-1);
   if (lastOld) timeline.lastWriteOnOldSite = since(lastOld.at);
+  // The fence record's time is the failover's clock, on this machine as the clients' is.
+  const fenceAt = report.fenceRecord ? Date.parse(report.fenceRecord.at) : undefined;
+  if (fenceAt !== undefined) timeline.fenceRecordWritten = since(fenceAt);
   return {
     ok: problems.length === 0,
     problems,
@@ -283,6 +321,8 @@ export function drillResult(ctx: DrillContext, clients: Clients, incident: Incid
     lostWrites: measures.lostWrites,
     rpoSeconds: measures.rpoSeconds,
     fencedWritesAccepted: fence.attempts.filter((a) => a.accepted).length,
+    oldSiteWritesAfterFence: fenceAt === undefined ? null : onOldSite.filter((ack) => ack.at > fenceAt).length,
+    lostWritesOnOldSite: lostOnOldSite,
     oldSiteContacts: incident.contacts,
     ttlSeconds: spec.dns.ttl,
     steps: report.steps.map(({ name, status, seconds }) => ({ name, status, seconds })),

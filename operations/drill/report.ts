@@ -7,9 +7,27 @@ const secondsText = (value: number | null) => (value === null ? "none" : `${valu
 /** The outage in words, as the first line says it. */
 const outageText: Record<DrillResult["outage"], string> = {
   clean: "suspended by its host",
-  abrupt: "lost power (kill -9 of its machines' init)",
+  abrupt: "lost power (every process killed with SIGKILL at once)",
+  partition: "cut off by a partition (unreachable from the failover, still serving whoever reached it)",
   freeze: "froze (processes frozen, links down)",
 };
+
+/** Where the lost writes are: in the old site's database, which reconcile copies aside, or nowhere. */
+function lostTrace(result: DrillResult): string {
+  if (result.lostWrites === 0) return "";
+  if (result.lostWritesOnOldSite === null) return `; ${result.oldSite.name}'s database could not be read to look for them`;
+  const nowhere = result.lostWrites - result.lostWritesOnOldSite;
+  return `; ${result.lostWritesOnOldSite} held by ${result.oldSite.name}'s database, which \`lifeboat reconcile\` copies aside before rebuilding it${nowhere > 0 ? `; ${nowhere} NOWHERE` : ""}`;
+}
+
+/** What the old site acknowledged once the fence record was out: a partition's window of split writes. */
+function afterFence(result: DrillResult): string {
+  if (result.oldSiteWritesAfterFence === null) return "no fence record reported by the failover";
+  const at = result.timeline.fenceRecordWritten;
+  const last = result.timeline.lastWriteOnOldSite;
+  const window = result.oldSiteWritesAfterFence > 0 && at !== undefined && last !== undefined ? `, the last ${(last - at).toFixed(1)}s after it` : "";
+  return `${result.oldSiteWritesAfterFence} write(s) acknowledged by ${result.oldSite.name} after the fence record went out${at !== undefined ? ` (${at.toFixed(1)}s after the outage)` : ""}${window}`;
+}
 
 /** The human-readable summary: one line per measure, then the failover's steps. */
 export function formatDrill(result: DrillResult): string {
@@ -30,9 +48,10 @@ export function formatDrill(result: DrillResult): string {
         : []),
       ["failover", `${secondsText(result.failoverSeconds)}  (lifeboat failover's start to the same write)`],
       ["acknowledged writes", `${result.acknowledgedWrites}  (${result.failedWrites} failed, ${result.skippedWrites} skipped with 64 waiting)`],
-      ["lost writes", `${result.lostWrites}  (acknowledged, not in ${result.newSite.name}'s database)`],
+      ["lost writes", `${result.lostWrites}  (acknowledged, not in ${result.newSite.name}'s database)${lostTrace(result)}`],
       ["RPO", `${result.rpoSeconds.toFixed(1)}s  (the span of load the lost writes represent; archive timeout ${result.archiveTimeoutSeconds}s)`],
       ["old site contacted", `${result.oldSiteContacts.count}  (${result.oldSiteContacts.counted})`],
+      ["after the fence", afterFence(result)],
       ["fenced writes accepted", `${result.fencedWritesAccepted} of ${result.fencing.attempts.length}  (${result.oldSite.name} back${result.fencing.resumed ? "" : " (its host could not bring it back)"}; it answered: ${fenceAnswers})`],
       ["DNS TTL", `${result.ttlSeconds}s  (what a client's resolver could add to the RTO)`],
     ]),

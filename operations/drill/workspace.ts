@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { OperationError } from "../../model/errors.ts";
 import { projectRoot } from "../../model/paths.ts";
-import { isSuspended, resumeAccount } from "../../providers/local/account.ts";
+import { cutOff, resumeAccount } from "../../providers/local/account.ts";
 import { portOpen } from "../../providers/local/process.ts";
 import { localAccounts } from "../../providers/local/info.ts";
 
@@ -165,16 +165,16 @@ export async function createWorkspace(options: { prefix: string; spec?: string }
 
 /**
  * Removes everything a workspace started and the workspace itself: reinstates
- * suspended accounts (the flag only, so destroy may call their API), runs
+ * suspended or partitioned accounts (the flag only, so destroy may call their API), runs
  * `destroy --all --yes`, then `afterDestroy` (what the caller made beside the
  * platform), kills every supervisor (and its process group) that destroy
  * could not stop, and deletes the directory. Never throws for what it
  * could not do: the destroy's result says whether it went cleanly.
  */
 export async function removeWorkspace(workspace: Workspace, afterDestroy?: () => Promise<unknown>): Promise<RunResult> {
-  // A suspended account's servers are stopped: resuming it (not only lifting the flag) lets destroy reach them.
+  // A suspended account's servers are stopped: resuming it (not only lifting the flag) lets destroy reach them; a partitioned one's API answers again.
   for (const account of localAccounts) {
-    if (isSuspended(workspace.home, `local-${account}`)) await resumeAccount(workspace.home, `local-${account}`).catch(() => undefined);
+    if (cutOff(workspace.home, `local-${account}`)) await resumeAccount(workspace.home, `local-${account}`).catch(() => undefined);
   }
   const destroyed = await workspace.lifeboat(["destroy", "--all", "--yes"], { timeoutMs: 10 * 60_000 }).catch(
     (error: Error): RunResult => ({ code: -1, stdout: "", stderr: error.message }),

@@ -72,6 +72,8 @@ export interface FailoverFacts {
   nameservers?: Record<string, string[]>;
   /** The fence epoch of this run: above every record a repository held at preflight. */
   epoch?: number;
+  /** When this run's fence record went out (its `at`, taken just before the first repository was written), and how many repositories took it. */
+  fenceRecord?: { at: string; repositories: number };
   /** The target's and the old site's servers, from their stacks' outputs at preflight. */
   targetHosts?: SiteHosts;
   oldHosts?: SiteHosts;

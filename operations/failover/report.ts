@@ -36,6 +36,8 @@ export interface FailoverReport {
   ingressAddresses: string[];
   dns: Array<{ edge: string; provider: string; ok: boolean; detail: string }>;
   oldSite: { reachable: boolean | "not asked"; fenced: string[]; orphans?: string };
+  /** This run's fence record: when it went out (from then on the old site's servers fence themselves at their next check) and how many repositories took it. */
+  fenceRecord?: { at: string; repositories: number };
   /** `lifeboat dns check` once the run finished: every vendor's answers and the parent's delegation. */
   dnsCheck?: DnsCheckSummary;
   todo: string[];
@@ -87,6 +89,7 @@ export function buildReport(run: Run, resumed: boolean, dnsCheck?: DnsCheckSumma
     ingressAddresses: facts.ingressAddresses ?? [],
     dns,
     oldSite: { reachable, fenced: facts.oldFenced ?? [], ...(orphans ? { orphans } : {}) },
+    ...(facts.fenceRecord ? { fenceRecord: facts.fenceRecord } : {}),
     ...(dnsCheck ? { dnsCheck } : {}),
     todo,
   };

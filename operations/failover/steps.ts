@@ -40,6 +40,7 @@ async function fenceEveryRepository(run: Run, record: FenceRecord): Promise<stri
   if (run.platform.spec.backups && written === 0) {
     throw new OperationError(`no backup repository took the fence record, so ${run.from.name} could act as the primary again if it comes back`, detail.join("; "));
   }
+  if (written > 0) run.journal.facts.fenceRecord = { at: record.at, repositories: written };
   return detail;
 }
 

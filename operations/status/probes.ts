@@ -103,7 +103,7 @@ export async function probeSiteData(platform: Platform, site: SiteSpec, addresse
     return { role: "unknown", note: `Lifeboat cannot reach databases on ${site.provider} from here (no direct operations for ${site.provider} yet)`, verification };
   }
   if (!addresses) return { role: "unknown", note: "not deployed", verification };
-  if (!operations.answers(platform.home)) return { role: "unknown", note: `provider ${site.provider} is suspended: its database was not queried`, verification };
+  if (!operations.answers(platform.home)) return { role: "unknown", note: `provider ${site.provider} does not answer (suspended or cut off): its database was not queried`, verification };
   try {
     const facts = await inspectDatabase(operations.compute.transport(platform.home, site), siteHosts(site, addresses).db, probeTimeoutMs);
     if (facts.role === "primary") {

@@ -60,7 +60,7 @@ export function formatStatus(status: PlatformStatus): string {
     lines.push("");
   }
   for (const site of status.sites) {
-    const state = !site.deployed ? "not deployed" : site.providerSuspended ? "provider SUSPENDED" : `database ${site.database.role}${site.database.writable ? " (writable)" : ""}`;
+    const state = !site.deployed ? "not deployed" : site.providerSuspended ? "provider NOT ANSWERING (suspended or cut off)" : `database ${site.database.role}${site.database.writable ? " (writable)" : ""}`;
     const fenced = status.fenced.find((f) => f.site === site.name);
     lines.push(`site ${site.name}  ${site.provider}  ${site.role}${fenced ? ` FENCED (failover ${fenced.run})` : ""}  ${state}`);
     // A standby's apps and ingress answer 503 by design (read-only until a failover promotes it): not "DOWN".

@@ -13,7 +13,7 @@ import { allHosts } from "../../model/hosts.ts";
 import { maintenancePage, maintenanceRetryAfterSeconds } from "../shared/maintenance.ts";
 import { recordFqdn, serviceRecords } from "../shared/records.ts";
 import type { ProviderOperations } from "../types.ts";
-import { assertAccountActive, isSuspended } from "./account.ts";
+import { assertAccountActive, cutOff } from "./account.ts";
 import { caddyServer } from "./caddy.ts";
 import { readFenceRecord, writeFenceRecord } from "./fence.ts";
 import { localObjects } from "./objects.ts";
@@ -74,8 +74,11 @@ async function dnsApi(home: string, provider: string): Promise<PowerDnsApi> {
 
 export function localOperations(provider: string): ProviderOperations {
   return {
-    answers: (home) => !isSuspended(home, provider),
-    refusal: { message: `provider ${provider}: the account is suspended and refuses API calls`, hint: `resume it with \`lifeboat local resume ${provider}\`, or deploy to another provider` },
+    answers: (home) => cutOff(home, provider) === undefined,
+    refusal: (home) => ({
+      message: cutOff(home, provider) === "partitioned" ? `provider ${provider}: the account's API cannot be reached from here (a partition)` : `provider ${provider}: the account is suspended and refuses API calls`,
+      hint: `resume it with \`lifeboat local resume ${provider}\`, or deploy to another provider`,
+    }),
     async missingPackages() {
       const missing = new Set<string>();
       for (const role of ["db", "ingress", "dns"] as const) for (const pkg of await missingPackages(role)) missing.add(pkg);

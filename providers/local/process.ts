@@ -102,8 +102,12 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
   throw new Error(`${what} did not come up within ${timeoutMs / 1000}s; logs in ${path.join(dir, "logs")}:\n${tails.join("\n")}`);
 }
 
-/** Kills whatever is left of a server whose supervisor died (its process group). */
-function killLeftovers(dir: string) {
+/**
+ * Kills the server's supervisor and every process it runs with SIGKILL (its
+ * process group, then any child that left it): what is left of a server whose
+ * supervisor died, or a power cut.
+ */
+export function killServerProcesses(dir: string): void {
   const pid = readPid(dir);
   if (pid === undefined) return;
   try {
@@ -127,7 +131,7 @@ export async function launchServer(dir: string): Promise<void> {
   const definition = readDefinition(dir);
   if (!definition) throw new Error(`${dir} holds no server.json`);
   if (supervisorPid(dir) === undefined) {
-    killLeftovers(dir);
+    killServerProcesses(dir);
     const child = spawn(process.execPath, ["--import", "tsx", supervisorScript, dir], {
       cwd: projectRoot,
       detached: true, // its own process group: it outlives lifeboat, and stopping it stops its children
@@ -164,7 +168,7 @@ export async function stopServer(dir: string): Promise<void> {
     process.kill(pid, "SIGTERM");
     await poll({ what: `supervisor ${pid} to exit`, probe: async () => isAlive(pid), done: (alive) => !alive, timeoutMs: 20_000, intervalMs: 50 }).catch(() => undefined);
   }
-  killLeftovers(dir);
+  killServerProcesses(dir);
   await fsp.rm(path.join(dir, "supervisor.pid"), { force: true });
 }
 

@@ -24,6 +24,8 @@ export interface FailoverOutcome {
     dnsCheck?: { ok: boolean; differences: string[] };
     todo: string[];
     oldSite: { reachable: boolean | "not asked" };
+    startedAt: string;
+    fenceRecord?: { at: string; repositories: number };
   };
   stderr: string;
 }
@@ -82,6 +84,10 @@ export function failoverConformance(label: string, world: () => FailoverWorld, o
       const done = await w.failover(to.site);
       expect(done.code, done.stderr).toBe(0);
       expect(done.report).toMatchObject({ ok: true, resumed: true, to: to.site, oldSite: { reachable: "not asked" } });
+      // The fence record went out in the first attempt, before the health gate failed: the report says when, and where it was taken.
+      expect(done.report!.fenceRecord?.repositories).toBeGreaterThanOrEqual(1);
+      expect(Date.parse(done.report!.fenceRecord!.at)).toBeGreaterThanOrEqual(Date.parse(done.report!.startedAt));
+      expect(Date.parse(done.report!.fenceRecord!.at)).toBeLessThanOrEqual(Date.now());
       expect(done.report!.steps.map((s) => s.name)).toEqual([...stepNames]);
       expect(done.report!.steps.every((s) => s.status === "done" || (s.name === "maintenance" && s.status === "skipped"))).toBe(true);
       expect(done.report!.steps.find((s) => s.name === "health")!.attempts).toBe(2);

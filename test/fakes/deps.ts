@@ -23,6 +23,8 @@ export function fakeDeps(overrides: Partial<ProgramDeps> = {}) {
     backup: unexpected("backup"),
     status: unexpected("status"),
     suspend: unexpected("suspend"),
+    partition: unexpected("partition"),
+    powerCut: unexpected("powerCut"),
     resume: unexpected("resume"),
     setup: unexpected("setup"),
     installPlugins: unexpected("installPlugins"),

@@ -32,6 +32,8 @@ const result = (overrides: Partial<DrillResult> = {}): DrillResult => ({
   lostWrites: 0,
   rpoSeconds: 0,
   fencedWritesAccepted: 0,
+  oldSiteWritesAfterFence: 0,
+  lostWritesOnOldSite: null,
   oldSiteContacts: { count: 0, counted: "API calls to local-a's account (its call log)" },
   ttlSeconds: 60,
   steps: [
@@ -69,8 +71,9 @@ function run(args: string[], drill: DrillCommandDeps["drill"] = vi.fn(async () =
 describe("lifeboat drill: options", () => {
   it.each([
     [["--on", "aws"], '--on: accepted: local, machines; got "aws"'],
-    [["--outage", "flood"], '--outage: accepted: clean, abrupt, freeze; got "flood"'],
-    [["--outage", "freeze"], "--outage: freeze is not an outage of --on local; accepted there: clean"],
+    [["--outage", "flood"], '--outage: accepted: clean, abrupt, partition, freeze; got "flood"'],
+    [["--outage", "freeze"], "--outage: freeze is not an outage of --on local; accepted there: clean, abrupt, partition"],
+    [["--on", "machines", "--outage", "partition"], "--outage: partition is not an outage of --on machines; accepted there: abrupt, freeze"],
     [["--on", "machines", "--outage", "clean"], "--outage: clean is not an outage of --on machines; accepted there: abrupt, freeze"],
     [["--mode", "hot"], '--mode: accepted: warm, cold; got "hot"'],
     [["--writes-per-second", "0"], '--writes-per-second: accepted: an integer from 1 to 2,000; got "0"'],
@@ -103,6 +106,14 @@ describe("lifeboat drill: options", () => {
     const freeze = run(["--on", "machines", "--outage", "freeze", "--mode", "cold"]);
     await freeze.done;
     expect(freeze.drill).toHaveBeenCalledWith(expect.objectContaining({ on: "machines", outage: "freeze", mode: "cold" }), expect.any(Function));
+  });
+
+  it("on local, the outage is a suspension unless a power cut or a partition is asked for", async () => {
+    for (const outage of ["abrupt", "partition"] as const) {
+      const { done, drill } = run(["--outage", outage]);
+      await done;
+      expect(drill).toHaveBeenCalledWith(expect.objectContaining({ on: "local", outage }), expect.any(Function));
+    }
   });
 
   it("accepts the limits themselves", async () => {
@@ -160,6 +171,29 @@ describe("lifeboat drill: output", () => {
     expect(out).toMatch(/^ {2}preflight\s+done\s+0\.4s$/m);
     expect(out).toMatch(/^ {2}promote\s+done\s+2\.1s$/m);
     expect(out).toContain("  - reconcile local-a once it is back");
+  });
+
+  it("a partition: the old site's writes after the fence record, and where the lost writes are", async () => {
+    const partition = result({
+      outage: "partition",
+      lostWrites: 12,
+      lostWritesOnOldSite: 12,
+      oldSiteWritesAfterFence: 7,
+      timeline: { fenceRecordWritten: 2.25, lastWriteOnOldSite: 4.5 },
+    });
+    const { io, done } = run(["--outage", "partition"], vi.fn(async () => partition));
+    await done;
+    const out = io.stdout();
+    expect(out.split("\n")[0]).toContain("local-a cut off by a partition (unreachable from the failover, still serving whoever reached it)");
+    expect(out).toMatch(/^lost writes\s+12 .*; 12 held by local-a's database, which `lifeboat reconcile` copies aside before rebuilding it$/m);
+    expect(out).toMatch(/^after the fence\s+7 write\(s\) acknowledged by local-a after the fence record went out \(2\.3s after the outage\), the last 2\.3s after it$/m);
+    expect(out).not.toContain("NOWHERE");
+  });
+
+  it("lost writes the old site does not hold either are called out", async () => {
+    const { io, done } = run([], vi.fn(async () => result({ lostWrites: 3, lostWritesOnOldSite: 1 })));
+    await done;
+    expect(io.stdout()).toMatch(/^lost writes\s+3 .*; 1 held by local-a's database.*; 2 NOWHERE$/m);
   });
 
   it("a drill that did not complete prints its result, then fails with exit 1 naming why", async () => {

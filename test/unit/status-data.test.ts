@@ -286,7 +286,7 @@ describe("dataWarnings", () => {
     const { facts } = healthy();
     facts.sites[0] = { ...facts.sites[0]!, providerSuspended: true, data: { role: "unknown", note: "provider local-a is suspended: its database was not queried", verification: verified(60) } };
     expect(dataWarnings(makeSpec(), facts, now)).toEqual([
-      "no primary database answers: the active site local-a's provider local-a is suspended; nothing can be written and no WAL is archived: resume it (lifeboat local resume local-a) or fail over to local-b",
+      "no primary database answers: the active site local-a's provider local-a does not answer (suspended or cut off); nothing can be written and no WAL is archived: resume it (lifeboat local resume local-a) or fail over to local-b",
     ]);
   });
 });
