@@ -1,4 +1,6 @@
 /** `lifeboat drill`: a failover of the shipped local platform, end to end, in a throwaway copy, measured. */
+import fs from "node:fs";
+import path from "node:path";
 import { Command } from "commander";
 import { z } from "zod";
 import { OperationError } from "../../model/errors.ts";
@@ -9,7 +11,16 @@ import { globalOptions, parseOptions, type CommandDeps } from "./shared.ts";
 
 export interface DrillCommandDeps extends CommandDeps {
   drill(options: DrillOptions, print: (line: string) => void): Promise<DrillResult>;
+  /** The drill as one self-contained HTML page (`--report`). */
+  drillReportHtml(result: DrillResult): Promise<string>;
 }
+
+/** `--report`: a file in a directory that exists, checked before the drill spends minutes. */
+const reportPath = z
+  .string()
+  .refine((file) => file.endsWith(".html") || file.endsWith(".htm"), { error: (issue) => `accepted: a path ending in .html; got ${JSON.stringify(issue.input)}` })
+  .refine((file) => fs.statSync(path.dirname(path.resolve(file)), { throwIfNoEntry: false })?.isDirectory() === true, { error: (issue) => `its directory does not exist: ${JSON.stringify(path.dirname(String(issue.input)))}` })
+  .refine((file) => !(fs.statSync(path.resolve(file), { throwIfNoEntry: false })?.isDirectory() ?? false), { error: (issue) => `${JSON.stringify(issue.input)} is a directory; accepted: a file path ending in .html` });
 
 const thousands = (n: number) => n.toLocaleString("en-US");
 
@@ -33,6 +44,7 @@ export const drillOptionsSchema = z
     posts: integerOption(drillLimits.posts.min, drillLimits.posts.max),
     ttl: integerOption(drillLimits.ttl.min, drillLimits.ttl.max).optional(),
     fallbackClients: z.boolean().optional(),
+    report: reportPath.optional(),
     json: z.boolean().optional(),
   })
   // Each ground plays its own outages: the first is its default.
@@ -54,14 +66,22 @@ export function drillCommand(deps: DrillCommandDeps): Command {
     .option("--posts <n>", `posts to put in the database before the backup (0-${thousands(drillLimits.posts.max)})`, "0")
     .option("--ttl <seconds>", `dns.ttl for the drill's copy of lifeboat.yaml (${drillLimits.ttl.min}-${thousands(drillLimits.ttl.max)}; default: the file's): how long resolvers keep the old address`)
     .option("--fallback-clients", "a study: also run clients whose answers hold the target's ingress beside the active site's (as if both were published), falling back to it on a refused or timed-out connection; reports their RTO and what the extra address cost them before the outage")
+    .option("--report <file.html>", "also write the drill as one self-contained HTML page: writes per 100 ms on each site, the outage, each failover step, the DNS switch and the fence on one timeline, with the figures beside it")
     .option("--json", "print the result as JSON (progress goes to stderr)")
     .action(async (rawOptions: unknown, command: Command) => {
       const options = parseOptions(drillOptionsSchema, rawOptions);
       const { verbose } = globalOptions(command);
       const result = await deps.drill({ on: options.on, mode: options.mode, outage: options.outage, writesPerSecond: options.writesPerSecond, posts: options.posts, ...(options.ttl !== undefined ? { ttl: options.ttl } : {}), ...(options.fallbackClients ? { fallbackClients: true } : {}), verbose }, (line) => deps.io.err(line));
+      if (options.report) {
+        fs.writeFileSync(options.report, await deps.drillReportHtml(result));
+        deps.io.err(`drill: the report is in ${options.report}`);
+      }
       deps.io.out(options.json ? JSON.stringify(result, null, 2) : formatDrill(result));
       if (!result.ok) throw new OperationError(`the drill did not complete: ${result.problems.join("; ")}`, "see the report above");
     });
 }
 
-export const drillOperations = { drill: lazily(() => import("../../operations/drill/index.ts"), "runDrill") };
+export const drillOperations = {
+  drill: lazily(() => import("../../operations/drill/index.ts"), "runDrill"),
+  drillReportHtml: async (result: DrillResult) => (await import("../../operations/drill/report-html.ts")).drillReportHtml(result),
+};

@@ -1,5 +1,6 @@
 /** What a drill is asked for and what it reports (`lifeboat drill --json` is DrillResult). */
 import { z } from "zod";
+import type { WriteSeries } from "./series.ts";
 
 export const drillModes = ["warm", "cold"] as const;
 export type DrillMode = (typeof drillModes)[number];
@@ -52,6 +53,8 @@ export interface FailoverStep {
   name: string;
   status: string;
   seconds: number;
+  /** When it started, in seconds from the outage (when the failover reported it). */
+  at?: number;
 }
 
 /** What the drill reads of `lifeboat failover --json` (the report has more). */
@@ -61,7 +64,7 @@ export const failoverReportSchema = z.looseObject({
   to: z.string(),
   mode: z.string(),
   ok: z.boolean(),
-  steps: z.array(z.looseObject({ name: z.string(), status: z.string(), seconds: z.number() })),
+  steps: z.array(z.looseObject({ name: z.string(), status: z.string(), seconds: z.number(), startedAt: z.string().optional() })),
   todo: z.array(z.string()),
   /** The failover's own RTO (its start to DNS answering the new site), when it reports one. */
   rtoSeconds: z.number().optional(),
@@ -156,4 +159,6 @@ export interface DrillResult {
   fencing: { resumed: boolean; resumeDetail?: string; attempts: FenceAttempt[] };
   /** When things happened, in seconds from the suspension (negative: before it) or how long they took. */
   timeline: Record<string, number>;
+  /** Acknowledged and failed writes per 100 ms on each site: the picture's data (`--report`). */
+  series: WriteSeries;
 }

@@ -14,6 +14,7 @@ import { poll, PollTimeout } from "../../model/poll.ts";
 import type { SiteSpec, Spec } from "../../model/spec/index.ts";
 import { sqlString } from "../../providers/shared/postgres-text.ts";
 import type { DrillGround } from "./ground.ts";
+import { writeSeries } from "./series.ts";
 import { fallbackCost, measureDrill, parseFailoverReport, round3, type DrillMeasures } from "./measure.ts";
 import { fenceHttpAttempts, giveUpMs, settleMs, type DrillOptions, type DrillResult, type FailoverReport, type FenceAttempt } from "./model.ts";
 import type { RunResult, Workspace } from "./workspace.ts";
@@ -325,7 +326,7 @@ export function drillResult(
     lostWritesOnOldSite: lostOnOldSite,
     oldSiteContacts: incident.contacts,
     ttlSeconds: spec.dns.ttl,
-    steps: report.steps.map(({ name, status, seconds }) => ({ name, status, seconds })),
+    steps: report.steps.map(({ name, status, seconds, startedAt }) => ({ name, status, seconds, ...(startedAt ? { at: since(Date.parse(startedAt)) } : {}) })),
     failedWrites: stats.failed,
     failoverRun: report.run,
     skippedWrites: stats.skipped,
@@ -339,5 +340,6 @@ export function drillResult(
     lostWriteSamples: measures.lost.slice(0, 20).map((ack) => ({ body: ack.body, id: ack.id, address: ack.address, acknowledgedAt: new Date(ack.at).toISOString() })),
     fencing: { resumed: fence.reinstated.ok, ...(fence.reinstated.detail ? { resumeDetail: fence.reinstated.detail } : {}), attempts: fence.attempts },
     timeline,
+    series: writeSeries(stats, { startedAt: clients.startedAt, outageAt, sites: [{ name: oldSite.name, address: ctx.oldIngress }, { name: newSite.name, address: ctx.newIngress }] }),
   };
 }

@@ -73,8 +73,8 @@ export interface WriteLoadStats {
   acksByAddress: Record<string, number>;
   /** DNS queries that got no answer (the previous answer was kept). */
   dnsErrors: number;
-  /** Each write not acknowledged: when its client gave up, which population it was, and why. */
-  failures: Array<{ at: number; via: ResolvedVia; reason: string }>;
+  /** Each write not acknowledged: when its client gave up, which population it was, why, and the address it tried last (none: no DNS answer). */
+  failures: Array<{ at: number; via: ResolvedVia; reason: string; address?: string }>;
 }
 
 export interface WriteLoad {
@@ -160,6 +160,11 @@ export async function postThrough(address: string, domain: string, payload: { au
   return { status: answer.status, id: typeof id === "number" ? id : undefined };
 }
 
+/** A write that failed at an address: its reason (failureReason's word) and where. */
+class AddressedFailure extends Error {
+  address = "";
+}
+
 export function startWriteLoad(options: WriteLoadOptions): WriteLoad {
   const now = options.now ?? (() => Date.now());
   const resolve = options.resolve ?? queryA;
@@ -179,10 +184,10 @@ export function startWriteLoad(options: WriteLoadOptions): WriteLoad {
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
 
-  const fail = (reason: string, via: ResolvedVia) => {
+  const fail = (reason: string, via: ResolvedVia, address?: string) => {
     stats.failed++;
     stats.failureReasons[reason] = (stats.failureReasons[reason] ?? 0) + 1;
-    stats.failures.push({ at: now(), via, reason });
+    stats.failures.push({ at: now(), via, reason, ...(address !== undefined ? { address } : {}) });
   };
 
   // DNS: one round of queries at a time, a new round every resolveEveryMs.
@@ -209,7 +214,7 @@ export function startWriteLoad(options: WriteLoadOptions): WriteLoad {
         return { address, answer: await post(address, options.domain, payload, timeoutMs) };
       } catch (error) {
         const reason = failureReason(error);
-        if (i === candidates.length - 1 || !(reason === "ECONNREFUSED" || reason === "timeout")) throw error;
+        if (i === candidates.length - 1 || !(reason === "ECONNREFUSED" || reason === "timeout")) throw Object.assign(new AddressedFailure(reason), { address });
       }
     }
     throw new Error("no address");
@@ -235,9 +240,9 @@ export function startWriteLoad(options: WriteLoadOptions): WriteLoad {
         if (answer.status === 201 && answer.id !== undefined) {
           stats.acks.push({ body, id: answer.id, address, via, at: now() });
           stats.acksByAddress[address] = (stats.acksByAddress[address] ?? 0) + 1;
-        } else fail(`HTTP ${answer.status}`, via);
+        } else fail(`HTTP ${answer.status}`, via, address);
       })
-      .catch((error: unknown) => fail(failureReason(error), via))
+      .catch((error: unknown) => (error instanceof AddressedFailure ? fail(error.message, via, error.address) : fail(failureReason(error), via)))
       .finally(() => inFlight.delete(write));
     inFlight.add(write);
   };

@@ -13,6 +13,8 @@ export interface FailoverStepReport {
   title: string;
   status: StepRecord["status"] | "pending";
   seconds: number;
+  /** When its last attempt started (none: never started). */
+  startedAt?: string;
   attempts: number;
   detail: string[];
   error?: string;
@@ -83,7 +85,16 @@ export function buildReport(run: Run, resumed: boolean, dnsCheck?: DnsCheckSumma
     ...(typeof facts.rtoSeconds === "number" ? { rtoSeconds: facts.rtoSeconds } : {}),
     steps: stepNames.map((name) => {
       const record = stepRecord(journal, name);
-      return { name, title: stepTitles[name], status: record?.status ?? "pending", seconds: record?.seconds ?? 0, attempts: record?.attempts ?? 0, detail: record?.detail ?? [], ...(record?.error ? { error: record.error } : {}) };
+      return {
+        name,
+        title: stepTitles[name],
+        status: record?.status ?? "pending",
+        seconds: record?.seconds ?? 0,
+        ...(record ? { startedAt: record.startedAt } : {}),
+        attempts: record?.attempts ?? 0,
+        detail: record?.detail ?? [],
+        ...(record?.error ? { error: record.error } : {}),
+      };
     }),
     ...(facts.dataPosition ? { dataPosition: facts.dataPosition } : {}),
     ingressAddresses: facts.ingressAddresses ?? [],

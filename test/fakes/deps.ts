@@ -35,6 +35,7 @@ export function fakeDeps(overrides: Partial<ProgramDeps> = {}) {
     failover: unexpected("failover"),
     reconcile: unexpected("reconcile"),
     drill: unexpected("drill"),
+    drillReportHtml: unexpected("drillReportHtml"),
     machinesUp: unexpected("machinesUp"),
     machinesDown: unexpected("machinesDown"),
     machinesStatus: unexpected("machinesStatus"),

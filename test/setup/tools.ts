@@ -1,7 +1,9 @@
 /**
- * Tools the tests judge the project's own files with, built once per machine
- * from the Go module proxy (no prebuilt binary is downloaded) and cached
- * outside the repository: actionlint, for the GitHub workflows.
+ * Tools the tests judge the project's own files with: actionlint, for the
+ * GitHub workflows, built once per machine from the Go module proxy (no
+ * prebuilt binary is downloaded) and cached outside the repository; and
+ * Debian's Chromium, which renders the drill's HTML report, installed with
+ * apt-get when the tests run as root and it is missing.
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -16,7 +18,19 @@ const toolsDir = () => path.join(process.env.XDG_CACHE_HOME ?? path.join(os.home
 /** Where the tests find actionlint once this setup has run. */
 export const actionlintPath = () => path.join(toolsDir(), `actionlint-${actionlintVersion}`, "actionlint");
 
+/** Where Debian's Chromium is, if it is installed. */
+export const chromiumPath = () => ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((candidate) => fs.existsSync(candidate));
+
+async function installChromium() {
+  if (chromiumPath() || process.getuid?.() !== 0) return;
+  console.error("[lifeboat] installing Debian's chromium (the drill report's test renders in it)");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  await run("apt-get", ["update", "-qq"], { env, timeout: 10 * 60_000 });
+  await run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "chromium"], { env, timeout: 15 * 60_000 });
+}
+
 export default async function setup() {
+  await installChromium();
   if (fs.existsSync(actionlintPath())) return;
   const go = ["/usr/local/go/bin/go", "go"].find((candidate) => candidate === "go" || fs.existsSync(candidate))!;
   const dir = path.dirname(actionlintPath());

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
@@ -7,6 +8,7 @@ import { ExitCode, OperationError, UserError } from "../../model/errors.ts";
 import { drillSpec, formatDrill, measureDrill, parseFailoverReport, type DrillResult } from "../../operations/drill/index.ts";
 import { workspaceEnv } from "../../operations/drill/workspace.ts";
 import { withTtl } from "../../operations/drill/spec.ts";
+import { drillReportHtml } from "../../operations/drill/report-html.ts";
 import { fallbackCost } from "../../operations/drill/measure.ts";
 import { chooseAddress, startWriteLoad, writesDue, type PostAnswer, type WriteAck } from "../../operations/drill/write-load.ts";
 import { projectRoot } from "../../model/paths.ts";
@@ -53,6 +55,7 @@ const result = (overrides: Partial<DrillResult> = {}): DrillResult => ({
   lostWriteSamples: [],
   fencing: { resumed: true, attempts: [{ via: "POST http://127.1.1.1/posts", answer: "HTTP 503", accepted: false }] },
   timeline: {},
+  series: { bucketSeconds: 0.1, from: -5, sites: [], unaddressed: [] },
   ...overrides,
 });
 
@@ -64,6 +67,7 @@ function run(args: string[], drill: DrillCommandDeps["drill"] = vi.fn(async () =
       throw new Error("the drill uses the shipped lifeboat.yaml, not the user's platform");
     },
     drill,
+    drillReportHtml: async (r) => drillReportHtml(r),
   };
   return { io, drill, done: drillCommand(deps).exitOverride().parseAsync(args, { from: "user" }) };
 }
@@ -84,6 +88,8 @@ describe("lifeboat drill: options", () => {
     [["--posts", "10000001"], '--posts: accepted: an integer from 0 to 10,000,000; got "10000001"'],
     [["--ttl", "0"], '--ttl: accepted: an integer from 1 to 86,400; got "0"'],
     [["--ttl", "1m"], '--ttl: accepted: an integer from 1 to 86,400; got "1m"'],
+    [["--report", "drill.txt"], '--report: accepted: a path ending in .html; got "drill.txt"'],
+    [["--report", "/nonexistent-dir/drill.html"], '--report: its directory does not exist: "/nonexistent-dir"'],
   ])("%j is refused with exit 2 before anything runs", async (args, message) => {
     const { done, drill } = run(args);
     const error = await done.catch((e: unknown) => e);
@@ -194,6 +200,22 @@ describe("lifeboat drill: output", () => {
     const { io, done } = run([], vi.fn(async () => result({ lostWrites: 3, lostWritesOnOldSite: 1 })));
     await done;
     expect(io.stdout()).toMatch(/^lost writes\s+3 .*; 1 held by local-a's database.*; 2 NOWHERE$/m);
+  });
+
+  it("--report writes the page, and prints the summary as without it", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lifeboat-report-"));
+    try {
+      const file = path.join(dir, "drill.html");
+      const { io, done } = run(["--report", file]);
+      await done;
+      const page = fs.readFileSync(file, "utf8");
+      expect(page).toMatch(/^<!doctype html>/);
+      expect(page).toContain("<svg id=\"timeline\"");
+      expect(io.stderr()).toContain(`drill: the report is in ${file}`);
+      expect(io.stdout().split("\n")[0]).toBe("drill warm on local: local-a suspended by its host, failed over to local-b (failover run run-1); 200 writes/s, 0 seeded posts");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("a drill that did not complete prints its result, then fails with exit 1 naming why", async () => {
