@@ -82,7 +82,6 @@ function chart(result: DrillResult, window: Window, id: string, caption: string)
     row.acknowledged.forEach((n, b) => bar(n, b, middle - n * scale, reportColours.acknowledged));
     row.failed.forEach((n, b) => bar(n, b, middle, reportColours.failed));
   });
-  parts.push(`<text x="${left + plot}" y="${top - 22}" class="small" text-anchor="end">${peak} writes per ${fixed(series.bucketSeconds * 1000, 0)} ms at the tallest bar</text>`);
   // Seconds along the bottom: a tick every 1, 5 or 10 s, whichever leaves room.
   const axis = top + rows.length * band;
   const step = [0.5, 1, 5, 10, 30, 60].find((candidate) => candidate * perSecond >= 60) ?? 60;
@@ -95,7 +94,8 @@ function chart(result: DrillResult, window: Window, id: string, caption: string)
     parts.push(`<line x1="${fixed(x(m.at), 2)}" y1="${top - 6}" x2="${fixed(x(m.at), 2)}" y2="${axis}" stroke="${m.colour}" stroke-width="1.5" stroke-dasharray="${m.at === 0 ? "none" : "4 3"}"><title>${escape(`${m.label}: ${fixed(m.at, 2)} s`)}</title></line>`);
     parts.push(`<text x="${fixed(x(m.at), 2)}" y="${top - 10 - (i % 2) * 11}" class="small" text-anchor="middle" fill="${m.colour}">${i + 1}</text>`);
   });
-  return `<figure><figcaption>${escape(caption)}</figcaption><svg id="${id}" role="img" aria-label="${escape(caption)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${parts.join("")}</svg></figure>`;
+  const scaleNote = `${peak} writes per ${fixed(series.bucketSeconds * 1000, 0)} ms at the tallest bar`;
+  return `<figure><figcaption>${escape(caption)} (${escape(scaleNote)})</figcaption><svg id="${id}" role="img" aria-label="${escape(caption)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${parts.join("")}</svg></figure>`;
 }
 
 /** The markers' legend: number, what, when. */
