@@ -9,6 +9,7 @@ import { automation, backendUrlOf, workspaceOptions } from "./engine.ts";
 import { fileBackendOutputs } from "./file-backend.ts";
 import { OperationError } from "../model/errors.ts";
 import type { Platform } from "./platform.ts";
+import { once } from "./read-once.ts";
 import { ensureSecret, openPlatformStack, progressPrinter, readStackConfig } from "./stacks.ts";
 import { engineError } from "./engine-error.ts";
 import type { BackupRepository } from "../model/data.ts";
@@ -18,6 +19,8 @@ import { siteAddresses, siteHosts, type SiteHosts } from "../model/hosts.ts";
 
 /** The stack, if it exists; only "no such stack" means absent, any other failure is reported as itself. */
 export async function existingStack(platform: Platform, stackName: string): Promise<Stack | undefined> {
+  const opened = platform.readOnce?.stacks.get(stackName);
+  if (opened) return opened;
   const options = await workspaceOptions(await platform.engine());
   return (await automation()).LocalWorkspace.selectStack({ stackName, workDir: options.workDir! }, options).catch((error: Error) => {
     if (/no stack named|stack .* not found/i.test(error.message)) return undefined;
@@ -31,11 +34,13 @@ export async function existingStack(platform: Platform, stackName: string): Prom
  * (milliseconds, file-backend.ts), else by the engine.
  */
 export async function readStackOutputs(platform: Platform, stackName: string): Promise<Record<string, unknown> | undefined> {
-  const read = fileBackendOutputs(backendUrlOf(await platform.engine()), pulumiProject, stackName);
-  if (read) return read;
-  const stack = await existingStack(platform, stackName);
-  if (!stack) return undefined;
-  return Object.fromEntries(Object.entries(await stack.outputs()).map(([key, output]) => [key, output.value]));
+  return once(platform.readOnce?.outputs, stackName, async () => {
+    const read = fileBackendOutputs(backendUrlOf(await platform.engine()), pulumiProject, stackName);
+    if (read) return read;
+    const stack = await existingStack(platform, stackName);
+    if (!stack) return undefined;
+    return Object.fromEntries(Object.entries(await stack.outputs()).map(([key, output]) => [key, output.value]));
+  });
 }
 
 /** A stack's outputs as plain values (secrets decrypted), or undefined if it was never deployed. */
