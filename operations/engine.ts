@@ -68,10 +68,6 @@ export async function engineEnv(settings: EngineSettings): Promise<Record<string
     ...(await passphraseEnv()),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    // ts-node only transpiles: `npm test` type-checks, and checking on every run costs ~1.6 s.
-    // (The language host built here predates PULUMI_NODEJS_TRANSPILE_ONLY; ts-node reads its own variable.)
-    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-    TS_NODE_TRANSPILE_ONLY: "true",
     // The engine finds its language host and the dynamic-provider host on PATH first.
     PATH: [settings.engine.binDir, process.env.PATH ?? ""].join(path.delimiter),
   };
