@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { ConfigMap, Stack } from "@pulumi/pulumi/automation/index.js";
-import { automation, backendUrlOf, workspaceOptions } from "./engine.ts";
+import { automation, backendUrlOf, engineStackOutputs, workspaceOptions } from "./engine.ts";
 import { fileBackendOutputs } from "./file-backend.ts";
 import { OperationError } from "../model/errors.ts";
 import type { Platform } from "./platform.ts";
@@ -35,11 +35,8 @@ export async function existingStack(platform: Platform, stackName: string): Prom
  */
 export async function readStackOutputs(platform: Platform, stackName: string): Promise<Record<string, unknown> | undefined> {
   return once(platform.readOnce?.outputs, stackName, async () => {
-    const read = fileBackendOutputs(backendUrlOf(await platform.engine()), pulumiProject, stackName);
-    if (read) return read;
-    const stack = await existingStack(platform, stackName);
-    if (!stack) return undefined;
-    return Object.fromEntries(Object.entries(await stack.outputs()).map(([key, output]) => [key, output.value]));
+    const settings = await platform.engine();
+    return fileBackendOutputs(backendUrlOf(settings), pulumiProject, stackName) ?? engineStackOutputs(settings, stackName);
   });
 }
 

@@ -106,6 +106,27 @@ export async function exportStackEncrypted(workspace: Pick<LocalWorkspace, "pulu
   return JSON.parse(stdout) as Deployment;
 }
 
+/**
+ * A stack's outputs with their secrets decrypted, by one engine run: the Automation API's
+ * `stack.outputs()` needs the stack selected first and runs `stack output` twice (with and without
+ * secrets, to mark which are). Undefined when there is no such stack.
+ */
+export async function engineStackOutputs(settings: EngineSettings, stackName: string, workDir = projectRoot): Promise<Record<string, unknown> | undefined> {
+  const { pulumiCommand, envVars } = await workspaceOptions(settings, workDir);
+  try {
+    const { stdout } = await execFileAsync(pulumiCommand!.command, ["stack", "output", "--json", "--show-secrets", "--stack", stackName, "--non-interactive"], {
+      cwd: workDir,
+      env: { ...process.env, ...envVars },
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    return JSON.parse(stdout) as Record<string, unknown>;
+  } catch (error) {
+    const said = (error as Error & { stderr?: string }).stderr?.trim() || (error as Error).message;
+    if (/no stack named|stack .* not found/i.test(said)) return undefined;
+    throw new Error(`pulumi stack output --stack ${stackName} failed: ${said}`);
+  }
+}
+
 /** Selects (creating if needed) a stack of the program in `workDir`. */
 export async function openStack(settings: EngineSettings, stackName: string, workDir = projectRoot): Promise<Stack> {
   return (await automation()).LocalWorkspace.createOrSelectStack({ stackName, workDir }, await workspaceOptions(settings, workDir));
