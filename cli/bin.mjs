@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Entry point for `lifeboat` / `npx lifeboat`: runs the compiled command line when it
-// was made from exactly these sources (compiled.mjs), the TypeScript through tsx's
+// was made from exactly these sources (model/compiled.mjs), the TypeScript through tsx's
 // loader otherwise, and exits with its code.
 import path from "node:path";
-import { compiledCli } from "./compiled.mjs";
+import { compiledCli } from "../model/compiled.mjs";
 
 // Lifeboat runs on Node.js 20 on purpose (README, "Node.js: why @pulumi/pulumi is pinned"); the AWS SDK's
 // notice that its later releases want Node.js 22 would otherwise land in the middle of a failover's output.

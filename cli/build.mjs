@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 /**
- * Bundles the command line into dist/cli/ (see compiled.mjs): esbuild, one
- * chunk per operation so that each command loads only its own (cli/lazy.ts),
- * packages left to node_modules. Run by `npm ci` and `npm run build`.
+ * Bundles the command line into dist/cli/ and the Pulumi program into
+ * dist/stacks/ (see model/compiled.mjs): esbuild, packages left to
+ * node_modules. The command line gets one chunk per operation so that each
+ * command loads only its own (cli/lazy.ts); the program one per provider's
+ * Pulumi resources, so that a stack loads only its provider's SDK (the
+ * registry's lazy `programs()`), as it does from the sources. Run by `npm ci`
+ * and `npm run build`.
  *
  * Two things a bundle would otherwise change, kept as the sources have them:
  * - `import.meta.url` is the source file's URL, not the chunk's: modules find
@@ -22,7 +26,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
-import { compiledDirOf, contentHash, projectRoot } from "./compiled.mjs";
+import { bundles, compiledDirOf, contentHash, projectRoot } from "../model/compiled.mjs";
 
 const target = "node20";
 
@@ -50,8 +54,13 @@ const asInTheSources = (compiledDir, tsconfigRaw, read) => ({
 });
 
 /** Builds `root`'s command line into its dist/cli/; resolves with the number of sources and esbuild's metafile. */
-export async function buildCli(root = projectRoot) {
-  const compiledDir = compiledDirOf(root);
+export const buildCli = (root = projectRoot) => buildBundle(root, "cli");
+
+/** Builds `root`'s Pulumi program into its dist/stacks/ (run by stacks/main.mjs); resolves as buildCli. */
+export const buildProgram = (root = projectRoot) => buildBundle(root, "stacks");
+
+async function buildBundle(root, bundle) {
+  const compiledDir = compiledDirOf(root, bundle);
   const staging = `${compiledDir}.building-${process.pid}`;
   await fs.rm(staging, { recursive: true, force: true });
   try {
@@ -68,7 +77,7 @@ export async function buildCli(root = projectRoot) {
     await recordUsed(path.join(root, "cli/build.mjs"));
     await recordUsed(path.join(root, "node_modules/esbuild/package.json"));
     const result = await esbuild.build({
-      entryPoints: { start: path.join(root, "cli/start.ts") },
+      entryPoints: { [path.basename(bundles[bundle].entry, ".mjs")]: path.join(root, bundles[bundle].source) },
       bundle: true,
       splitting: true,
       format: "esm",
@@ -91,9 +100,9 @@ export async function buildCli(root = projectRoot) {
       sources[path.relative(root, file)] = recorded ?? [stat.size, stat.mtimeMs, contentHash(file)];
     }
     // The entry's own hash too: two builds at once could otherwise pair one's entry with the other's record.
-    const record = { builtAt: startedAt, entry: contentHash(path.join(staging, "start.mjs")), sources: Object.fromEntries(Object.entries(sources).sort()) };
+    const record = { builtAt: startedAt, entry: contentHash(path.join(staging, bundles[bundle].entry)), sources: Object.fromEntries(Object.entries(sources).sort()) };
     await fs.writeFile(path.join(staging, "sources.json"), `${JSON.stringify(record, null, 1)}\n`);
-    await swapIn(staging, compiledDir);
+    await swapIn(staging, compiledDir, bundles[bundle].entry);
     return { sources: Object.keys(sources).length, metafile: result.metafile };
   } finally {
     await fs.rm(staging, { recursive: true, force: true });
@@ -107,10 +116,10 @@ export async function buildCli(root = projectRoot) {
  * them. Every file is put in place whole (a hard link, or a rename over a damaged one: a build cut short
  * may have left one half written). Chunks no build has produced for a day are removed.
  */
-async function swapIn(staging, compiledDir) {
+async function swapIn(staging, compiledDir, entry) {
   await fs.mkdir(compiledDir, { recursive: true });
   const built = await fs.readdir(staging);
-  const last = ["start.mjs", "start.mjs.map", "sources.json"];
+  const last = [entry, `${entry}.map`, "sources.json"];
   const now = new Date();
   for (const file of built.filter((f) => !last.includes(f))) {
     const from = path.join(staging, file);
@@ -136,6 +145,9 @@ async function swapIn(staging, compiledDir) {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const started = performance.now();
-  const { sources } = await buildCli();
-  console.log(`lifeboat: compiled the command line from ${sources} files into ${path.relative(projectRoot, compiledDirOf(projectRoot))}/ in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  // One after the other: esbuild uses every core for each.
+  const cli = await buildCli();
+  const program = await buildProgram();
+  const took = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`lifeboat: compiled the command line (${cli.sources} files) into dist/cli/ and the Pulumi program (${program.sources} files) into dist/stacks/ in ${took} s`);
 }

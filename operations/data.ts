@@ -4,11 +4,12 @@
  * sides must share. deploy, diff and backup read the same answers from here.
  */
 import { randomBytes } from "node:crypto";
-import type { Stack } from "@pulumi/pulumi/automation/index.js";
-import { automation, backendUrlOf, workspaceOptions } from "./engine.ts";
+import type { ConfigMap, Stack } from "@pulumi/pulumi/automation/index.js";
+import { automation, backendUrlOf, engineStackOutputs, workspaceOptions } from "./engine.ts";
 import { fileBackendOutputs } from "./file-backend.ts";
 import { OperationError } from "../model/errors.ts";
 import type { Platform } from "./platform.ts";
+import { once } from "./read-once.ts";
 import { ensureSecret, openPlatformStack, progressPrinter, readStackConfig } from "./stacks.ts";
 import { engineError } from "./engine-error.ts";
 import type { BackupRepository } from "../model/data.ts";
@@ -18,6 +19,8 @@ import { siteAddresses, siteHosts, type SiteHosts } from "../model/hosts.ts";
 
 /** The stack, if it exists; only "no such stack" means absent, any other failure is reported as itself. */
 export async function existingStack(platform: Platform, stackName: string): Promise<Stack | undefined> {
+  const opened = platform.readOnce?.stacks.get(stackName);
+  if (opened) return opened;
   const options = await workspaceOptions(await platform.engine());
   return (await automation()).LocalWorkspace.selectStack({ stackName, workDir: options.workDir! }, options).catch((error: Error) => {
     if (/no stack named|stack .* not found/i.test(error.message)) return undefined;
@@ -31,11 +34,10 @@ export async function existingStack(platform: Platform, stackName: string): Prom
  * (milliseconds, file-backend.ts), else by the engine.
  */
 export async function readStackOutputs(platform: Platform, stackName: string): Promise<Record<string, unknown> | undefined> {
-  const read = fileBackendOutputs(backendUrlOf(await platform.engine()), pulumiProject, stackName);
-  if (read) return read;
-  const stack = await existingStack(platform, stackName);
-  if (!stack) return undefined;
-  return Object.fromEntries(Object.entries(await stack.outputs()).map(([key, output]) => [key, output.value]));
+  return once(platform.readOnce?.outputs, stackName, async () => {
+    const settings = await platform.engine();
+    return fileBackendOutputs(backendUrlOf(settings), pulumiProject, stackName) ?? engineStackOutputs(settings, stackName);
+  });
 }
 
 /** A stack's outputs as plain values (secrets decrypted), or undefined if it was never deployed. */
@@ -128,7 +130,18 @@ export async function deployRepositories(
  */
 export const sharedSiteSecrets = [configKeys.dbPassword, configKeys.replicationPassword] as const;
 
-export async function ensureSharedSecrets(platform: Platform, stack: Stack): Promise<void> {
+/**
+ * A stack's config with its secrets decrypted, read by the engine at the first call and answered from
+ * then on: one engine run for every key (a `config get` per key otherwise, about half a second each).
+ * Its values are the ones before any write made after that first call.
+ */
+export type DecryptedConfig = () => Promise<ConfigMap>;
+export function decryptedConfig(stack: Stack): DecryptedConfig {
+  let read: Promise<ConfigMap> | undefined;
+  return () => (read ??= stack.getAllConfig());
+}
+
+export async function ensureSharedSecrets(platform: Platform, stack: Stack, current: DecryptedConfig = decryptedConfig(stack)): Promise<void> {
   const active = siteStackName(activeSite(platform.spec).name);
   const generateMissing = async (target: Stack, config: Record<string, unknown>) => {
     for (const key of sharedSiteSecrets) {
@@ -139,12 +152,14 @@ export async function ensureSharedSecrets(platform: Platform, stack: Stack): Pro
   // Generated only ever in the active site's stack, whichever site is prepared first, then copied.
   const activeStack = await openPlatformStack(platform, active);
   await generateMissing(activeStack, await readStackConfig(activeStack));
+  const wanted = await activeStack.getAllConfig();
   const config = await readStackConfig(stack);
   for (const key of sharedSiteSecrets) {
     const fullKey = `lifeboat:${key}`;
-    const { value } = await activeStack.getConfig(fullKey);
-    const current = config[fullKey] === undefined ? undefined : (await stack.getConfig(fullKey)).value;
-    if (current !== value) await stack.setConfig(fullKey, { value, secret: true });
+    const value = wanted[fullKey]?.value;
+    if (value === undefined) throw new Error(`the active site's stack ${active} has no ${fullKey}`);
+    const here = config[fullKey] === undefined ? undefined : (await current())[fullKey]?.value;
+    if (here !== value) await stack.setConfig(fullKey, { value, secret: true });
   }
 }
 
@@ -152,7 +167,7 @@ export async function ensureSharedSecrets(platform: Platform, stack: Stack): Pro
  * Writes the data-path config into a site's stack, touching the file only
  * where a value changed (the repositories are compared decrypted).
  */
-export async function applySiteDataConfig(stack: Stack, data: SiteDataConfig): Promise<void> {
+export async function applySiteDataConfig(stack: Stack, data: SiteDataConfig, current: DecryptedConfig = decryptedConfig(stack)): Promise<void> {
   const config = await readStackConfig(stack);
   const peerKey = `lifeboat:${configKeys.peerDbAddress}`;
   if (data.peerDbAddress === undefined) {
@@ -166,8 +181,8 @@ export async function applySiteDataConfig(stack: Stack, data: SiteDataConfig): P
     return;
   }
   const wanted = JSON.stringify(data.repositories);
-  const current = config[reposKey] === undefined ? undefined : (await stack.getConfig(reposKey)).value;
-  if (current !== wanted) await stack.setConfig(reposKey, { value: wanted, secret: true });
+  const here = config[reposKey] === undefined ? undefined : (await current())[reposKey]?.value;
+  if (here !== wanted) await stack.setConfig(reposKey, { value: wanted, secret: true });
 }
 
 /**

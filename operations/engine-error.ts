@@ -29,6 +29,11 @@ const isError = (line: string) => /^\s*error: /.test(line) && !/(update|preview|
 /** A frame of the project's own code (not a dependency's, not Node's). */
 const isProjectFrame = (frame: string) => frame.includes(projectRoot) && !frame.includes("node_modules") && !frame.includes("node:internal");
 const relative = (line: string) => line.replaceAll(`file://${projectRoot}/`, "").replaceAll(`${projectRoot}/`, "");
+/**
+ * The engine names the program by Pulumi.yaml's `main`: stacks/main.mjs, which only loads the program
+ * (stacks/index.ts, or the bundle made of it). The cause names the program, as it did before the loader.
+ */
+const programNamed = (line: string) => line.replace(/^Running program 'stacks\/main\.mjs'/, "Running program 'stacks/index.ts'");
 
 /** The cause of an engine error, possibly on several lines (the first says what failed). */
 export function engineError(error: Error): string {
@@ -41,7 +46,7 @@ export function engineError(error: Error): string {
     return redactKnownSecrets(first.replace(/^error: /, "").trim() || "unknown error");
   }
   const indent = indentOf(lines[start]!);
-  const cause = [relative(lines[start]!.trim().replace(/^error: /, ""))];
+  const cause = [programNamed(relative(lines[start]!.trim().replace(/^error: /, "")))];
   let frameShown = false;
   for (const line of lines.slice(start + 1)) {
     // The cause ends at a blank line, a line less indented (the next resource's diagnostics) or the next error.

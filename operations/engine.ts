@@ -68,10 +68,6 @@ export async function engineEnv(settings: EngineSettings): Promise<Record<string
     ...(await passphraseEnv()),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    // ts-node only transpiles: `npm test` type-checks, and checking on every run costs ~1.6 s.
-    // (The language host built here predates PULUMI_NODEJS_TRANSPILE_ONLY; ts-node reads its own variable.)
-    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-    TS_NODE_TRANSPILE_ONLY: "true",
     // The engine finds its language host and the dynamic-provider host on PATH first.
     PATH: [settings.engine.binDir, process.env.PATH ?? ""].join(path.delimiter),
   };
@@ -108,6 +104,27 @@ export async function exportStackEncrypted(workspace: Pick<LocalWorkspace, "pulu
     throw new Error(`pulumi stack export --stack ${stackName} failed: ${error.stderr?.trim() || error.message}`);
   });
   return JSON.parse(stdout) as Deployment;
+}
+
+/**
+ * A stack's outputs with their secrets decrypted, by one engine run: the Automation API's
+ * `stack.outputs()` needs the stack selected first and runs `stack output` twice (with and without
+ * secrets, to mark which are). Undefined when there is no such stack.
+ */
+export async function engineStackOutputs(settings: EngineSettings, stackName: string, workDir = projectRoot): Promise<Record<string, unknown> | undefined> {
+  const { pulumiCommand, envVars } = await workspaceOptions(settings, workDir);
+  try {
+    const { stdout } = await execFileAsync(pulumiCommand!.command, ["stack", "output", "--json", "--show-secrets", "--stack", stackName, "--non-interactive"], {
+      cwd: workDir,
+      env: { ...process.env, ...envVars },
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    return JSON.parse(stdout) as Record<string, unknown>;
+  } catch (error) {
+    const said = (error as Error & { stderr?: string }).stderr?.trim() || (error as Error).message;
+    if (/no stack named|stack .* not found/i.test(said)) return undefined;
+    throw new Error(`pulumi stack output --stack ${stackName} failed: ${said}`);
+  }
 }
 
 /** Selects (creating if needed) a stack of the program in `workDir`. */

@@ -6,7 +6,7 @@
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { UserError } from "../model/errors.ts";
 import type { Platform } from "./platform.ts";
-import { applySiteDataConfig, ensureSharedSecrets, siteDataConfig, stackOutputs, type SiteDataConfig } from "./data.ts";
+import { applySiteDataConfig, decryptedConfig, ensureSharedSecrets, siteDataConfig, stackOutputs, type SiteDataConfig } from "./data.ts";
 import { ensureEdgeSecrets, openPlatformStack, readStackConfig } from "./stacks.ts";
 import { activeSite, type EdgeSpec, type SiteSpec, type Spec } from "../model/spec/index.ts";
 import { backupStackName, configKeys, edgeStackName, siteStackName } from "../model/names.ts";
@@ -54,8 +54,10 @@ export function platformStacks(spec: Spec, selection: StackSelection = {}): Plan
  */
 export async function prepareSiteStack(platform: Platform, site: SiteSpec, data?: SiteDataConfig): Promise<Stack> {
   const stack = await openPlatformStack(platform, siteStackName(site.name));
-  await ensureSharedSecrets(platform, stack);
-  await applySiteDataConfig(stack, data ?? (await siteDataConfig(platform, site)));
+  // One decryption of the stack's config for both: neither changes a key the other reads.
+  const current = decryptedConfig(stack);
+  await ensureSharedSecrets(platform, stack, current);
+  await applySiteDataConfig(stack, data ?? (await siteDataConfig(platform, site)), current);
   return stack;
 }
 

@@ -11,6 +11,7 @@ import { loadSpec, SpecError, type SiteSpec, type Spec } from "../model/spec/ind
 import { providerAudit } from "../providers/audit.ts";
 import { domainWorld, providerLookup } from "../providers/registry.ts";
 import type { DomainWorld, ProviderLookup } from "../providers/types.ts";
+import type { ReadOnce } from "./read-once.ts";
 
 export interface Platform {
   /** lifeboat.yaml with the roles as they are now: a failover's record (model/roles.ts) overrides who is active. */
@@ -28,6 +29,8 @@ export interface Platform {
   providers: ProviderLookup;
   /** The domain's parent zone and resolver where Lifeboat runs them (the local internet, for names under test.). */
   world?: DomainWorld;
+  /** Set by an operation that changes no stack's outputs (readingOnce). */
+  readOnce?: ReadOnce;
 }
 
 export interface PlatformOptions {

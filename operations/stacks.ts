@@ -9,13 +9,16 @@ import { parse } from "yaml";
 import { backendUrlOf, openStack } from "./engine.ts";
 import { holderAlive } from "./lock.ts";
 import type { Platform } from "./platform.ts";
+import { once } from "./read-once.ts";
 import { configKeys, pulumiProject } from "../model/names.ts";
 
 export async function openPlatformStack(platform: Platform, stackName: string): Promise<Stack> {
-  const settings = await platform.engine();
-  const stack = await openStack(settings, stackName);
-  await clearDeadEngineLocks(stack, backendUrlOf(settings));
-  return stack;
+  return once(platform.readOnce?.stacks, stackName, async () => {
+    const settings = await platform.engine();
+    const stack = await openStack(settings, stackName);
+    await clearDeadEngineLocks(stack, backendUrlOf(settings));
+    return stack;
+  });
 }
 
 /**

@@ -10,6 +10,7 @@ import { failedStack, plannedStackOutputs, stackDiffFromEvents } from "./events.
 import { containsUnknown } from "./values.ts";
 import type { DiffReport, StackDiff } from "./model.ts";
 import type { Platform } from "../platform.ts";
+import { readingOnce } from "../read-once.ts";
 import { acquireLock, LockHeldError } from "../lock.ts";
 import { lockFile } from "../deploy.ts";
 import { engineError } from "../engine-error.ts";
@@ -120,7 +121,9 @@ async function previewEdge(platform: Platform, planned: Extract<PlannedStack, { 
   return previewEdgeAt(platform, planned, targets, deployed, fallbackNote(deployed, why));
 }
 
-export async function diffPlatform(platform: Platform, options: DiffOptions, print: (line: string) => void = () => {}): Promise<DiffReport> {
+export async function diffPlatform(declared: Platform, options: DiffOptions, print: (line: string) => void = () => {}): Promise<DiffReport> {
+  // A preview changes no stack's outputs: each stack is opened, and its outputs read, once for all the previews.
+  const platform = readingOnce(declared);
   const planned = platformStacks(platform.spec, options);
   // A missing plugin would make every stack that needs it "could not preview" after seconds of
   // work: refused here instead (exit 2), before any engine starts, naming what to install.

@@ -24,12 +24,13 @@ export const machineLockFile = path.join(os.tmpdir(), "lifeboat-integration.lock
 
 /**
  * What a workspace copies from the project; lifeboat.yaml is copied unless the caller writes its own.
- * dist/cli (the compiled command line, when there is one) is copied too, so that the copy's `lifeboat`
- * runs compiled as the project's does: the copies' times differ from the recorded ones below the
- * millisecond, so cli/compiled.mjs compares their content (a few milliseconds per start).
+ * dist/cli and dist/stacks (the compiled command line and Pulumi program, when there are) are copied
+ * too, so that the copy's `lifeboat` and its previews run compiled as the project's do: the copies'
+ * times differ from the recorded ones below the millisecond, so model/compiled.mjs compares their
+ * content (a few milliseconds per start).
  */
 export const projectEntries = ["Pulumi.yaml", "package.json", "tsconfig.json", "cli", "model", "operations", "stacks", "providers", "workload", "runbooks", "examples"] as const;
-const compiledEntries = ["dist/cli"] as const;
+const compiledEntries = ["dist/cli", "dist/stacks"] as const;
 
 /** Addresses the shipped lifeboat.yaml deploys to: if one answers, another platform is running here. */
 const shippedAddresses = [

@@ -1,25 +1,31 @@
-/** An s3 provider's direct operations: the fence record in the backup bucket, through the S3 API. */
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+/**
+ * An s3 provider's direct operations: the fence record in the backup bucket, through the S3 API.
+ * The AWS SDK (about 0.2 s to load) is loaded at the first call: the registry builds these operations
+ * for every command and every run of the Pulumi program, which mostly never call them.
+ */
+import type { S3Client } from "@aws-sdk/client-s3";
 import { fenceRecordName, type FenceRecord } from "../../model/data.ts";
 import { checkObjectKey, type BucketObjects, type ProviderOperations } from "../types.ts";
-import { s3Client } from "./client.ts";
 import type { S3Definition } from "./info.ts";
+
+const sdk = async () => ({ ...(await import("@aws-sdk/client-s3")), ...(await import("./client.ts")) });
 
 /** Objects of the platform's bucket in the store, through its S3 API. */
 export function s3Objects(definition: S3Definition): BucketObjects {
-  const call = async <T>(spec: { backups?: { bucket: string } }, fn: (client: ReturnType<typeof s3Client>, bucket: string) => Promise<T>): Promise<T> => {
+  const call = async <T>(spec: { backups?: { bucket: string } }, fn: (client: S3Client, bucket: string, commands: Awaited<ReturnType<typeof sdk>>) => Promise<T>): Promise<T> => {
     if (!spec.backups) throw new Error("lifeboat.yaml has no backups: there is no bucket");
-    const client = s3Client(definition, 30_000);
+    const loaded = await sdk();
+    const client = loaded.s3Client(definition, 30_000);
     try {
-      return await fn(client, spec.backups.bucket);
+      return await fn(client, spec.backups.bucket, loaded);
     } finally {
       client.destroy();
     }
   };
   return {
-    put: (_home, spec, key, body) => call(spec, async (client, Bucket) => void (await client.send(new PutObjectCommand({ Bucket, Key: checkObjectKey(key), Body: body, ContentType: "application/json" })))),
+    put: (_home, spec, key, body) => call(spec, async (client, Bucket, { PutObjectCommand }) => void (await client.send(new PutObjectCommand({ Bucket, Key: checkObjectKey(key), Body: body, ContentType: "application/json" })))),
     get: (_home, spec, key) =>
-      call(spec, async (client, Bucket) => {
+      call(spec, async (client, Bucket, { GetObjectCommand }) => {
         try {
           return await (await client.send(new GetObjectCommand({ Bucket, Key: checkObjectKey(key) }))).Body!.transformToString();
         } catch (error) {
@@ -28,7 +34,7 @@ export function s3Objects(definition: S3Definition): BucketObjects {
         }
       }),
     list: (_home, spec, prefix) =>
-      call(spec, async (client, Bucket) => {
+      call(spec, async (client, Bucket, { ListObjectsV2Command }) => {
         const found: Array<{ key: string; size: number }> = [];
         let ContinuationToken: string | undefined;
         do {
@@ -38,7 +44,7 @@ export function s3Objects(definition: S3Definition): BucketObjects {
         } while (ContinuationToken);
         return found.sort((a, b) => a.key.localeCompare(b.key));
       }),
-    delete: (_home, spec, key) => call(spec, async (client, Bucket) => void (await client.send(new DeleteObjectCommand({ Bucket, Key: checkObjectKey(key) })))),
+    delete: (_home, spec, key) => call(spec, async (client, Bucket, { DeleteObjectCommand }) => void (await client.send(new DeleteObjectCommand({ Bucket, Key: checkObjectKey(key) })))),
   };
 }
 
@@ -50,6 +56,7 @@ export function s3Operations(definition: S3Definition): ProviderOperations {
       objects: s3Objects(definition),
       async writeFenceRecord(_home, spec, record) {
         if (!spec.backups) return;
+        const { s3Client, PutObjectCommand } = await sdk();
         const client = s3Client(definition, 5_000);
         try {
           await client.send(new PutObjectCommand({ Bucket: spec.backups.bucket, Key: fenceRecordName, Body: JSON.stringify(record, null, 2) + "\n", ContentType: "application/json" }));
@@ -59,6 +66,7 @@ export function s3Operations(definition: S3Definition): ProviderOperations {
       },
       async readFenceRecord(_home, spec): Promise<FenceRecord | undefined> {
         if (!spec.backups) return undefined;
+        const { s3Client, GetObjectCommand } = await sdk();
         const client = s3Client(definition, 5_000);
         try {
           const answer = await client.send(new GetObjectCommand({ Bucket: spec.backups.bucket, Key: fenceRecordName }));

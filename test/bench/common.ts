@@ -62,7 +62,6 @@ export async function previewEach(sandbox: Sandbox, stacks: string[]): Promise<A
     PULUMI_CONFIG_PASSPHRASE_FILE: path.join(sandbox.home, "passphrase"),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    TS_NODE_TRANSPILE_ONLY: "true",
   };
   const previews: Array<[string, number]> = [];
   for (const stack of stacks) {

@@ -17,7 +17,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { staleSources } from "../../cli/compiled.mjs";
+import { staleSources } from "../../model/compiled.mjs";
 import { projectRoot } from "../../model/paths.ts";
 import { runDrill, seconds } from "./common.ts";
 

@@ -102,8 +102,8 @@ describe("the layers", () => {
     expect(cycles).toEqual([]);
   });
 
-  it("projectRoot is computed in one place, and where TypeScript cannot run yet (the compiled command line's loader)", () => {
+  it("projectRoot is computed in one place, and where TypeScript cannot run yet (the compiled bundles' loader)", () => {
     const computing = files.filter((f) => /projectRoot\s*=\s*path\.resolve/.test(fs.readFileSync(path.join(projectRoot, f), "utf8")));
-    expect(computing.sort()).toEqual(["cli/compiled.mjs", "model/paths.ts"]);
+    expect(computing.sort()).toEqual(["model/compiled.mjs", "model/paths.ts"]);
   });
 });

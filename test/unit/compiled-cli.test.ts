@@ -1,5 +1,5 @@
 /**
- * The compiled command line (cli/build.mjs, cli/compiled.mjs, cli/lazy.ts):
+ * The compiled command line (cli/build.mjs, model/compiled.mjs, cli/lazy.ts):
  * it runs only while it was made from exactly the sources beside it, it finds
  * the files beside its sources as they do, and its start loads no operation.
  */
@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildCli } from "../../cli/build.mjs";
-import { contentHash, staleSources } from "../../cli/compiled.mjs";
+import { contentHash, staleSources } from "../../model/compiled.mjs";
 import { lazily } from "../../cli/lazy.ts";
 import { projectRoot } from "../../model/paths.ts";
 import { projectEntries } from "../../operations/drill/workspace.ts";

@@ -187,6 +187,12 @@ describe("a stack that could not be previewed says why, whole", () => {
     );
   });
 
+  it("names the program, not the loader Pulumi.yaml runs it through (stacks/main.mjs)", () => {
+    const throughTheLoader = recorded.replaceAll(`${projectRoot}/test/fixtures/throwing-stack/index.ts'`, `${projectRoot}/stacks/main.mjs'`);
+    expect(throughTheLoader).not.toBe(recorded);
+    expect(engineError(new Error(throughTheLoader)).split("\n")[0]).toBe("Running program 'stacks/index.ts' failed with an unhandled exception:");
+  });
+
   it("shows it in every format: text under the stack, markdown in a fold, JSON whole", () => {
     const { markdown, json, text } = renderings(report(engineError(new Error(recorded))));
     const message = 'backups.bucket "Social_Backups" is not a bucket name';

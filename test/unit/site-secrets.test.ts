@@ -1,0 +1,78 @@
+/**
+ * The secrets both sites share (operations/data.ts): generated in the active site's stack, copied to
+ * every other site's, and each stack's secrets decrypted once however many keys are compared.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation/index.js";
+import { stringify } from "yaml";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { applySiteDataConfig, decryptedConfig, ensureSharedSecrets } from "../../operations/data.ts";
+import type { Platform } from "../../operations/platform.ts";
+import { readingOnce } from "../../operations/read-once.ts";
+import { findProvider } from "../../providers/registry.ts";
+import { projectRoot } from "../../model/paths.ts";
+import { loadSpec } from "../../model/spec/index.ts";
+
+/** A stack whose config lives in `dir`'s Pulumi.<name>.yaml (every value shown as encrypted there) and in `values` (decrypted). */
+function fakeStack(dir: string, name: string, values: Record<string, string>) {
+  const write = () => fs.writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), stringify({ config: Object.fromEntries(Object.keys(values).map((k) => [k, { secure: `v1:${k}` }])) }));
+  write();
+  return {
+    name,
+    workspace: { workDir: dir },
+    getAllConfig: vi.fn(async () => Object.fromEntries(Object.entries(values).map(([k, value]) => [k, { value, secret: true }]))),
+    setConfig: vi.fn(async (key: string, { value }: { value: string }) => {
+      values[key] = value;
+      write();
+    }),
+    values,
+  };
+}
+
+describe("the secrets every site shares", () => {
+  let dir: string;
+  let platform: Platform;
+  let active: ReturnType<typeof fakeStack>;
+  const shared = { "lifeboat:dbPassword": "db-secret", "lifeboat:replicationPassword": "replication-secret" };
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "lifeboat-site-secrets-"));
+    const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));
+    active = fakeStack(dir, "site-local-a", { ...shared });
+    platform = readingOnce({ spec, declaredSpec: spec, specFile: "lifeboat.yaml", home: dir, engine: async () => { throw new Error("engine must not start"); }, providers: findProvider });
+    platform.readOnce!.stacks.set("site-local-a", Promise.resolve(active as unknown as Stack));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("copies the active site's secrets into a standby that has none, decrypting only the active site's config, once", async () => {
+    const standby = fakeStack(dir, "site-local-b", {});
+    await ensureSharedSecrets(platform, standby as unknown as Stack);
+    expect(standby.values).toEqual(shared);
+    expect(active.getAllConfig).toHaveBeenCalledTimes(1);
+    expect(standby.getAllConfig).not.toHaveBeenCalled();
+    expect(active.setConfig).not.toHaveBeenCalled();
+  });
+
+  it("replaces only a secret that differs, and decrypts the standby's config once for that and its data config", async () => {
+    const repositories = [{ provider: "local-c" }];
+    const standby = fakeStack(dir, "site-local-b", { ...shared, "lifeboat:replicationPassword": "stale", "lifeboat:backupRepositories": JSON.stringify(repositories) });
+    const current = decryptedConfig(standby as unknown as Stack);
+    await ensureSharedSecrets(platform, standby as unknown as Stack, current);
+    await applySiteDataConfig(standby as unknown as Stack, { repositories: repositories as never }, current);
+    expect(standby.setConfig.mock.calls.map(([key]) => key)).toEqual(["lifeboat:replicationPassword"]);
+    expect(standby.values["lifeboat:replicationPassword"]).toBe("replication-secret");
+    expect(standby.getAllConfig).toHaveBeenCalledTimes(1);
+  });
+
+  it("generates the secrets in the active site's stack when it has none, whichever site is prepared first", async () => {
+    for (const key of Object.keys(active.values)) delete active.values[key];
+    fs.writeFileSync(path.join(dir, "Pulumi.site-local-a.yaml"), "config: {}\n");
+    const standby = fakeStack(dir, "site-local-b", {});
+    await ensureSharedSecrets(platform, standby as unknown as Stack);
+    expect(Object.keys(active.values).sort()).toEqual(["lifeboat:dbPassword", "lifeboat:replicationPassword"]);
+    expect(active.values["lifeboat:dbPassword"]).toMatch(/^[\w-]{32}$/);
+    expect(standby.values).toEqual(active.values);
+  });
+});
