@@ -20,7 +20,7 @@ function makeSpec(repositories: string[] | null = ["local-c", "local-d"]): SpecP
       { name: "local-a", provider: "local-a", region: "loopback", role: "active", index: 1 },
       { name: "local-b", provider: "local-b", region: "loopback", role: "standby", index: 2 },
     ],
-    database: { postgres: 15, name: "social", archiveTimeoutSeconds: 5, volumeGiB: 20 },
+    database: { postgres: 15, name: "social", archiveTimeoutSeconds: 5, volumeGiB: 20, replication: "asynchronous" },
     ...(repositories ? { backups: { bucket: "social-test-backups", repositories: repositories.map((provider) => ({ provider })), retentionFull: 2 } } : {}),
   };
 }
