@@ -20,6 +20,8 @@ import { activeSite, type SiteSpec } from "../model/spec/index.ts";
 import { backupStackName, edgeStackName, siteStackName } from "../model/names.ts";
 import { allSettledOrThrow, deployedDbAddress, deployedHosts, deployRepositories, plannedDbAddress, siteDataConfig, type SiteDataConfig } from "./data.ts";
 import { admitStandby, admitWorkload, ensureStreaming, installServerCommand } from "./site/replication.ts";
+import { applyReplicationMode } from "./replication-mode.ts";
+import { replicationApplicationName } from "../providers/shared/postgres-text.ts";
 import { waitForFirstBoot } from "./site/first-boot.ts";
 import { mirrorState, type MirrorWrite } from "./state/mirror.ts";
 import { engineStateSource } from "./state/source.ts";
@@ -161,11 +163,14 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       // A standby that gave up waiting for its primary, or never got a copy, gets one now.
       const standby = await bootConfiguredDatabase(platform, site, print);
       if (standby) {
-        const state = await ensureStreaming(standby.transport, standby.db, primaryAddress!, spec.database.name);
+        const state = await ensureStreaming(standby.transport, standby.db, primaryAddress!, spec.database.name, replicationApplicationName(standby.db.name));
         print(`  ${site.name}: ${standby.db.name} ${state === "cloned" ? "cloned from the primary, now streaming" : "streams from the primary"}`);
       }
+      // Only now, with the standby streaming, may the primary's commits wait for it.
+      await applyReplicationMode(platform, active, print, { afterStandbyDeploy: true });
     } else {
       siteOutputs = await upSite(site, await siteDataConfig(platform, site, repositories));
+      if (isActive) await applyReplicationMode(platform, site, print);
     }
     // A database that admits app servers one by one admits exactly the site's current ones.
     const database = await bootConfiguredDatabase(platform, site, print);
