@@ -170,7 +170,6 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       await applyReplicationMode(platform, active, print, { afterStandbyDeploy: true });
     } else {
       siteOutputs = await upSite(site, await siteDataConfig(platform, site, repositories));
-      if (isActive) await applyReplicationMode(platform, site, print);
     }
     // A database that admits app servers one by one admits exactly the site's current ones.
     const database = await bootConfiguredDatabase(platform, site, print);
@@ -178,6 +177,8 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       const admitted = await admitWorkload(database.transport, database.db, spec.database.name, database.apps.map((a) => a.address));
       print(`  ${site.name}: ${database.db.name} admits the app servers ${admitted.join(", ")}`);
     }
+    // Once the active site's database has finished its first boot and runs this Lifeboat's on-server command.
+    if (isActive) await applyReplicationMode(platform, site, print);
     const ingressAddresses = (siteOutputs.ingressAddresses?.value as string[] | undefined) ?? [];
 
     // Edges are independent of each other (different DNS vendors): deploy them side by side.
