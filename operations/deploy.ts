@@ -20,6 +20,8 @@ import { activeSite, type SiteSpec } from "../model/spec/index.ts";
 import { backupStackName, edgeStackName, siteStackName } from "../model/names.ts";
 import { allSettledOrThrow, deployedDbAddress, deployedHosts, deployRepositories, plannedDbAddress, siteDataConfig, type SiteDataConfig } from "./data.ts";
 import { admitStandby, admitWorkload, ensureStreaming, installServerCommand } from "./site/replication.ts";
+import { applyReplicationMode } from "./replication-mode.ts";
+import { replicationApplicationName } from "../providers/shared/postgres-text.ts";
 import { waitForFirstBoot } from "./site/first-boot.ts";
 import { mirrorState, type MirrorWrite } from "./state/mirror.ts";
 import { engineStateSource } from "./state/source.ts";
@@ -161,9 +163,11 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       // A standby that gave up waiting for its primary, or never got a copy, gets one now.
       const standby = await bootConfiguredDatabase(platform, site, print);
       if (standby) {
-        const state = await ensureStreaming(standby.transport, standby.db, primaryAddress!, spec.database.name);
+        const state = await ensureStreaming(standby.transport, standby.db, primaryAddress!, spec.database.name, replicationApplicationName(standby.db.name));
         print(`  ${site.name}: ${standby.db.name} ${state === "cloned" ? "cloned from the primary, now streaming" : "streams from the primary"}`);
       }
+      // Only now, with the standby streaming, may the primary's commits wait for it.
+      await applyReplicationMode(platform, active, print, { afterStandbyDeploy: true });
     } else {
       siteOutputs = await upSite(site, await siteDataConfig(platform, site, repositories));
     }
@@ -173,6 +177,8 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       const admitted = await admitWorkload(database.transport, database.db, spec.database.name, database.apps.map((a) => a.address));
       print(`  ${site.name}: ${database.db.name} admits the app servers ${admitted.join(", ")}`);
     }
+    // Once the active site's database has finished its first boot and runs this Lifeboat's on-server command.
+    if (isActive) await applyReplicationMode(platform, site, print);
     const ingressAddresses = (siteOutputs.ingressAddresses?.value as string[] | undefined) ?? [];
 
     // Edges are independent of each other (different DNS vendors): deploy them side by side.

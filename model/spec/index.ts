@@ -1,5 +1,5 @@
 /** lifeboat.yaml as the rest of Lifeboat sees it: its schema, its rules, and how it is read. */
-export { providerKinds, recordTypes, serverRoles, siteRoles, sizes, specFields, type ServerRole } from "./schema.ts";
+export { providerKinds, recordTypes, replicationModes, serverRoles, siteRoles, sizes, specFields, type ReplicationMode, type ServerRole } from "./schema.ts";
 export { formatPath, loadSpec, parseSpec, SpecError, specSchema, type EdgeSpec, type SiteSpec, type Spec, type SpecAudit } from "./load.ts";
 import type { SiteSpec, Spec } from "./load.ts";
 

@@ -49,6 +49,14 @@ function checkDataPaths(spec: SpecShape, ctx: z.RefinementCtx) {
       });
     }
   }
+  if (spec.database.replication === "synchronous" && standbys.length === 0) {
+    const others = spec.sites.filter((s) => s.role !== "active").map((s) => `${s.name} (${s.role})`);
+    ctx.addIssue({
+      code: "custom",
+      path: ["database", "replication"],
+      message: `synchronous needs a site with role: standby for the primary to wait for; found none${others.length ? ` (${others.join(", ")}: a cold site holds no copy until a failover builds it)` : ""}. Without one, accepted: "asynchronous"`,
+    });
+  }
   if (!spec.backups) return;
   const elsewhere = spec.backups.repositories.filter((r) => r.provider !== provider);
   if (elsewhere.length < 2) {

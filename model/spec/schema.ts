@@ -8,6 +8,14 @@ import { z } from "zod";
 
 export const sizes = ["small", "medium", "large"] as const;
 export const siteRoles = ["active", "standby", "cold"] as const;
+/**
+ * How the primary treats its standby: asynchronous commits once the WAL is on
+ * the primary's disk (what the standby has not received yet is lost in a
+ * failover); synchronous commits once the standby has it too (nothing
+ * acknowledged is lost, and writes wait while the standby is away).
+ */
+export const replicationModes = ["asynchronous", "synchronous"] as const;
+export type ReplicationMode = (typeof replicationModes)[number];
 export const serverRoles = ["ingress", "app", "db"] as const;
 export type ServerRole = (typeof serverRoles)[number];
 /** The kinds of provider a platform may define itself (lifeboat.yaml `providers:`). */
@@ -133,6 +141,8 @@ export const specFields = z
         postgres: z.literal(15).default(15),
         name: name.default("social"),
         archiveTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
+        /** synchronous: an acknowledged write is on the standby too (RPO 0); needs a site with role standby. */
+        replication: z.enum(replicationModes).default("asynchronous"),
         /** The database's data volume on the clouds (grown in place; never shrunk, never replaced). */
         volumeGiB: z.number().int().min(10).max(16_384).default(20),
       })

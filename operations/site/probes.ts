@@ -15,6 +15,8 @@ export interface ReplicationPeer {
   applicationName: string;
   /** pg_stat_replication.state: streaming, catchup, startup, backup. */
   state: string;
+  /** pg_stat_replication.sync_state: "sync" when the primary's commits wait for this standby, else async, potential or quorum. */
+  syncState: string;
   /** WAL the primary has written that the standby has not replayed yet; null when the standby reports no replay position. */
   lagBytes: number | null;
   /** replay_lag in seconds; 0 when PostgreSQL reports none and the standby has replayed everything, else null when unknown. */
@@ -47,6 +49,12 @@ export interface WalFacts {
 export interface PrimaryFacts {
   role: "primary";
   archiveMode: string;
+  /**
+   * Synchronous replication as the server runs it: the standby its commits
+   * wait for (synchronous_standby_names, "" for none) and how many sessions
+   * wait for it now (pg_stat_activity's SyncRep); null from an older on-server command.
+   */
+  synchronous: { standbyNames: string; commit: string; waiting: number } | null;
   replication: ReplicationPeer[];
   /** Lifeboat's replication slot for the standby; null when it does not exist. */
   slot: SlotFacts | null;
@@ -91,6 +99,8 @@ export async function inspectDatabase(transport: Transport, db: Host, timeoutMs 
   return {
     role: "primary",
     archiveMode: raw.archiveMode,
+    synchronous:
+      raw.synchronousStandbyNames === undefined ? null : { standbyNames: raw.synchronousStandbyNames, commit: raw.synchronousCommit ?? "on", waiting: raw.waitingForStandby ?? 0 },
     replication: raw.replication.map((r) => {
       const lagBytes = numberOrNull(r.lagBytes);
       const seconds = numberOrNull(r.lagSeconds);
@@ -98,6 +108,7 @@ export async function inspectDatabase(transport: Transport, db: Host, timeoutMs 
         clientAddress: (r.clientAddress as string | null) ?? null,
         applicationName: String(r.applicationName ?? ""),
         state: String(r.state ?? "unknown"),
+        syncState: String(r.syncState ?? "async"),
         lagBytes,
         // replay_lag is NULL once the standby has caught up and nothing new is written.
         lagSeconds: seconds ?? (lagBytes === 0 ? 0 : null),

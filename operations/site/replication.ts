@@ -27,9 +27,10 @@ async function streaming(transport: Transport, standby: Host): Promise<boolean> 
 }
 
 /** Makes the standby stream from the primary when it does not (never over a database of its own: the command refuses). */
-export async function ensureStreaming(transport: Transport, standby: Host, primaryAddress: string, database: string): Promise<"streaming" | "cloned"> {
+export async function ensureStreaming(transport: Transport, standby: Host, primaryAddress: string, database: string, applicationName: string): Promise<"streaming" | "cloned"> {
   if (await streaming(transport, standby).catch(() => false)) return "streaming";
-  await transport.exec(standby, ["lifeboat-server", "clone", primaryAddress, "--database", database, "--attempts", "3", "--retry-seconds", "10"], { timeoutMs: 6 * 3600_000 }).catch((error: unknown) => {
+  // The primary knows the standby by its application_name (synchronous_standby_names names it).
+  await transport.exec(standby, ["lifeboat-server", "clone", primaryAddress, "--database", database, "--attempts", "3", "--retry-seconds", "10", "--application-name", applicationName], { timeoutMs: 6 * 3600_000 }).catch((error: unknown) => {
     throw new OperationError(`${standby.name} could not be cloned from the primary at ${primaryAddress}: ${commandFailure(error)}`, "fix the cause and run the same deploy again");
   });
   return "cloned";

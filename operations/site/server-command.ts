@@ -26,6 +26,10 @@ const probeSchema = z.discriminatedUnion("role", [
     role: z.literal("primary"),
     facts: z.object({
       archiveMode: z.string(),
+      // Absent from an on-server command older than synchronous replication (a server deploy has not reached yet).
+      synchronousStandbyNames: z.string().optional(),
+      synchronousCommit: z.string().optional(),
+      waitingForStandby: z.number().optional(),
       replication: z.array(z.record(z.string(), z.unknown())),
       slot: z.object({ name: z.string(), active: z.boolean(), retainedBytes: z.unknown() }).nullable(),
       archiver: z.record(z.string(), z.unknown()),
@@ -83,6 +87,9 @@ const restoreSchema = z.object({
 });
 export type RestoreAnswer = z.output<typeof restoreSchema>;
 
+const synchronousSchema = z.object({ synchronousStandbyNames: z.string(), synchronousCommit: z.string() });
+export type SynchronousAnswer = z.output<typeof synchronousSchema>;
+
 export interface ServerCommand {
   position(timeoutMs?: number): Promise<ServerPosition>;
   /** Where a stopped cluster's WAL ends, and whose cluster it is. */
@@ -94,6 +101,8 @@ export interface ServerCommand {
   waitWritable(timeoutSeconds: number): Promise<ServerPosition>;
   salvage(into: string, name: string): Promise<string | null>;
   probe(timeoutMs: number): Promise<ProbeAnswer>;
+  /** A primary's commits wait for the standby known as `applicationName`, or (undefined) for none; answers what it runs with. */
+  synchronousStandby(applicationName: string | undefined): Promise<SynchronousAnswer>;
   backupConfig(): Promise<{ present: boolean; repositories: number }>;
   repositories(timeoutMs: number): Promise<RepositoryContents[]>;
   stanzaCreate(): Promise<{ repositories: number; failures: string[] }>;
@@ -134,6 +143,7 @@ export function serverCommand(transport: Transport, host: Host): ServerCommand {
     waitWritable: (s) => call(positionSchema, ["wait-writable", "--timeout", seconds(s)], margin(s)),
     salvage: async (into, name) => (await call(z.object({ path: z.string().nullable() }), ["salvage", "--into", into, "--name", name], 6 * 3600_000)).path,
     probe: (timeoutMs) => call(probeSchema, ["probe", "--timeout", seconds(timeoutMs / 1000)], timeoutMs + 2_000),
+    synchronousStandby: (name) => call(synchronousSchema, ["synchronous-standby", ...(name ? [name] : ["--none"])], 30_000),
     backupConfig: () => call(z.object({ present: z.boolean(), repositories: z.number() }), ["backup-config"], 10_000),
     repositories: (timeoutMs) => call(z.array(repositoryContentsSchema), ["repositories", "--timeout", seconds(timeoutMs / 1000)], timeoutMs + 5_000),
     stanzaCreate: () => call(z.object({ repositories: z.number(), failures: z.array(z.string()) }), ["stanza-create"], 600_000),

@@ -123,6 +123,7 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
     checkedAt: new Date(now).toISOString(),
     domain: spec.domain,
     activeSite: active.name,
+    replicationMode: spec.database.replication,
     sites,
     edges,
     repositories,

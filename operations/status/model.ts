@@ -1,7 +1,8 @@
 /** What `lifeboat status` reports (its --json is this), and what its warnings are computed from. */
 import type { StateStatus } from "../state/status.ts";
 import type { VerificationRecord } from "../backup.ts";
-import type { ArchiverFacts, ReplicationPeer, SlotFacts, WalFacts } from "../site/probes.ts";
+import type { ArchiverFacts, PrimaryFacts, ReplicationPeer, SlotFacts, WalFacts } from "../site/probes.ts";
+import type { ReplicationMode } from "../../model/spec/index.ts";
 import type { ServerLogs } from "../../providers/types.ts";
 
 export interface ServerStatus {
@@ -19,6 +20,8 @@ export interface PrimaryReplication {
   standbys: StandbyPeer[];
   /** The slot lifeboat_standby; null when it does not exist. */
   slot: SlotFacts | null;
+  /** What its commits wait for (synchronous replication); null from an on-server command older than it. */
+  synchronous: PrimaryFacts["synchronous"];
 }
 
 /** On a standby: its WAL receiver and positions, and the primary's view of it (the lag to trust). */
@@ -93,6 +96,8 @@ export interface PlatformStatus {
   checkedAt: string;
   domain: string;
   activeSite: string;
+  /** lifeboat.yaml's database.replication; each primary's replication says what it runs with. */
+  replicationMode: ReplicationMode;
   sites: SiteStatus[];
   edges: EdgeStatus[];
   repositories: RepositoryStatus[];

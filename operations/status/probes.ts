@@ -109,7 +109,7 @@ export async function probeSiteData(platform: Platform, site: SiteSpec, addresse
     if (facts.role === "primary") {
       return {
         role: "primary",
-        replication: { standbys: facts.replication, slot: facts.slot },
+        replication: { standbys: facts.replication, slot: facts.slot, synchronous: facts.synchronous },
         archiving: { ...facts.archiver, archiveMode: facts.archiveMode },
         wal: facts.wal,
         verification,

@@ -31,7 +31,11 @@ function dataLines(site: SiteStatus, checkedAt: number): string[] {
   const r = d.replication;
   if (isPrimaryReplication(r)) {
     if (!r.standbys.length) row("replication", "no standby connected");
-    for (const p of r.standbys) row("replication", `to ${p.site ?? p.applicationName} (${p.clientAddress ?? "socket"}) ${lagText(p)}`);
+    for (const p of r.standbys) row("replication", `to ${p.site ?? p.applicationName} (${p.clientAddress ?? "socket"}) ${lagText(p)}, ${p.syncState}`);
+    if (r.synchronous) {
+      const names = r.synchronous.standbyNames.replace(/^"(.*)"$/, "$1");
+      row("commits", names ? `wait for ${names} (synchronous, synchronous_commit ${r.synchronous.commit}); ${r.synchronous.waiting} waiting now` : "wait for no standby (asynchronous)");
+    }
     row("slot", r.slot ? `${r.slot.name} ${r.slot.active ? "active" : "INACTIVE"}, retains ${r.slot.retainedBytes === null ? "no" : formatBytes(r.slot.retainedBytes)} WAL` : `${replicationSlot} does not exist`);
   } else if (isStandbyReplication(r)) {
     row("replication", `receiver ${r.receiverStatus ?? "NOT RUNNING"}${r.senderHost ? ` from ${r.senderHost.startsWith("/") ? "a Unix socket" : r.senderHost}` : ""}; received ${r.receiveLsn ?? "-"}, replayed ${r.replayLsn ?? "-"}`);
@@ -53,7 +57,8 @@ function dataLines(site: SiteStatus, checkedAt: number): string[] {
 
 export function formatStatus(status: PlatformStatus): string {
   const checkedAt = Date.parse(status.checkedAt);
-  const lines = [`${status.domain}: active site ${status.activeSite}`, ""];
+  const rpo = status.replicationMode === "synchronous" ? "RPO 0: a write is acknowledged once the standby has it" : "RPO: the standby's replication lag";
+  const lines = [`${status.domain}: active site ${status.activeSite}; replication ${status.replicationMode} (${rpo})`, ""];
   if (status.warnings.length) {
     lines.push(`WARNINGS (${status.warnings.length})`);
     for (const warning of status.warnings) lines.push(`  !! ${warning}`);

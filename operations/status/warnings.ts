@@ -9,6 +9,7 @@ import { replicationApplicationName } from "../../providers/shared/postgres-text
 import type { ServerLogs } from "../../providers/types.ts";
 import type { Platform } from "../platform.ts";
 import { isPrimaryReplication, type DataFacts, type VerifiedRestore } from "./model.ts";
+import { synchronousWarnings } from "./synchronous.ts";
 
 
 /** Thresholds the warnings use. */
@@ -85,6 +86,16 @@ export function dataWarnings(spec: Pick<Spec, "sites" | "backups" | "database">,
   }
   const primary = primaries.find((s) => s.name === active.name) ?? primaries[0];
   const primaryReplication = primary && isPrimaryReplication(primary.data.replication) ? primary.data.replication : undefined;
+
+  // Writes that wait for a standby stop the platform: said before anything else.
+  const standbySpec = spec.sites.find((s) => s.role === "standby" && s.name !== primary?.name);
+  warnings.unshift(
+    ...synchronousWarnings({
+      mode: spec.database.replication,
+      ...(primary && primaryReplication ? { primary: { name: primary.name, replication: primaryReplication } } : {}),
+      ...(standbySpec ? { standby: standbySpec } : {}),
+    }),
+  );
 
   // Replication: every deployed standby site should stream from the primary.
   if (primary && primaryReplication) {

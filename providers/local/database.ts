@@ -167,6 +167,8 @@ async function restoreFromRepository(dir: string, repositories: LocalRepository[
     await chownToPostgres(data);
     try {
       await runAsPostgres("/usr/bin/pgbackrest", [`--config=${pgbackrestConf}`, `--stanza=${backupStanza}`, `--repo=${n}`, "restore", "--type=default"], { timeoutMs: 6 * 3600_000 });
+      // The backup is the old primary's, synchronous settings included: a restored primary has no standby to wait for.
+      await serverCommandOn(dir, "forget-synchronous");
       await fs.rm(restoreMarker(dir), { force: true });
       return;
     } catch (error) {
@@ -284,7 +286,9 @@ export async function bootstrapDb(request: { name: string; dir: string }, settin
   if (settings.replication.mode === "standby") return;
   await waitUntilWritable(request.dir);
   const redact = [settings.password, settings.replication.password];
-  const sql = (text: string) => psql(request.dir, text, { redact });
+  // A synchronous primary whose standby is away makes every commit wait (ALTER SYSTEM keeps the setting
+  // across restarts): a deploy's own writes commit locally, so the deploy that switches it off can run.
+  const sql = (text: string) => psql(request.dir, `SET synchronous_commit = local;\n${text}`, { redact });
   const upsertRole = (name: string, password: string, attributes: string) =>
     sql(`DO $$ BEGIN
        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${sqlString(name)}) THEN
@@ -315,10 +319,18 @@ export async function bootstrapDb(request: { name: string; dir: string }, settin
  * safe to repeat (an existing matching stanza is left as is).
  */
 export async function createStanza(dir: string, serverName: string): Promise<string[]> {
-  const { stdout } = await run("/usr/bin/python3", [serverCommandScript, "stanza-create"], { env: { ...process.env, ...serverCommandEnv(dir) }, maxBuffer: 16 * 1024 * 1024 }).catch((error: { stderr?: string; message: string }) => {
-    throw new Error(`db server ${serverName}: ${String(error.stderr || error.message).trim().replace(/^lifeboat-server stanza-create: /, "")}`);
+  const stdout = await serverCommandOn(dir, "stanza-create").catch((error: Error) => {
+    throw new Error(`db server ${serverName}: ${error.message}`);
   });
   return (JSON.parse(stdout) as { failures: string[] }).failures;
+}
+
+/** The on-server command, run here in the server's directory (the transport does the same for the operations); its stdout. */
+async function serverCommandOn(dir: string, subcommand: string): Promise<string> {
+  const { stdout } = await run("/usr/bin/python3", [serverCommandScript, subcommand], { env: { ...process.env, ...serverCommandEnv(dir) }, maxBuffer: 16 * 1024 * 1024 }).catch((error: { stderr?: string; message: string }) => {
+    throw new Error(String(error.stderr || error.message).trim().replace(/^lifeboat-server [a-z-]+: /, ""));
+  });
+  return stdout;
 }
 
 /**

@@ -24,6 +24,10 @@ export function startEgressForwarder(options: { socketDir: string; host: string;
   fs.rmSync(socket, { force: true });
   const server = net.createServer((inbound) => {
     const outbound = net.connect({ host: options.host, port: options.port, localAddress: options.sourceAddress });
+    // No Nagle: the standby's small replies (its flush position, which a synchronous primary's commits wait
+    // for) would otherwise sit out the peer's delayed ACK, about 40 ms each. PostgreSQL sets TCP_NODELAY on
+    // its own sockets; this relay must not undo it.
+    outbound.setNoDelay(true);
     inbound.pipe(outbound).pipe(inbound);
     const close = () => {
       inbound.destroy();

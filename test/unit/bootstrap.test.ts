@@ -316,7 +316,8 @@ describe("the database as standby", () => {
     // How the copy is made (TLS with channel binding, from the slot, never over a database) is
     // lifeboat-server's: test/unit/server-command.test.ts.
     const commands = commandsOf(userData);
-    const clone = commands.indexOf(`/usr/local/sbin/lifeboat-server clone ${peer} --database social --attempts 90 --retry-seconds 20`);
+    // Under its application_name, <site>_db_1: what a synchronous primary's synchronous_standby_names names.
+    const clone = commands.indexOf(`/usr/local/sbin/lifeboat-server clone ${peer} --database social --attempts 90 --retry-seconds 20 --application-name aws_fra_db_1`);
     expect(clone).toBeGreaterThan(commands.indexOf("systemctl enable --now postgresql"));
     expect(commandsOf(render("db"))).not.toContain(commands[clone]);
     // A standby is read-only: no role or database is created on it, they come with the copy.

@@ -116,7 +116,7 @@ describe("the active site's database (the primary)", () => {
 describe("the standby site's database", () => {
   it("clones the primary at its address, and admits only it for replication", () => {
     const commands = (parse(userDataOf(standby.name)) as Document).runcmd.map((c) => c.join(" "));
-    expect(commands).toContain(`/usr/local/sbin/lifeboat-server clone ${address.primary} --database social --attempts 90 --retry-seconds 20`);
+    expect(commands).toContain(`/usr/local/sbin/lifeboat-server clone ${address.primary} --database social --attempts 90 --retry-seconds 20 --application-name aws_fra_db_1`);
     expect(hbaOf(standby.name)).toEqual([`host social social 10.${standby.index}.0.0/16 scram-sha-256`, `hostssl replication replicator ${address.primary}/32 scram-sha-256`]);
   });
 

@@ -31,7 +31,7 @@ describe("lifeboat.yaml", () => {
   it("fills defaults: 60 s TTL, 60 s archive timeout, reference workload on 8080", () => {
     const spec = parseSpec(minimal());
     expect(spec.dns).toEqual({ ttl: 60, records: [] });
-    expect(spec.database).toEqual({ postgres: 15, name: "social", archiveTimeoutSeconds: 60, volumeGiB: 20 });
+    expect(spec.database).toEqual({ postgres: 15, name: "social", archiveTimeoutSeconds: 60, volumeGiB: 20, replication: "asynchronous" });
     expect(spec.workload).toMatchObject({ kind: "reference", port: 8080 });
     expect(spec.sites[0]).toMatchObject({ region: "default", index: 1 });
   });
@@ -40,6 +40,25 @@ describe("lifeboat.yaml", () => {
     const data = minimal();
     (data.roles.app as Record<string, unknown>).size = "xl";
     expect(issuesOf(data)).toEqual(['roles.app.size: got "xl"; accepted: "small", "medium", "large"']);
+  });
+
+  it("database.replication: synchronous with a standby site is accepted; the default stays asynchronous", () => {
+    const data = { ...minimal(), database: { replication: "synchronous" }, sites: [...minimal().sites, { name: "spare", provider: "local-b", role: "standby" }] };
+    expect(parseSpec(data).database.replication).toBe("synchronous");
+    expect(parseSpec(minimal()).database.replication).toBe("asynchronous");
+  });
+
+  it("database.replication: names the field and the accepted modes of an unknown one", () => {
+    expect(issuesOf({ ...minimal(), database: { replication: "sync" } })).toEqual(['database.replication: got "sync"; accepted: "asynchronous", "synchronous"']);
+  });
+
+  it("database.replication: synchronous is refused without a standby site (a cold site holds no copy to wait for)", () => {
+    const cold = { ...minimal(), database: { replication: "synchronous" }, sites: [...minimal().sites, { name: "spare", provider: "local-b", role: "cold" }] };
+    expect(issuesOf(cold)).toEqual([
+      'database.replication: synchronous needs a site with role: standby for the primary to wait for; found none (spare (cold): a cold site holds no copy until a failover builds it). Without one, accepted: "asynchronous"',
+    ]);
+    const alone = { ...minimal(), database: { replication: "synchronous" } };
+    expect(issuesOf(alone)).toEqual(['database.replication: synchronous needs a site with role: standby for the primary to wait for; found none. Without one, accepted: "asynchronous"']);
   });
 
   it("reports a missing required field by its path", () => {

@@ -20,7 +20,7 @@ function makeSpec(repositories: string[] | null = ["local-c", "local-d"]): SpecP
       { name: "local-a", provider: "local-a", region: "loopback", role: "active", index: 1 },
       { name: "local-b", provider: "local-b", region: "loopback", role: "standby", index: 2 },
     ],
-    database: { postgres: 15, name: "social", archiveTimeoutSeconds: 5, volumeGiB: 20 },
+    database: { postgres: 15, name: "social", archiveTimeoutSeconds: 5, volumeGiB: 20, replication: "asynchronous" },
     ...(repositories ? { backups: { bucket: "social-test-backups", repositories: repositories.map((provider) => ({ provider })), retentionFull: 2 } } : {}),
   };
 }
@@ -40,8 +40,9 @@ function primaryData(): SiteData & { replication: PrimaryReplication; archiving:
   return {
     role: "primary",
     replication: {
-      standbys: [{ clientAddress: "127.2.1.101", applicationName: "local_b_db_1", state: "streaming", lagBytes: 0, lagSeconds: 0, site: "local-b" }],
+      standbys: [{ clientAddress: "127.2.1.101", applicationName: "local_b_db_1", state: "streaming", syncState: "async", lagBytes: 0, lagSeconds: 0, site: "local-b" }],
       slot: { name: "lifeboat_standby", active: true, retainedBytes: 0 },
+      synchronous: { standbyNames: "", commit: "on", waiting: 0 },
     },
     archiving: {
       archiveMode: "on",
@@ -66,7 +67,7 @@ function standbyData(): SiteData & { replication: StandbyReplication } {
       receiveLsn: "0/C000060",
       replayLsn: "0/C000060",
       lastReplayedTransactionAt: null,
-      primaryView: { clientAddress: "127.2.1.101", applicationName: "local_b_db_1", state: "streaming", lagBytes: 0, lagSeconds: 0, site: "local-b", primarySite: "local-a" },
+      primaryView: { clientAddress: "127.2.1.101", applicationName: "local_b_db_1", state: "streaming", syncState: "async", lagBytes: 0, lagSeconds: 0, site: "local-b", primarySite: "local-a" },
     },
     wal: { readyFiles: 0, bytes: 96 * MiB },
     verification: null,
@@ -272,7 +273,7 @@ describe("dataWarnings", () => {
   it("warns about two primaries and about an active database that does not answer", () => {
     const two = healthy();
     two.siteB.data = { ...primaryData(), verification: null };
-    two.siteB.data.replication = { standbys: [], slot: null };
+    two.siteB.data.replication = { standbys: [], slot: null, synchronous: null };
     expect(dataWarnings(makeSpec(), two.facts, now)).toEqual([
       "sites local-a and local-b both run a primary database: writes may go to either; keep the active site's (local-a) and stop or rebuild the other before anything writes to it",
     ]);
@@ -291,6 +292,58 @@ describe("dataWarnings", () => {
   });
 });
 
+describe("dataWarnings: synchronous replication", () => {
+  const synchronousSpec = (): SpecPart => ({ ...makeSpec(), database: { ...makeSpec().database, replication: "synchronous" } });
+  /** A platform in synchronous mode: local-a's commits wait for local-b, attached as sync. */
+  function synchronousPlatform() {
+    const platform = healthy();
+    platform.a.replication.synchronous = { standbyNames: '"local_b_db_1"', commit: "on", waiting: 0 };
+    platform.a.replication.standbys[0]!.syncState = "sync";
+    return platform;
+  }
+
+  it("says nothing while the standby is attached as sync", () => {
+    expect(dataWarnings(synchronousSpec(), synchronousPlatform().facts, now)).toEqual([]);
+  });
+
+  it("warns first, loudly, that writes wait when the standby is not attached as sync, and says how out", () => {
+    const { facts, a, b, siteB } = synchronousPlatform();
+    a.replication.standbys = [];
+    a.replication.synchronous = { standbyNames: '"local_b_db_1"', commit: "on", waiting: 3 };
+    b.replication.receiverStatus = null;
+    siteB.providerSuspended = true;
+    const warnings = dataWarnings(synchronousSpec(), facts, now);
+    expect(warnings[0]).toBe(
+      "WRITES WAIT on local-a: database.replication is synchronous and standby local-b (local_b_db_1) is not attached as sync (it is not connected); 3 commit(s) waiting now, and every new write waits too, unacknowledged, until it streams again. " +
+        "Get out by bringing it back (lifeboat status for local-b; lifeboat local resume local-b if its provider is suspended), or by accepting asynchronous replication for now (database.replication: asynchronous in lifeboat.yaml, then lifeboat deploy: the waiting writes complete), or by failing over if it is local-a that is in trouble",
+    );
+    // The usual not-streaming warning still follows.
+    expect(warnings.slice(1)).toEqual([expect.stringMatching(/^site local-b's database is not streaming from local-a/)]);
+  });
+
+  it("names the standby's state when it is connected but not (yet) sync", () => {
+    const { facts, a } = synchronousPlatform();
+    a.replication.standbys[0] = { ...a.replication.standbys[0]!, state: "catchup", syncState: "potential" };
+    expect(dataWarnings(synchronousSpec(), facts, now)[0]).toMatch(/^WRITES WAIT on local-a: .* \(it is catchup, sync_state potential\); 0 commit\(s\) waiting now/);
+  });
+
+  it("warns when lifeboat.yaml and the primary disagree about the mode, in either direction", () => {
+    const waitsForNobody = healthy();
+    expect(dataWarnings(synchronousSpec(), waitsForNobody.facts, now)).toEqual([
+      "database.replication is synchronous but site local-a's commits wait for no standby: a write acknowledged now can be lost in a failover; run lifeboat deploy --site local-b (it names the standby once it streams)",
+    ]);
+    expect(dataWarnings(makeSpec(), synchronousPlatform().facts, now)).toEqual([
+      "site local-a's commits wait for the standby local_b_db_1 (synchronous_standby_names), though lifeboat.yaml says database.replication: asynchronous: run lifeboat deploy to apply it",
+    ]);
+  });
+
+  it("says nothing it cannot know: an on-server command older than synchronous replication reports no settings", () => {
+    const { facts, a } = healthy();
+    a.replication.synchronous = null;
+    expect(dataWarnings(synchronousSpec(), facts, now)).toEqual([]);
+  });
+});
+
 describe("formatStatus", () => {
   it("prints warnings first, then each site's data paths and the repositories", () => {
     const { a, b } = healthy();
@@ -299,6 +352,7 @@ describe("formatStatus", () => {
       checkedAt: new Date(now).toISOString(),
       domain: "social.test",
       activeSite: "local-a",
+      replicationMode: "asynchronous",
       sites: [
         { name: "local-a", provider: "local-a", role: "active", deployed: true, providerSuspended: false, servers: [{ role: "db", address: "127.1.1.101", healthy: true, detail: "accepting connections" }], database: { role: "primary", writable: true }, data: a },
         { name: "local-b", provider: "local-b", role: "standby", deployed: true, providerSuspended: false, servers: [], database: { role: "standby", writable: false }, data: b },
@@ -314,7 +368,7 @@ describe("formatStatus", () => {
       fenced: [],
     };
     expect(formatStatus(status).split("\n")).toEqual([
-      "social.test: active site local-a",
+      "social.test: active site local-a; replication asynchronous (RPO: the standby's replication lag)",
       "",
       "WARNINGS (2)",
       "  !! first warning",
@@ -323,7 +377,8 @@ describe("formatStatus", () => {
       "site local-a  local-a  active  database primary (writable)",
       "  ok    db      127.1.1.101     accepting connections",
       "  postgres      primary (pg_is_in_recovery)",
-      "  replication   to local-b (127.2.1.101) streaming, behind by 0 B / 0 s",
+      "  replication   to local-b (127.2.1.101) streaming, behind by 0 B / 0 s, async",
+      "  commits       wait for no standby (asynchronous)",
       "  slot          lifeboat_standby active, retains 0 B WAL",
       `  archiving     14 archived, last 00000001000000000000000B at ${at(30)} (30 s ago)`,
       "                0 failed",
@@ -347,7 +402,7 @@ describe("formatStatus", () => {
   });
 
   it("ends with the dns check: one line when every vendor agrees, each difference when not", () => {
-    const base: PlatformStatus = { checkedAt: new Date(now).toISOString(), domain: "social.test", activeSite: "local-a", sites: [], edges: [], repositories: [], repositoriesReadVia: null, warnings: [], fenced: [] };
+    const base: PlatformStatus = { checkedAt: new Date(now).toISOString(), domain: "social.test", activeSite: "local-a", replicationMode: "asynchronous", sites: [], edges: [], repositories: [], repositoriesReadVia: null, warnings: [], fenced: [] };
     const ok = { ok: true, vendors: 2, nameservers: 2, recordSets: 5, delegatedTo: ["ns-local-c.social.test", "ns-local-d.social.test"], differences: [] };
     expect(formatStatus({ ...base, dnsCheck: ok }).split("\n").at(-1)).toBe(
       "dns check  ok: 2 vendor(s), 2 nameserver(s), 5 record set(s) answer alike, as lifeboat.yaml says; the parent zone delegates to ns-local-c.social.test, ns-local-d.social.test",
@@ -369,6 +424,7 @@ describe("formatStatus", () => {
       checkedAt: new Date(now).toISOString(),
       domain: "social.test",
       activeSite: "local-a",
+      replicationMode: "asynchronous",
       sites: [
         { name: "local-a", provider: "local-a", role: "active", deployed: true, providerSuspended: false, servers: unhealthy, database: { role: "primary", writable: true }, data: a },
         { name: "local-b", provider: "local-b", role: "standby", deployed: true, providerSuspended: false, servers: unhealthy, database: { role: "standby", writable: false }, data: b },
@@ -394,6 +450,7 @@ describe("formatStatus", () => {
       checkedAt: new Date(now).toISOString(),
       domain: "social.test",
       activeSite: "local-a",
+      replicationMode: "asynchronous",
       sites: [{ name: "local-a", provider: "local-a", role: "active", deployed: true, providerSuspended: false, servers: [], database: { role: "primary", writable: true }, data: a }],
       edges: [],
       repositories: [],
@@ -403,7 +460,31 @@ describe("formatStatus", () => {
     };
     expect(formatStatus(status)).not.toContain("WARNINGS");
     const json = JSON.parse(JSON.stringify(status)) as PlatformStatus;
-    expect(Object.keys(json)).toEqual(["checkedAt", "domain", "activeSite", "sites", "edges", "repositories", "repositoriesReadVia", "warnings", "fenced"]);
+    expect(Object.keys(json)).toEqual(["checkedAt", "domain", "activeSite", "replicationMode", "sites", "edges", "repositories", "repositoriesReadVia", "warnings", "fenced"]);
     expect(Object.keys(json.sites[0]!.data)).toEqual(["role", "replication", "archiving", "wal", "verification"]);
+  });
+
+  it("says the mode and its RPO, which standby the commits wait for, and each standby's sync_state", () => {
+    const { a } = healthy();
+    a.replication.synchronous = { standbyNames: '"local_b_db_1"', commit: "on", waiting: 2 };
+    a.replication.standbys[0]!.syncState = "sync";
+    const status: PlatformStatus = {
+      checkedAt: new Date(now).toISOString(),
+      domain: "social.test",
+      activeSite: "local-a",
+      replicationMode: "synchronous",
+      sites: [{ name: "local-a", provider: "local-a", role: "active", deployed: true, providerSuspended: false, servers: [], database: { role: "primary", writable: true }, data: a }],
+      edges: [],
+      repositories: [],
+      repositoriesReadVia: null,
+      warnings: [],
+      fenced: [],
+    };
+    const lines = formatStatus(status).split("\n");
+    expect(lines[0]).toBe("social.test: active site local-a; replication synchronous (RPO 0: a write is acknowledged once the standby has it)");
+    expect(lines.filter((l) => /^  (replication|commits) /.test(l))).toEqual([
+      "  replication   to local-b (127.2.1.101) streaming, behind by 0 B / 0 s, sync",
+      "  commits       wait for local_b_db_1 (synchronous, synchronous_commit on); 2 waiting now",
+    ]);
   });
 });

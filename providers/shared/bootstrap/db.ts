@@ -1,5 +1,6 @@
 /** The database server's part of the user-data: PostgreSQL as the primary or the standby, replication over TLS, pgBackRest. */
-import { passfileField, sqlIdentifier, sqlString } from "../postgres-text.ts";
+import { passfileField, replicationApplicationName, sqlIdentifier, sqlString } from "../postgres-text.ts";
+import { serverName } from "../../../model/hosts.ts";
 import { renderPgbackrestConf } from "../pgbackrest.ts";
 import { backupStanza, replicationSlot, replicationUser, type BackupRepository, type DatabaseRole } from "../../../model/data.ts";
 import type { SiteSpec, Spec } from "../../../model/spec/index.ts";
@@ -133,7 +134,9 @@ export function dbRole(spec: Spec, site: SiteSpec, password: string, database: D
     commands.push(["runuser", "-u", "postgres", "--", "psql", "-v", "ON_ERROR_STOP=1", "-f", "/etc/lifeboat/db-init.sql"], ["rm", "-f", "/etc/lifeboat/db-init.sql"]);
   } else {
     // Waits for the primary to admit this standby: 90 attempts, 20 s apart (30 minutes), then says what to check.
-    commands.push([serverCommandPath, "clone", singleLine("the primary's address", peer!), "--database", name, "--attempts", String(cloneAttempts), "--retry-seconds", String(cloneRetrySeconds)]);
+    // Known to the primary by its application_name, which a synchronous primary's commits wait for.
+    const applicationName = replicationApplicationName(serverName(site.name, "db", 1));
+    commands.push([serverCommandPath, "clone", singleLine("the primary's address", peer!), "--database", name, "--attempts", String(cloneAttempts), "--retry-seconds", String(cloneRetrySeconds), "--application-name", applicationName]);
   }
   if (backups) {
     files.push(

@@ -27,9 +27,15 @@ Subcommands (each safe to repeat):
   verify-point --database D     a restore point with the tables' statistics at that instant
   wait-archived --repo N --wal W [--timeout S]
   admit-standby ADDRESS         admit the standby at ADDRESS for replication (TLS, SCRAM, that /32 only) and keep its slot
+  synchronous-standby NAME | --none
+                                a primary waits for the standby whose application_name is NAME before a commit returns
+                                (synchronous replication), or for no standby (--none: asynchronous)
+  forget-synchronous            drop the synchronous settings from postgresql.auto.conf (running or stopped): a copy of a
+                                primary (a clone, a promoted standby, a restore) must never wait for its old primary's standby
   admit-workload --database D ADDRESS...
                                 admit exactly these app servers (a /32 each) to D, in pg_hba and the host firewall
-  clone PRIMARY --database D    make this server a streaming standby of PRIMARY (never over a cluster holding D)
+  clone PRIMARY --database D [--application-name N]
+                                make this server a streaming standby of PRIMARY (never over a cluster holding D), known there as N
   health --url URL              what an HTTP health check on this server answers (the apps are reached from their ingress only)
   restore-verify --repo N [--target NAME] --database D [--sql Q] [--scratch DIR]
                                 restore into a scratch cluster, read its statistics (and Q), throw it away
@@ -197,6 +203,9 @@ def cmd_hold_read_only(_args):
 
 def cmd_promote(args):
     before = position()
+    # A promoted standby has no standby of its own: if it kept the synchronous settings its copy of the
+    # primary brought (postgresql.auto.conf), every write on the new primary would wait for nobody.
+    forget_synchronous(PGDATA, reload=True)
     if not before["writable"]:
         psql(f"SELECT pg_promote(true, {int(args.timeout)})", timeout=args.timeout + 10)
     after = poll("the database did not become writable after pg_promote", position, lambda p: p["writable"], args.timeout)
@@ -234,8 +243,11 @@ def cmd_salvage(args):
 
 PRIMARY_SQL = f"""SELECT json_build_object(
   'archiveMode', current_setting('archive_mode'),
+  'synchronousStandbyNames', current_setting('synchronous_standby_names'),
+  'synchronousCommit', current_setting('synchronous_commit'),
+  'waitingForStandby', (SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'),
   'replication', (SELECT coalesce(json_agg(json_build_object(
-      'clientAddress', host(client_addr), 'applicationName', application_name, 'state', state,
+      'clientAddress', host(client_addr), 'applicationName', application_name, 'state', state, 'syncState', sync_state,
       'lagBytes', pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn),
       'lagSeconds', extract(epoch FROM replay_lag)) ORDER BY application_name), '[]'::json) FROM pg_stat_replication),
   'slot', (SELECT json_build_object('name', slot_name, 'active', active, 'retainedBytes', pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn))
@@ -427,14 +439,19 @@ def rewrite_pg_hba(keep, add):
     while lines and lines[-1] == "":
         lines.pop()
     lines.extend(add)
-    stat = os.stat(PGHBA)
-    tmp = PGHBA + ".lifeboat-new"
+    replace_file(PGHBA, "\n".join(lines) + "\n")
+
+
+def replace_file(path, text):
+    """The file replaced whole (never half-written), keeping its mode and owner (PostgreSQL's files are postgres's)."""
+    stat = os.stat(path)
+    tmp = path + ".lifeboat-new"
     with open(tmp, "w") as f:
-        f.write("\n".join(lines) + "\n")
+        f.write(text)
     os.chmod(tmp, stat.st_mode & 0o777)
     if os.geteuid() == 0:
         os.chown(tmp, stat.st_uid, stat.st_gid)
-    os.replace(tmp, PGHBA)
+    os.replace(tmp, path)
 
 
 def open_firewall(name, cidrs, why):
@@ -447,6 +464,66 @@ def open_firewall(name, cidrs, why):
             f.write(f'add rule inet lifeboat input {family} saddr {cidr} tcp dport 5432 accept comment "{why}"\n')
     subprocess.run(["nft", "-f", "/etc/nftables.conf"], check=True, capture_output=True)
     return [f"{cidr} to 5432" for cidr in cidrs]
+
+
+AUTO_CONF = "postgresql.auto.conf"
+SYNCHRONOUS_SETTINGS = ("synchronous_standby_names", "synchronous_commit")
+APPLICATION_NAME = re.compile(r"[a-z0-9_]{1,63}")
+
+
+def forget_synchronous(pgdata, reload=False):
+    """
+    postgresql.auto.conf without the synchronous settings (ALTER SYSTEM's file,
+    which pg_basebackup and pgBackRest copy with the data). Edited as a file so
+    that it works on a stopped cluster and on a standby alike; with reload, a
+    running server reads it at once. Returns whether anything was dropped.
+    """
+    path = os.path.join(pgdata, AUTO_CONF)
+    if not os.path.exists(path):
+        return False
+    with open(path) as f:
+        lines = f.read().split("\n")
+    kept = [line for line in lines if line.split("=")[0].strip() not in SYNCHRONOUS_SETTINGS]
+    if len(kept) == len(lines):
+        return False
+    replace_file(path, "\n".join(kept))
+    if reload and os.path.exists(os.path.join(pgdata, "postmaster.pid")):
+        psql("SELECT pg_reload_conf()")
+    return True
+
+
+def synchronous_facts():
+    return json.loads(psql("""SELECT json_build_object('synchronousStandbyNames', current_setting('synchronous_standby_names'),
+      'synchronousCommit', current_setting('synchronous_commit'))"""))
+
+
+def cmd_synchronous_standby(args):
+    """
+    The primary's half of synchronous replication: with NAME, a commit returns
+    once the standby known as NAME (its application_name) has the WAL on disk
+    (synchronous_commit = on: durable there; a promotion replays it), so a
+    write acknowledged here is never lost with this server; while that standby
+    is away, commits wait. --none: commits wait for no standby. ALTER SYSTEM,
+    so the setting outlives restarts, and a reload releases waiting commits.
+    """
+    if psql("SELECT pg_is_in_recovery()") == "t":
+        raise Failure("this database is a standby: only a primary waits for a standby")
+    if args.none == (args.name is not None):
+        raise Failure("give the standby's application_name, or --none")
+    if args.none:
+        psql("ALTER SYSTEM RESET synchronous_standby_names;\nALTER SYSTEM RESET synchronous_commit;")
+    else:
+        if not APPLICATION_NAME.fullmatch(args.name):
+            raise Failure(f"{args.name!r} is not a standby's application_name (lower-case letters, digits, underscores)")
+        psql(f"ALTER SYSTEM SET synchronous_standby_names = {sql_string(sql_identifier(args.name))};\nALTER SYSTEM SET synchronous_commit = 'on';")
+    psql("SELECT pg_reload_conf()")
+    # The reload is asynchronous: answer with what the server runs with, once it does.
+    wanted = "" if args.none else sql_identifier(args.name)
+    emit(poll("the server did not take the new synchronous_standby_names", synchronous_facts, lambda f: f["synchronousStandbyNames"] == wanted, 10))
+
+
+def cmd_forget_synchronous(_args):
+    emit({"dropped": forget_synchronous(PGDATA, reload=True)})
 
 
 def cmd_admit_standby(args):
@@ -492,6 +569,11 @@ def cmd_clone(args):
     staging = PGDATA.rstrip("/") + ".lifeboat-clone"
     # The password comes from the passfile, never a command line; TLS is required and bound to the SCRAM exchange.
     conninfo = f"host={primary} port=5432 user={REPLICATION_USER} sslmode=require channel_binding=require passfile={REPLICATION_PASSFILE}"
+    # The name the primary knows this standby by (pg_stat_replication, synchronous_standby_names); -R keeps it in primary_conninfo.
+    if args.application_name:
+        if not APPLICATION_NAME.fullmatch(args.application_name):
+            raise Failure(f"{args.application_name!r} is not an application_name (lower-case letters, digits, underscores)")
+        conninfo += f" application_name={args.application_name}"
     for attempt in range(1, args.attempts + 1):
         shutil.rmtree(staging, ignore_errors=True)
         done = run([f"{PGBIN}/pg_basebackup", "-d", conninfo, "-D", staging, "-X", "stream", "-R", "-S", SLOT, "-c", "fast"], check=False)
@@ -503,6 +585,8 @@ def cmd_clone(args):
         said = (done.stderr or done.stdout).strip().split("\n")[-1][-300:]
         print(f"lifeboat: waiting for the primary at {primary}:5432 (attempt {attempt} of {args.attempts}: {said}), retrying in {args.retry_seconds:g}s", file=sys.stderr)
         time.sleep(args.retry_seconds)
+    # The copy is a standby: it waits for nobody, now or once promoted.
+    forget_synchronous(staging)
     subprocess.run(["systemctl", "stop", DATABASE_UNIT], check=True)
     # Debian's postgresql.service only groups the clusters: its stop can return while the cluster is
     # still shutting down (a smart shutdown waits for its clients). Never swap under a running server.
@@ -900,6 +984,8 @@ def cmd_restore(args):
             if done.returncode != 0:
                 failures.append(f"repo{repo}: {(done.stderr or done.stdout).strip()[-400:]}")
                 continue
+            # The backup is the old primary's: a restored primary has no standby to wait for.
+            forget_synchronous(PGDATA)
             state = {"state": "done", "repo": repo, "restoredAt": iso(time.time())}
             write_json(RESTORE_STATE, state)
             if os.path.exists(RESTORE_PENDING):
@@ -949,6 +1035,11 @@ def main(argv):
     p = sub.add_parser("admit-standby")
     p.add_argument("address")
     p.set_defaults(run=cmd_admit_standby)
+    p = sub.add_parser("synchronous-standby")
+    p.add_argument("name", nargs="?")
+    p.add_argument("--none", action="store_true")
+    p.set_defaults(run=cmd_synchronous_standby)
+    sub.add_parser("forget-synchronous").set_defaults(run=cmd_forget_synchronous)
     p = sub.add_parser("admit-workload")
     p.add_argument("--database", required=True)
     p.add_argument("addresses", nargs="+")
@@ -958,6 +1049,7 @@ def main(argv):
     p.add_argument("--database", required=True)
     p.add_argument("--attempts", type=int, default=1)
     p.add_argument("--retry-seconds", type=float, default=20)
+    p.add_argument("--application-name")
     p.set_defaults(run=cmd_clone)
     p = sub.add_parser("health")
     p.add_argument("--url", required=True)
