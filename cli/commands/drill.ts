@@ -4,6 +4,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { z } from "zod";
 import { OperationError } from "../../model/errors.ts";
+import { replicationModes } from "../../model/spec/schema.ts";
 import { drillGrounds, drillLimits, drillModes, drillOutages, type DrillOptions, type DrillResult } from "../../operations/drill/model.ts";
 import { formatDrill } from "../../operations/drill/report.ts";
 import { lazily } from "../lazy.ts";
@@ -43,6 +44,7 @@ export const drillOptionsSchema = z
     writesPerSecond: integerOption(drillLimits.writesPerSecond.min, drillLimits.writesPerSecond.max),
     posts: integerOption(drillLimits.posts.min, drillLimits.posts.max),
     ttl: integerOption(drillLimits.ttl.min, drillLimits.ttl.max).optional(),
+    replication: z.enum(replicationModes, { error: (issue) => `accepted: ${replicationModes.join(", ")}; got ${JSON.stringify(issue.input)}` }).optional(),
     fallbackClients: z.boolean().optional(),
     report: reportPath.optional(),
     json: z.boolean().optional(),
@@ -52,6 +54,10 @@ export const drillOptionsSchema = z
     const accepted: readonly string[] = drillOutages[options.on];
     if (options.outage !== undefined && !accepted.includes(options.outage)) {
       ctx.addIssue({ code: "custom", path: ["outage"], message: `${options.outage} is not an outage of --on ${options.on}; accepted there: ${accepted.join(", ")}` });
+    }
+    // A cold target holds no copy for the primary to wait for: lifeboat.yaml refuses synchronous without a standby.
+    if (options.replication === "synchronous" && options.mode === "cold") {
+      ctx.addIssue({ code: "custom", path: ["replication"], message: "synchronous needs the target to be a standby (--mode warm); with --mode cold, accepted: asynchronous" });
     }
   })
   .transform((options) => ({ ...options, outage: options.outage ?? drillOutages[options.on][0] }));
@@ -65,13 +71,14 @@ export function drillCommand(deps: DrillCommandDeps): Command {
     .option("--writes-per-second <n>", `the clients' steady write rate (${drillLimits.writesPerSecond.min}-${thousands(drillLimits.writesPerSecond.max)})`, "200")
     .option("--posts <n>", `posts to put in the database before the backup (0-${thousands(drillLimits.posts.max)})`, "0")
     .option("--ttl <seconds>", `dns.ttl for the drill's copy of lifeboat.yaml (${drillLimits.ttl.min}-${thousands(drillLimits.ttl.max)}; default: the file's): how long resolvers keep the old address`)
+    .option("--replication <mode>", `database.replication for the drill's copy of lifeboat.yaml: ${replicationModes.join(" or ")} (default: the file's); synchronous needs --mode warm`)
     .option("--fallback-clients", "a study: also run clients whose answers hold the target's ingress beside the active site's (as if both were published), falling back to it on a refused or timed-out connection; reports their RTO and what the extra address cost them before the outage")
     .option("--report <file.html>", "also write the drill as one self-contained HTML page: writes per 100 ms on each site, the outage, each failover step, the DNS switch and the fence on one timeline, with the figures beside it")
     .option("--json", "print the result as JSON (progress goes to stderr)")
     .action(async (rawOptions: unknown, command: Command) => {
       const options = parseOptions(drillOptionsSchema, rawOptions);
       const { verbose } = globalOptions(command);
-      const result = await deps.drill({ on: options.on, mode: options.mode, outage: options.outage, writesPerSecond: options.writesPerSecond, posts: options.posts, ...(options.ttl !== undefined ? { ttl: options.ttl } : {}), ...(options.fallbackClients ? { fallbackClients: true } : {}), verbose }, (line) => deps.io.err(line));
+      const result = await deps.drill({ on: options.on, mode: options.mode, outage: options.outage, writesPerSecond: options.writesPerSecond, posts: options.posts, ...(options.ttl !== undefined ? { ttl: options.ttl } : {}), ...(options.replication ? { replication: options.replication } : {}), ...(options.fallbackClients ? { fallbackClients: true } : {}), verbose }, (line) => deps.io.err(line));
       if (options.report) {
         fs.writeFileSync(options.report, await deps.drillReportHtml(result));
         deps.io.err(`drill: the report is in ${options.report}`);

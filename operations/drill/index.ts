@@ -23,7 +23,7 @@ import { localGround } from "./ground-local.ts";
 import { machinesGround } from "./ground-machines.ts";
 import type { DrillOn, DrillOptions, DrillResult } from "./model.ts";
 import { countLost, createAuthor, deployPlatform, drillResult, playIncident, probeFence, seedAndBackUp, startClients, tail, traceLostWrites, type DrillContext } from "./phases.ts";
-import { loadDrillSpec, withTtl } from "./spec.ts";
+import { loadDrillSpec, withReplication, withTtl } from "./spec.ts";
 import { createWorkspace, machineLockFile, removeWorkspace, type RunResult, type Workspace } from "./workspace.ts";
 import type { WriteLoad } from "./write-load.ts";
 
@@ -50,7 +50,7 @@ const grounds: Record<DrillOn, (options: DrillOptions) => DrillGround> = { local
 
 export async function runDrill(options: DrillOptions, print: (line: string) => void): Promise<DrillResult> {
   const ground = grounds[options.on](options);
-  const specText = withTtl(await ground.specText(options.mode), options.ttl);
+  const specText = withReplication(withTtl(await ground.specText(options.mode), options.ttl), options.replication);
   const spec = loadDrillSpec(specText, ground.auditedUpFront);
   const { oldSite, newSite, oldIngress, newIngress } = ground.sites(spec);
 
@@ -83,7 +83,7 @@ export async function runDrill(options: DrillOptions, print: (line: string) => v
   try {
     await ground.assertFree();
     workspace = await createWorkspace({ prefix: "lifeboat-drill-", spec: specText });
-    print(`drill on ${options.on}: workspace ${workspace.root} (${options.mode}: ${newSite.name} is ${options.mode === "warm" ? "a standby" : "cold"}; outage: ${options.outage})`);
+    print(`drill on ${options.on}: workspace ${workspace.root} (${options.mode}: ${newSite.name} is ${options.mode === "warm" ? "a standby" : "cold"}; replication: ${spec.database.replication}; outage: ${options.outage})`);
     const ctx: DrillContext = { options, ground, spec, oldSite, newSite, oldIngress, newIngress, ws: workspace, signal: abort.signal, print, timeline: {}, running, setLoad: (next) => (load = next) };
     result = await drill(ctx);
   } finally {

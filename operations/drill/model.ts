@@ -1,5 +1,6 @@
 /** What a drill is asked for and what it reports (`lifeboat drill --json` is DrillResult). */
 import { z } from "zod";
+import type { ReplicationMode } from "../../model/spec/index.ts";
 import type { WriteSeries } from "./series.ts";
 
 export const drillModes = ["warm", "cold"] as const;
@@ -33,6 +34,8 @@ export interface DrillOptions {
   posts: number;
   /** dns.ttl for the drill's copy of lifeboat.yaml (default: the file's own). */
   ttl?: number;
+  /** database.replication for the drill's copy of lifeboat.yaml (default: the file's own). */
+  replication?: ReplicationMode;
   /** A study: a third population of clients whose answers also hold the target's ingress, falling back to it on a refused or timed-out connection. */
   fallbackClients?: boolean;
   /** Forward every line the drill's own `lifeboat` runs print. */
@@ -86,6 +89,8 @@ export interface DrillResult {
   on: DrillOn;
   mode: DrillMode;
   outage: DrillOutage;
+  /** database.replication of the drill's platform. */
+  replication: ReplicationMode;
   writesPerSecond: number;
   posts: number;
   /**

@@ -311,6 +311,7 @@ export function drillResult(
     on: options.on,
     mode: options.mode,
     outage: options.outage,
+    replication: spec.database.replication,
     writesPerSecond: options.writesPerSecond,
     posts: options.posts,
     rtoSeconds: measures.rtoSeconds,

@@ -33,7 +33,7 @@ function afterFence(result: DrillResult): string {
 export function formatDrill(result: DrillResult): string {
   const fenceAnswers = [...new Set(result.fencing.attempts.map((a) => a.answer))].join("; ");
   const lines = [
-    `drill ${result.mode} on ${result.on}: ${result.oldSite.name} ${outageText[result.outage]}, failed over to ${result.newSite.name} (failover run ${result.failoverRun}); ${result.writesPerSecond} writes/s, ${result.posts} seeded posts`,
+    `drill ${result.mode} on ${result.on}: ${result.oldSite.name} ${outageText[result.outage]}, failed over to ${result.newSite.name} (failover run ${result.failoverRun}); ${result.writesPerSecond} writes/s, ${result.posts} seeded posts${result.replication === "synchronous" ? ", synchronous replication" : ""}`,
     ...(result.problems.length > 0 ? ["", `PROBLEMS (${result.problems.length})`, ...result.problems.map((p) => `!! ${p}`), ""] : []),
     formatRows([
       ["RTO", `${secondsText(result.rtoSeconds)}  (the outage to the first write ${result.newSite.name} acknowledged, from clients asking the authoritative servers)`],

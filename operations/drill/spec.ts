@@ -1,7 +1,7 @@
 /** The spec a drill runs: its ground's lifeboat.yaml with the target's role set for the mode. */
 import { isMap, isSeq, parse as parseYaml, parseDocument } from "yaml";
 import { OperationError } from "../../model/errors.ts";
-import { parseSpec, SpecError, type SiteSpec, type Spec } from "../../model/spec/index.ts";
+import { parseSpec, SpecError, type ReplicationMode, type SiteSpec, type Spec } from "../../model/spec/index.ts";
 import { parseAuditedSpec } from "../../providers/audit.ts";
 import { drillTarget, type DrillMode } from "./model.ts";
 
@@ -21,6 +21,14 @@ export function withTtl(text: string, ttl: number | undefined): string {
   if (ttl === undefined) return text;
   const document = parseDocument(text);
   document.setIn(["dns", "ttl"], ttl);
+  return document.toString();
+}
+
+/** The drill's spec with database.replication set (`lifeboat drill --replication`); every other field and comment kept. */
+export function withReplication(text: string, replication: ReplicationMode | undefined): string {
+  if (replication === undefined) return text;
+  const document = parseDocument(text);
+  document.setIn(["database", "replication"], replication);
   return document.toString();
 }
 

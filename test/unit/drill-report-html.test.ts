@@ -38,7 +38,7 @@ function load() {
 function result(overrides: Partial<DrillResult> = {}): DrillResult {
   const series = writeSeries(load(), { startedAt, outageAt, sites: [{ name: "local-a", address: oldIngress }, { name: "local-b", address: newIngress }] });
   return {
-    ok: true, problems: [], on: "local", mode: "warm", outage: "abrupt", writesPerSecond: 200, posts: 0,
+    ok: true, problems: [], on: "local", mode: "warm", outage: "abrupt", replication: "asynchronous", writesPerSecond: 200, posts: 0,
     rtoSeconds: 2.5, clientRtoSeconds: null, resolver: null, fallback: null, failoverSeconds: 1.2, acknowledgedWrites: 3000, lostWrites: 0, rpoSeconds: 0,
     fencedWritesAccepted: 0, oldSiteWritesAfterFence: 0, lostWritesOnOldSite: null, oldSiteContacts: { count: 0, counted: "API calls" }, ttlSeconds: 60,
     steps: [

@@ -7,7 +7,7 @@ import { drillCommand, type DrillCommandDeps } from "../../cli/commands/drill.ts
 import { ExitCode, OperationError, UserError } from "../../model/errors.ts";
 import { drillSpec, formatDrill, measureDrill, parseFailoverReport, type DrillResult } from "../../operations/drill/index.ts";
 import { workspaceEnv } from "../../operations/drill/workspace.ts";
-import { withTtl } from "../../operations/drill/spec.ts";
+import { withReplication, withTtl } from "../../operations/drill/spec.ts";
 import { drillReportHtml } from "../../operations/drill/report-html.ts";
 import { fallbackCost } from "../../operations/drill/measure.ts";
 import { chooseAddress, startWriteLoad, writesDue, type PostAnswer, type WriteAck } from "../../operations/drill/write-load.ts";
@@ -23,6 +23,7 @@ const result = (overrides: Partial<DrillResult> = {}): DrillResult => ({
   on: "local",
   mode: "warm",
   outage: "clean",
+  replication: "asynchronous",
   writesPerSecond: 200,
   posts: 0,
   rtoSeconds: 9.5,
@@ -88,6 +89,8 @@ describe("lifeboat drill: options", () => {
     [["--posts", "10000001"], '--posts: accepted: an integer from 0 to 10,000,000; got "10000001"'],
     [["--ttl", "0"], '--ttl: accepted: an integer from 1 to 86,400; got "0"'],
     [["--ttl", "1m"], '--ttl: accepted: an integer from 1 to 86,400; got "1m"'],
+    [["--replication", "semi"], '--replication: accepted: asynchronous, synchronous; got "semi"'],
+    [["--mode", "cold", "--replication", "synchronous"], "--replication: synchronous needs the target to be a standby (--mode warm); with --mode cold, accepted: asynchronous"],
     [["--report", "drill.txt"], '--report: accepted: a path ending in .html; got "drill.txt"'],
     [["--report", "/nonexistent-dir/drill.html"], '--report: its directory does not exist: "/nonexistent-dir"'],
   ])("%j is refused with exit 2 before anything runs", async (args, message) => {
@@ -120,6 +123,16 @@ describe("lifeboat drill: options", () => {
       await done;
       expect(drill).toHaveBeenCalledWith(expect.objectContaining({ on: "local", outage }), expect.any(Function));
     }
+  });
+
+  it("--replication sets the drill's database.replication, and the summary says when it is synchronous", async () => {
+    const { done, drill, io } = run(["--replication", "synchronous"], vi.fn(async () => result({ replication: "synchronous" })));
+    await done;
+    expect(drill).toHaveBeenCalledWith(expect.objectContaining({ mode: "warm", replication: "synchronous" }), expect.any(Function));
+    expect(io.stdout().split("\n")[0]).toMatch(/, 0 seeded posts, synchronous replication$/);
+    const text = withReplication(drillSpec(shipped, "warm"), "synchronous");
+    expect(parseSpec(parse(text)).database.replication).toBe("synchronous");
+    expect(withReplication(shipped, undefined)).toBe(shipped);
   });
 
   it("accepts the limits themselves", async () => {
