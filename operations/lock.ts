@@ -5,7 +5,7 @@
  * another process since, or a process that died and is not yet reaped (a
  * zombie answers signal 0), is not the holder.
  */
-import fsSync from "node:fs";
+import { processIdentity } from "../model/process-identity.ts";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -31,20 +31,6 @@ export class LockHeldError extends UserError {
       `wait for it to finish; a lock left by a dead process on this machine is broken automatically (one from another machine: delete ${file} once that process is surely gone)`,
     );
   }
-}
-
-/** A process as the kernel describes it: its state letter and its start time (Linux's /proc); undefined when it does not exist. */
-export function processIdentity(pid: number): { state: string; started: number } | undefined | "unknown" {
-  let stat: string;
-  try {
-    stat = fsSync.readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return fsSync.existsSync("/proc/self/stat") ? undefined : "unknown";
-    return "unknown";
-  }
-  // The command name (field 2) is in parentheses and may hold spaces: the fields after its last ")" are fixed.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { state: fields[0]!, started: Number(fields[19]) };
 }
 
 /** Whether the lock's holder still runs on this machine: the same process (pid and start time), not a zombie. */

@@ -19,8 +19,19 @@ export interface DrillCommandDeps extends CommandDeps {
 /** `--report`: a file in a directory that exists, checked before the drill spends minutes. */
 const reportPath = z
   .string()
-  .refine((file) => file.endsWith(".html") || file.endsWith(".htm"), { error: (issue) => `accepted: a path ending in .html; got ${JSON.stringify(issue.input)}` })
+  .refine((file) => file.endsWith(".html"), { error: (issue) => `accepted: a path ending in .html; got ${JSON.stringify(issue.input)}` })
   .refine((file) => fs.statSync(path.dirname(path.resolve(file)), { throwIfNoEntry: false })?.isDirectory() === true, { error: (issue) => `its directory does not exist: ${JSON.stringify(path.dirname(String(issue.input)))}` })
+  .refine(
+    (file) => {
+      try {
+        fs.accessSync(path.dirname(path.resolve(file)), fs.constants.W_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: (issue) => `its directory is not writable: ${JSON.stringify(path.dirname(String(issue.input)))}` },
+  )
   .refine((file) => !(fs.statSync(path.resolve(file), { throwIfNoEntry: false })?.isDirectory() ?? false), { error: (issue) => `${JSON.stringify(issue.input)} is a directory; accepted: a file path ending in .html` });
 
 const thousands = (n: number) => n.toLocaleString("en-US");
@@ -79,11 +90,16 @@ export function drillCommand(deps: DrillCommandDeps): Command {
       const options = parseOptions(drillOptionsSchema, rawOptions);
       const { verbose } = globalOptions(command);
       const result = await deps.drill({ on: options.on, mode: options.mode, outage: options.outage, writesPerSecond: options.writesPerSecond, posts: options.posts, ...(options.ttl !== undefined ? { ttl: options.ttl } : {}), ...(options.replication ? { replication: options.replication } : {}), ...(options.fallbackClients ? { fallbackClients: true } : {}), verbose }, (line) => deps.io.err(line));
+      // The result first: minutes of drill are never lost to a page that could not be written.
+      deps.io.out(options.json ? JSON.stringify(result, null, 2) : formatDrill(result));
       if (options.report) {
-        fs.writeFileSync(options.report, await deps.drillReportHtml(result));
+        try {
+          fs.writeFileSync(options.report, await deps.drillReportHtml(result));
+        } catch (error) {
+          throw new OperationError(`the drill's page could not be written to ${options.report}: ${(error as Error).message}`, "its result is printed above");
+        }
         deps.io.err(`drill: the report is in ${options.report}`);
       }
-      deps.io.out(options.json ? JSON.stringify(result, null, 2) : formatDrill(result));
       if (!result.ok) throw new OperationError(`the drill did not complete: ${result.problems.join("; ")}`, "see the report above");
     });
 }

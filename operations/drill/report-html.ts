@@ -65,7 +65,8 @@ function chart(result: DrillResult, window: Window, id: string, caption: string)
     ...series.sites.map((s) => ({ label: `${s.name} (${s.address})`, acknowledged: s.acknowledged, failed: s.failed })),
     ...(series.unaddressed.some((n) => n > 0) ? [{ label: "no DNS answer", acknowledged: [] as number[], failed: series.unaddressed }] : []),
   ];
-  const peak = Math.max(1, ...rows.flatMap((r) => [...shown(r.acknowledged), ...shown(r.failed)]));
+  // A loop, not Math.max(...): a drill with a long TTL has more buckets than a call takes arguments.
+  const peak = rows.reduce((top, r) => [...shown(r.acknowledged), ...shown(r.failed)].reduce((a, b) => Math.max(a, b), top), 1);
   const scale = (band / 2 - 6) / peak;
   const barWidth = Math.max(1, series.bucketSeconds * perSecond - (series.bucketSeconds * perSecond > 4 ? 1 : 0.5));
   const height = top + rows.length * band + 40;
@@ -127,7 +128,9 @@ export function drillReportHtml(result: DrillResult): string {
   const buckets = Math.max(1, ...series.sites.map((s) => s.acknowledged.length), series.unaddressed.length);
   const whole: Window = { from: series.from, to: series.from + buckets * series.bucketSeconds };
   const firstOnNew = result.timeline.firstWriteOnNewSite;
-  const closeUp: Window | undefined = firstOnNew !== undefined && firstOnNew + 3 < whole.to - whole.from ? { from: Math.max(whole.from, -1), to: Math.min(whole.to, firstOnNew + 2) } : undefined;
+  // Up close only when it shows something the whole drill does not: a window well under the whole one.
+  const near: Window | undefined = firstOnNew === undefined ? undefined : { from: Math.max(whole.from, -1), to: Math.min(whole.to, firstOnNew + 2) };
+  const closeUp = near && near.to > near.from && (near.to - near.from) * 2 < whole.to - whole.from ? near : undefined;
   const title = summary.split("\n")[0]!;
   return `<!doctype html>
 <html lang="en">
@@ -158,7 +161,7 @@ pre { background: #f8f9fa; padding: 12px; overflow-x: auto; }
 <div class="row">
 <div>
 ${chart(result, whole, "timeline", "The whole drill: writes per 100 ms on each site, in seconds from the outage")}
-${closeUp ? chart(result, closeUp, "failover", "Up close: from 1 s before the outage to 2 s after the new site's first write") : ""}
+${closeUp ? chart(result, closeUp, "failover", `Up close: from ${fixed(closeUp.from)} s to ${fixed(closeUp.to)} s, the new site's first write plus 2 s`) : ""}
 </div>
 <div>
 ${figures(result)}

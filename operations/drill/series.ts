@@ -18,12 +18,19 @@ export interface WriteSeries {
 export const bucketMs = 100;
 
 export function writeSeries(stats: Pick<WriteLoadStats, "acks" | "failures">, input: { startedAt: number; outageAt: number; sites: Array<{ name: string; address: string }> }): WriteSeries {
-  const times = [...stats.acks.map((a) => a.at), ...stats.failures.map((f) => f.at)];
-  const buckets = times.length === 0 ? 0 : Math.max(...times.map((at) => Math.floor((at - input.startedAt) / bucketMs))) + 1;
-  const empty = () => new Array<number>(Math.max(0, buckets)).fill(0);
+  // From the first event if the load wrote before the drill noted its start (a load process reports once it writes).
+  // Loops, not Math.min(...times): a long drill has more events than a call takes arguments.
+  let first = input.startedAt;
+  let last = -Infinity;
+  for (const { at } of [...stats.acks, ...stats.failures]) {
+    first = Math.min(first, at);
+    last = Math.max(last, at);
+  }
+  const buckets = last === -Infinity ? 0 : Math.floor((last - first) / bucketMs) + 1;
+  const empty = () => new Array<number>(buckets).fill(0);
   const sites = input.sites.map((site) => ({ ...site, acknowledged: empty(), failed: empty() }));
   const unaddressed = empty();
-  const slot = (at: number) => Math.max(0, Math.floor((at - input.startedAt) / bucketMs));
+  const slot = (at: number) => Math.floor((at - first) / bucketMs);
   for (const ack of stats.acks) {
     const site = sites.find((s) => s.address === ack.address);
     if (site) site.acknowledged[slot(ack.at)]!++;
@@ -32,5 +39,5 @@ export function writeSeries(stats: Pick<WriteLoadStats, "acks" | "failures">, in
     const site = sites.find((s) => s.address === failure.address);
     (site ? site.failed : unaddressed)[slot(failure.at)]!++;
   }
-  return { bucketSeconds: bucketMs / 1000, from: Math.round(input.startedAt - input.outageAt) / 1000, sites, unaddressed };
+  return { bucketSeconds: bucketMs / 1000, from: Math.round(first - input.outageAt) / 1000, sites, unaddressed };
 }

@@ -40,7 +40,9 @@ async function fenceEveryRepository(run: Run, record: FenceRecord): Promise<stri
   if (run.platform.spec.backups && written === 0) {
     throw new OperationError(`no backup repository took the fence record, so ${run.from.name} could act as the primary again if it comes back`, detail.join("; "));
   }
-  if (written > 0) run.journal.facts.fenceRecord = { at: record.at, repositories: written };
+  // A resumed run writes the record again: the first time it went out is when the old site could first read it.
+  const earlier = run.journal.facts.fenceRecord;
+  if (written > 0) run.journal.facts.fenceRecord = { at: earlier?.at ?? record.at, repositories: Math.max(written, earlier?.repositories ?? 0) };
   return detail;
 }
 

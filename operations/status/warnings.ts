@@ -81,7 +81,7 @@ export function dataWarnings(spec: Pick<Spec, "sites" | "backups" | "database">,
   if (activeFacts?.deployed && activeFacts.providerSuspended && primaries.length === 0) {
     const standby = spec.sites.find((s) => s.role === "standby");
     warnings.push(
-      `no primary database answers: the active site ${active.name}'s provider ${active.provider} does not answer (suspended or cut off); nothing can be written and no WAL is archived: resume it (lifeboat local resume ${active.provider})${standby ? ` or fail over to ${standby.name}` : ""}`,
+      `no primary database answers here: the active site ${active.name}'s provider ${active.provider} does not answer (suspended, or cut off from this machine); if it is down nothing can be written and no WAL is archived, and if only this machine is cut off it may still take writes from clients that reach it: get it back (lifeboat local resume ${active.provider})${standby ? ` or fail over to ${standby.name}, which fences it` : ""}`,
     );
   }
   const primary = primaries.find((s) => s.name === active.name) ?? primaries[0];

@@ -99,6 +99,8 @@ export async function powerCutAccount(home: string, provider: string): Promise<{
   const servers = await listServers(home, provider);
   const at = Date.now();
   for (const server of servers) killServerProcesses(server);
+  // Their pids mean nothing once they are dead: a later start must not signal whatever process is given one of them.
+  await Promise.all(servers.flatMap((server) => ["supervisor.pid", "status.json"].map((file) => fsp.rm(path.join(server, file), { force: true }))));
   return { at, servers: servers.map((server) => path.basename(server)) };
 }
 

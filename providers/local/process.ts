@@ -9,6 +9,7 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FenceCheck } from "./fence-check.ts";
+import { processRuns } from "../../model/process-identity.ts";
 import { poll } from "../../model/poll.ts";
 import { portOpen } from "../shared/net.ts";
 
@@ -47,14 +48,8 @@ export interface SupervisorStatus {
 
 const supervisorScript = fileURLToPath(new URL("./supervisor.ts", import.meta.url));
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+/** A supervisor or a process it ran is alive while it runs: a zombie (killed, not yet reaped) is dead. */
+export const isAlive = processRuns;
 
 function readPid(dir: string): number | undefined {
   try {
@@ -102,21 +97,26 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
   throw new Error(`${what} did not come up within ${timeoutMs / 1000}s; logs in ${path.join(dir, "logs")}:\n${tails.join("\n")}`);
 }
 
+/** SIGKILL to a process or (negative pid) a process group; one already gone is no error. */
+function kill9(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    /* gone already, or reaped between the check and the signal */
+  }
+}
+
 /**
  * Kills the server's supervisor and every process it runs with SIGKILL (its
  * process group, then any child that left it): what is left of a server whose
- * supervisor died, or a power cut.
+ * supervisor died, or a power cut. Only pids that still run are signalled.
  */
 export function killServerProcesses(dir: string): void {
   const pid = readPid(dir);
   if (pid === undefined) return;
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    /* group already gone */
-  }
+  kill9(-pid);
   for (const child of Object.values(readStatus(dir)?.processes ?? {})) {
-    if (isAlive(child.pid)) process.kill(child.pid, "SIGKILL");
+    if (isAlive(child.pid)) kill9(child.pid);
   }
 }
 

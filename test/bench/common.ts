@@ -13,8 +13,10 @@ export async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [value, performance.now() - start];
 }
 
-/** What the drill says when another drill or an integration test holds the machine's lock. */
-const lockHeld = /is already running \(pid \d+.*\); lock /;
+/** The drill's own refusal when another drill or an integration test holds the machine's lock: its first line, naming that lock. */
+const lockHeld = (stderr: string) => /^error: .* is already running \(pid \d+.*\); lock .*lifeboat-integration\.lock$/.test(stderr.split("\n")[0] ?? "");
+/** How long a benchmark waits for the machine's lock before it gives the drill up. */
+const lockWaitMs = 3 * 60 * 60_000;
 
 /**
  * `node cli/bin.mjs drill ... --json` in the project, timed: its result, or none when the drill
@@ -23,6 +25,7 @@ const lockHeld = /is already running \(pid \d+.*\); lock /;
  * again (the time waited is not counted): a benchmark of many drills outlasts a test run.
  */
 export async function runDrill(args: string[]): Promise<{ code: number; ms: number; result?: DrillResult }> {
+  const waitingSince = Date.now();
   for (let waited = 0; ; waited++) {
     const [{ code, stdout, stderr }, ms] = await timed(
       () =>
@@ -33,13 +36,13 @@ export async function runDrill(args: string[]): Promise<{ code: number; ms: numb
           child.stdout.on("data", (chunk) => (out += chunk));
           child.stderr.on("data", (chunk: Buffer) => {
             err += chunk;
-            if (!lockHeld.test(err)) process.stderr.write(chunk);
+            if (!lockHeld(err)) process.stderr.write(chunk);
           });
           child.on("error", reject);
           child.on("close", (exit) => resolve({ code: exit ?? -1, stdout: out, stderr: err }));
         }),
     );
-    if (code !== 0 && lockHeld.test(stderr)) {
+    if (code !== 0 && lockHeld(stderr) && Date.now() - waitingSince < lockWaitMs) {
       if (waited % 60 === 0) console.error(`bench: the machine's lock is held (${stderr.trim().split("\n")[0]}); waiting for it`);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       continue;

@@ -72,6 +72,25 @@ describe("the drill's write series", () => {
   });
 });
 
+describe("the drill's write series, at the edges", () => {
+  it("starts at the first write when the load wrote before the drill noted its start", () => {
+    const series = writeSeries(
+      { acks: [{ body: "a", id: 1, address: oldIngress, via: "authoritative", at: startedAt - 250 }], failures: [] },
+      { startedAt, outageAt, sites: [{ name: "local-a", address: oldIngress }] },
+    );
+    expect(series.from).toBe(-5.25);
+    expect(series.sites[0]!.acknowledged).toEqual([1]);
+  });
+
+  it("takes a long drill's 300,000 writes (more than a call takes arguments)", () => {
+    const acks: WriteAck[] = Array.from({ length: 300_000 }, (_, i) => ({ body: `b${i}`, id: i, address: newIngress, via: "authoritative", at: startedAt + i }));
+    const series = writeSeries({ acks, failures: [] }, { startedAt, outageAt, sites: [{ name: "local-b", address: newIngress }] });
+    expect(series.sites[0]!.acknowledged).toHaveLength(3_000);
+    expect(series.sites[0]!.acknowledged.every((n) => n === 100)).toBe(true);
+    expect(() => drillReportHtml(result({ series }))).not.toThrow();
+  });
+});
+
 describe("the drill's page", () => {
   it("is self-contained: nothing to fetch, no script", () => {
     const page = drillReportHtml(result());

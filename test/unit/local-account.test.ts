@@ -7,13 +7,21 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AccountSuspendedError, assertAccountActive, cutOff, partitionAccount, powerCutAccount, resumeAccount } from "../../providers/local/account.ts";
 import { localOperations } from "../../providers/local/operations.ts";
+import { isAlive, supervisorPid } from "../../providers/local/process.ts";
 import { poll } from "../../model/poll.ts";
 
 let home: string;
 const started: ChildProcess[] = [];
 beforeEach(async () => void (home = await fs.mkdtemp(path.join(os.tmpdir(), "lifeboat-account-"))));
 afterEach(async () => {
-  for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
+  for (const child of started.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    try {
+      process.kill(-child.pid!, "SIGKILL"); // a fake supervisor leads its own group
+    } catch {
+      child.kill("SIGKILL");
+    }
+  }
   await fs.rm(home, { recursive: true, force: true });
 });
 
@@ -77,5 +85,21 @@ describe("a power cut", () => {
     await poll({ what: "the servers' children to die", probe: async () => gone(db.child) && gone(app.child), done: (dead) => dead, timeoutMs: 5_000, intervalMs: 20 });
     expect(cutOff(home, "local-a")).toBeUndefined();
     expect(() => assertAccountActive(home, "local-a")).not.toThrow();
+    // Dead pids are not kept: a later start must not signal a process the kernel gives one of them.
+    await expect(fs.access(path.join(home, "local/local-a/servers/local-a-db/supervisor.pid"))).rejects.toThrow();
+  });
+
+  it("takes a killed supervisor that is not reaped yet (a zombie answers signal 0) for dead, so the server can be started again", async () => {
+    // `sleep 0.05` becomes a zombie: its parent is exec'd into `sleep 30`, which never waits for it.
+    const parent = spawn("sh", ["-c", "sleep 0.05 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+    started.push(parent);
+    const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once("data", (chunk: Buffer) => resolve(chunk.toString().trim()))));
+    await poll({ what: "a zombie", probe: async () => readFileSync(`/proc/${zombie}/stat`, "utf8"), done: (stat) => stat.split(") ")[1]!.startsWith("Z"), timeoutMs: 5_000, intervalMs: 20 });
+    process.kill(zombie, 0); // the kernel still answers for it
+    const dir = path.join(home, "local/local-a/servers/local-a-db");
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, "supervisor.pid"), String(zombie));
+    expect(isAlive(zombie)).toBe(false);
+    expect(supervisorPid(dir)).toBeUndefined();
   });
 });

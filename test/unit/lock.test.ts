@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
-import { acquireLock, breakLock, LockHeldError, processIdentity, withFileLock } from "../../operations/lock.ts";
+import { acquireLock, breakLock, LockHeldError, withFileLock } from "../../operations/lock.ts";
+import { processIdentity } from "../../model/process-identity.ts";
 
 let dir: string;
 beforeEach(async () => void (dir = await fs.mkdtemp(path.join(os.tmpdir(), "lifeboat-lock-"))));

@@ -287,7 +287,7 @@ describe("dataWarnings", () => {
     const { facts } = healthy();
     facts.sites[0] = { ...facts.sites[0]!, providerSuspended: true, data: { role: "unknown", note: "provider local-a is suspended: its database was not queried", verification: verified(60) } };
     expect(dataWarnings(makeSpec(), facts, now)).toEqual([
-      "no primary database answers: the active site local-a's provider local-a does not answer (suspended or cut off); nothing can be written and no WAL is archived: resume it (lifeboat local resume local-a) or fail over to local-b",
+      "no primary database answers here: the active site local-a's provider local-a does not answer (suspended, or cut off from this machine); if it is down nothing can be written and no WAL is archived, and if only this machine is cut off it may still take writes from clients that reach it: get it back (lifeboat local resume local-a) or fail over to local-b, which fences it",
     ]);
   });
 });
