@@ -78,7 +78,7 @@ export function drillCommand(deps: DrillCommandDeps): Command {
     .description("rehearse a failover on this machine: deploy the platform in a throwaway copy (the shipped local one, or examples/machines.yaml on lifeboat machines), write through DNS, play the outage on the active site, fail over, measure RTO, lost writes, contacts with the old site and fencing, destroy it all")
     .option("--on <ground>", "local (the shipped lifeboat.yaml: local-a to local-b) or machines (examples/machines.yaml on six lifeboat machines: epik-1 to vultr-1; root only)", "local")
     .option("--mode <mode>", `warm (the target a streaming standby, promoted) or cold (the target restored from the backups)`, "warm")
-    .option("--outage <kind>", `what happens to the active site: on local, clean (its host suspends the account); on machines, abrupt (a power cut, the default) or freeze (hung: processes frozen, links down)`)
+    .option("--outage <kind>", `what happens to the active site: on local, clean (its host suspends the account, the default), abrupt (a power cut: every process killed at once) or partition (unreachable from the failover, still serving the clients that reach it); on machines, abrupt (a power cut, the default) or freeze (hung: processes frozen, links down)`)
     .option("--writes-per-second <n>", `the clients' steady write rate (${drillLimits.writesPerSecond.min}-${thousands(drillLimits.writesPerSecond.max)})`, "200")
     .option("--posts <n>", `posts to put in the database before the backup (0-${thousands(drillLimits.posts.max)})`, "0")
     .option("--ttl <seconds>", `dns.ttl for the drill's copy of lifeboat.yaml (${drillLimits.ttl.min}-${thousands(drillLimits.ttl.max)}; default: the file's): how long resolvers keep the old address`)
