@@ -89,3 +89,35 @@ describe("lifeboat CLI", () => {
     }
   });
 });
+
+describe("lifeboat local: the host's acts", () => {
+  const home = "/tmp/lifeboat-home";
+  const platformDeps = () =>
+    fakeDeps({
+      loadPlatform: vi.fn(() => ({ home }) as never),
+      suspend: vi.fn(async () => ["local-a-db-1", "local-a-app-1"]),
+      partition: vi.fn(async () => ["local-a-db-1"]),
+      powerCut: vi.fn(async () => ({ at: Date.parse("2026-12-07T05:00:00.000Z"), servers: [] as string[] })),
+      resume: vi.fn(async () => ["local-a-db-1"]),
+    });
+
+  it.each([
+    ["suspend", "local-a suspended: 2 server(s) stopped (local-a-db-1, local-a-app-1); its API refuses calls"],
+    ["partition", "local-a partitioned: its API does not answer from here; 1 server(s) still run (local-a-db-1)"],
+    ["power-cut", "local-a lost power at 2026-12-07T05:00:00.000Z: 0 server(s) killed"],
+    ["resume", "local-a resumed: 1 server(s) started (local-a-db-1)"],
+  ])("%s acts on the platform's home and says what it did in one line", async (command, line) => {
+    const d = platformDeps();
+    expect(await main(["local", command, "local-a"], d)).toBe(0);
+    expect(d.io.stdout().trim()).toBe(line);
+    const called = { suspend: d.suspend, partition: d.partition, "power-cut": d.powerCut, resume: d.resume }[command]!;
+    expect(called).toHaveBeenCalledWith(home, "local-a");
+  });
+
+  it("refuses an account that is not local with exit 2, naming the accepted ones, and acts on nothing", async () => {
+    const d = platformDeps();
+    expect(await main(["local", "power-cut", "aws"], d)).toBe(2);
+    expect(d.io.stderr()).toContain('<provider>: "aws" is not a local provider; accepted: local-a, local-b, local-c, local-d');
+    expect(d.powerCut).not.toHaveBeenCalled();
+  });
+});
