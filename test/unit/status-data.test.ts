@@ -344,15 +344,30 @@ describe("dataWarnings: synchronous replication", () => {
   });
 });
 
+/** A status as `lifeboat status` builds it: local-a active, asynchronous, nothing else unless given. */
+const platformStatus = (overrides: Partial<PlatformStatus>): PlatformStatus => ({
+  checkedAt: new Date(now).toISOString(),
+  domain: "social.test",
+  activeSite: "local-a",
+  replicationMode: "asynchronous",
+  sites: [],
+  edges: [],
+  repositories: [],
+  repositoriesReadVia: null,
+  warnings: [],
+  fenced: [],
+  ...overrides,
+});
+/** local-a alone: the active site, its primary writable. */
+const primaryOnly = (data: PlatformStatus["sites"][number]["data"]): PlatformStatus["sites"] => [
+  { name: "local-a", provider: "local-a", role: "active", deployed: true, providerSuspended: false, servers: [], database: { role: "primary", writable: true }, data },
+];
+
 describe("formatStatus", () => {
   it("prints warnings first, then each site's data paths and the repositories", () => {
     const { a, b } = healthy();
     a.wal.readyFiles = 17;
-    const status: PlatformStatus = {
-      checkedAt: new Date(now).toISOString(),
-      domain: "social.test",
-      activeSite: "local-a",
-      replicationMode: "asynchronous",
+    const status = platformStatus({
       sites: [
         { name: "local-a", provider: "local-a", role: "active", deployed: true, providerSuspended: false, servers: [{ role: "db", address: "127.1.1.101", healthy: true, detail: "accepting connections" }], database: { role: "primary", writable: true }, data: a },
         { name: "local-b", provider: "local-b", role: "standby", deployed: true, providerSuspended: false, servers: [], database: { role: "standby", writable: false }, data: b },
@@ -365,8 +380,7 @@ describe("formatStatus", () => {
       ],
       repositoriesReadVia: "local-a",
       warnings: ["first warning", "second warning"],
-      fenced: [],
-    };
+    });
     expect(formatStatus(status).split("\n")).toEqual([
       "social.test: active site local-a; replication asynchronous (RPO: the standby's replication lag)",
       "",
@@ -420,21 +434,12 @@ describe("formatStatus", () => {
       { role: "ingress" as const, address: "127.2.1.1", healthy: false, detail: "HTTP 503" },
       { role: "app" as const, address: "127.2.1.11", healthy: false, detail: "HTTP 503" },
     ];
-    const status: PlatformStatus = {
-      checkedAt: new Date(now).toISOString(),
-      domain: "social.test",
-      activeSite: "local-a",
-      replicationMode: "asynchronous",
+    const status = platformStatus({
       sites: [
         { name: "local-a", provider: "local-a", role: "active", deployed: true, providerSuspended: false, servers: unhealthy, database: { role: "primary", writable: true }, data: a },
         { name: "local-b", provider: "local-b", role: "standby", deployed: true, providerSuspended: false, servers: unhealthy, database: { role: "standby", writable: false }, data: b },
       ],
-      edges: [],
-      repositories: [],
-      repositoriesReadVia: null,
-      warnings: [],
-      fenced: [],
-    };
+    });
     const lines = formatStatus(status).split("\n");
     expect(lines.filter((l) => /^  (DOWN|idle)  (ingress|app)/.test(l))).toEqual([
       "  DOWN  ingress 127.2.1.1       HTTP 503",
@@ -446,18 +451,7 @@ describe("formatStatus", () => {
 
   it("prints no warnings block when there is nothing to do, and the JSON carries every data field", () => {
     const { a } = healthy();
-    const status: PlatformStatus = {
-      checkedAt: new Date(now).toISOString(),
-      domain: "social.test",
-      activeSite: "local-a",
-      replicationMode: "asynchronous",
-      sites: [{ name: "local-a", provider: "local-a", role: "active", deployed: true, providerSuspended: false, servers: [], database: { role: "primary", writable: true }, data: a }],
-      edges: [],
-      repositories: [],
-      repositoriesReadVia: null,
-      warnings: [],
-      fenced: [],
-    };
+    const status = platformStatus({ sites: primaryOnly(a) });
     expect(formatStatus(status)).not.toContain("WARNINGS");
     const json = JSON.parse(JSON.stringify(status)) as PlatformStatus;
     expect(Object.keys(json)).toEqual(["checkedAt", "domain", "activeSite", "replicationMode", "sites", "edges", "repositories", "repositoriesReadVia", "warnings", "fenced"]);
@@ -468,18 +462,7 @@ describe("formatStatus", () => {
     const { a } = healthy();
     a.replication.synchronous = { standbyNames: '"local_b_db_1"', commit: "on", waiting: 2 };
     a.replication.standbys[0]!.syncState = "sync";
-    const status: PlatformStatus = {
-      checkedAt: new Date(now).toISOString(),
-      domain: "social.test",
-      activeSite: "local-a",
-      replicationMode: "synchronous",
-      sites: [{ name: "local-a", provider: "local-a", role: "active", deployed: true, providerSuspended: false, servers: [], database: { role: "primary", writable: true }, data: a }],
-      edges: [],
-      repositories: [],
-      repositoriesReadVia: null,
-      warnings: [],
-      fenced: [],
-    };
+    const status = platformStatus({ replicationMode: "synchronous", sites: primaryOnly(a) });
     const lines = formatStatus(status).split("\n");
     expect(lines[0]).toBe("social.test: active site local-a; replication synchronous (RPO 0: a write is acknowledged once the standby has it)");
     expect(lines.filter((l) => /^  (replication|commits) /.test(l))).toEqual([
