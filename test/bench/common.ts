@@ -7,6 +7,12 @@ import type { Sandbox } from "../integration/sandbox.ts";
 
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
+/** The median of the measured values (the lower middle one for an even count); null when none was measured. */
+export function median(values: Array<number | null>): number | null {
+  const measured = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
+  return measured.length === 0 ? null : measured[Math.floor((measured.length - 1) / 2)]!;
+}
+
 export async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now();
   const value = await fn();

@@ -30,7 +30,7 @@ import { parseArgs } from "node:util";
 import { projectRoot } from "../../model/paths.ts";
 import { loadSpec, replicationModes, type ReplicationMode } from "../../model/spec/index.ts";
 import type { DrillResult } from "../../operations/drill/index.ts";
-import { runDrill, seconds } from "./common.ts";
+import { median, runDrill, seconds } from "./common.ts";
 
 const archiveTimeoutSeconds = loadSpec(path.join(projectRoot, "lifeboat.yaml")).database.archiveTimeoutSeconds;
 const machinesArchiveTimeout = loadSpec(path.join(projectRoot, "examples/machines.yaml")).database.archiveTimeoutSeconds;
@@ -140,11 +140,6 @@ if (!(Number.isInteger(runs) && runs >= 1 && runs <= 20)) fail(`--runs: accepted
 const chosen = drills.filter((d) => (only === undefined || d.on === only) && (values.outage === undefined || d.outage === values.outage) && (values.replication === undefined || d.replication === values.replication) && (values.rate === undefined || String(d.rate) === values.rate));
 const root = process.getuid?.() === 0;
 
-/** The median of the measured values (the lower middle one for an even count); null when none was measured. */
-function median(values: Array<number | null>): number | null {
-  const measured = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
-  return measured.length === 0 ? null : measured[Math.floor((measured.length - 1) / 2)]!;
-}
 const shown = (value: number | null, unit: string) => (value === null ? "-" : `${Number(value.toFixed(3))}${unit}`);
 
 const summary: string[][] = [["drill", "runs", "RTO", "client RTO", "failover", "acknowledged", "lost", "lost, no trace", "old site after fence", "fenced accepted", "contacted"]];

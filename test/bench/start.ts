@@ -19,7 +19,7 @@ import os from "node:os";
 import path from "node:path";
 import { staleSources } from "../../model/compiled.mjs";
 import { projectRoot } from "../../model/paths.ts";
-import { runDrill, seconds } from "./common.ts";
+import { median, runDrill, seconds } from "./common.ts";
 
 const runs = 7;
 const timeBinary = fs.existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
@@ -45,7 +45,6 @@ function once(argv: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   });
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function measure(label: string, argv: string[], env: NodeJS.ProcessEnv, expectedCode: number) {
   const results: Run[] = [];
@@ -53,7 +52,7 @@ async function measure(label: string, argv: string[], env: NodeJS.ProcessEnv, ex
   const wrong = results.find((r) => r.code !== expectedCode);
   if (wrong) throw new Error(`${label}: exit ${wrong.code}, expected ${expectedCode}`);
   const rss = results.map((r) => r.maxRssKiB ?? 0);
-  return { label, ms: median(results.map((r) => r.ms)), maxRssMiB: Math.max(...rss) / 1024 };
+  return { label, ms: median(results.map((r) => r.ms))!, maxRssMiB: Math.max(...rss) / 1024 };
 }
 
 const stale = staleSources();
