@@ -4,7 +4,10 @@
  * with its id only after PostgreSQL has committed it.
  */
 import http from "node:http";
-import type { Pool } from "pg";
+import { createHash, randomInt } from "node:crypto";
+import type { Pool, PoolClient } from "pg";
+import { enqueue } from "./outbox.ts";
+import type { ServicesSettings } from "./services.ts";
 
 export interface Health {
   database: "reachable" | "unreachable";
@@ -55,6 +58,29 @@ function field(body: Record<string, unknown>, name: string, type: "string" | "nu
   return body[name];
 }
 
+function optionalField(body: Record<string, unknown>, name: string): string | undefined {
+  if (body[name] === undefined) return undefined;
+  return field(body, name, "string");
+}
+
+/** Runs `work` in one transaction: what it writes (an account and its message) commits together or not at all. */
+async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await work(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    // A value the schema refuses (an email without @) is the client's mistake.
+    if ((error as { code?: string }).code === "23514") throw new HttpError(400, `refused by the schema: ${(error as Error).message}`);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 type Handler = (request: http.IncomingMessage, url: URL) => Promise<[number, unknown]>;
 
 /**
@@ -68,19 +94,45 @@ async function requireActive(pool: Pool): Promise<void> {
   if (rows[0]?.recovery) throw new HttpError(503, "this site's database is read-only (a standby, or a site the platform moved away from): try again shortly");
 }
 
-export function routes(pool: Pool, instance: string): Record<string, Handler> {
+/** `messages`: the vendors this app server sends through (none: accounts are created without a confirmation email). */
+export function routes(pool: Pool, instance: string, messages: Partial<ServicesSettings> = {}): Record<string, Handler> {
   return {
     "GET /healthz": async () => {
       const health = await checkHealth(pool);
       return [health.writable ? 200 : 503, { ...health, instance }];
     },
     "POST /accounts": async (request) => {
+      const body = await readJson(request);
+      const handle = field(body, "handle", "string");
+      const email = optionalField(body, "email");
+      const phone = optionalField(body, "phone");
+      return inTransaction(pool, async (client) => {
+        // xmax = 0: this statement inserted the row (a repeated sign-up of the same handle updates it, and sends nothing again).
+        const { rows } = await client.query(
+          `INSERT INTO accounts (handle, email, phone) VALUES ($1, $2, $3)
+           ON CONFLICT (handle) DO UPDATE SET handle = EXCLUDED.handle
+           RETURNING id, handle, email, (xmax = 0) AS created`,
+          [handle, email ?? null, phone ?? null],
+        );
+        const account = rows[0];
+        if (account.created && account.email && messages.email) {
+          await enqueue(client, { function: "email", kind: "confirmation", recipient: account.email, subject: `Welcome to ${messages.domain}, @${account.handle}`, body: `Your account @${account.handle} is ready.` });
+        }
+        return [201, { id: Number(account.id), handle: account.handle }];
+      });
+    },
+    "POST /sign-in-codes": async (request) => {
       const handle = field(await readJson(request), "handle", "string");
-      const { rows } = await pool.query(
-        "INSERT INTO accounts (handle) VALUES ($1) ON CONFLICT (handle) DO UPDATE SET handle = EXCLUDED.handle RETURNING id, handle",
-        [handle],
-      );
-      return [201, { id: Number(rows[0].id), handle: rows[0].handle }];
+      if (!messages.sms) throw new HttpError(501, "this platform lists no SMS vendor (services.sms in lifeboat.yaml)");
+      return inTransaction(pool, async (client) => {
+        const { rows } = await client.query("SELECT id, phone FROM accounts WHERE handle = $1", [handle]);
+        if (!rows[0]) throw new HttpError(404, `no account @${handle}`);
+        if (!rows[0].phone) throw new HttpError(409, `account @${handle} has no phone number`);
+        const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
+        await client.query("INSERT INTO sign_in_codes (account, code_hash, expires_at) VALUES ($1, $2, now() + interval '10 minutes')", [rows[0].id, createHash("sha256").update(code).digest("hex")]);
+        await enqueue(client, { function: "sms", kind: "sign-in-code", recipient: rows[0].phone, body: `Your ${messages.domain} sign-in code is ${code}` });
+        return [202, { sent: "sms" }];
+      });
     },
     "POST /follows": async (request) => {
       const body = await readJson(request);
@@ -113,8 +165,8 @@ export function routes(pool: Pool, instance: string): Record<string, Handler> {
   };
 }
 
-export function createServer(pool: Pool, instance: string): http.Server {
-  const table = routes(pool, instance);
+export function createServer(pool: Pool, instance: string, messages: Partial<ServicesSettings> = {}): http.Server {
+  const table = routes(pool, instance, messages);
   return http.createServer(async (request, response) => {
     const url = new URL(request.url ?? "/", "http://service");
     const handler = table[`${request.method} ${url.pathname}`];

@@ -3,6 +3,8 @@ import os from "node:os";
 import pg from "pg";
 import { createServer } from "./app.ts";
 import { migrate } from "./schema.ts";
+import { startOutboxWorker } from "./outbox.ts";
+import { servicesFromEnv } from "./services.ts";
 
 const address = process.env.LISTEN_ADDRESS ?? "127.0.0.1";
 const port = Number(process.env.PORT ?? 8080);
@@ -32,4 +34,14 @@ for (let attempt = 1; ; attempt++) {
   }
 }
 
-createServer(pool, `${os.hostname()}/${address}`).listen(port, address, () => console.log(`listening on ${address}:${port}`));
+const services = servicesFromEnv();
+const server = createServer(pool, `${os.hostname()}/${address}`, services ?? {}).listen(port, address, () => console.log(`listening on ${address}:${port}`));
+// Every app server delivers the outbox: the rows' claims keep two from sending one message.
+const worker = services && (services.email || services.sms) ? startOutboxWorker(pool, services, (line) => console.error(line)) : undefined;
+
+// A stop lets the message being handed to a vendor be recorded first, so it is not sent again.
+process.once("SIGTERM", () => {
+  server.close();
+  void (worker?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
+  setTimeout(() => process.exit(0), 5_000).unref();
+});

@@ -27,6 +27,44 @@ export const migrations: Array<{ id: number; sql: string }> = [
       );
       CREATE INDEX posts_author_id ON posts (author, id DESC);`,
   },
+  {
+    // The transactional outbox (outbox.ts) and the vendor each message function uses.
+    id: 2,
+    sql: `
+      ALTER TABLE accounts ADD COLUMN email text CHECK (email ~ '^[^@\\s]+@[^@\\s]+$'), ADD COLUMN phone text CHECK (phone ~ '^\\+[0-9]{6,15}$');
+      CREATE TABLE outbox (
+        id bigserial PRIMARY KEY,
+        function text NOT NULL CHECK (function IN ('email', 'sms')),
+        kind text NOT NULL,
+        recipient text NOT NULL,
+        subject text,
+        body text NOT NULL,
+        message_key uuid NOT NULL DEFAULT gen_random_uuid() UNIQUE,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        next_attempt_at timestamptz NOT NULL DEFAULT now(),
+        claimed_until timestamptz,
+        attempts int NOT NULL DEFAULT 0,
+        in_doubt int NOT NULL DEFAULT 0,
+        last_error text,
+        last_vendor text,
+        only_via text,
+        sent_at timestamptz,
+        sent_via text,
+        vendor_message_id text
+      );
+      CREATE INDEX outbox_waiting ON outbox (id) WHERE sent_at IS NULL;
+      CREATE INDEX outbox_in_doubt ON outbox (id) WHERE in_doubt > 0;
+      CREATE TABLE service_vendors (
+        function text PRIMARY KEY CHECK (function IN ('email', 'sms')),
+        vendor text NOT NULL,
+        since timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE sign_in_codes (
+        account bigint NOT NULL REFERENCES accounts(id),
+        code_hash text NOT NULL,
+        expires_at timestamptz NOT NULL
+      );`,
+  },
 ];
 
 const lockKey = 7_424_242; // any constant: all app servers share it

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { specFields } from "./schema.ts";
+import { serviceRules } from "./services.ts";
 
 type SpecShape = z.output<typeof specFields>;
 
@@ -17,6 +18,7 @@ export function structuralRules(spec: SpecShape, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: "custom", path: ["sites"], message: `exactly one site must have role: active (found ${active.length}: ${active.map((s) => s.name).join(", ") || "none"})` });
   }
   checkDataPaths(spec, ctx);
+  serviceRules(spec.services, ctx);
   spec.dns.records.forEach((record, i) => {
     if (record.proxied && !["A", "AAAA", "CNAME"].includes(record.type)) {
       ctx.addIssue({ code: "custom", path: ["dns", "records", i, "proxied"], message: `only A, AAAA and CNAME records can be proxied (this one is ${record.type})` });

@@ -5,6 +5,7 @@
  * (providers/audit.ts does that, given the provider list).
  */
 import { z } from "zod";
+import { servicesSchema } from "./services.ts";
 
 export const sizes = ["small", "medium", "large"] as const;
 export const siteRoles = ["active", "standby", "cold"] as const;
@@ -185,4 +186,6 @@ export const specFields = z
     providers: z.record(name, providerDefinition).default({}),
     sites: z.array(site).min(1),
     edges: z.array(edge).min(1),
+    /** The outside vendors the platform depends on (email, SMS, payments, ...), each with its alternates (services.ts). */
+    services: servicesSchema.prefault({}),
   });
