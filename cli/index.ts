@@ -22,6 +22,7 @@ import { stateCommand, type StateCommandDeps } from "./commands/state.ts";
 import { dnsCommand, type DnsCommandDeps } from "./commands/dns.ts";
 import { setupCommand, type SetupCommandDeps } from "./commands/setup.ts";
 import { statusCommand, type StatusCommandDeps } from "./commands/status.ts";
+import { servicesCommand, type ServicesCommandDeps } from "./commands/services.ts";
 import { lazily } from "./lazy.ts";
 import { ExitCode, UserError } from "../model/errors.ts";
 import { processIo, type Io } from "./io.ts";
@@ -29,7 +30,7 @@ import { processIo, type Io } from "./io.ts";
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 /** Everything commands call, injected so tests can replace any operation. */
-export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps & DiffCommandDeps & BackupCommandDeps & FailoverCommandDeps & ReconcileCommandDeps & DrillCommandDeps & RunbookCommandDeps & MachinesCommandDeps & PluginsCommandDeps & StateCommandDeps & DnsCommandDeps;
+export type ProgramDeps = EngineCommandDeps & SetupCommandDeps & DeployCommandDeps & DestroyCommandDeps & StatusCommandDeps & LocalCommandDeps & DiffCommandDeps & BackupCommandDeps & FailoverCommandDeps & ReconcileCommandDeps & DrillCommandDeps & RunbookCommandDeps & MachinesCommandDeps & PluginsCommandDeps & StateCommandDeps & DnsCommandDeps & ServicesCommandDeps;
 
 const stateLocked = () => import("../operations/state/locked.ts");
 
@@ -51,6 +52,9 @@ export function defaultDeps(io: Io = processIo): ProgramDeps {
     mirrorNow: lazily(stateLocked, "mirrorNow"),
     failover: lazily(() => import("../operations/failover/index.ts"), "failover"),
     reconcile: lazily(() => import("../operations/reconcile.ts"), "reconcile"),
+    servicesStatus: lazily(() => import("../operations/services/status.ts"), "servicesStatus"),
+    switchVendor: lazily(() => import("../operations/services/switch.ts"), "switchVendor"),
+    validateSwitch: lazily(() => import("../operations/services/switch.ts"), "checkSwitchInput"),
     ...failoverOperations,
     ...drillOperations,
     ...runbookOperations,
@@ -88,6 +92,7 @@ export function buildProgram(deps: ProgramDeps): Command {
     .addCommand(statusCommand(deps))
     .addCommand(diffCommand(deps))
     .addCommand(backupCommand(deps))
+    .addCommand(servicesCommand(deps))
     .addCommand(dnsCommand(deps))
     .addCommand(stateCommand(deps))
     .addCommand(destroyCommand(deps))

@@ -41,6 +41,8 @@ export const configKeys = {
   backupRepositories: "backupRepositories",
   /** Site stacks, optional: "true" when a cold failover creates the site's database from the newest backup. */
   restoreFromBackup: "restoreFromBackup",
+  /** Secret, site stacks: JSON of every email and SMS vendor with its credentials (operations/services/settings.ts), for the app servers. */
+  services: "services",
   /** Secret, backup stacks: the repository's encryption passphrase (pgBackRest repoN-cipher-pass). */
   repoCipherPass: "repoCipherPass",
 } as const;

@@ -8,6 +8,7 @@ import { UserError } from "../model/errors.ts";
 import type { Platform } from "./platform.ts";
 import { applySiteDataConfig, decryptedConfig, ensureSharedSecrets, siteDataConfig, stackOutputs, type SiteDataConfig } from "./data.ts";
 import { ensureEdgeSecrets, openPlatformStack, readStackConfig } from "./stacks.ts";
+import { applyServicesConfig } from "./services/settings.ts";
 import { activeSite, type EdgeSpec, type SiteSpec, type Spec } from "../model/spec/index.ts";
 import { backupStackName, configKeys, edgeStackName, siteStackName } from "../model/names.ts";
 import { nameserverUnion, type NameserverHost } from "../providers/shared/records.ts";
@@ -52,12 +53,14 @@ export function platformStacks(spec: Spec, selection: StackSelection = {}): Plan
  * site is planned) and its data paths wired: the peer database and the backup
  * repositories, as given or else as deployed now.
  */
-export async function prepareSiteStack(platform: Platform, site: SiteSpec, data?: SiteDataConfig): Promise<Stack> {
+export async function prepareSiteStack(platform: Platform, site: SiteSpec, data?: SiteDataConfig, options: { startVendors?: boolean } = {}): Promise<Stack> {
   const stack = await openPlatformStack(platform, siteStackName(site.name));
   // One decryption of the stack's config for both: neither changes a key the other reads.
   const current = decryptedConfig(stack);
   await ensureSharedSecrets(platform, stack, current);
   await applySiteDataConfig(stack, data ?? (await siteDataConfig(platform, site)), current);
+  // A diff only reads the local internet's vendors; deploy and failover start them if they are not running.
+  await applyServicesConfig(platform, stack, { start: options.startVendors ?? true, current });
   return stack;
 }
 

@@ -7,10 +7,11 @@ import { UserError } from "../model/errors.ts";
 import type { EngineResolver, EngineSettings } from "./engine.ts";
 import { projectRoot, stateDir } from "../model/paths.ts";
 import { applyRoleRecord, readRoleRecord, type RoleRecord } from "../model/roles.ts";
+import { applyServiceRecord, readServiceRecord, type ServiceRecord } from "../model/service-record.ts";
 import { loadSpec, SpecError, type SiteSpec, type Spec } from "../model/spec/index.ts";
 import { providerAudit } from "../providers/audit.ts";
-import { domainWorld, providerLookup } from "../providers/registry.ts";
-import type { DomainWorld, ProviderLookup } from "../providers/types.ts";
+import { domainWorld, localVendors, providerLookup } from "../providers/registry.ts";
+import type { DomainWorld, LocalVendors, ProviderLookup } from "../providers/types.ts";
 import type { ReadOnce } from "./read-once.ts";
 
 export interface Platform {
@@ -20,6 +21,8 @@ export interface Platform {
   declaredSpec: Spec;
   /** The record a failover left, if any. */
   roles?: RoleRecord;
+  /** The record `services switch` left, if any: its vendors are the ones in use in `spec`. */
+  services?: ServiceRecord;
   specFile: string;
   /** .lifeboat/ (or $LIFEBOAT_HOME): state, secrets passphrase, local servers. */
   home: string;
@@ -29,6 +32,8 @@ export interface Platform {
   providers: ProviderLookup;
   /** The domain's parent zone and resolver where Lifeboat runs them (the local internet, for names under test.). */
   world?: DomainWorld;
+  /** The local internet's email and SMS vendors (lifeboat.yaml's `local: true` vendors). */
+  localVendors?: LocalVendors;
   /** Set by an operation that changes no stack's outputs (readingOnce). */
   readOnce?: ReadOnce;
 }
@@ -59,16 +64,24 @@ export function loadPlatform(options: PlatformSources): Platform {
   }
   const home = stateDir();
   const roles = readRoleRecord(home);
+  const services = readServiceRecord(home);
   return {
-    spec: applyRoleRecord(spec, roles),
+    spec: applyServiceRecord(applyRoleRecord(spec, roles), services),
     declaredSpec: spec,
     ...(roles ? { roles } : {}),
+    ...(services ? { services } : {}),
     specFile,
     home,
     engine: async () => ({ engine: await options.resolveEngine({ verbose: options.verbose, log: options.log }), backendUrl: options.backend }),
     providers: providerLookup(spec),
     ...(domainWorld(spec, home) ? { world: domainWorld(spec, home) } : {}),
+    localVendors: localVendors(home),
   };
+}
+
+/** lifeboat.yaml as it is once `record` names the active site, with the vendors switched to still in use. */
+export function specWithRoles(platform: Pick<Platform, "declaredSpec" | "services">, record: RoleRecord): Spec {
+  return applyServiceRecord(applyRoleRecord(platform.declaredSpec, record), platform.services);
 }
 
 /** The site named by --site, or refuses with the accepted names. */

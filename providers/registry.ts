@@ -11,8 +11,9 @@ import { localProvider } from "./local/index.ts";
 import { s3Provider } from "./s3/index.ts";
 import { sshProvider } from "./ssh/index.ts";
 import type { ProviderDefinition, Spec } from "../model/spec/index.ts";
-import type { DomainWorld, ProviderEntry, ProviderLookup } from "./types.ts";
+import type { DomainWorld, LocalVendors, ProviderEntry, ProviderLookup } from "./types.ts";
 import { delegateDomain, ensureLocalInternet, localInternet, removeLocalInternet, underLocalTld } from "./local/internet.ts";
+import { ensureLocalVendors, localVendorEndpoint, removeLocalVendors } from "./local/vendors.ts";
 
 export const providers: Readonly<Record<string, ProviderEntry>> = {
   aws: awsProvider,
@@ -62,5 +63,14 @@ export function domainWorld(spec: Pick<Spec, "domain">, home: string): DomainWor
     parentServers: [localInternet.registry],
     resolver: localInternet.resolver,
     remove: () => removeLocalInternet(home),
+  };
+}
+
+/** The email and SMS vendors of the local internet, which lifeboat.yaml's `local: true` vendors are (the same on every machine Lifeboat runs). */
+export function localVendors(home: string): LocalVendors {
+  return {
+    ensure: (vendors) => ensureLocalVendors(home, vendors),
+    endpoint: (name) => localVendorEndpoint(home, name),
+    remove: () => removeLocalVendors(home),
   };
 }

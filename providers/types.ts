@@ -110,6 +110,8 @@ export interface SiteContext {
     dbPassword: pulumi.Output<string>;
     /** The `replicator` role's password: the same on both sites (the standby logs in with it). */
     replicationPassword: pulumi.Output<string>;
+    /** The email and SMS vendors with their credentials (JSON), for the app servers; absent when lifeboat.yaml lists none. */
+    services?: pulumi.Output<string>;
   };
   /**
    * What this site's database is: the primary (accepts writes, archives WAL,
@@ -175,6 +177,29 @@ export interface EdgeOutputs {
  * as clients use. A real domain has neither here: its registrar and the
  * resolvers are the world's, and `dns check` finds the parent itself.
  */
+/** A vendor of the local internet (an SMTP relay, an SMS API) as the workload reaches it. */
+export interface LocalVendorEndpoint {
+  name: string;
+  kind: "smtp" | "twilio" | "vonage";
+  host: string;
+  port: number;
+  tls: "none";
+  /** twilio, vonage: the API's base URL. */
+  url?: string;
+  username: string;
+  password: string;
+}
+
+/** The outside vendors Lifeboat runs on this machine (the local internet's), standing for email and SMS companies. */
+export interface LocalVendors {
+  /** Starts (or confirms running) one server per vendor; answers each one's endpoint and credentials. */
+  ensure(vendors: Array<{ name: string; kind: LocalVendorEndpoint["kind"] }>): Promise<LocalVendorEndpoint[]>;
+  /** A vendor's endpoint without starting anything; undefined if never created. */
+  endpoint(name: string): Promise<LocalVendorEndpoint | undefined>;
+  /** Stops every one and removes what they hold. */
+  remove(): Promise<void>;
+}
+
 export interface DomainWorld {
   /** Starts the parent zone's server and the resolver, if they are not running. */
   ensure(): Promise<void>;

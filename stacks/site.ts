@@ -25,7 +25,11 @@ export async function buildSite(spec: Spec, siteName: string, home: string): Pro
     spec,
     site,
     home,
-    secrets: { dbPassword: config.requireSecret(configKeys.dbPassword), replicationPassword: config.requireSecret(configKeys.replicationPassword) },
+    secrets: {
+      dbPassword: config.requireSecret(configKeys.dbPassword),
+      replicationPassword: config.requireSecret(configKeys.replicationPassword),
+      ...(config.getSecret(configKeys.services) ? { services: config.requireSecret(configKeys.services) } : {}),
+    },
     databaseRole,
     ...(peerDbAddress ? { peerDbAddress } : {}),
     ...(spec.backups && repositories ? { backups: { archiveTimeoutSeconds: spec.database.archiveTimeoutSeconds, repositories } } : {}),

@@ -9,13 +9,13 @@
 import { UserError } from "../../model/errors.ts";
 import { siteHosts } from "../../model/hosts.ts";
 import { siteStackName } from "../../model/names.ts";
-import { applyRoleRecord, type RoleRecord } from "../../model/roles.ts";
+import type { RoleRecord } from "../../model/roles.ts";
 import type { SiteSpec } from "../../model/spec/index.ts";
 import { lockFile } from "../deploy.ts";
 import { defaultConcurrency } from "../diff/model.ts";
 import { diffPlatform } from "../diff/preview.ts";
 import { acquireLock, breakLock } from "../lock.ts";
-import type { Platform } from "../platform.ts";
+import { specWithRoles, type Platform } from "../platform.ts";
 import { resolveFailover, type FailoverOptions } from "./input.ts";
 import { newRunId, saveJournal, stepNames, stepRecord, stepTitles, unfinishedJournal, type Journal, type StepRecord } from "./journal.ts";
 import { buildReport, elapsed, type FailoverReport } from "./report.ts";
@@ -69,7 +69,7 @@ async function dryRun(platform: Platform, from: SiteSpec, to: SiteSpec, mode: "w
   for (const line of plan) print(line);
   // Previews of the stacks as they will be after the failover: the target as the active site, the edges pointing at it.
   const record: RoleRecord = { active: to.name, epoch: 0, run: "dry-run", at: new Date().toISOString(), fenced: {} };
-  const after: Platform = { ...platform, spec: applyRoleRecord(platform.declaredSpec, record) };
+  const after: Platform = { ...platform, spec: specWithRoles(platform, record) };
   const diff = await diffPlatform(after, { sites: [to.name], edges: platform.spec.edges.map((e) => e.name), concurrency: defaultConcurrency }, print);
   return {
     run: "dry-run",
@@ -147,7 +147,7 @@ async function runLocked(platform: Platform, journal: Journal, resumed: boolean,
     saveJournal(platform.home, journal);
     // Last: the state as the failover left it (the new active site, the orphan record, this finished journal) into
     // every repository it may call, never the old site's. A repository that fails is reported; the failover is done.
-    const after: Platform = { ...platform, spec: applyRoleRecord(platform.declaredSpec, journal.facts.roleRecord!), roles: journal.facts.roleRecord! };
+    const after: Platform = { ...platform, spec: specWithRoles(platform, journal.facts.roleRecord!), roles: journal.facts.roleRecord! };
     const mirror = await mirrorState(after, `failover ${journal.run}`, deps.stacks, print, (provider) => providerAnswers(run, provider));
     // What the world resolves now, every vendor and the delegation: a vendor left behind is named in "left to do".
     const dns = await deps.dnsCheck(after).catch((error: Error) => ({ ok: false, vendors: 0, nameservers: 0, recordSets: 0, delegatedTo: [], differences: [`the check itself failed: ${error.message}`] }));

@@ -11,8 +11,8 @@ import { OperationError } from "../../model/errors.ts";
 import type { FenceRecord } from "../../model/data.ts";
 import { siteHosts } from "../../model/hosts.ts";
 import { siteStackName, edgeStackName } from "../../model/names.ts";
-import { applyRoleRecord, writeRoleRecord, type RoleRecord } from "../../model/roles.ts";
-import type { Platform } from "../platform.ts";
+import { writeRoleRecord, type RoleRecord } from "../../model/roles.ts";
+import { specWithRoles, type Platform } from "../platform.ts";
 import { waitForFirstBoot } from "../site/first-boot.ts";
 import { askThroughTransport } from "../site/health.ts";
 import { servingControl } from "../site/serving.ts";
@@ -31,7 +31,7 @@ const changesText = (changes: Record<string, number>) => Object.entries(changes)
 
 /** The platform as it is once the role record names the new active site. */
 function platformAfter(run: Run, record: RoleRecord): Platform {
-  return { ...run.platform, spec: applyRoleRecord(run.platform.declaredSpec, record), roles: record };
+  return { ...run.platform, spec: specWithRoles(run.platform, record), roles: record };
 }
 
 /** Writes the fence record into every repository that answers; at least one must take it. */

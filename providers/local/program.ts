@@ -7,6 +7,7 @@ import { localFenceRecordPaths } from "./fence.ts";
 import { fqdn, type RecordSet } from "./powerdns.ts";
 import { LocalBucket, LocalDnsZone, LocalServer } from "./resources.ts";
 import { ports, type ServerSettings } from "./roles.ts";
+import { servicesEnv } from "../shared/services-env.ts";
 import { glueRecords, nameserverTtl, nameserverUnion, nsValue, recordFqdn, serviceRecords, type NameserverHost } from "../shared/records.ts";
 
 export function deployLocalSite({ spec, site, home, secrets, databaseRole, peerDbAddress, backups, restoreFromBackup }: SiteContext) {
@@ -46,11 +47,11 @@ export function deployLocalSite({ spec, site, home, secrets, databaseRole, peerD
         name,
         address: address(serverNumbers.app(i)),
         role: "app",
-        settings: secrets.dbPassword.apply((password): ServerSettings => ({
+        settings: pulumi.all([secrets.dbPassword, secrets.services]).apply(([password, services]): ServerSettings => ({
           role: "app",
           port: spec.workload.port,
           db: { host: dbAddress, database: spec.database.name, user: spec.database.name, password },
-          env: spec.workload.env,
+          env: { ...spec.workload.env, ...servicesEnv(services) },
         })),
       },
       { dependsOn: [db] },

@@ -23,7 +23,7 @@ export const imagePackages = [
   // python3-cryptography needs python3-cffi-backend-api-{min,max}, virtual packages only this one provides.
   "python3-cffi-backend",
   "postgresql-15", "pgbackrest",
-  "caddy", "nodejs", "node-pg",
+  "caddy", "nodejs", "node-pg", "node-nodemailer",
   "nftables", "iproute2", "iputils-ping", "procps", "less", "netbase", "curl",
   "locales",
 ] as const;

@@ -80,8 +80,8 @@ export function referenceWorkloadFile(): string {
       minify: true,
       write: false,
       logLevel: "silent",
-      // Debian's node-pg (app.ts links it where the module is); pg's native and Cloudflare bindings are never used.
-      external: ["pg", "pg-native", "pg-cloudflare"],
+      // Debian's node-pg and node-nodemailer (app.ts links them where the modules are); pg's native and Cloudflare bindings are never used.
+      external: ["pg", "pg-native", "pg-cloudflare", "nodemailer"],
       banner: { js: "import{createRequire as __lifeboatRequire}from'node:module';const require=__lifeboatRequire(import.meta.url);" },
     });
     workload = gzB64(built.outputFiles[0]!.text);

@@ -57,6 +57,8 @@ export interface BootstrapInput {
   server: PlannedServer;
   /** Plain text here; the caller keeps the rendered result secret. */
   dbPassword: string;
+  /** The app role's email and SMS vendors with their credentials (JSON, plain text here too); absent when lifeboat.yaml lists none. */
+  services?: string;
   /** The db role's settings (plain text here too); required for the db role, ignored by the others. */
   database?: DatabaseInput;
   /** What the provider's servers are like (a data volume or not). */
@@ -96,11 +98,11 @@ function hostKeyConfig(server: PlannedServer, hostKey: HostKeyPair) {
 }
 
 /** The server's #cloud-config document. Deterministic: the same input gives the same bytes. */
-export function renderUserData({ spec, site, server, dbPassword, database, host, hostKey }: BootstrapInput): string {
+export function renderUserData({ spec, site, server, dbPassword, services, database, host, hostKey }: BootstrapInput): string {
   const servers = plannedServers(spec, site);
   if (server.role === "db" && !database) throw new Error(`${server.name}: the db role needs its database settings (role, peer, replication password)`);
   const role =
-    server.role === "db" ? dbRole(spec, site, dbPassword, database!, host) : server.role === "app" ? appRole(spec, servers, server, dbPassword) : ingressRole(spec, servers);
+    server.role === "db" ? dbRole(spec, site, dbPassword, database!, host) : server.role === "app" ? appRole(spec, servers, server, dbPassword, services) : ingressRole(spec, servers);
   // Every role: the on-server command the operations reach the server through, and the host firewall.
   const everyServer: RoleParts = {
     packages: ["python3", "nftables"],
@@ -151,7 +153,9 @@ export function userDataOutput(context: SiteContext, server: PlannedServer, host
   const key: pulumi.Output<HostKeyPair | undefined> = hostKey ?? pulumi.output(undefined);
   const withKey = (pair: HostKeyPair | undefined) => (pair ? { hostKey: pair } : {});
   if (server.role !== "db") {
-    const rendered = pulumi.all([secrets.dbPassword, key]).apply(([dbPassword, pair]) => renderUserData({ spec, site, server, dbPassword, host, ...withKey(pair) }));
+    // Only app servers get the vendors' credentials.
+    const services = server.role === "app" && secrets.services ? secrets.services : pulumi.output(undefined);
+    const rendered = pulumi.all([secrets.dbPassword, services, key]).apply(([dbPassword, json, pair]) => renderUserData({ spec, site, server, dbPassword, ...(json ? { services: json } : {}), host, ...withKey(pair) }));
     return server.role === "ingress" && !hostKey ? pulumi.unsecret(rendered) : pulumi.secret(rendered);
   }
   const repositories: pulumi.Output<BackupRepository[] | undefined> = backups ? backups.repositories : pulumi.output(undefined);
