@@ -27,6 +27,7 @@ import {
   type LocalVendorKind,
 } from "../../providers/local/vendors.ts";
 import { isAlive, portOpen, readStatus, stopServer, supervisorPid } from "../../providers/local/process.ts";
+import { poll } from "../../model/poll.ts";
 
 const wanted: Array<{ name: string; kind: LocalVendorKind }> = [
   { name: "mail-e", kind: "smtp" },
@@ -124,6 +125,19 @@ describe("ensureLocalVendors", () => {
     expect(await portOpen(endpoints["mail-f"]!.host, 2525)).toBe(false);
     const [restarted] = await ensureLocalVendors(home, [{ name: "mail-f", kind: "smtp" }]);
     expect(restarted).toEqual(endpoints["mail-f"]);
+    expect(await verify(mailer(restarted!))).toBe(true);
+  });
+
+  it("takes back an address its own server still holds after its supervisor was killed (SIGKILL), with the same credentials", async () => {
+    const dir = serverDir("mail-f");
+    const orphan = readStatus(dir)!.processes.smtp!.pid;
+    process.kill(supervisorPid(dir)!, "SIGKILL");
+    await poll({ what: "the supervisor to die", probe: async () => supervisorPid(dir), done: (pid) => pid === undefined, timeoutMs: 5_000, intervalMs: 20 });
+    expect(await portOpen(endpoints["mail-f"]!.host, 2525)).toBe(true); // the relay outlived it
+    const [restarted] = await ensureLocalVendors(home, [{ name: "mail-f", kind: "smtp" }]);
+    expect(restarted).toEqual(endpoints["mail-f"]);
+    expect(isAlive(orphan)).toBe(false);
+    expect(readStatus(dir)!.processes.smtp!.pid).not.toBe(orphan);
     expect(await verify(mailer(restarted!))).toBe(true);
   });
 
