@@ -121,3 +121,42 @@ describe("lifeboat local: the host's acts", () => {
     expect(d.powerCut).not.toHaveBeenCalled();
   });
 });
+
+describe("lifeboat local: an outside vendor's acts", () => {
+  const home = "/tmp/lifeboat-home";
+  const vendorDeps = (vendors = [{ name: "mail-e", kind: "smtp" as const }, { name: "sms-t", kind: "twilio" as const }, { name: "sms-v", kind: "vonage" as const }]) =>
+    fakeDeps({
+      loadPlatform: vi.fn(() => ({ home }) as never),
+      localVendors: vi.fn(async () => vendors),
+      dropVendor: vi.fn(async () => undefined),
+      restoreVendor: vi.fn(async () => undefined),
+    });
+
+  it.each([
+    ["drop-vendor", "mail-e", "mail-e dropped the platform: its relay answers 535 to AUTH with the platform's credentials (restore it with `lifeboat local restore-vendor mail-e`)"],
+    ["drop-vendor", "sms-t", "sms-t dropped the platform: its API answers 401 (Twilio error 20003) with the platform's credentials (restore it with `lifeboat local restore-vendor sms-t`)"],
+    ["drop-vendor", "sms-v", "sms-v dropped the platform: its API answers status 4 (Bad Credentials) with the platform's credentials (restore it with `lifeboat local restore-vendor sms-v`)"],
+    ["restore-vendor", "mail-e", "mail-e took the platform back: it accepts the platform's credentials again"],
+  ])("%s %s acts on the platform's home and says how the vendor now answers, in one line", async (command, vendor, line) => {
+    const d = vendorDeps();
+    expect(await main(["local", command, vendor], d)).toBe(0);
+    expect(d.io.stdout().trim()).toBe(line);
+    const called = command === "drop-vendor" ? d.dropVendor : d.restoreVendor;
+    expect(called).toHaveBeenCalledWith(home, vendor);
+  });
+
+  it("refuses a name that is no vendor of the platform with exit 2, naming those that are, and acts on nothing", async () => {
+    const d = vendorDeps();
+    expect(await main(["local", "drop-vendor", "mail-x"], d)).toBe(2);
+    expect(d.io.stderr()).toContain('<vendor>: "mail-x" is not a local vendor of this platform; accepted: mail-e, sms-t, sms-v');
+    expect(d.dropVendor).not.toHaveBeenCalled();
+  });
+
+  it("says so when the platform has no local vendor yet, and what starts them", async () => {
+    const d = vendorDeps([]);
+    expect(await main(["local", "restore-vendor", "mail-e"], d)).toBe(2);
+    expect(d.io.stderr()).toContain('<vendor>: "mail-e" is not a local vendor of this platform; it has none yet');
+    expect(d.io.stderr()).toContain("deploy starts the local vendors that lifeboat.yaml's services name");
+    expect(d.restoreVendor).not.toHaveBeenCalled();
+  });
+});
