@@ -12,6 +12,7 @@ import { engineError } from "./engine-error.ts";
 import { mirrorState, type MirrorWrite } from "./state/mirror.ts";
 import { engineStateSource } from "./state/source.ts";
 import { roleRecordFile } from "../model/roles.ts";
+import { serviceRecordFile } from "../model/service-record.ts";
 import { automation, workspaceOptions } from "./engine.ts";
 import { backupStackName, edgeStackName, siteStackName } from "../model/names.ts";
 
@@ -104,9 +105,15 @@ export async function destroy(platform: Platform, options: DestroyOptions, print
  * the mirrors of the platform as it was, which is what a recovery would want).
  * After one site or edge, what is left goes into every repository.
  */
-export async function afterDestroy(platform: Pick<Platform, "home" | "world">, options: Pick<DestroyOptions, "all">, mirror: () => Promise<MirrorWrite[]>, print: (line: string) => void): Promise<MirrorWrite[] | undefined> {
+export async function afterDestroy(platform: Pick<Platform, "home" | "world" | "localVendors">, options: Pick<DestroyOptions, "all">, mirror: () => Promise<MirrorWrite[]>, print: (line: string) => void): Promise<MirrorWrite[] | undefined> {
   if (!options.all) return mirror();
   await fs.rm(roleRecordFile(platform.home), { force: true });
+  // The vendors in use go back to lifeboat.yaml's, and the local internet's vendors (and what they received) go.
+  await fs.rm(serviceRecordFile(platform.home), { force: true });
+  if (platform.localVendors) {
+    await platform.localVendors.remove();
+    print("removed the local internet's email and SMS vendors");
+  }
   if (platform.world) {
     await platform.world.remove();
     print(`removed the domain's parent zone and resolver (${[...platform.world.parentServers, platform.world.resolver].join(", ")})`);

@@ -9,9 +9,11 @@
 import { serviceDrift } from "../../model/service-record.ts";
 import { serviceFunctions, switchableFunctions, vendorsOf, type ServiceFunction, type SwitchableFunction } from "../../model/spec/index.ts";
 import type { Platform } from "../platform.ts";
-import { commandFailure, type OutboxFacts } from "../site/server-command.ts";
+import { commandFailure } from "../site/server-command.ts";
+import { outboxFacts, type OutboxFacts } from "./outbox.ts";
 import { activeDatabase, activeSettings } from "./database.ts";
 import type { ServicesSettings } from "./settings.ts";
+import type { ServicesSummary } from "../status/model.ts";
 import { checkVendor, type VendorCheck } from "./vendor-check.ts";
 
 export interface VendorStatus {
@@ -62,7 +64,7 @@ export async function servicesStatus(platform: Platform, now = new Date()): Prom
   const settingsRead = activeSettings(platform).catch(() => undefined);
   let site = "";
   const outboxRead: Promise<OutboxFacts | string> = activeDatabase(platform).then(
-    (db) => ((site = db.site), db.command.outbox(db.database).catch((error: unknown) => commandFailure(error))),
+    (db) => ((site = db.site), outboxFacts(db.command, db.database).catch((error: unknown) => commandFailure(error))),
     (error: Error) => error.message,
   );
   const settings = await settingsRead;
@@ -135,4 +137,21 @@ export function servicesWarnings(status: Pick<ServicesStatus, "functions" | "dat
     if (f.outbox?.resentInDoubt) warnings.push(`${f.function}: ${f.outbox.resentInDoubt} message${f.outbox.resentInDoubt === 1 ? " was" : "s were"} sent again after an attempt whose outcome was lost (a crash mid-send): each may have arrived twice, with the same Message-ID/idempotency key`);
   }
   return [...warnings, ...drift];
+}
+
+/** What `lifeboat status` shows of it: the email and SMS functions in one line each. */
+export function summarizeServices(status: ServicesStatus): ServicesSummary {
+  return {
+    functions: status.functions
+      .filter((f) => f.switchable)
+      .map((f) => ({
+        function: f.function,
+        inUse: f.inUse,
+        inUseOk: f.vendors.find((v) => v.inUse)?.check?.ok ?? false,
+        workingAlternates: f.workingAlternates,
+        waiting: f.outbox?.waiting ?? null,
+        oldestWaitingSeconds: f.outbox?.oldestWaitingSeconds ?? null,
+        failed: f.outbox?.failed ?? null,
+      })),
+  };
 }

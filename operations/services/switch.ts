@@ -23,7 +23,8 @@ import { lockFile } from "../deploy.ts";
 import { runsDir, unfinishedJournal } from "../failover/journal.ts";
 import { acquireLock } from "../lock.ts";
 import type { Platform } from "../platform.ts";
-import { commandFailure, type OutboxFacts, type ProbeState } from "../site/server-command.ts";
+import { commandFailure } from "../site/server-command.ts";
+import { probe as sendProbe, useVendor, type OutboxFacts, type ProbeState } from "./outbox.ts";
 import { activeDatabase, activeSettings } from "./database.ts";
 import { checkVendor } from "./vendor-check.ts";
 
@@ -129,7 +130,7 @@ export async function switchVendor(platform: Platform, options: SwitchOptions, p
     });
 
     await step("use", async () => {
-      const facts = await database.command.useVendor(database.database, fn, options.to).catch((error: unknown) => {
+      const facts = await useVendor(database.command, database.database, fn, options.to).catch((error: unknown) => {
         throw new OperationError(`the active site's database did not take the switch: ${commandFailure(error)}`, "rerun the same command: it resumes");
       });
       journal.outboxAtSwitch = facts.functions[fn];
@@ -145,7 +146,7 @@ export async function switchVendor(platform: Platform, options: SwitchOptions, p
       let last: ProbeState | undefined;
       const sent = await poll({
         what: `the probe through ${options.to}`,
-        probe: async () => (last = await database.command.outboxProbe(database.database, probe)),
+        probe: async () => (last = await sendProbe(database.command, database.database, probe)),
         done: (state) => state.sent,
         timeoutMs: options.verifyTimeoutMs ?? 60_000,
         intervalMs: 100,

@@ -89,21 +89,6 @@ export type RestoreAnswer = z.output<typeof restoreSchema>;
 
 const synchronousSchema = z.object({ synchronousStandbyNames: z.string(), synchronousCommit: z.string() });
 
-const outboxFunctionSchema = z.object({
-  inUse: z.string().nullable(),
-  waiting: z.number(),
-  /** Waiting messages whose last attempt failed. */
-  failed: z.number(),
-  oldestWaitingSeconds: z.number(),
-  /** Messages sent again after an attempt whose outcome was never recorded (a crash mid-send): each may have arrived twice. */
-  resentInDoubt: z.number(),
-  lastError: z.string().nullable(),
-});
-/** The workload's outbox, per message function (email, sms); `present` false before its migration ran. */
-export const outboxSchema = z.object({ present: z.boolean(), functions: z.record(z.string(), outboxFunctionSchema) });
-export type OutboxFacts = z.output<typeof outboxSchema>;
-const probeStateSchema = z.object({ id: z.number(), sent: z.boolean(), sentVia: z.string().nullable(), lastError: z.string().nullable(), attempts: z.number() });
-export type ProbeState = z.output<typeof probeStateSchema>;
 export type SynchronousAnswer = z.output<typeof synchronousSchema>;
 
 export interface ServerCommand {
@@ -120,11 +105,8 @@ export interface ServerCommand {
   /** A primary's commits wait for the standby known as `applicationName`, or (undefined) for none; answers what it runs with. */
   synchronousStandby(applicationName: string | undefined): Promise<SynchronousAnswer>;
   backupConfig(): Promise<{ present: boolean; repositories: number }>;
-  outbox(database: string): Promise<OutboxFacts>;
-  /** Makes `vendor` the one `fn` is delivered through (every app server reads it at its next round) and makes the waiting messages due now. */
-  useVendor(database: string, fn: string, vendor: string): Promise<OutboxFacts>;
-  /** Puts (once per `key`, a UUID) a message through `vendor` only, and answers where it stands. */
-  outboxProbe(database: string, probe: { fn: string; vendor: string; to: string; subject: string; body: string; key: string }): Promise<ProbeState>;
+  /** Runs `sql` in one transaction as the database's superuser; answers its rows (the last statement's), each a list of strings. */
+  sql(database: string, sql: string): Promise<string[][]>;
   repositories(timeoutMs: number): Promise<RepositoryContents[]>;
   stanzaCreate(): Promise<{ repositories: number; failures: string[] }>;
   backup(repo: number): Promise<BackupSummary>;
@@ -166,10 +148,10 @@ export function serverCommand(transport: Transport, host: Host): ServerCommand {
     probe: (timeoutMs) => call(probeSchema, ["probe", "--timeout", seconds(timeoutMs / 1000)], timeoutMs + 2_000),
     synchronousStandby: (name) => call(synchronousSchema, ["synchronous-standby", ...(name ? [name] : ["--none"])], 30_000),
     backupConfig: () => call(z.object({ present: z.boolean(), repositories: z.number() }), ["backup-config"], 10_000),
-    outbox: (database) => call(outboxSchema, ["outbox", "--database", database], 15_000),
-    useVendor: (database, fn, vendor) => call(outboxSchema, ["use-vendor", "--database", database, "--function", fn, "--vendor", vendor], 15_000),
-    outboxProbe: (database, p) =>
-      call(probeStateSchema, ["outbox-probe", "--database", database, "--function", p.fn, "--vendor", p.vendor, "--to", p.to, "--subject", p.subject, "--body", p.body, "--key", p.key], 15_000),
+    sql: async (database, sql) => {
+      const { stdout } = await transport.exec(host, ["lifeboat-server", "sql", "--database", database], { timeoutMs: 30_000, input: sql });
+      return z.object({ rows: z.array(z.array(z.string())) }).parse(JSON.parse(stdout)).rows;
+    },
     repositories: (timeoutMs) => call(z.array(repositoryContentsSchema), ["repositories", "--timeout", seconds(timeoutMs / 1000)], timeoutMs + 5_000),
     stanzaCreate: () => call(z.object({ repositories: z.number(), failures: z.array(z.string()) }), ["stanza-create"], 600_000),
     backup: (repo) => call(backupSummarySchema, ["backup", "--repo", String(repo)], 6 * 3600_000),

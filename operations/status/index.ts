@@ -21,6 +21,8 @@ import { linkReplication, probeHttp, probeSiteData, readRepositories } from "./p
 import { dataWarnings, roleWarnings } from "./warnings.ts";
 import { stateStatus } from "../state/status.ts";
 import { dnsCheck, summarizeDnsCheck } from "../dns-check/check.ts";
+import { deliveredFunctions } from "../services/settings.ts";
+import { servicesStatus, summarizeServices } from "../services/status.ts";
 
 export * from "./model.ts";
 export { probeTimeoutMs } from "./probes.ts";
@@ -40,6 +42,8 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
   const stateRead = stateStatus(platform).catch(() => undefined);
   // What the world resolves the domain to, asked beside the rest (every vendor's nameservers and the parent zone).
   const dnsRead = dnsCheck(platform).then(summarizeDnsCheck, () => undefined);
+  // The email and SMS vendors, checked beside the rest (only when lifeboat.yaml lists any: it decrypts the active stack's config).
+  const servicesRead = deliveredFunctions(spec).length ? servicesStatus(platform).catch(() => undefined) : Promise.resolve(undefined);
 
   const active = activeSite(spec);
   let activeIngress: string[] = [];
@@ -111,6 +115,7 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
   const { repositories, via } = await repositoriesRead;
   const state = await stateRead;
   const dns = await dnsRead;
+  const services = await servicesRead;
   const facts: DataFacts = {
     sites: sites.map((s) => {
       const logs = platform.providers(s.provider)?.operations?.compute?.serverLogs?.(`${s.name}-db-1`);
@@ -133,9 +138,11 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
       ...dataWarnings(spec, facts, now),
       ...(state?.warnings ?? []),
       ...(dns && !dns.ok ? [`dns: ${dns.differences.length} difference(s) in what the world resolves ${spec.domain} to (see "dns check" below, or run \`lifeboat dns check\`)`] : []),
+      ...(services?.warnings ?? []),
     ],
     fenced: Object.entries(platform.roles?.fenced ?? {}).map(([site, f]) => ({ site, ...f })),
     ...(state ? { state } : {}),
     ...(dns ? { dnsCheck: dns } : {}),
+    ...(services ? { services: summarizeServices(services) } : {}),
   };
 }

@@ -111,6 +111,12 @@ export interface PlatformStatus {
   state?: StateStatus;
   /** `lifeboat dns check`, in short: whether every vendor answers alike and the parent delegates to all of them. */
   dnsCheck?: DnsCheckSummary;
+  /** `lifeboat services status`, in short: each email and SMS function's vendor in use, its check and its outbox. */
+  services?: ServicesSummary;
+}
+
+export interface ServicesSummary {
+  functions: Array<{ function: string; inUse: string | null; inUseOk: boolean; workingAlternates: string[]; waiting: number | null; oldestWaitingSeconds: number | null; failed: number | null }>;
 }
 
 export interface DnsCheckSummary {

@@ -99,5 +99,11 @@ export function formatStatus(status: PlatformStatus): string {
     if (dns.ok) lines.push(`dns check  ok: ${scope} answer alike, as lifeboat.yaml says; the parent zone delegates to ${dns.delegatedTo.join(", ")}`);
     else lines.push(`dns check  ${dns.differences.length} difference(s) (${scope}); \`lifeboat dns check\` shows each answer:`, ...dns.differences.map((d) => `  DIFF  ${d}`));
   }
+  if (status.services) {
+    for (const f of status.services.functions) {
+      const outbox = f.waiting === null ? "outbox not read" : `outbox ${f.waiting} waiting${f.waiting ? ` (oldest ${Math.round(f.oldestWaitingSeconds ?? 0)} s)` : ""}, ${f.failed} failed`;
+      lines.push(`services ${f.function.padEnd(5)} ${f.inUseOk ? "ok  " : "FAIL"}  in use ${f.inUse ?? "unknown"}; ${outbox}; working alternates: ${f.workingAlternates.join(", ") || "none"}`);
+    }
+  }
   return lines.join("\n");
 }

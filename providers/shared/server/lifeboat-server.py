@@ -709,39 +709,10 @@ def cmd_verify_point(args):
     emit({"name": name, "stats": stats, "writePauseMs": pause_ms, "wal": wal})
 
 
-OUTBOX_SQL = """SELECT f, coalesce((SELECT vendor FROM service_vendors WHERE function = f), ''),
- count(o.id) FILTER (WHERE o.sent_at IS NULL), count(o.id) FILTER (WHERE o.sent_at IS NULL AND o.last_error IS NOT NULL),
- coalesce(extract(epoch FROM now() - min(o.created_at) FILTER (WHERE o.sent_at IS NULL)), 0),
- (SELECT count(*) FROM outbox d WHERE d.in_doubt > 0 AND d.function = f),
- coalesce((array_agg(o.last_error ORDER BY o.id DESC) FILTER (WHERE o.last_error IS NOT NULL))[1], '')
- FROM unnest(ARRAY['email', 'sms']) f LEFT JOIN outbox o ON o.function = f AND o.sent_at IS NULL GROUP BY f ORDER BY f"""
-
-
-def outbox_facts(database):
-    if psql("SELECT to_regclass('public.outbox') IS NOT NULL AND to_regclass('public.service_vendors') IS NOT NULL", database=database) != "t":
-        return {"present": False, "functions": {}}
-    functions = {}
-    for line in filter(None, psql(OUTBOX_SQL, database=database).split("\n")):
-        f, vendor, waiting, failed, oldest, doubt, error = (line.split("\t") + [""] * 7)[:7]
-        functions[f] = {"inUse": vendor or None, "waiting": int(waiting), "failed": int(failed), "oldestWaitingSeconds": float(oldest), "resentInDoubt": int(doubt), "lastError": error or None}
-    return {"present": True, "functions": functions}
-
-
-def cmd_outbox(args):
-    emit(outbox_facts(args.database))
-
-
-def cmd_use_vendor(args):
-    f, v = sql_string(args.function), sql_string(args.vendor)
-    psql(f"BEGIN; INSERT INTO service_vendors (function, vendor) VALUES ({f}, {v}) ON CONFLICT (function) DO UPDATE SET vendor = EXCLUDED.vendor, since = now() WHERE service_vendors.vendor <> EXCLUDED.vendor; UPDATE outbox SET next_attempt_at = now() WHERE function = {f} AND sent_at IS NULL; COMMIT;", database=args.database)
-    emit(outbox_facts(args.database))
-
-
-def cmd_outbox_probe(args):
-    values = ", ".join(sql_string(x) for x in [args.function, "probe", args.to, args.subject, args.body, args.vendor, args.key])
-    out = psql(f"INSERT INTO outbox (function, kind, recipient, subject, body, only_via, message_key) VALUES ({values}) ON CONFLICT (message_key) DO UPDATE SET kind = outbox.kind RETURNING id, sent_at IS NOT NULL, coalesce(sent_via, ''), coalesce(last_error, ''), attempts", database=args.database)
-    ident, sent, via, error, attempts = (out.split("\t") + [""] * 5)[:5]
-    emit({"id": int(ident), "sent": sent == "t", "sentVia": via or None, "lastError": error or None, "attempts": int(attempts or 0)})
+def cmd_sql(args):
+    """Runs the SQL on stdin in one transaction (the services commands' outbox reads and switches): its rows, each a list of strings."""
+    out = psql("BEGIN;\n" + sys.stdin.read().rstrip().rstrip(";") + ";\nCOMMIT;", database=args.database)
+    emit({"rows": [line.split("\t") for line in out.split("\n") if line]})
 
 
 def cmd_wait_archived(args):
@@ -1107,18 +1078,9 @@ def main(argv):
     p.add_argument("--scratch", default="/var/lib/postgresql/lifeboat-scratch")
     p.add_argument("--timeout", type=float, default=1800)
     p.set_defaults(run=cmd_restore_verify)
-    p = sub.add_parser("outbox")
+    p = sub.add_parser("sql")
     p.add_argument("--database", required=True)
-    p.set_defaults(run=cmd_outbox)
-    p = sub.add_parser("use-vendor")
-    p.add_argument("--database", required=True)
-    p.add_argument("--function", required=True, choices=["email", "sms"])
-    p.add_argument("--vendor", required=True)
-    p.set_defaults(run=cmd_use_vendor)
-    p = sub.add_parser("outbox-probe")
-    for name in ["--database", "--function", "--vendor", "--to", "--subject", "--body", "--key"]:
-        p.add_argument(name, required=True)
-    p.set_defaults(run=cmd_outbox_probe)
+    p.set_defaults(run=cmd_sql)
     p = sub.add_parser("fence-check")
     p.add_argument("--wait", type=float, default=0, help="at boot: how long to wait for any repository to answer")
     p.set_defaults(run=cmd_fence_check)
