@@ -17,9 +17,10 @@ const expectedRunbooks = [
   "host-deprovisioned-with-notice",
   "host-deprovisioned-without-notice",
   "returning-to-a-provider",
+  "vendor-dropped",
 ];
 /** The CLI's commands (cli/index.ts wires them): a runbook may only tell people to run these. */
-const cliCommands = ["deploy", "status", "diff", "backup", "destroy", "local", "setup", "engine", "failover", "drill", "reconcile", "runbook"];
+const cliCommands = ["deploy", "status", "diff", "backup", "destroy", "local", "setup", "engine", "failover", "drill", "reconcile", "runbook", "services"];
 
 const read = (file: string) => fs.readFileSync(path.join(runbooksDir, file), "utf8");
 const markdownOf = (name: string) => read(`${name}.md`);
@@ -44,7 +45,7 @@ const engine = { root: "/cache/engine", binDir: "/cache/engine/bin", pulumi: "/c
 const fakeDeps = (runScript = vi.fn(async (_file: string, _args: string[], _env?: Record<string, string>) => 0)) => ({ io: captureIo(), runScript, resolveEngine: vi.fn(async () => engine) });
 
 describe("the runbooks in runbooks/", () => {
-  it("are the five incidents, each with a title, a one-line summary and a script", () => {
+  it("are the six incidents, each with a title, a one-line summary and a script", () => {
     const runbooks = listRunbooks();
     expect(runbooks.map((r) => r.name)).toEqual(expectedRunbooks);
     for (const runbook of runbooks) {
