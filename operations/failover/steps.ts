@@ -158,6 +158,13 @@ export const steps: Record<StepName, StepFn> = {
     let position: ServerPosition;
     if (journal.options.mode === "warm") {
       const old = journal.facts.oldHosts;
+      // A planned move stops the old site's apps first (the fence step would anyway): each finishes what it was doing,
+      // so a message it was handing to a vendor is recorded as sent before the database goes read-only, and never sent twice.
+      if (oldSiteReachable(run) && old) {
+        const { transport } = siteControl(run, from, old);
+        const stopped = await callOldSite(run, "stopping its apps", () => Promise.all(old.app.map(async (host) => (await transport.service(host, "app", "stop"), host.name))));
+        if (stopped?.length) detail.push(`old site ${from.name}'s apps stopped first (each recorded what it was doing): ${stopped.join(", ")}`);
+      }
       const last =
         oldSiteReachable(run) && old ? await callOldSite(run, "making its database read-only", () => siteControl(run, from, old).postgres.fenceReadOnly()) : undefined;
       if (last) {
