@@ -3,7 +3,7 @@ import { OperationError, UserError } from "../../model/errors.ts";
 import type { Host } from "../../model/hosts.ts";
 import { siteStackName } from "../../model/names.ts";
 import { activeSite } from "../../model/spec/index.ts";
-import { deployedHosts } from "../data.ts";
+import { deployedHosts, stackOutputs } from "../data.ts";
 import type { Platform } from "../platform.ts";
 import { serverCommand, type ServerCommand } from "../site/server-command.ts";
 import { openPlatformStack } from "../stacks.ts";
@@ -28,5 +28,8 @@ export async function activeDatabase(platform: Platform): Promise<ActiveDatabase
 
 /** The vendors' settings the active site's app servers run with (its stack's lifeboat:services). */
 export async function activeSettings(platform: Platform): Promise<ServicesSettings | undefined> {
-  return keptSettings(await openPlatformStack(platform, siteStackName(activeSite(platform.spec).name)));
+  const stackName = siteStackName(activeSite(platform.spec).name);
+  // Never deployed: nothing to read (and opening it would create the stack).
+  if (!(await stackOutputs(platform, stackName))) return undefined;
+  return keptSettings(await openPlatformStack(platform, stackName));
 }

@@ -42,8 +42,10 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
   const stateRead = stateStatus(platform).catch(() => undefined);
   // What the world resolves the domain to, asked beside the rest (every vendor's nameservers and the parent zone).
   const dnsRead = dnsCheck(platform).then(summarizeDnsCheck, () => undefined);
-  // The email and SMS vendors, checked beside the rest (only when lifeboat.yaml lists any: it decrypts the active stack's config).
-  const servicesRead = deliveredFunctions(spec).length ? servicesStatus(platform).catch(() => undefined) : Promise.resolve(undefined);
+  // The email and SMS vendors, checked beside the rest, once the active site is deployed (it decrypts the active stack's config).
+  const servicesRead = deliveredFunctions(spec).length
+    ? siteOutputs.get(activeSite(spec).name)!.then((outputs) => (outputs && Object.keys(outputs).length ? servicesStatus(platform) : undefined)).catch(() => undefined)
+    : Promise.resolve(undefined);
 
   const active = activeSite(spec);
   let activeIngress: string[] = [];

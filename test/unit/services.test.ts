@@ -16,6 +16,8 @@ import { servicesSettings, type ServicesSettings } from "../../operations/servic
 import { servicesWarnings, type FunctionStatus } from "../../operations/services/status.ts";
 import { formatServicesStatus } from "../../operations/services/text.ts";
 import { servicesEnvName as workloadEnvName, servicesFromEnv } from "../../workload/services.ts";
+import { main } from "../../cli/index.ts";
+import { fakeDeps } from "../fakes/deps.ts";
 import { issuesOf } from "../fakes/spec.ts";
 
 const minimal = (services: unknown) => ({
@@ -234,3 +236,33 @@ describe("services warnings", () => {
 // The settings type and the workload's are one shape: a change to one without the other fails to compile here.
 const _sameShape: ServicesSettings = {} as import("../../workload/services.ts").ServicesSettings;
 void _sameShape;
+
+describe("lifeboat services switch (command line)", () => {
+  const platform = () => ({ spec: loadSpec(path.join(projectRoot, "lifeboat.yaml")), declaredSpec: loadSpec(path.join(projectRoot, "lifeboat.yaml")), home: "/nonexistent" }) as unknown as import("../../operations/platform.ts").Platform;
+  const run = async (args: string[], overrides: Partial<import("../../cli/index.ts").ProgramDeps> = {}) => {
+    const { checkSwitchInput } = await import("../../operations/services/switch.ts");
+    const deps = fakeDeps({ loadPlatform: () => platform(), validateSwitch: checkSwitchInput, ...overrides });
+    const code = await main(["services", ...args], deps);
+    return { code, deps };
+  };
+
+  it("refuses a function or vendor lifeboat.yaml does not list with exit 2, before asking or switching anything", async () => {
+    const { code, deps } = await run(["switch", "fax", "--to", "mail-f"]);
+    expect(code).toBe(2);
+    expect(deps.io.stderr()).toMatch(/<function>: "fax" is not one Lifeboat switches; accepted: email, sms/);
+    expect(deps.confirm).not.toHaveBeenCalled();
+    expect(deps.switchVendor).not.toHaveBeenCalled();
+    const wrongVendor = await run(["switch", "sms", "--to", "mail-f", "--yes"]);
+    expect(wrongVendor.code).toBe(2);
+    expect(wrongVendor.deps.io.stderr()).toMatch(/--to: no sms vendor "mail-f" in lifeboat\.yaml; accepted: sms-g, sms-h/);
+    expect(wrongVendor.deps.switchVendor).not.toHaveBeenCalled();
+  });
+
+  it("asks for the vendor's name without --yes, and switches nothing when not confirmed", async () => {
+    const { code, deps } = await run(["switch", "email", "--to", "mail-f"]);
+    expect(code).toBe(2);
+    expect(deps.confirm).toHaveBeenCalledWith(expect.stringMatching(/^switch email of social\.test to mail-f\?/), "mail-f");
+    expect(deps.io.stderr()).toMatch(/switch of email to mail-f not confirmed; nothing was changed/);
+    expect(deps.switchVendor).not.toHaveBeenCalled();
+  });
+});
