@@ -155,7 +155,7 @@ describe("machines: the NoCloud seed", () => {
 describe("machines: the image", () => {
   it("installs the prototype's package list, python3-cffi-backend included (debootstrap does not resolve virtual packages)", () => {
     expect(imagePackages).toEqual(expect.arrayContaining(["systemd", "openssh-server", "cloud-init", "python3-cffi-backend", "postgresql-15", "pgbackrest", "caddy", "nodejs", "node-pg", "node-nodemailer", "nftables", "locales"]));
-    expect(imagePackages).toHaveLength(24);
+    expect(imagePackages).toHaveLength(25);
   });
 
   it("rebuilds when the package list changes", () => {
