@@ -114,7 +114,7 @@ describe("the platform's email and SMS vendors", { timeout: 300_000 }, () => {
     expect((await api("POST", "/sign-in-codes", { handle: "alice" })).status).toBe(202);
     const first = await eventually(() => received("sms-g"), (m) => to(m, "+15555550101").length > 0);
     expect(to(first, "+15555550101")).toHaveLength(1);
-    expect(to(first, "+15555550101")[0]!.body).toMatch(/^Your social sign-in code is \d{6}$/);
+    expect(to(first, "+15555550101")[0]!.body).toMatch(/^Your social\.test sign-in code is \d{6}$/);
     expect((await lifeboat(["local", "drop-vendor", "sms-g"])).code).toBe(0);
     for (let i = 0; i < 3; i++) expect((await api("POST", "/sign-in-codes", { handle: "alice" })).status).toBe(202);
     const { code } = await eventually(servicesStatus, (s) => outboxOf(s.status, "sms")?.failed === 3);
