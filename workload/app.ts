@@ -94,6 +94,9 @@ async function requireActive(pool: Pool): Promise<void> {
   if (rows[0]?.recovery) throw new HttpError(503, "this site's database is read-only (a standby, or a site the platform moved away from): try again shortly");
 }
 
+/** Sign-in codes an account may hold unexpired at once (each lives 10 minutes). */
+const maxLiveCodes = 5;
+
 /** `messages`: the vendors this app server sends through (none: accounts are created without a confirmation email). */
 export function routes(pool: Pool, instance: string, messages: Partial<ServicesSettings> = {}): Record<string, Handler> {
   return {
@@ -115,7 +118,8 @@ export function routes(pool: Pool, instance: string, messages: Partial<ServicesS
           [handle, email ?? null, phone ?? null],
         );
         const account = rows[0];
-        if (account.created && account.email && messages.email) {
+        // Written whether or not this server can send email: the outbox is the platform's record of what is owed, and any server delivers it.
+        if (account.created && account.email) {
           await enqueue(client, { function: "email", kind: "confirmation", recipient: account.email, subject: `Welcome to ${messages.domain}, @${account.handle}`, body: `Your account @${account.handle} is ready.` });
         }
         return [201, { id: Number(account.id), handle: account.handle }];
@@ -125,9 +129,13 @@ export function routes(pool: Pool, instance: string, messages: Partial<ServicesS
       const handle = field(await readJson(request), "handle", "string");
       if (!messages.sms) throw new HttpError(501, "this platform lists no SMS vendor (services.sms in lifeboat.yaml)");
       return inTransaction(pool, async (client) => {
-        const { rows } = await client.query("SELECT id, phone FROM accounts WHERE handle = $1", [handle]);
+        // FOR UPDATE: two requests for one account count each other's codes.
+        const { rows } = await client.query("SELECT id, phone FROM accounts WHERE handle = $1 FOR UPDATE", [handle]);
         if (!rows[0]) throw new HttpError(404, `no account @${handle}`);
         if (!rows[0].phone) throw new HttpError(409, `account @${handle} has no phone number`);
+        // Every code is an SMS the platform pays for: a few per account per window, not as many as anyone asks.
+        const { rows: recent } = await client.query("SELECT count(*)::int AS n FROM sign_in_codes WHERE account = $1 AND expires_at > now()", [rows[0].id]);
+        if (recent[0].n >= maxLiveCodes) throw new HttpError(429, `@${handle} has ${maxLiveCodes} sign-in codes that have not expired yet: use one, or wait up to 10 minutes`);
         const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
         await client.query("INSERT INTO sign_in_codes (account, code_hash, expires_at) VALUES ($1, $2, now() + interval '10 minutes')", [rows[0].id, createHash("sha256").update(code).digest("hex")]);
         await enqueue(client, { function: "sms", kind: "sign-in-code", recipient: rows[0].phone, body: `Your ${messages.domain} sign-in code is ${code}` });

@@ -43,16 +43,19 @@ export const migrations: Array<{ id: number; sql: string }> = [
         created_at timestamptz NOT NULL DEFAULT now(),
         next_attempt_at timestamptz NOT NULL DEFAULT now(),
         claimed_until timestamptz,
+        claim uuid,
         attempts int NOT NULL DEFAULT 0,
         in_doubt int NOT NULL DEFAULT 0,
         last_error text,
         last_vendor text,
         only_via text,
         sent_at timestamptz,
+        given_up_at timestamptz,
         sent_via text,
         vendor_message_id text
       );
-      CREATE INDEX outbox_waiting ON outbox (id) WHERE sent_at IS NULL;
+      CREATE INDEX outbox_waiting ON outbox (id) WHERE sent_at IS NULL AND given_up_at IS NULL;
+      CREATE INDEX outbox_given_up ON outbox (id) WHERE given_up_at IS NOT NULL;
       CREATE INDEX outbox_in_doubt ON outbox (id) WHERE in_doubt > 0;
       CREATE TABLE service_vendors (
         function text PRIMARY KEY CHECK (function IN ('email', 'sms')),

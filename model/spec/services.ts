@@ -88,8 +88,9 @@ export function serviceRules(services: ServicesSpec, ctx: z.RefinementCtx): void
     if (!entry) continue;
     const at = (i: number): PropertyKey[] => (i === 0 ? ["services", fn, "vendor"] : ["services", fn, "alternates", i - 1]);
     const vendors = vendorsOf(entry);
-    if (fn === "sms" && !entry.probeTo && vendors.some((v) => !v.local)) {
-      ctx.addIssue({ code: "custom", path: ["services", fn, "probeTo"], message: "required when a vendor is a real one: the number `lifeboat services switch sms` sends its probe to (a phone the team watches)" });
+    if (fn === "sms" && vendors.some((v) => !v.local)) {
+      if (!entry.probeTo) ctx.addIssue({ code: "custom", path: ["services", fn, "probeTo"], message: "required when a vendor is a real one: the number `lifeboat services switch sms` sends its probe to (a phone the team watches)" });
+      if (!entry.from) ctx.addIssue({ code: "custom", path: ["services", fn, "from"], message: "required when a vendor is a real one: the sender number or name every SMS vendor listed accepts (US numbers refuse letters)" });
     }
     if (entry.probeTo && !(switchableFunctions as readonly string[]).includes(fn)) {
       ctx.addIssue({ code: "custom", path: ["services", fn, "probeTo"], message: `only email and sms are switched and probed; ${fn} is not` });
@@ -124,5 +125,8 @@ function vendorRules(fn: ServiceFunction, vendor: VendorSpec, at: PropertyKey[],
     return;
   }
   if (vendor.smtp && !vendor.smtp.host) issue("smtp", "host is required (the relay's name or address), unless the vendor is one of the local internet (local: true)");
+  // Credentials cross the network with every message: never in the clear to a real vendor.
+  if (vendor.smtp?.tls === "none") issue("smtp", 'tls: none would send the credentials in the clear; accepted for a real vendor: "starttls", "implicit"');
+  if (vendor.sms?.url?.startsWith("http://")) issue("sms", "url: http:// would send the credentials in the clear; use https://");
   if (!vendor.credentials) issue("credentials", "required: the environment variables holding the username and password (credentials: { username: { env: NAME }, password: { env: NAME } })");
 }

@@ -158,12 +158,17 @@ export const steps: Record<StepName, StepFn> = {
     let position: ServerPosition;
     if (journal.options.mode === "warm") {
       const old = journal.facts.oldHosts;
-      // A planned move stops the old site's apps first (the fence step would anyway): each finishes what it was doing,
-      // so a message it was handing to a vendor is recorded as sent before the database goes read-only, and never sent twice.
+      // A planned move stops the old site's apps first (the fence step would anyway): each is given a few seconds to
+      // finish what it was doing, so a message it was handing to a vendor is recorded as sent before the database goes
+      // read-only, not sent again from the new site. A stop that fails costs at most that: it says so, and the move goes
+      // on. Whether the old site answers is decided by its database alone, below.
       if (oldSiteReachable(run) && old) {
         const { transport } = siteControl(run, from, old);
-        const stopped = await callOldSite(run, "stopping its apps", () => Promise.all(old.app.map(async (host) => (await transport.service(host, "app", "stop"), host.name))));
-        if (stopped?.length) detail.push(`old site ${from.name}'s apps stopped first (each recorded what it was doing): ${stopped.join(", ")}`);
+        const stops = await Promise.allSettled(old.app.map(async (host) => (await transport.service(host, "app", "stop"), host.name)));
+        const stopped = stops.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+        const failed = stops.flatMap((s, i) => (s.status === "rejected" ? [`${old.app[i]!.name} (${(s.reason as Error).message})`] : []));
+        if (stopped.length) detail.push(`old site ${from.name}'s apps stopped first, each given time to record what it was doing: ${stopped.join(", ")}`);
+        if (failed.length) detail.push(`old site ${from.name}: these apps could not be stopped first, so a message one was sending may go out twice: ${failed.join("; ")}`);
       }
       const last =
         oldSiteReachable(run) && old ? await callOldSite(run, "making its database read-only", () => siteControl(run, from, old).postgres.fenceReadOnly()) : undefined;

@@ -14,9 +14,11 @@ export interface OutboxFunctionFacts {
   /** Waiting messages whose last attempt failed. */
   failed: number;
   oldestWaitingSeconds: number;
-  /** Messages sent again after an attempt whose outcome was never recorded (a crash mid-send): each may have arrived twice. */
+  /** Messages of the last day sent again after an attempt whose outcome is unknown (no answer after sending, or a crash mid-send): each may have arrived twice. */
   resentInDoubt: number;
   lastError: string | null;
+  /** Messages of the last day the vendor refused for good (an invalid address or number): never sent, and no longer waiting. */
+  givenUp: number;
 }
 
 /** Per message function (email, sms); `present` false before the workload's migration ran. */
@@ -37,19 +39,20 @@ const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 const present = "SELECT to_regclass('public.outbox') IS NOT NULL AND to_regclass('public.service_vendors') IS NOT NULL";
 
-// The waiting rows come from the partial index (outbox_waiting); in doubt from outbox_in_doubt.
+// The waiting rows come from the partial index (outbox_waiting); in doubt and given up from theirs, over the last day.
 const factsSql = `SELECT f, coalesce((SELECT vendor FROM service_vendors WHERE function = f), ''),
   count(o.id), count(o.id) FILTER (WHERE o.last_error IS NOT NULL),
   coalesce(extract(epoch FROM now() - min(o.created_at)), 0),
-  (SELECT count(*) FROM outbox d WHERE d.in_doubt > 0 AND d.function = f),
-  coalesce((array_agg(o.last_error ORDER BY o.id DESC) FILTER (WHERE o.last_error IS NOT NULL))[1], '')
-  FROM unnest(ARRAY['email', 'sms']) f LEFT JOIN outbox o ON o.function = f AND o.sent_at IS NULL
+  (SELECT count(*) FROM outbox d WHERE d.in_doubt > 0 AND d.function = f AND d.created_at > now() - interval '1 day'),
+  coalesce((array_agg(o.last_error ORDER BY o.id DESC) FILTER (WHERE o.last_error IS NOT NULL))[1], ''),
+  (SELECT count(*) FROM outbox g WHERE g.given_up_at IS NOT NULL AND g.function = f AND g.given_up_at > now() - interval '1 day')
+  FROM unnest(ARRAY['email', 'sms']) f LEFT JOIN outbox o ON o.function = f AND o.sent_at IS NULL AND o.given_up_at IS NULL
   GROUP BY f ORDER BY f`;
 
 function parseFacts(rows: string[][]): OutboxFacts {
   const functions: Record<string, OutboxFunctionFacts> = {};
-  for (const [fn, vendor, waiting, failed, oldest, doubt, error] of rows) {
-    functions[fn!] = { inUse: vendor || null, waiting: Number(waiting), failed: Number(failed), oldestWaitingSeconds: Number(oldest), resentInDoubt: Number(doubt), lastError: error || null };
+  for (const [fn, vendor, waiting, failed, oldest, doubt, error, givenUp] of rows) {
+    functions[fn!] = { inUse: vendor || null, waiting: Number(waiting), failed: Number(failed), oldestWaitingSeconds: Number(oldest), resentInDoubt: Number(doubt), lastError: error || null, givenUp: Number(givenUp) };
   }
   return { present: true, functions };
 }
@@ -65,7 +68,7 @@ export async function useVendor(command: ServerCommand, database: string, fn: st
   const sql = [
     `INSERT INTO service_vendors (function, vendor) VALUES (${literal(fn)}, ${literal(vendor)})
        ON CONFLICT (function) DO UPDATE SET vendor = EXCLUDED.vendor, since = now() WHERE service_vendors.vendor <> EXCLUDED.vendor`,
-    `UPDATE outbox SET next_attempt_at = now() WHERE function = ${literal(fn)} AND sent_at IS NULL`,
+    `UPDATE outbox SET next_attempt_at = now() WHERE function = ${literal(fn)} AND sent_at IS NULL AND given_up_at IS NULL`,
     factsSql,
   ].join(";\n");
   return parseFacts(await command.sql(database, sql));
@@ -82,4 +85,9 @@ export async function probe(command: ServerCommand, database: string, p: { fn: s
   );
   const [id, sent, via, error, attempts] = rows[0] ?? [];
   return { id: Number(id), sent: sent === "t", sentVia: via || null, lastError: error || null, attempts: Number(attempts ?? 0) };
+}
+
+/** Takes back a probe that was not sent yet (its switch was abandoned): it would otherwise wait for its vendor forever. */
+export async function withdrawProbe(command: ServerCommand, database: string, key: string): Promise<void> {
+  await command.sql(database, `DELETE FROM outbox WHERE message_key = ${literal(key)} AND kind = 'probe' AND sent_at IS NULL`);
 }

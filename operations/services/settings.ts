@@ -4,7 +4,7 @@
  * alternates), with where it answers and its credentials. It is written into
  * each site's stack as one Pulumi secret (lifeboat:services), which the stack
  * hands to the app servers; the shape is the workload's (workload/services.ts,
- * pinned by test/unit/services-settings.test.ts).
+ * pinned by test/unit/services.test.ts).
  *
  * Credentials come from the environment variables lifeboat.yaml names; a
  * variable that is not set falls back to the value an earlier deploy kept in
@@ -130,7 +130,9 @@ export async function applyServicesConfig(platform: Platform, stack: Stack, opti
   const here = await keptSettings(stack, current);
   const activeName = siteStackName(activeSite(platform.spec).name);
   const active = async () => (stack.name === activeName ? undefined : keptSettings(await openPlatformStack(platform, activeName)).catch(() => undefined));
-  const wanted = await servicesSettings(platform.spec, { env: process.env, ...(platform.localVendors ? { localVendors: platform.localVendors } : {}), start: options.start, kept: [async () => here, active] });
+  // lifeboat.yaml as written: its vendor in use only seeds the database's choice, and a switch must not change
+  // what app servers are given (on the clouds that is their user-data: a change replaces them).
+  const wanted = await servicesSettings(platform.declaredSpec, { env: process.env, ...(platform.localVendors ? { localVendors: platform.localVendors } : {}), start: options.start, kept: [async () => here, active] });
   if (!wanted) {
     if (here !== undefined) await stack.removeConfig(servicesKey);
     return;

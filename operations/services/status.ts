@@ -30,6 +30,7 @@ export interface OutboxStatus {
   failed: number;
   oldestWaitingSeconds: number;
   resentInDoubt: number;
+  givenUp: number;
   lastError: string | null;
 }
 
@@ -39,6 +40,8 @@ export interface FunctionStatus {
   switchable: boolean;
   /** The vendor in use: the database's choice for email and SMS (null when it could not be read), lifeboat.yaml's otherwise. */
   inUse: string | null;
+  /** The vendor Lifeboat expects in use: lifeboat.yaml's, or the one a switch recorded. */
+  expected: string;
   declared: string;
   vendors: VendorStatus[];
   /** Alternates whose check passed. */
@@ -95,10 +98,11 @@ async function functionStatus(platform: Platform, fn: ServiceFunction, settings:
     function: fn,
     switchable,
     inUse,
+    expected: entry.vendor.name,
     declared: platform.declaredSpec.services[fn]?.vendor.name ?? entry.vendor.name,
     vendors,
     workingAlternates: vendors.filter((v) => !v.inUse && v.check?.ok).map((v) => v.name),
-    ...(facts ? { outbox: { waiting: facts.waiting, failed: facts.failed, oldestWaitingSeconds: facts.oldestWaitingSeconds, resentInDoubt: facts.resentInDoubt, lastError: facts.lastError } } : {}),
+    ...(facts ? { outbox: { waiting: facts.waiting, failed: facts.failed, oldestWaitingSeconds: facts.oldestWaitingSeconds, resentInDoubt: facts.resentInDoubt, givenUp: facts.givenUp, lastError: facts.lastError } } : {}),
     ...(entry.byHand ? { byHand: entry.byHand } : {}),
   };
 }
@@ -113,6 +117,9 @@ export function servicesWarnings(status: Pick<ServicesStatus, "functions" | "dat
     if (!f.switchable) {
       if (f.vendors.length < 2) warnings.push(`${f.function}: ${f.inUse} has no alternate listed: if it drops the platform, there is nobody to go to (services.${f.function}.alternates)`);
       continue;
+    }
+    if (f.inUse && f.inUse !== f.expected) {
+      warnings.push(`${f.function}: the database sends through ${f.inUse}, but Lifeboat expects ${f.expected} (lifeboat.yaml, or the last switch recorded): run \`lifeboat services switch ${f.function} --to ${f.expected}\`, or --to ${f.inUse} to record it`);
     }
     const inUse = f.vendors.find((v) => v.inUse);
     const waiting = f.outbox ? `; ${f.outbox.waiting} message${f.outbox.waiting === 1 ? "" : "s"} waiting${f.outbox.waiting ? `, the oldest for ${Math.round(f.outbox.oldestWaitingSeconds)} s` : ""}` : "";
@@ -134,7 +141,8 @@ export function servicesWarnings(status: Pick<ServicesStatus, "functions" | "dat
           : `${f.function}: no alternate listed (services.${f.function}.alternates): if ${f.inUse} drops the platform, ${f.function} stops`,
       );
     }
-    if (f.outbox?.resentInDoubt) warnings.push(`${f.function}: ${f.outbox.resentInDoubt} message${f.outbox.resentInDoubt === 1 ? " was" : "s were"} sent again after an attempt whose outcome was lost (a crash mid-send): each may have arrived twice, with the same Message-ID/idempotency key`);
+    if (f.outbox?.givenUp) warnings.push(`${f.function}: ${f.outbox.givenUp} message${f.outbox.givenUp === 1 ? " was" : "s were"} given up in the last day: the vendor refused the recipient for good (an invalid address or number; last: ${f.outbox.lastError ?? "?"})`);
+    if (f.outbox?.resentInDoubt) warnings.push(`${f.function}: ${f.outbox.resentInDoubt} message${f.outbox.resentInDoubt === 1 ? " was" : "s were"} sent again in the last day after an attempt whose outcome is unknown (no answer after sending, or a crash mid-send): each may have arrived twice, with the same Message-ID`);
   }
   return [...warnings, ...drift];
 }

@@ -8,9 +8,14 @@
  *      outbox worker reads it at its next round, within a second) and the
  *      waiting messages are made due now;
  *   3. verify: one probe message, sent through the new vendor only, is seen
- *      delivered (its key comes from the run, so a rerun never sends a second);
+ *      delivered (its key comes from the run, so a rerun never sends a second),
+ *      and the database still names the new vendor;
  *   4. record: .lifeboat/services.json says which vendor is in use (as a
  *      failover records the active site), so lifeboat.yaml is not edited at night.
+ * A rerun of the same switch resumes it (step 2 always runs again: it is cheap
+ * and idempotent, and a database restored from before it would otherwise keep
+ * the old vendor). A switch of the same function to another vendor abandons
+ * the unfinished one (its probe is withdrawn): going back must always be possible.
  */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -24,7 +29,7 @@ import { runsDir, unfinishedJournal } from "../failover/journal.ts";
 import { acquireLock } from "../lock.ts";
 import type { Platform } from "../platform.ts";
 import { commandFailure } from "../site/server-command.ts";
-import { probe as sendProbe, useVendor, type OutboxFacts, type ProbeState } from "./outbox.ts";
+import { outboxFacts, probe as sendProbe, useVendor, withdrawProbe, type OutboxFacts, type ProbeState } from "./outbox.ts";
 import { activeDatabase, activeSettings } from "./database.ts";
 import { checkVendor } from "./vendor-check.ts";
 
@@ -45,6 +50,9 @@ export interface SwitchJournal {
   to: string;
   startedAt: string;
   finishedAt?: string;
+  /** Set when a switch of the same function to another vendor took over before this one finished. */
+  abandonedAt?: string;
+  supersededBy?: string;
   steps: Array<{ name: SwitchStep; startedAt: string; seconds: number; detail: string }>;
   probe?: ProbeState & { seconds: number };
   /** The outbox right after the database named the new vendor. */
@@ -59,15 +67,19 @@ export interface SwitchResult extends SwitchJournal {
 
 const journalFile = (home: string, run: string) => path.join(runsDir(home), `${run}.json`);
 
+/** Written whole and synced before the rename, as the failover's journal is: a crash leaves the old journal or the new one. */
 function saveSwitchJournal(home: string, journal: SwitchJournal): void {
   const file = journalFile(home, journal.run);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify(journal, null, 2) + "\n");
+  const fd = fs.openSync(`${file}.tmp`, "w");
+  fs.writeSync(fd, JSON.stringify(journal, null, 2) + "\n");
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
   fs.renameSync(`${file}.tmp`, file);
 }
 
-/** The switch a rerun must finish first, if any. */
-export function unfinishedSwitch(home: string): SwitchJournal | undefined {
+/** The unfinished switch of `fn` a rerun resumes, if any. */
+export function unfinishedSwitch(home: string, fn: SwitchableFunction): SwitchJournal | undefined {
   let files: string[] = [];
   try {
     files = fs.readdirSync(runsDir(home)).filter((f) => f.startsWith("switch-") && f.endsWith(".json"));
@@ -77,7 +89,7 @@ export function unfinishedSwitch(home: string): SwitchJournal | undefined {
   return files
     .sort()
     .map((f) => JSON.parse(fs.readFileSync(path.join(runsDir(home), f), "utf8")) as SwitchJournal)
-    .filter((j) => !j.finishedAt)
+    .filter((j) => !j.finishedAt && !j.abandonedAt && j.function === fn)
     .at(-1);
 }
 
@@ -100,79 +112,90 @@ export async function switchVendor(platform: Platform, options: SwitchOptions, p
   const { fn, from } = validateSwitch(platform, options);
   const failover = unfinishedJournal(platform.home);
   if (failover) throw new UserError(`failover run ${failover.run} is unfinished; a switch now would write to a database that may be moving`, `finish it first: lifeboat failover --to ${failover.options.to}`);
-  const pending = unfinishedSwitch(platform.home);
-  if (pending && (pending.function !== fn || pending.to !== options.to)) {
-    throw new UserError(`switch run ${pending.run} (${pending.function} to ${pending.to}) is unfinished`, `finish it first: lifeboat services switch ${pending.function} --to ${pending.to}`);
-  }
   const release = await acquireLock(lockFile(platform), `services switch ${fn} to ${options.to}`, { wait: false });
   try {
-    const now = new Date();
-    const journal: SwitchJournal = pending ?? { run: `switch-${now.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "")}-${fn}-${options.to}`, function: fn, from, to: options.to, startedAt: now.toISOString(), steps: [] };
-    const done = (name: SwitchStep) => journal.steps.some((s) => s.name === name);
-    const step = async (name: SwitchStep, work: () => Promise<string>) => {
-      if (done(name)) return print(`  ${name}: done before (run ${journal.run})`);
-      const t = Date.now();
-      const detail = await work();
-      journal.steps.push({ name, startedAt: new Date(t).toISOString(), seconds: (Date.now() - t) / 1000, detail });
-      saveSwitchJournal(platform.home, journal);
-      print(`  ${name}: ${detail} (${((Date.now() - t) / 1000).toFixed(2)} s)`);
-    };
-    print(`${pending ? "resuming" : "starting"} switch run ${journal.run}: ${fn} from ${journal.from} to ${options.to}`);
-    const database = await activeDatabase(platform);
-
-    await step("preflight", async () => {
-      const settings = await activeSettings(platform);
-      const vendor = settings?.[fn]?.vendors[options.to];
-      if (!vendor) throw new OperationError(`the active site's app servers do not have ${fn} vendor ${options.to}`, "run lifeboat deploy first (it gives every app server each vendor of lifeboat.yaml), then switch");
-      const check = await checkVendor(vendor);
-      if (!check.ok) throw new OperationError(`${options.to} fails its check: ${check.detail}; nothing was switched`, `lifeboat services status shows every ${fn} vendor; choose one that works`);
-      return `${options.to} answers (${check.detail})`;
-    });
-
-    await step("use", async () => {
-      const facts = await useVendor(database.command, database.database, fn, options.to).catch((error: unknown) => {
-        throw new OperationError(`the active site's database did not take the switch: ${commandFailure(error)}`, "rerun the same command: it resumes");
-      });
-      journal.outboxAtSwitch = facts.functions[fn];
-      return `the database of ${database.site} names ${options.to}; ${facts.functions[fn]?.waiting ?? 0} waiting message(s) made due now`;
-    });
-
-    await step("verify", async () => {
-      const t = Date.now();
-      // One key per run: a rerun finds the same probe instead of sending another.
-      const key = uuidFrom(journal.run);
-      const settings = await activeSettings(platform);
-      const probe = { fn, vendor: options.to, to: probeRecipient(platform, fn, settings?.[fn]?.from), subject: `Lifeboat switch probe ${journal.run}`, body: `Lifeboat switched ${fn} to ${options.to} (run ${journal.run}).`, key };
-      let last: ProbeState | undefined;
-      const sent = await poll({
-        what: `the probe through ${options.to}`,
-        probe: async () => (last = await sendProbe(database.command, database.database, probe)),
-        done: (state) => state.sent,
-        timeoutMs: options.verifyTimeoutMs ?? 60_000,
-        intervalMs: 100,
-      }).catch(() => undefined);
-      if (!sent) {
-        throw new OperationError(
-          `the probe message did not go out through ${options.to} within ${Math.round((options.verifyTimeoutMs ?? 60_000) / 1000)} s${last?.lastError ? `: ${last.lastError}` : " (no app server delivered it: are they running?)"}; the database already names ${options.to}`,
-          `rerun the same command to keep waiting, or switch back: lifeboat services switch ${fn} --to ${journal.from}`,
-        );
-      }
-      journal.probe = { ...sent, seconds: (Date.now() - t) / 1000 };
-      return `probe message ${sent.id} delivered through ${sent.sentVia} after ${sent.attempts} attempt(s)`;
-    });
-
-    await step("record", async () => {
-      const record = { ...(platform.services ?? {}), [fn]: { vendor: options.to, previous: journal.from, run: journal.run, at: new Date().toISOString() } };
-      writeServiceRecord(platform.home, record);
-      return `.lifeboat/services.json: ${fn} uses ${options.to}`;
-    });
-
-    journal.finishedAt = new Date().toISOString();
-    saveSwitchJournal(platform.home, journal);
-    return { ...journal, resumed: Boolean(pending), seconds: (Date.now() - started) / 1000 };
+    return await switchLocked(platform, options, fn, from, started, print);
   } finally {
     await release();
   }
+}
+
+async function switchLocked(platform: Platform, options: SwitchOptions, fn: SwitchableFunction, from: string, started: number, print: (line: string) => void): Promise<SwitchResult> {
+  const database = await activeDatabase(platform);
+  let pending = unfinishedSwitch(platform.home, fn);
+  if (pending && pending.to !== options.to) {
+    // Going back (or elsewhere) after a switch that did not finish: that run is over, and its probe must not linger.
+    await withdrawProbe(database.command, database.database, uuidFrom(pending.run)).catch(() => undefined);
+    saveSwitchJournal(platform.home, { ...pending, abandonedAt: new Date().toISOString(), supersededBy: `${fn} to ${options.to}` });
+    print(`switch run ${pending.run} (${fn} to ${pending.to}) did not finish: abandoned, its probe withdrawn`);
+    pending = undefined;
+  }
+  const now = new Date();
+  const journal: SwitchJournal = pending ?? { run: `switch-${now.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "")}-${fn}-${options.to}`, function: fn, from, to: options.to, startedAt: now.toISOString(), steps: [] };
+  const done = (name: SwitchStep) => journal.steps.some((s) => s.name === name);
+  const step = async (name: SwitchStep, work: () => Promise<string>, how: { always?: boolean } = {}) => {
+    if (done(name) && !how.always) return print(`  ${name}: done before (run ${journal.run})`);
+    const t = Date.now();
+    const detail = await work();
+    journal.steps = [...journal.steps.filter((s) => s.name !== name), { name, startedAt: new Date(t).toISOString(), seconds: (Date.now() - t) / 1000, detail }];
+    saveSwitchJournal(platform.home, journal);
+    print(`  ${name}: ${detail} (${((Date.now() - t) / 1000).toFixed(2)} s)`);
+  };
+  print(`${pending ? "resuming" : "starting"} switch run ${journal.run}: ${fn} from ${journal.from} to ${options.to}`);
+
+  await step("preflight", async () => {
+    const settings = await activeSettings(platform);
+    const vendor = settings?.[fn]?.vendors[options.to];
+    if (!vendor) throw new OperationError(`the active site's app servers do not have ${fn} vendor ${options.to}`, "run lifeboat deploy first (it gives every app server each vendor of lifeboat.yaml), then switch");
+    const check = await checkVendor(vendor);
+    if (!check.ok) throw new OperationError(`${options.to} fails its check: ${check.detail}; nothing was switched`, `lifeboat services status shows every ${fn} vendor; choose one that works`);
+    return `${options.to} answers (${check.detail})`;
+  });
+
+  await step("use", async () => {
+    const facts = await useVendor(database.command, database.database, fn, options.to).catch((error: unknown) => {
+      throw new OperationError(`the active site's database did not take the switch: ${commandFailure(error)}`, "rerun the same command: it resumes");
+    });
+    journal.outboxAtSwitch ??= facts.functions[fn];
+    return `the database of ${database.site} names ${options.to}; ${facts.functions[fn]?.waiting ?? 0} waiting message(s) made due now`;
+  }, { always: true });
+
+  await step("verify", async () => {
+    const t = Date.now();
+    // One key per run: a rerun finds the same probe instead of sending another.
+    const key = uuidFrom(journal.run);
+    const settings = await activeSettings(platform);
+    const probe = { fn, vendor: options.to, to: probeRecipient(platform, fn, settings?.[fn]?.from), subject: `Lifeboat switch probe ${journal.run}`, body: `Lifeboat switched ${fn} to ${options.to} (run ${journal.run}).`, key };
+    let last: ProbeState | undefined;
+    const sent = await poll({
+      what: `the probe through ${options.to}`,
+      probe: async () => (last = await sendProbe(database.command, database.database, probe)),
+      done: (state) => state.sent,
+      timeoutMs: options.verifyTimeoutMs ?? 60_000,
+      intervalMs: 250,
+    }).catch(() => undefined);
+    if (!sent) {
+      throw new OperationError(
+        `the probe message did not go out through ${options.to} within ${Math.round((options.verifyTimeoutMs ?? 60_000) / 1000)} s${last?.lastError ? `: ${last.lastError}` : " (no app server delivered it: are they running?)"}; the database already names ${options.to}`,
+        `rerun the same command to keep waiting, or switch back: lifeboat services switch ${fn} --to ${journal.from}`,
+      );
+    }
+    journal.probe = { ...sent, seconds: (Date.now() - t) / 1000 };
+    // The probe proves the vendor delivers; the database must also still name it (a restore may have gone back before step 2).
+    const now = (await outboxFacts(database.command, database.database)).functions[fn]?.inUse;
+    if (now !== options.to) throw new OperationError(`the probe went out through ${options.to}, but the database now names ${now ?? "no vendor"} for ${fn}`, "rerun the same command: step 2 names it again");
+    return `probe message ${sent.id} delivered through ${sent.sentVia} after ${sent.attempts} attempt(s); the database names ${options.to}`;
+  });
+
+  await step("record", async () => {
+    const record = { ...(platform.services ?? {}), [fn]: { vendor: options.to, previous: journal.from, run: journal.run, at: new Date().toISOString() } };
+    writeServiceRecord(platform.home, record);
+    return `.lifeboat/services.json: ${fn} uses ${options.to}`;
+  });
+
+  journal.finishedAt = new Date().toISOString();
+  saveSwitchJournal(platform.home, journal);
+  return { ...journal, resumed: Boolean(pending), seconds: (Date.now() - started) / 1000 };
 }
 
 /** Where the probe goes: lifeboat.yaml's probeTo, else the sender itself for email. */

@@ -10,7 +10,7 @@ export function formatServicesStatus(status: ServicesStatus): string {
       const mark = v.check ? (v.check.ok ? "ok  " : "FAIL") : "    ";
       lines.push(`  ${mark} ${v.inUse ? "*" : " "} ${v.name.padEnd(14)} ${v.kind.padEnd(7)}${v.local ? " local" : "      "}  ${v.check ? `${v.check.detail} (${v.check.ms} ms)` : ""}`.trimEnd());
     }
-    if (f.outbox) lines.push(`  outbox: ${f.outbox.waiting} waiting${f.outbox.waiting ? `, oldest ${f.outbox.oldestWaitingSeconds.toFixed(1)} s` : ""}, ${f.outbox.failed} failed${f.outbox.resentInDoubt ? `, ${f.outbox.resentInDoubt} resent in doubt` : ""}`);
+    if (f.outbox) lines.push(`  outbox: ${f.outbox.waiting} waiting${f.outbox.waiting ? `, oldest ${f.outbox.oldestWaitingSeconds.toFixed(1)} s` : ""}, ${f.outbox.failed} failed${f.outbox.resentInDoubt ? `, ${f.outbox.resentInDoubt} resent in doubt` : ""}${f.outbox.givenUp ? `, ${f.outbox.givenUp} given up` : ""}`);
     if (f.byHand) lines.push(`  by hand: ${f.byHand}`);
   }
   lines.push("");

@@ -42,7 +42,7 @@ describe("lifeboat.yaml services:", () => {
   });
 
   it("accepts real vendors with their defaults: SMTP on 587 with STARTTLS, the SMS kind's public API", () => {
-    const spec = parseSpec(minimal({ email: { vendor: sendgrid, alternates: [mailgun] }, sms: { vendor: twilio, alternates: [vonage], probeTo: "+15555550100" } }));
+    const spec = parseSpec(minimal({ email: { vendor: sendgrid, alternates: [mailgun] }, sms: { vendor: twilio, alternates: [vonage], probeTo: "+15555550100", from: "+15555550199" } }));
     expect(spec.services.email!.vendor.smtp).toEqual({ host: "smtp.sendgrid.net", port: 587, tls: "starttls" });
     expect(spec.services.email!.alternates[0]!.smtp).toEqual({ host: "smtp.mailgun.org", port: 465, tls: "implicit" });
     expect(parseSpec(minimal({})).services).toEqual({});
@@ -68,6 +68,15 @@ describe("lifeboat.yaml services:", () => {
     expect(issuesOf(minimal({ sms: { vendor: { name: "t", sms: { kind: "sinch" } } } })).join("\n")).toMatch(/services\.sms\.vendor\.sms\.kind: got "sinch"; accepted: "twilio", "vonage"/);
   });
 
+  it("never lets a real vendor's credentials cross the network in the clear", () => {
+    expect(issuesOf(minimal({ email: { vendor: { ...sendgrid, smtp: { host: "smtp.sendgrid.net", port: 25, tls: "none" } } } }))).toContain(
+      'services.email.vendor.smtp: tls: none would send the credentials in the clear; accepted for a real vendor: "starttls", "implicit"',
+    );
+    expect(issuesOf(minimal({ sms: { vendor: { ...twilio, sms: { kind: "twilio", url: "http://api.twilio.com" } }, probeTo: "+15555550100", from: "+15555550199" } }))).toContain(
+      "services.sms.vendor.sms: url: http:// would send the credentials in the clear; use https://",
+    );
+  });
+
   it("wants credentials for a real vendor, none for a local one or one Lifeboat never calls, and a probe number for real SMS", () => {
     expect(issuesOf(minimal({ email: { vendor: { name: "ses", smtp: { host: "email-smtp.eu-west-1.amazonaws.com" } } } }))).toContain(
       "services.email.vendor.credentials: required: the environment variables holding the username and password (credentials: { username: { env: NAME }, password: { env: NAME } })",
@@ -81,8 +90,11 @@ describe("lifeboat.yaml services:", () => {
     expect(issuesOf(minimal({ payments: { vendor: { name: "stripe", credentials: sendgrid.credentials } } }))).toContain(
       "services.payments.vendor.credentials: Lifeboat does not call payments vendors, so it keeps no credentials for them; remove the field",
     );
-    expect(issuesOf(minimal({ sms: { vendor: twilio } }))).toContain(
-      "services.sms.probeTo: required when a vendor is a real one: the number `lifeboat services switch sms` sends its probe to (a phone the team watches)",
+    expect(issuesOf(minimal({ sms: { vendor: twilio } }))).toEqual(
+      expect.arrayContaining([
+        "services.sms.probeTo: required when a vendor is a real one: the number `lifeboat services switch sms` sends its probe to (a phone the team watches)",
+        "services.sms.from: required when a vendor is a real one: the sender number or name every SMS vendor listed accepts (US numbers refuse letters)",
+      ]),
     );
     expect(issuesOf(minimal({ email: { vendor: { ...sendgrid, credentials: { username: { env: "lower" }, password: { env: "X" } } } } })).join("\n")).toMatch(
       /services\.email\.vendor\.credentials\.username\.env: must be an environment variable name/,
@@ -104,7 +116,7 @@ const fakeLocalVendors = (): LocalVendors & { started: string[] } => {
 };
 
 describe("the settings app servers get", () => {
-  const realSpec = () => parseSpec(minimal({ email: { vendor: sendgrid, alternates: [mailgun] }, sms: { vendor: twilio, probeTo: "+15555550100" } }));
+  const realSpec = () => parseSpec(minimal({ email: { vendor: sendgrid, alternates: [mailgun] }, sms: { vendor: twilio, probeTo: "+15555550100", from: "+15555550199" } }));
   const env = { SENDGRID_USER: "apikey", SENDGRID_KEY: "SG.secret-1", MAILGUN_USER: "postmaster", MAILGUN_KEY: "mg-secret-2", TWILIO_SID: "AC123", TWILIO_TOKEN: "tw-secret-3" };
 
   it("holds every email and SMS vendor with where it answers and its credentials, the one in use named", async () => {
@@ -119,7 +131,7 @@ describe("the settings app servers get", () => {
           mailgun: { kind: "smtp", host: "smtp.mailgun.org", port: 465, tls: "implicit", username: "postmaster", password: "mg-secret-2" },
         },
       },
-      sms: { from: "social", inUse: "twilio", vendors: { twilio: { kind: "twilio", url: "https://api.twilio.com", username: "AC123", password: "tw-secret-3" } } },
+      sms: { from: "+15555550199", inUse: "twilio", vendors: { twilio: { kind: "twilio", url: "https://api.twilio.com", username: "AC123", password: "tw-secret-3" } } },
     });
     expect(await servicesSettings(parseSpec(minimal({ payments: { vendor: { name: "stripe" } } })), { env, start: true, kept: [] })).toBeUndefined();
   });
@@ -198,7 +210,8 @@ describe("services warnings", () => {
       { name: "mail-f", kind: "smtp", inUse: false, local: true, check: { ok: true, detail: "EHLO and AUTH accepted", ms: 3 } },
     ],
     workingAlternates: ["mail-f"],
-    outbox: { waiting: 0, failed: 0, oldestWaitingSeconds: 0, resentInDoubt: 0, lastError: null },
+    expected: "mail-e",
+    outbox: { waiting: 0, failed: 0, oldestWaitingSeconds: 0, resentInDoubt: 0, givenUp: 0, lastError: null },
     ...over,
   });
 
@@ -209,7 +222,7 @@ describe("services warnings", () => {
   it("a failing vendor in use names the waiting messages and the switch to make", () => {
     const failing = email({
       vendors: [{ ...email().vendors[0]!, check: { ok: false, detail: "127.25.0.1:2525: 535 Authentication failed", ms: 2 } }, email().vendors[1]!],
-      outbox: { waiting: 3, failed: 3, oldestWaitingSeconds: 12.4, resentInDoubt: 0, lastError: "535" },
+      outbox: { waiting: 3, failed: 3, oldestWaitingSeconds: 12.4, resentInDoubt: 0, givenUp: 0, lastError: "535" },
     });
     expect(servicesWarnings({ functions: [failing] }, [])).toEqual([
       "email: mail-e, the vendor in use, fails its check (127.25.0.1:2525: 535 Authentication failed); 3 messages waiting, the oldest for 12 s; switch: lifeboat services switch email --to mail-f",
@@ -218,7 +231,7 @@ describe("services warnings", () => {
 
   it("a function with no working alternate, and a listed function with none at all", () => {
     const alone = email({ vendors: [email().vendors[0]!, { ...email().vendors[1]!, check: { ok: false, detail: "connection refused", ms: 1 } }], workingAlternates: [] });
-    const payments: FunctionStatus = { function: "payments", switchable: false, inUse: "stripe", declared: "stripe", vendors: [{ name: "stripe", kind: "none", inUse: true, local: false }], workingAlternates: [] };
+    const payments: FunctionStatus = { function: "payments", switchable: false, inUse: "stripe", expected: "stripe", declared: "stripe", vendors: [{ name: "stripe", kind: "none", inUse: true, local: false }], workingAlternates: [] };
     expect(servicesWarnings({ functions: [alone, payments] }, [])).toEqual([
       "email: no working alternate (mail-f: connection refused): if mail-e drops the platform, email stops",
       "payments: stripe has no alternate listed: if it drops the platform, there is nobody to go to (services.payments.alternates)",
