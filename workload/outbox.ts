@@ -16,7 +16,7 @@
  *     counted in_doubt. A duplicate is possible only there, and never silent.
  */
 import type { Pool, PoolClient } from "pg";
-import { DeliveryError, sendEmail, sendSms, type FailureKind } from "./senders.ts";
+import { closeTransports, DeliveryError, sendEmail, sendSms, type FailureKind } from "./senders.ts";
 import { messageFunctions, type MessageFunction, type ServicesSettings } from "./services.ts";
 
 export interface NewMessage {
@@ -64,16 +64,19 @@ export interface OutboxWorker {
   stop(): Promise<void>;
 }
 
+/** Messages each app server has in flight at once: a vendor's answer takes milliseconds to seconds, and the outbox must drain faster than sign-ups fill it. */
+export const senders = 4;
+
 export function startOutboxWorker(pool: Pool, settings: ServicesSettings, log: (line: string) => void, idleMs = 200): OutboxWorker {
   let stopped = false;
   let lastError = "";
   const state = newWorkerState();
   const say = (line: string) => {
-    // One line per distinct problem, not one per round.
+    // One line per distinct problem, not one per message.
     if (line !== lastError) log(line);
     lastError = line;
   };
-  const loop = (async () => {
+  const loop = async () => {
     while (!stopped) {
       let worked = 0;
       try {
@@ -84,12 +87,15 @@ export function startOutboxWorker(pool: Pool, settings: ServicesSettings, log: (
       }
       if (!worked && !stopped) await new Promise((r) => setTimeout(r, idleMs));
     }
-  })();
+  };
+  // Each loop claims its own message: the claims keep them apart.
+  const loops = Array.from({ length: senders }, loop);
   return {
-    /** Resolves once the message being sent (if any) is recorded: nothing is claimed after this is called. */
+    /** Resolves once every message being sent is recorded: nothing is claimed after this is called. */
     async stop() {
       stopped = true;
-      await loop;
+      await Promise.all(loops);
+      closeTransports();
     },
   };
 }
@@ -128,7 +134,8 @@ export async function deliverOne(pool: Pool, settings: ServicesSettings, state: 
     `WITH due AS (
        SELECT id FROM outbox
         WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= now() AND (claimed_until IS NULL OR claimed_until < now())
-        ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+        -- A switch's probe first (it is what the operator waits for), then the oldest.
+        ORDER BY kind = 'probe' DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED)
      UPDATE outbox o
         SET claimed_until = now() + make_interval(secs => $1), claim = gen_random_uuid(), attempts = o.attempts + 1,
             in_doubt = o.in_doubt + CASE WHEN o.claimed_until IS NULL THEN 0 ELSE 1 END

@@ -6,8 +6,9 @@
  * email --to <alternate>` runs. Prints, per round: the time from the switch's
  * start to the first message delivered through the alternate, the switch's
  * own steps, the outbox's oldest waiting message while it ran (sampled every
- * 100 ms), and whether every acknowledged sign-up got exactly one email
- * (counted at both relays). Asserts nothing.
+ * 100 ms), how long the outbox takes to drain once the stream ends, and
+ * whether every acknowledged sign-up got exactly one email (counted at both
+ * relays). Asserts nothing.
  *
  *   npm run bench:services [-- --rate 50 --outage-seconds 5 --rounds 2]
  */
@@ -41,6 +42,7 @@ try {
     const { rows } = await primary.query<{ age: number | null }>("SELECT extract(epoch FROM now() - min(created_at)) * 1000 AS age FROM outbox WHERE sent_at IS NULL AND function = 'email'");
     return rows[0]?.age === null || rows[0]?.age === undefined ? 0 : Number(rows[0].age);
   };
+  const waitingCount = async () => Number((await primary.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL AND given_up_at IS NULL")).rows[0]!.n);
   const firstToSwitch: number[] = [];
   const peaks: number[] = [];
   try {
@@ -72,7 +74,7 @@ try {
       let peak = 0;
       const sampler = (async () => {
         while (sampling) {
-          peak = Math.max(peak, await oldestWaiting());
+          peak = Math.max(peak, await oldestWaiting().catch(() => 0));
           await sleep(100);
         }
       })();
@@ -93,8 +95,11 @@ try {
       await sampler;
       stop = true;
       await stream;
+      const streamEnded = Date.now();
+      // Every message owed goes out before anything is counted: how long the backlog takes is a figure too.
+      while ((await waitingCount()) > 0 && Date.now() - streamEnded < 180_000) await sleep(100);
+      const drainMs = Date.now() - streamEnded;
       await lifeboat(["local", "restore-vendor", from!]);
-      await sleep(2_000);
       const mails = [...(await receivedMessages(sandbox.home, "mail-e")), ...(await receivedMessages(sandbox.home, "mail-f"))].filter((m) => m.to.some((t) => t.startsWith(`r${round}_`)));
       const perHandle = new Map<string, number>();
       for (const m of mails) for (const t of m.to) perHandle.set(t.split("@")[0]!, (perHandle.get(t.split("@")[0]!) ?? 0) + 1);
@@ -105,7 +110,7 @@ try {
       console.log(
         `round ${round}: ${from} dropped for ${outageMs / 1000} s, then switch to ${to}: first message through ${to} after ${s(first)}; switch ${report.seconds.toFixed(3)} s (${report.steps.map((st) => `${st.name} ${st.seconds.toFixed(3)}`).join(", ")}); ` +
           `waiting at the switch ${report.outboxAtSwitch?.waiting ?? "?"}; oldest waiting message during the switch: peak ${s(peak)}; ` +
-          `${acknowledged.length} sign-ups acknowledged at ${rate}/s, ${missing} without an email, ${twice} with two or more`,
+          `${acknowledged.length} sign-ups acknowledged at ${rate}/s; the outbox drained ${s(drainMs)} after the stream ended; ${missing} without an email, ${twice} with two or more`,
       );
     }
   } finally {
