@@ -143,8 +143,12 @@ async function switchLocked(platform: Platform, options: SwitchOptions, fn: Swit
   };
   print(`${pending ? "resuming" : "starting"} switch run ${journal.run}: ${fn} from ${journal.from} to ${options.to}`);
 
+  // What the active site's app servers were given: read once (it decrypts the stack's config, about a second).
+  let settingsRead: ReturnType<typeof activeSettings> | undefined;
+  const appSettings = () => (settingsRead ??= activeSettings(platform));
+
   await step("preflight", async () => {
-    const settings = await activeSettings(platform);
+    const settings = await appSettings();
     const vendor = settings?.[fn]?.vendors[options.to];
     if (!vendor) throw new OperationError(`the active site's app servers do not have ${fn} vendor ${options.to}`, "run lifeboat deploy first (it gives every app server each vendor of lifeboat.yaml), then switch");
     const check = await checkVendor(vendor);
@@ -164,7 +168,7 @@ async function switchLocked(platform: Platform, options: SwitchOptions, fn: Swit
     const t = Date.now();
     // One key per run: a rerun finds the same probe instead of sending another.
     const key = uuidFrom(journal.run);
-    const settings = await activeSettings(platform);
+    const settings = await appSettings();
     const probe = { fn, vendor: options.to, to: probeRecipient(platform, fn, settings?.[fn]?.from), subject: `Lifeboat switch probe ${journal.run}`, body: `Lifeboat switched ${fn} to ${options.to} (run ${journal.run}).`, key };
     let last: ProbeState | undefined;
     const sent = await poll({
