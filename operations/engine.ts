@@ -11,6 +11,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Deployment, LocalWorkspace, LocalWorkspaceOptions, PulumiCommand, Stack } from "@pulumi/pulumi/automation/index.js";
 import { projectRoot, stateDir } from "../model/paths.ts";
+import { fileBackendHasStack } from "./file-backend.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -127,7 +128,23 @@ export async function engineStackOutputs(settings: EngineSettings, stackName: st
   }
 }
 
-/** Selects (creating if needed) a stack of the program in `workDir`. */
+/**
+ * Selects (creating if needed) a stack of the program in `workDir`. A stack the file backend already holds
+ * is not selected: every command the Automation API runs on a stack names it (`--stack`), so
+ * `pulumi stack select` (an engine start, about 0.45 s of CPU, once per stack an operation opens) would only
+ * prove that the stack exists, which its state file already says.
+ */
 export async function openStack(settings: EngineSettings, stackName: string, workDir = projectRoot): Promise<Stack> {
-  return (await automation()).LocalWorkspace.createOrSelectStack({ stackName, workDir }, await workspaceOptions(settings, workDir));
+  const { LocalWorkspace, Stack } = await automation();
+  const options = await workspaceOptions(settings, workDir);
+  const workspace = await LocalWorkspace.create({ ...options, workDir });
+  const project = (await workspace.projectSettings()).name;
+  if (!fileBackendHasStack(backendUrlOf(settings), project, stackName)) return Stack.createOrSelect(stackName, workspace);
+  const select = workspace.selectStack;
+  workspace.selectStack = async () => {};
+  try {
+    return await Stack.select(stackName, workspace);
+  } finally {
+    workspace.selectStack = select;
+  }
 }
