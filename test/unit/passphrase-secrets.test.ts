@@ -22,12 +22,19 @@ const fromEngine = {
   "lifeboat:peerDbAddress": { value: "127.1.1.101", secret: false },
 };
 
-let dir: string | undefined;
-afterEach(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
+const scratch: string[] = [];
+afterEach(() => {
+  for (const dir of scratch.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+const scratchDir = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lifeboat-passphrase-"));
+  scratch.push(dir);
+  return dir;
+};
 
 /** A stack of a project in a scratch directory holding `text` as its Pulumi.passphrase.yaml, whose engine must not be asked. */
 function stackWith(text: string, envVars: Record<string, string>): Stack {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "lifeboat-passphrase-"));
+  const dir = scratchDir();
   fs.writeFileSync(path.join(dir, "Pulumi.passphrase.yaml"), text);
   const workspace = { workDir: dir, envVars, projectSettings: async () => ({ name: "fixture", runtime: "nodejs" }) };
   const getAllConfig = async () => {
@@ -43,7 +50,7 @@ describe("passphrase secrets without the engine", () => {
   });
 
   it("reads the passphrase from PULUMI_CONFIG_PASSPHRASE_FILE as the engine does, without its line end", async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "lifeboat-passphrase-"));
+    const dir = scratchDir();
     fs.writeFileSync(path.join(dir, "passphrase"), "a fixture passphrase\n");
     const decrypt = await passphraseDecrypter(stackFile.encryptionsalt, { PULUMI_CONFIG_PASSPHRASE_FILE: path.join(dir, "passphrase") });
     expect(decrypt?.(stackFile.config["lifeboat:dbPassword"]!.secure)).toBe("a fixture secret");
