@@ -11,6 +11,7 @@
  * the same function, with the same config from the engine, so the plan is the
  * one `pulumi preview` and deploy make.
  */
+import { findSourceMap } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { inspect } from "node:util";
@@ -36,21 +37,48 @@ const programEntry = () => pathToFileURL(path.join(projectRoot, "stacks/main.mjs
 let loaded: Promise<PulumiFn> | undefined;
 const lifeboatProgram = () => (loaded ??= import(programEntry()).then((entry: { default: PulumiFn }) => entry.default));
 
-/** One run of the Lifeboat program, for one preview. */
-export function inlineRun(): InlineRun {
+/** One run of the Lifeboat program (or the one `load` gives), for one preview. */
+export function inlineRun(load: () => Promise<PulumiFn> = lifeboatProgram): InlineRun {
   let thrown: unknown;
   return {
     program: async () => {
-      const program = await lifeboatProgram();
+      const program = await load();
       try {
         return await program();
       } catch (error) {
-        thrown = error;
+        thrown = error instanceof Error ? withStackAsTheLanguageHost(error) : error;
         throw error;
       }
     },
     thrown: () => thrown,
   };
+}
+
+/**
+ * The exception with its stack as the language host prints it. There, source-map-support (loaded by
+ * @pulumi/pulumi's cmd/run) writes each frame in V8's words ("Object.buildSite [as site] (...)") at its place
+ * in the sources; Node's own source maps, which map frames here, leave out the "[as ...]". V8 writes an
+ * exception's stack when it is first read, so it is read here first, in those words.
+ */
+function withStackAsTheLanguageHost(error: Error): Error {
+  const previous = Error.prepareStackTrace;
+  Error.prepareStackTrace = (thrown: Error, frames: NodeJS.CallSite[]) => [String(thrown), ...frames.map((frame) => `    at ${frameInTheSources(frame)}`)].join("\n");
+  try {
+    void error.stack;
+  } finally {
+    Error.prepareStackTrace = previous;
+  }
+  return error;
+}
+
+/** V8's words for a frame, at its place in the sources when a source map says where that is. */
+function frameInTheSources(frame: NodeJS.CallSite): string {
+  const said = frame.toString();
+  const [file, line, column] = [frame.getFileName(), frame.getLineNumber(), frame.getColumnNumber()];
+  if (!file || line === null || column === null) return said;
+  const entry = findSourceMap(file)?.findEntry(line - 1, column - 1);
+  if (!entry || !("originalSource" in entry)) return said;
+  return said.replace(`${file}:${line}:${column}`, `${entry.originalSource}:${entry.originalLine + 1}:${entry.originalColumn + 1}`);
 }
 
 /**

@@ -8,7 +8,7 @@ import { RunError } from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { projectRoot } from "../../model/paths.ts";
 import { engineError } from "../../operations/engine-error.ts";
-import { languageHostReport } from "../../operations/diff/inline.ts";
+import { inlineRun, languageHostReport } from "../../operations/diff/inline.ts";
 
 const fixtures = path.join(import.meta.dirname, "../fixtures/diff");
 // The engine's output for a program that throws (test/fixtures/throwing-stack), as Pulumi.yaml's loader runs it.
@@ -44,4 +44,18 @@ describe("a program's exception in an inline preview", () => {
     );
   });
 
+
+  it("keeps the exception a run threw, each frame in V8's words as the language host prints them (\"[as site]\" included)", async () => {
+    const builders = {
+      site: function buildSite(): never {
+        throw new Error("site local-b is a standby");
+      },
+    };
+    const run = inlineRun(async () => async () => builders.site());
+    await expect(run.program()).rejects.toThrow("site local-b is a standby");
+    const cause = engineError(new Error(languageHostReport(run.thrown())));
+    expect(cause.split("\n").slice(0, 2)).toEqual(["Running program 'stacks/index.ts' failed with an unhandled exception:", "Error: site local-b is a standby"]);
+    expect(cause).toMatch(/\n {2}at Object\.buildSite \[as site\] \(test\/unit\/diff-inline\.test\.ts:\d+:\d+\)$/);
+    expect(inlineRun(async () => async () => ({ done: true })).thrown()).toBeUndefined();
+  });
 });
