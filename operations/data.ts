@@ -5,12 +5,12 @@
  */
 import { randomBytes } from "node:crypto";
 import type { ConfigMap, Stack } from "@pulumi/pulumi/automation/index.js";
-import { automation, backendUrlOf, engineStackOutputs, workspaceOptions } from "./engine.ts";
-import { fileBackendOutputs } from "./file-backend.ts";
+import { automation, backendUrlOf, engineEnv, engineStackOutputs, workspaceOptions } from "./engine.ts";
+import { fileBackendOutputs, fileBackendSecretOutputs } from "./file-backend.ts";
 import { OperationError } from "../model/errors.ts";
 import type { Platform } from "./platform.ts";
 import { once } from "./read-once.ts";
-import { ensureSecret, openPlatformStack, progressPrinter, readStackConfig } from "./stacks.ts";
+import { allStackConfig, ensureSecret, openPlatformStack, progressPrinter, readStackConfig } from "./stacks.ts";
 import { engineError } from "./engine-error.ts";
 import type { BackupRepository } from "../model/data.ts";
 import { backupStackName, configKeys, pulumiProject, siteStackName } from "../model/names.ts";
@@ -31,12 +31,17 @@ export async function existingStack(platform: Platform, stackName: string): Prom
 /**
  * A stack's outputs as plain values (secrets decrypted): {} for a stack that has none, undefined when there is
  * no such stack. Read from the state file when the backend is a directory and the outputs hold no secret
- * (milliseconds, file-backend.ts), else by the engine.
+ * or only ones the passphrase opens (file-backend.ts), else by the engine.
  */
 export async function readStackOutputs(platform: Platform, stackName: string): Promise<Record<string, unknown> | undefined> {
   return once(platform.readOnce?.outputs, stackName, async () => {
     const settings = await platform.engine();
-    return fileBackendOutputs(backendUrlOf(settings), pulumiProject, stackName) ?? engineStackOutputs(settings, stackName);
+    const backendUrl = backendUrlOf(settings);
+    return (
+      fileBackendOutputs(backendUrl, pulumiProject, stackName) ??
+      (await fileBackendSecretOutputs(backendUrl, pulumiProject, stackName, await engineEnv(settings))) ??
+      engineStackOutputs(settings, stackName)
+    );
   });
 }
 
@@ -131,14 +136,14 @@ export async function deployRepositories(
 export const sharedSiteSecrets = [configKeys.dbPassword, configKeys.replicationPassword] as const;
 
 /**
- * A stack's config with its secrets decrypted, read by the engine at the first call and answered from
- * then on: one engine run for every key (a `config get` per key otherwise, about half a second each).
+ * A stack's config with its secrets decrypted, read at the first call (allStackConfig: from the file, else by
+ * one engine run for every key) and answered from then on.
  * Its values are the ones before any write made after that first call.
  */
 export type DecryptedConfig = () => Promise<ConfigMap>;
 export function decryptedConfig(stack: Stack): DecryptedConfig {
   let read: Promise<ConfigMap> | undefined;
-  return () => (read ??= stack.getAllConfig());
+  return () => (read ??= allStackConfig(stack));
 }
 
 export async function ensureSharedSecrets(platform: Platform, stack: Stack, current: DecryptedConfig = decryptedConfig(stack)): Promise<void> {
@@ -152,7 +157,7 @@ export async function ensureSharedSecrets(platform: Platform, stack: Stack, curr
   // Generated only ever in the active site's stack, whichever site is prepared first, then copied.
   const activeStack = await openPlatformStack(platform, active);
   await generateMissing(activeStack, await readStackConfig(activeStack));
-  const wanted = await activeStack.getAllConfig();
+  const wanted = await allStackConfig(activeStack);
   const config = await readStackConfig(stack);
   for (const key of sharedSiteSecrets) {
     const fullKey = `lifeboat:${key}`;

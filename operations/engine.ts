@@ -10,7 +10,9 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Deployment, LocalWorkspace, LocalWorkspaceOptions, PulumiCommand, Stack } from "@pulumi/pulumi/automation/index.js";
+import { parse as parseSemver, type SemVer } from "semver";
 import { projectRoot, stateDir } from "../model/paths.ts";
+import { fileBackendHasStack } from "./file-backend.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -79,13 +81,28 @@ export async function engineEnv(settings: EngineSettings): Promise<Record<string
  */
 export const automation = () => import("@pulumi/pulumi/automation/index.js");
 
-/** PulumiCommand.get runs `pulumi version`: once per engine and process is enough. */
+/** One PulumiCommand per engine and process. */
 const commands = new Map<string, Promise<PulumiCommand>>();
+
+/**
+ * The Automation API's handle on the engine, made from what the resolver already knows: PulumiCommand.get
+ * would run `pulumi version` (an engine start, about 0.4 s of CPU, before an operation's first engine run) to
+ * learn the version the resolver read from this very binary (cli/engine/: asked once, remembered by the file's
+ * identity) and refused below the pinned one. The typings hide the constructor PulumiCommand.get itself calls
+ * with the same two values; test/unit/engine-command.test.ts holds both ways equal for the pinned SDK.
+ */
+export async function pulumiCommandOf(engine: Pick<ResolvedEngine, "root" | "version">): Promise<PulumiCommand> {
+  const { PulumiCommand } = await automation();
+  const version = parseSemver(engine.version);
+  if (!version) return PulumiCommand.get({ root: engine.root, skipVersionCheck: false });
+  const made = PulumiCommand as unknown as new (command: string, version: SemVer) => PulumiCommand;
+  return new made(path.resolve(path.join(engine.root, "bin/pulumi")), version);
+}
 
 /** Options shared by every LocalWorkspace Lifeboat opens. */
 export async function workspaceOptions(settings: EngineSettings, workDir = projectRoot): Promise<LocalWorkspaceOptions> {
   const root = settings.engine.root;
-  if (!commands.has(root)) commands.set(root, automation().then(({ PulumiCommand }) => PulumiCommand.get({ root, skipVersionCheck: false })));
+  if (!commands.has(root)) commands.set(root, pulumiCommandOf(settings.engine));
   return { workDir, pulumiCommand: await commands.get(root)!, envVars: await engineEnv(settings) };
 }
 
@@ -127,7 +144,23 @@ export async function engineStackOutputs(settings: EngineSettings, stackName: st
   }
 }
 
-/** Selects (creating if needed) a stack of the program in `workDir`. */
+/**
+ * Selects (creating if needed) a stack of the program in `workDir`. A stack the file backend already holds
+ * is not selected: every command the Automation API runs on a stack names it (`--stack`), so
+ * `pulumi stack select` (an engine start, about 0.45 s of CPU, once per stack an operation opens) would only
+ * prove that the stack exists, which its state file already says.
+ */
 export async function openStack(settings: EngineSettings, stackName: string, workDir = projectRoot): Promise<Stack> {
-  return (await automation()).LocalWorkspace.createOrSelectStack({ stackName, workDir }, await workspaceOptions(settings, workDir));
+  const { LocalWorkspace, Stack } = await automation();
+  const options = await workspaceOptions(settings, workDir);
+  const workspace = await LocalWorkspace.create({ ...options, workDir });
+  const project = (await workspace.projectSettings()).name;
+  if (!fileBackendHasStack(backendUrlOf(settings), project, stackName)) return Stack.createOrSelect(stackName, workspace);
+  const select = workspace.selectStack;
+  workspace.selectStack = async () => {};
+  try {
+    return await Stack.select(stackName, workspace);
+  } finally {
+    workspace.selectStack = select;
+  }
 }

@@ -4,12 +4,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
+import type { ConfigMap, EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
 import { parse } from "yaml";
 import { backendUrlOf, openStack } from "./engine.ts";
 import { holderAlive } from "./lock.ts";
 import type { Platform } from "./platform.ts";
 import { once } from "./read-once.ts";
+import { passphraseDecrypter } from "./passphrase-secrets.ts";
 import { configKeys, pulumiProject } from "../model/names.ts";
 
 export async function openPlatformStack(platform: Platform, stackName: string): Promise<Stack> {
@@ -63,6 +64,43 @@ export function readStackConfigFile(workDir: string, stackName: string): Record<
 
 export async function readStackConfig(stack: Stack): Promise<Record<string, unknown>> {
   return readStackConfigFile(stack.workspace.workDir, stack.name);
+}
+
+/**
+ * The stack's config with its secrets decrypted, as `stack.getAllConfig()` answers it: from
+ * Pulumi.<stack>.yaml where it holds only plain strings and passphrase secrets the passphrase opens
+ * (passphrase-secrets.ts), without an engine run; from the engine otherwise.
+ */
+export async function allStackConfig(stack: Stack): Promise<ConfigMap> {
+  return (await stackConfigFromFile(stack)) ?? stack.getAllConfig();
+}
+
+async function stackConfigFromFile(stack: Stack): Promise<ConfigMap | undefined> {
+  let settings: Record<string, unknown>;
+  try {
+    settings = (parse(fs.readFileSync(path.join(stack.workspace.workDir, `Pulumi.${stack.name}.yaml`), "utf8")) as Record<string, unknown> | null) ?? {};
+  } catch {
+    return undefined;
+  }
+  // Only the plain case: no other secrets provider or environment in the stack's file, no config defaults in Pulumi.yaml.
+  if (Object.keys(settings).some((key) => key !== "encryptionsalt" && key !== "config")) return undefined;
+  if (Object.keys((await stack.workspace.projectSettings()).config ?? {}).length > 0) return undefined;
+  const entries = Object.entries((settings.config ?? {}) as Record<string, unknown>);
+  const secure = (value: unknown): value is { secure: string } =>
+    typeof value === "object" && value !== null && Object.keys(value).length === 1 && typeof (value as { secure?: unknown }).secure === "string";
+  const decrypt = entries.some(([, value]) => secure(value)) ? await passphraseDecrypter(settings.encryptionsalt, stack.workspace.envVars) : undefined;
+  const config: ConfigMap = {};
+  for (const [key, value] of entries) {
+    if (typeof value === "string") config[key] = { value, secret: false };
+    else if (secure(value) && decrypt) {
+      try {
+        config[key] = { value: decrypt(value.secure), secret: true };
+      } catch {
+        return undefined;
+      }
+    } else return undefined;
+  }
+  return config;
 }
 
 /** Generates a secret once, into the stack's config (Pulumi.<stack>.yaml, encrypted). Never printed. */

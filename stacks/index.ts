@@ -14,16 +14,25 @@ import { applyRoleRecord, readRoleRecord } from "../model/roles.ts";
 import { buildSite } from "./site.ts";
 import { loadAuditedSpec } from "../providers/audit.ts";
 
-const stack = pulumi.getStack();
-const target = parseStackName(stack);
-if (!target) throw new Error(`stack "${stack}" is none of site-<name>, edge-<name>, backup-<provider>`);
-const specFile = process.env.LIFEBOAT_SPEC ?? path.join(projectRoot, "lifeboat.yaml");
-const home = stateDir();
-// The roles a failover recorded apply here too: the program and the CLI must agree on who is active.
-const spec = applyRoleRecord(loadAuditedSpec(specFile), readRoleRecord(home));
-
 const builders = { site: buildSite, edge: buildEdge, backup: buildBackupRepository } as const;
 
+/**
+ * Builds the stack being run. Everything is read when it runs, not when the module is imported:
+ * `lifeboat diff` runs this same function inside its own process for several stacks at once
+ * (an inline program, operations/diff/inline.ts), each run with its own stack and config.
+ */
+export async function lifeboatProgram() {
+  const stack = pulumi.getStack();
+  const target = parseStackName(stack);
+  if (!target) throw new Error(`stack "${stack}" is none of site-<name>, edge-<name>, backup-<provider>`);
+  const specFile = process.env.LIFEBOAT_SPEC ?? path.join(projectRoot, "lifeboat.yaml");
+  const home = stateDir();
+  // The roles a failover recorded apply here too: the program and the CLI must agree on who is active.
+  const spec = applyRoleRecord(loadAuditedSpec(specFile), readRoleRecord(home));
+  // Only the provider this stack uses loads its Pulumi SDK.
+  return builders[target.kind](spec, target.name, home);
+}
+
 // The default export's properties become the stack's outputs (site, edge or repository, whichever this stack is);
-// Pulumi awaits an async default export. Only the provider this stack uses loads its Pulumi SDK.
-export default async () => builders[target.kind](spec, target.name, home);
+// Pulumi awaits an async default export.
+export default lifeboatProgram;

@@ -31,10 +31,20 @@ export interface DiffOptions extends StackSelection {
 type StackResult = { diff: StackDiff; plannedOutputs?: Record<string, unknown> };
 type Identity = Pick<StackDiff, "stack" | "kind" | "provider">;
 
-/** Runs the engine's preview on a prepared stack and reduces its events. */
+/**
+ * Runs the engine's preview on a prepared stack, with the program run in this process (inline.ts), and
+ * reduces its events. A program's exception is reported as `pulumi preview` reports it.
+ */
 async function previewPrepared(stack: Stack, identity: Identity, note?: string): Promise<StackResult> {
   const events: EngineEvent[] = [];
-  await stack.preview({ onEvent: (event) => events.push(event) });
+  const { inlineRun, languageHostReport } = await import("./inline.ts");
+  const run = inlineRun();
+  try {
+    await stack.preview({ onEvent: (event) => events.push(event), program: run.program });
+  } catch (error) {
+    if (run.thrown() === undefined) throw error;
+    throw new Error(languageHostReport(run.thrown()));
+  }
   const diff = stackDiffFromEvents(identity, events);
   if (note) diff.note = note;
   return { diff, plannedOutputs: plannedStackOutputs(events) };

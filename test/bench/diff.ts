@@ -11,10 +11,10 @@
  *   npm run bench:diff
  */
 import os from "node:os";
-import { assertLocalAddressesFree, createSandbox } from "../integration/sandbox.ts";
+import { createSandbox } from "../integration/sandbox.ts";
 import { previewEach, seconds, timed } from "./common.ts";
 
-await assertLocalAddressesFree();
+// createSandbox waits for the machine's lock, then checks that no platform holds the addresses.
 const sandbox = await createSandbox();
 try {
   const deployed = await sandbox.lifeboat(["deploy"]);

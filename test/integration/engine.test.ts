@@ -13,7 +13,8 @@ import { getEngine } from "../../cli/engine/index.ts";
 import { ENGINE_VERSION } from "../../cli/engine/pin.ts";
 import { openStack, passphraseFile } from "../../operations/engine.ts";
 import { engineError } from "../../operations/engine-error.ts";
-import { fileBackendOutputs } from "../../operations/file-backend.ts";
+import { fileBackendOutputs, fileBackendSecretOutputs } from "../../operations/file-backend.ts";
+import { allStackConfig } from "../../operations/stacks.ts";
 import { projectRoot } from "../../model/paths.ts";
 
 const program = path.join(projectRoot, "test/fixtures/tiny-stack");
@@ -64,7 +65,7 @@ describe("the Pulumi engine through the Automation API", { timeout: 120_000 }, (
     expect(result.outputs.echoed?.value).toBe("changed");
   });
 
-  it("has the same plain outputs in its state file as the engine reads, and leaves secret ones to the engine", async () => {
+  it("has the same plain outputs in its state file as the engine reads, and the secret ones where the passphrase opens them", async () => {
     const backendUrl = pathToFileURL(path.join(home, "state")).href;
     const fromEngine = Object.fromEntries(Object.entries(await stack.outputs()).map(([key, output]) => [key, output.value]));
     expect(fromEngine).toEqual({ echoed: "changed" });
@@ -72,9 +73,13 @@ describe("the Pulumi engine through the Automation API", { timeout: 120_000 }, (
     expect(fileBackendOutputs(backendUrl, "lifeboat-tiny", "no-such-stack")).toBeUndefined();
     expect(fileBackendOutputs("s3://bucket/state", "lifeboat-tiny", stackName)).toBeUndefined();
 
-    await stack.setConfig("hidden", { value: "only the engine decrypts this", secret: true });
-    expect((await stack.up()).outputs.hidden).toMatchObject({ value: "only the engine decrypts this", secret: true });
+    await stack.setConfig("hidden", { value: "a secret the passphrase opens", secret: true });
+    expect((await stack.up()).outputs.hidden).toMatchObject({ value: "a secret the passphrase opens", secret: true });
     expect(fileBackendOutputs(backendUrl, "lifeboat-tiny", stackName)).toBeUndefined();
+    // Decrypted without the engine, as `pulumi stack output --show-secrets` and `pulumi config --show-secrets` give them.
+    expect(await fileBackendSecretOutputs(backendUrl, "lifeboat-tiny", stackName, stack.workspace.envVars)).toEqual({ echoed: "changed", hidden: "a secret the passphrase opens" });
+    expect(await fileBackendSecretOutputs(backendUrl, "lifeboat-tiny", stackName, { PULUMI_CONFIG_PASSPHRASE: "not the passphrase" })).toBeUndefined();
+    expect(await allStackConfig(stack)).toEqual(await stack.getAllConfig());
     await stack.removeConfig("hidden");
   });
 
@@ -82,6 +87,10 @@ describe("the Pulumi engine through the Automation API", { timeout: 120_000 }, (
     const result = await stack.destroy();
     expect(result.summary.resourceChanges).toEqual({ delete: 2 });
     expect(await stack.exportStack().then((s) => s.deployment.resources ?? [])).toEqual([]);
+    // Nothing left, so no outputs, read from the state file as the engine leaves it.
+    const backendUrl = pathToFileURL(path.join(home, "state")).href;
+    expect(await stack.outputs()).toEqual({});
+    expect(fileBackendOutputs(backendUrl, "lifeboat-tiny", stackName)).toEqual({});
   });
 
   it("kept state and the generated passphrase in Lifeboat's home, the passphrase private", async () => {

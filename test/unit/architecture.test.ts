@@ -55,6 +55,13 @@ function importsOf(file: string): Import[] {
 }
 
 const layerOf = (file: string) => file.split("/")[0] as Layer;
+
+/**
+ * The one place an operation runs the Pulumi program: diff previews with the program run in its own process
+ * (operations/diff/inline.ts, an inline program, a language host's CPU saved per stack). It imports the entry
+ * Pulumi.yaml names by its path at run time, never stacks/ modules, and stacks/ never imports operations/.
+ */
+const runsTheProgram = ["operations/diff/inline.ts"];
 const files = sourceFiles();
 const graph = new Map(files.map((f) => [f, importsOf(f)] as const));
 
@@ -69,6 +76,11 @@ describe("the layers", () => {
       .filter((f) => layerOf(f) === layer)
       .flatMap((f) => graph.get(f)!.filter((i) => !allowed[layer].includes(layerOf(i.target))).map((i) => `${f} -> ${i.target}`));
     expect(wrong).toEqual([]);
+  });
+
+  it("of the operations, only diff's inline runner names the program's entry (stacks/main.mjs), which it imports at run time", () => {
+    const naming = files.filter((f) => layerOf(f) === "operations" && fs.readFileSync(path.join(projectRoot, f), "utf8").includes('"stacks/main.mjs"'));
+    expect(naming).toEqual(runsTheProgram);
   });
 
   it("the model imports nothing else of the repository, not even types", () => {

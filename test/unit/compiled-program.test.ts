@@ -20,12 +20,13 @@ describe("the compiled Pulumi program", () => {
   let metafile: Awaited<ReturnType<typeof buildProgram>>["metafile"];
   const marker = "lifeboat-test: the compiled program ran";
   /**
-   * stacks/main.mjs as the language host loads it, outside any engine: the program's first act
-   * (reading the stack's name, "stack" outside an engine) fails the same way from the bundle and from the sources, which shows it ran.
+   * stacks/main.mjs as the language host runs it (its default export, called), outside any engine: the program's
+   * first act (reading the stack's name, "stack" outside an engine) fails the same way from the bundle and from the
+   * sources, which shows it ran.
    */
   const program = (env: Record<string, string> = {}) => {
     const { LIFEBOAT_SPEC: _otherSpec, LIFEBOAT_FROM_SOURCES: _asked, ...base } = process.env;
-    const run = spawnSync(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(path.join(root, "stacks/main.mjs"))});`], {
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", `await (await import(${JSON.stringify(path.join(root, "stacks/main.mjs"))})).default();`], {
       cwd: root,
       encoding: "utf8",
       env: { ...base, LIFEBOAT_HOME: path.join(root, ".lifeboat"), ...env },

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { pulumiProject } from "../../model/names.ts";
 import { projectRoot } from "../../model/paths.ts";
-import { fileBackendOutputs } from "../../operations/file-backend.ts";
+import { fileBackendOutputs, fileBackendSecretOutputs } from "../../operations/file-backend.ts";
 
 let dir: string;
 let url: string;
@@ -78,5 +78,35 @@ describe("stack outputs from a file backend's state", () => {
     expect(fileBackendOutputs(url, pulumiProject, "site-a")).toBeUndefined();
     writeStack("site-a", { version: 3, checkpoint: { latest: { resources: "not a list" } } });
     expect(fileBackendOutputs(url, pulumiProject, "site-a")).toBeUndefined();
+  });
+
+  describe("with secrets the passphrase opens (test/fixtures/passphrase: a salt and a value the engine encrypted)", () => {
+    const fixture = parse(fs.readFileSync(path.join(import.meta.dirname, "../fixtures/passphrase/Pulumi.passphrase.yaml"), "utf8")) as { encryptionsalt: string; config: Record<string, { secure: string }> };
+    const passphrase = { PULUMI_CONFIG_PASSPHRASE: "a fixture passphrase" };
+    // The engine keeps a secret output as the JSON of its value, encrypted; this one is the fixture's backupRepositories.
+    const secret = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: fixture.config["lifeboat:backupRepositories"]!.secure };
+    const withSecret = (provider: unknown) => {
+      const state = withOutputs({ plain: "x", deep: { list: [{ repository: secret }] } });
+      return { ...state, checkpoint: { ...state.checkpoint, latest: { ...state.checkpoint.latest, secrets_providers: provider } } };
+    };
+
+    it("decrypts them, at any depth, as `pulumi stack output --show-secrets` shows them", async () => {
+      writeStack("site-a", withSecret({ type: "passphrase", state: { salt: fixture.encryptionsalt } }));
+      expect(await fileBackendSecretOutputs(url, pulumiProject, "site-a", passphrase)).toEqual({ plain: "x", deep: { list: [{ repository: [{ provider: "local-c", path: "/x" }] }] } });
+    });
+
+    it("leaves them to the engine under another passphrase or another secrets provider", async () => {
+      writeStack("site-a", withSecret({ type: "passphrase", state: { salt: fixture.encryptionsalt } }));
+      expect(await fileBackendSecretOutputs(url, pulumiProject, "site-a", { PULUMI_CONFIG_PASSPHRASE: "not the passphrase" })).toBeUndefined();
+      writeStack("site-a", withSecret({ type: "awskms", state: { url: "awskms://alias/x" } }));
+      expect(await fileBackendSecretOutputs(url, pulumiProject, "site-a", passphrase)).toBeUndefined();
+    });
+
+    it("returns plain outputs as they are, and {} for a stack whose resources are all gone (the list left out)", async () => {
+      writeStack("site-a", withOutputs({ plain: "x" }));
+      expect(await fileBackendSecretOutputs(url, pulumiProject, "site-a", passphrase)).toEqual({ plain: "x" });
+      writeStack("site-a", { version: 3, checkpoint: { latest: { manifest: {}, secrets_providers: { type: "passphrase", state: { salt: fixture.encryptionsalt } } } } });
+      expect(fileBackendOutputs(url, pulumiProject, "site-a")).toEqual({});
+    });
   });
 });

@@ -21,7 +21,8 @@ function fakeStack(dir: string, name: string, values: Record<string, string>) {
   write();
   return {
     name,
-    workspace: { workDir: dir },
+    // No salt and no passphrase: the config is decrypted by the engine (getAllConfig), as for a secrets provider other than the passphrase.
+    workspace: { workDir: dir, envVars: {}, projectSettings: async () => ({ name: "lifeboat", runtime: "nodejs" }) },
     getAllConfig: vi.fn(async () => Object.fromEntries(Object.entries(values).map(([k, value]) => [k, { value, secret: true }]))),
     setConfig: vi.fn(async (key: string, { value }: { value: string }) => {
       values[key] = value;
