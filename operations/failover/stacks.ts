@@ -59,8 +59,8 @@ export const engineStacks: FailoverStacks = {
     const stackName = siteStackName(site.name);
     const stack = await prepareSiteStack(platform, site, restoreFrom ? { repositories: restoreFrom } : undefined);
     if (restoreFrom) {
-      await stack.setConfig(`lifeboat:${configKeys.restoreFromBackup}`, { value: "true" });
-      await stack.setConfig(`lifeboat:${configKeys.databaseRole}`, { value: "primary" });
+      // One engine call for both (each call is half a second of the outage).
+      await stack.setAllConfig({ [`lifeboat:${configKeys.restoreFromBackup}`]: { value: "true" }, [`lifeboat:${configKeys.databaseRole}`]: { value: "primary" } });
     }
     const result = await up(stackName, stack, print);
     const outputs = Object.fromEntries(Object.entries(result.outputs).map(([key, output]) => [key, output.value]));
