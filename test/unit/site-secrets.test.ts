@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { applySiteDataConfig, decryptedConfig, ensureSharedSecrets } from "../../operations/data.ts";
 import type { Platform } from "../../operations/platform.ts";
 import { readingOnce } from "../../operations/read-once.ts";
+import { prepareSiteStack } from "../../operations/plan.ts";
 import { findProvider } from "../../providers/registry.ts";
 import { projectRoot } from "../../model/paths.ts";
 import { loadSpec } from "../../model/spec/index.ts";
@@ -25,6 +26,10 @@ function fakeStack(dir: string, name: string, values: Record<string, string>) {
     getAllConfig: vi.fn(async () => Object.fromEntries(Object.entries(values).map(([k, value]) => [k, { value, secret: true }]))),
     setConfig: vi.fn(async (key: string, { value }: { value: string }) => {
       values[key] = value;
+      write();
+    }),
+    setAllConfig: vi.fn(async (config: Record<string, { value: string }>) => {
+      for (const [key, { value }] of Object.entries(config)) values[key] = value;
       write();
     }),
     values,
@@ -64,6 +69,27 @@ describe("the secrets every site shares", () => {
     expect(standby.setConfig.mock.calls.map(([key]) => key)).toEqual(["lifeboat:replicationPassword"]);
     expect(standby.values["lifeboat:replicationPassword"]).toBe("replication-secret");
     expect(standby.getAllConfig).toHaveBeenCalledTimes(1);
+  });
+
+  it("prepares a site's stack with one engine call for every value it sets, the caller's included", async () => {
+    const standby = fakeStack(dir, "site-local-b", {});
+    platform.readOnce!.stacks.set("site-local-b", Promise.resolve(standby as unknown as Stack));
+    const repositories = [{ provider: "local-c" }];
+    const site = platform.spec.sites.find((s) => s.name === "local-b")!;
+    await prepareSiteStack(platform, site, { repositories: repositories as never }, { "lifeboat:restoreFromBackup": { value: "true" } });
+    expect(standby.setConfig).not.toHaveBeenCalled();
+    expect(standby.setAllConfig).toHaveBeenCalledTimes(1);
+    expect(Object.keys(standby.setAllConfig.mock.calls[0]![0]).sort()).toEqual(["lifeboat:backupRepositories", "lifeboat:dbPassword", "lifeboat:replicationPassword", "lifeboat:restoreFromBackup"]);
+    expect(standby.values).toMatchObject({ ...shared, "lifeboat:backupRepositories": JSON.stringify(repositories), "lifeboat:restoreFromBackup": "true" });
+  });
+
+  it("prepares a site's stack whose config is in line without writing anything", async () => {
+    const repositories = [{ provider: "local-c" }];
+    const standby = fakeStack(dir, "site-local-b", { ...shared, "lifeboat:backupRepositories": JSON.stringify(repositories) });
+    platform.readOnce!.stacks.set("site-local-b", Promise.resolve(standby as unknown as Stack));
+    await prepareSiteStack(platform, platform.spec.sites.find((s) => s.name === "local-b")!, { repositories: repositories as never });
+    expect(standby.setConfig).not.toHaveBeenCalled();
+    expect(standby.setAllConfig).not.toHaveBeenCalled();
   });
 
   it("generates the secrets in the active site's stack when it has none, whichever site is prepared first", async () => {
