@@ -85,7 +85,6 @@ export function localGround(outage: DrillOutage = "clean"): DrillGround {
       const dir = dbDir(ctx, ctx.newSite);
       const record = await readRestoreRecord(dir);
       if (!record) throw new OperationError(`drill: ${ctx.newSite.name}'s db server kept no record of its restore (${dir}/restore.json)`);
-      const restoredAt = Date.parse(record.startedAt) + record.restoreSeconds * 1000;
       // The data directory less pg_wal: what pgBackRest wrote, without the segments written since (replay, new writes).
       const copy = await plainCopySpeed(dbFiles(dir).data, ["pg_wal"]);
       return {
@@ -94,7 +93,7 @@ export function localGround(outage: DrillOutage = "clean"): DrillGround {
         files: record.files,
         seconds: round3(record.restoreSeconds),
         mibPerSecond: mibPerSecond(record.bytes, record.restoreSeconds),
-        replaySeconds: record.writableAt ? round3((Date.parse(record.writableAt) - restoredAt) / 1000) : null,
+        replaySeconds: record.startingAt && record.writableAt ? round3((Date.parse(record.writableAt) - Date.parse(record.startingAt)) / 1000) : null,
         copy,
       };
     },

@@ -96,7 +96,7 @@ export interface RestoreFigures {
   /** pgbackrest restore alone (read, decrypt, decompress, write, sync). */
   seconds: number;
   mibPerSecond: number;
-  /** pgBackRest's end to the database answering writable: PostgreSQL's start, the archive's replay, the promotion. */
+  /** The db server's start on the restored files to the database answering writable: PostgreSQL's start, the archive's replay, the promotion. */
   replaySeconds: number | null;
   copy: { bytes: number; files: number; seconds: number; mibPerSecond: number; how: string };
 }

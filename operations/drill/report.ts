@@ -37,7 +37,7 @@ function restoreText({ restore }: DrillResult): string {
   const { copy } = restore;
   return [
     `${mibText(restore.bytes)} (${restore.files} files) from ${restore.repository} in ${restore.seconds.toFixed(2)}s: ${restore.mibPerSecond.toFixed(1)} MiB/s`,
-    `then ${restore.replaySeconds === null ? "?" : `${restore.replaySeconds.toFixed(2)}s`} to writable (start, replay, promotion)`,
+    `then ${restore.replaySeconds === null ? "?" : `${restore.replaySeconds.toFixed(2)}s`} from the server's start to writable (PostgreSQL's start, replay, promotion)`,
     `plain copy here: ${mibText(copy.bytes)} in ${copy.seconds.toFixed(2)}s: ${copy.mibPerSecond.toFixed(1)} MiB/s (${copy.how})`,
   ].join("; ");
 }

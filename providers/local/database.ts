@@ -178,7 +178,9 @@ export interface RestoreRecord {
   /** The regular files of the data directory once pgBackRest finished (the WAL replay adds to it later). */
   bytes: number;
   files: number;
-  /** Set by bootstrapDb the first time the restored database answers writable. */
+  /** Set by the db server's create once it is about to start PostgreSQL on the restored files (the restore may have run ahead of it). */
+  startingAt?: string;
+  /** Set by bootstrapDb the first time the restored database answers writable: startingAt to this is PostgreSQL's start, the archive's replay and the promotion. */
   writableAt?: string;
 }
 export const restoreRecordFile = (dir: string) => path.join(dir, "restore.json");
@@ -384,6 +386,7 @@ export async function prepareDb(request: { name: string; address: string; dir: s
   } else {
     await fs.rm(files.pgbackrestConf, { force: true });
   }
+  if (settings.replication.restore) await noteInRestoreRecord(request.dir, "startingAt");
   return {
     name: request.name,
     role: "db",
@@ -398,11 +401,11 @@ async function waitUntilWritable(dir: string, timeoutMs = 60_000) {
   await poll({ what: "the database to leave recovery", probe: () => psql(dir, "SELECT pg_is_in_recovery()"), done: (recovery) => recovery === "f", timeoutMs });
 }
 
-/** The restore's record gets the moment its database first answered writable (replay and promotion done). */
-async function noteWritableAfterRestore(dir: string) {
+/** Notes a moment in the restore's record, the first time only: PostgreSQL starting on the restored files, then answering writable. */
+async function noteInRestoreRecord(dir: string, moment: "startingAt" | "writableAt") {
   const record = await readRestoreRecord(dir);
-  if (!record || record.writableAt) return;
-  await fs.writeFile(restoreRecordFile(dir), JSON.stringify({ ...record, writableAt: new Date().toISOString() }) + "\n");
+  if (!record || record[moment]) return;
+  await fs.writeFile(restoreRecordFile(dir), JSON.stringify({ ...record, [moment]: new Date().toISOString() }) + "\n");
 }
 
 /**
@@ -413,7 +416,7 @@ async function noteWritableAfterRestore(dir: string) {
 export async function bootstrapDb(request: { name: string; dir: string }, settings: DbSettings): Promise<void> {
   if (settings.replication.mode === "standby") return;
   await waitUntilWritable(request.dir);
-  await noteWritableAfterRestore(request.dir);
+  await noteInRestoreRecord(request.dir, "writableAt");
   const redact = [settings.password, settings.replication.password];
   // A synchronous primary whose standby is away makes every commit wait (ALTER SYSTEM keeps the setting
   // across restarts): a deploy's own writes commit locally, so the deploy that switches it off can run.

@@ -251,7 +251,7 @@ describe("a cold drill's restore figures", () => {
 
   it("prints the restore's MiB/s beside the plain copy's, with the bytes each counted", () => {
     const text = formatDrill(result({ mode: "cold", restore }));
-    expect(text).toMatch(/^restore\s+44\.0 MiB \(1200 files\) from repo1 \(local-c\) in 2\.00s: 22\.0 MiB\/s; then 0\.75s to writable/m);
+    expect(text).toMatch(/^restore\s+44\.0 MiB \(1200 files\) from repo1 \(local-c\) in 2\.00s: 22\.0 MiB\/s; then 0\.75s from the server's start to writable/m);
     expect(text).toContain("plain copy here: 43.0 MiB in 0.50s: 86.0 MiB/s (cp -r of data (less pg_wal)");
   });
 
