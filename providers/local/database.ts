@@ -263,8 +263,11 @@ async function holdingRestore<T>(dir: string, work: () => Promise<T>): Promise<T
       },
     );
     if (taken) break;
-    const holder = Number((await fs.readFile(restoreHolder(dir), "utf8").catch(() => "")).trim());
-    if (!(Number.isInteger(holder) && holder > 0 && alive(holder))) {
+    const text = (await fs.readFile(restoreHolder(dir), "utf8").catch(() => "")).trim();
+    const holder = Number(text);
+    // An empty file is one being written this instant (created, its pid not in yet); an old empty one was left by a crash.
+    const beingWritten = text === "" && Date.now() - ((await fs.stat(restoreHolder(dir)).catch(() => undefined))?.mtimeMs ?? 0) < 5_000;
+    if (!beingWritten && !(Number.isInteger(holder) && holder > 0 && alive(holder))) {
       await fs.rm(restoreHolder(dir), { force: true });
       continue;
     }
