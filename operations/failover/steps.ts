@@ -23,7 +23,7 @@ import { newestFenceEpoch, writeFenceRecords } from "./fence-records.ts";
 import { describeProbe } from "./health.ts";
 import type { DataPosition, StepName } from "./journal.ts";
 import { elapsed } from "./report.ts";
-import { callOldSite, oldSiteReachable, operationsOf, providerAnswers, siteControl, type Run } from "./run.ts";
+import { callOldSite, oldSiteReachable, operationsOf, providerAnswers, repositoriesOf, siteControl, type Run } from "./run.ts";
 
 export type StepResult = { detail: string[]; status?: "done" | "skipped" };
 type StepFn = (run: Run) => Promise<StepResult>;
@@ -108,7 +108,7 @@ export const steps: Record<StepName, StepFn> = {
       const position = await target(run).postgres.position();
       detail.push(`standby ${to.name}: ${position.writable ? "already writable (promoted earlier)" : `replayed up to ${position.lsn ?? "?"}, newest transaction ${position.lastTransactionAt ?? "unknown"}`}`);
     } else {
-      const repositories = await deps.stacks.repositories(platform);
+      const repositories = await repositoriesOf(run);
       detail.push(`cold target ${to.name}: not deployed yet; its database comes from the newest backup`);
       detail.push(repositories ? `backup repositories: ${repositories.map((r) => r.provider).join(", ")}` : "backup repositories: none deployed");
     }
@@ -151,7 +151,7 @@ export const steps: Record<StepName, StepFn> = {
         if (deployed.addresses) journal.facts.targetHosts = siteHosts(to, deployed.addresses);
       }
     } else {
-      const repositories = await deps.stacks.repositories(platform);
+      const repositories = await repositoriesOf(run);
       if (!repositories) throw new OperationError("a backup repository stack is missing, so there is nothing to restore from", "its stack must be deployed (lifeboat deploy --site <active> deploys it) before the failover can restore");
       print(`deploying site ${to.name} (${to.provider}) as stack ${siteStackName(to.name)}, its database restored from the newest backup`);
       const [deployment, ahead] = await Promise.allSettled([deps.stacks.deploySite(platform, to, { restoreFrom: repositories }, print), restoreAhead(run, repositories)]);
