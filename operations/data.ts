@@ -146,7 +146,26 @@ export function decryptedConfig(stack: Stack): DecryptedConfig {
   return () => (read ??= allStackConfig(stack));
 }
 
-export async function ensureSharedSecrets(platform: Platform, stack: Stack, current: DecryptedConfig = decryptedConfig(stack)): Promise<void> {
+/** Where a stack's config writes go: the stack itself (one engine call each), or a batch (ConfigBatch). */
+export type ConfigWriter = Pick<Stack, "setConfig">;
+
+/**
+ * Config values for one stack, gathered and then written in one engine call
+ * (`pulumi config set-all`): each separate write is about half a second, and
+ * a cold failover prepares its target's stack during the outage.
+ */
+export class ConfigBatch implements ConfigWriter {
+  private readonly values: ConfigMap = {};
+  constructor(private readonly stack: Stack) {}
+  async setConfig(key: string, value: ConfigMap[string]): Promise<void> {
+    this.values[key] = value;
+  }
+  async flush(): Promise<void> {
+    if (Object.keys(this.values).length > 0) await this.stack.setAllConfig({ ...this.values });
+  }
+}
+
+export async function ensureSharedSecrets(platform: Platform, stack: Stack, current: DecryptedConfig = decryptedConfig(stack), writes: ConfigWriter = stack): Promise<void> {
   const active = siteStackName(activeSite(platform.spec).name);
   const generateMissing = async (target: Stack, config: Record<string, unknown>) => {
     for (const key of sharedSiteSecrets) {
@@ -164,7 +183,7 @@ export async function ensureSharedSecrets(platform: Platform, stack: Stack, curr
     const value = wanted[fullKey]?.value;
     if (value === undefined) throw new Error(`the active site's stack ${active} has no ${fullKey}`);
     const here = config[fullKey] === undefined ? undefined : (await current())[fullKey]?.value;
-    if (here !== value) await stack.setConfig(fullKey, { value, secret: true });
+    if (here !== value) await writes.setConfig(fullKey, { value, secret: true });
   }
 }
 
@@ -172,13 +191,13 @@ export async function ensureSharedSecrets(platform: Platform, stack: Stack, curr
  * Writes the data-path config into a site's stack, touching the file only
  * where a value changed (the repositories are compared decrypted).
  */
-export async function applySiteDataConfig(stack: Stack, data: SiteDataConfig, current: DecryptedConfig = decryptedConfig(stack)): Promise<void> {
+export async function applySiteDataConfig(stack: Stack, data: SiteDataConfig, current: DecryptedConfig = decryptedConfig(stack), writes: ConfigWriter = stack): Promise<void> {
   const config = await readStackConfig(stack);
   const peerKey = `lifeboat:${configKeys.peerDbAddress}`;
   if (data.peerDbAddress === undefined) {
     if (config[peerKey] !== undefined) await stack.removeConfig(peerKey);
   } else if (config[peerKey] !== data.peerDbAddress) {
-    await stack.setConfig(peerKey, { value: data.peerDbAddress });
+    await writes.setConfig(peerKey, { value: data.peerDbAddress });
   }
   const reposKey = `lifeboat:${configKeys.backupRepositories}`;
   if (data.repositories === undefined) {
@@ -187,7 +206,7 @@ export async function applySiteDataConfig(stack: Stack, data: SiteDataConfig, cu
   }
   const wanted = JSON.stringify(data.repositories);
   const here = config[reposKey] === undefined ? undefined : (await current())[reposKey]?.value;
-  if (here !== wanted) await stack.setConfig(reposKey, { value: wanted, secret: true });
+  if (here !== wanted) await writes.setConfig(reposKey, { value: wanted, secret: true });
 }
 
 /**

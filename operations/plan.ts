@@ -3,10 +3,10 @@
  * and the config each gets before `up` or `preview`. `deploy` and `diff` both go
  * through here, so a diff previews exactly what a deploy would apply.
  */
-import type { Stack } from "@pulumi/pulumi/automation/index.js";
+import type { ConfigMap, Stack } from "@pulumi/pulumi/automation/index.js";
 import { UserError } from "../model/errors.ts";
 import type { Platform } from "./platform.ts";
-import { applySiteDataConfig, decryptedConfig, ensureSharedSecrets, siteDataConfig, stackOutputs, type SiteDataConfig } from "./data.ts";
+import { applySiteDataConfig, ConfigBatch, decryptedConfig, ensureSharedSecrets, siteDataConfig, stackOutputs, type SiteDataConfig } from "./data.ts";
 import { ensureEdgeSecrets, openPlatformStack, readStackConfig } from "./stacks.ts";
 import { applyServicesConfig } from "./services/settings.ts";
 import { activeSite, type EdgeSpec, type SiteSpec, type Spec } from "../model/spec/index.ts";
@@ -53,14 +53,18 @@ export function platformStacks(spec: Spec, selection: StackSelection = {}): Plan
  * site is planned) and its data paths wired: the peer database and the backup
  * repositories, as given or else as deployed now.
  */
-export async function prepareSiteStack(platform: Platform, site: SiteSpec, data?: SiteDataConfig, options: { startVendors?: boolean } = {}): Promise<Stack> {
+export async function prepareSiteStack(platform: Platform, site: SiteSpec, data?: SiteDataConfig, extra: ConfigMap = {}, options: { startVendors?: boolean } = {}): Promise<Stack> {
   const stack = await openPlatformStack(platform, siteStackName(site.name));
-  // One decryption of the stack's config for both: neither changes a key the other reads.
+  // One decryption of the stack's config for all of them: none changes a key another reads.
   const current = decryptedConfig(stack);
-  await ensureSharedSecrets(platform, stack, current);
-  await applySiteDataConfig(stack, data ?? (await siteDataConfig(platform, site)), current);
+  // And one engine call for every value they (and the caller's `extra`) set.
+  const writes = new ConfigBatch(stack);
+  await ensureSharedSecrets(platform, stack, current, writes);
+  await applySiteDataConfig(stack, data ?? (await siteDataConfig(platform, site)), current, writes);
   // A diff only reads the local internet's vendors; deploy and failover start them if they are not running.
-  await applyServicesConfig(platform, stack, { start: options.startVendors ?? true, current });
+  await applyServicesConfig(platform, stack, { start: options.startVendors ?? true, current, writes });
+  for (const [key, value] of Object.entries(extra)) await writes.setConfig(key, value);
+  await writes.flush();
   return stack;
 }
 

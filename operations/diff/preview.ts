@@ -63,7 +63,7 @@ async function previewSite(platform: Platform, planned: Extract<PlannedStack, { 
   // A fenced site's stack left the live state; preparing it here would create an empty one over the failover's record.
   const fenced = platform.roles?.fenced[planned.site.name];
   if (fenced) throw new Error(`site ${planned.site.name} was fenced by failover run ${fenced.run}; run lifeboat reconcile --site ${planned.site.name}, then deploy it`);
-  const stack = await prepareSiteStack(platform, planned.site, undefined, { startVendors: false });
+  const stack = await prepareSiteStack(platform, planned.site, undefined, {}, { startVendors: false });
   const note = planned.site.role === "active" ? undefined : `${planned.site.role} site: deployed only by \`lifeboat deploy --site ${planned.site.name}\``;
   return previewPrepared(stack, planned, note);
 }

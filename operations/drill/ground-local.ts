@@ -13,15 +13,19 @@
  * The drill harness may reach into the local provider: it plays the host.
  */
 import fs from "node:fs/promises";
+import { OperationError } from "../../model/errors.ts";
 import path from "node:path";
 import { projectRoot } from "../../model/paths.ts";
 import { activeSite, type SiteSpec, type Spec } from "../../model/spec/index.ts";
 import { apiCallCount, partitionAccount, powerCutAccount } from "../../providers/local/account.ts";
 import { dbServerName, serverAddress, serverDir } from "../../providers/local/layout.ts";
-import { psql } from "../../providers/local/postgres.ts";
+import { dbFiles, psql } from "../../providers/local/postgres.ts";
+import { readRestoreRecord } from "../../providers/local/database.ts";
+import { mibPerSecond, plainCopySpeed } from "./copy-speed.ts";
 import type { DrillGround } from "./ground.ts";
-import { drillTargets, type DrillOutage, type FenceAttempt } from "./model.ts";
+import { drillTargets, type DrillOutage, type FenceAttempt, type RestoreFigures } from "./model.ts";
 import { lifeboat, type DrillContext } from "./phases.ts";
+import { round3 } from "./measure.ts";
 import { drillSpec, requireSiteOn } from "./spec.ts";
 import { assertLocalAddressesFree } from "./workspace.ts";
 import { failureReason, postThrough, startWriteLoad } from "./write-load.ts";
@@ -76,6 +80,22 @@ export function localGround(outage: DrillOutage = "clean"): DrillGround {
         (answer): FenceAttempt => ({ via, answer: answer.status === 201 ? `201 (post ${answer.id})` : `HTTP ${answer.status}`, accepted: answer.status === 201 }),
         (error: unknown): FenceAttempt => ({ via, answer: failureReason(error), accepted: false }),
       );
+    },
+    async restoreFigures(ctx): Promise<RestoreFigures> {
+      const dir = dbDir(ctx, ctx.newSite);
+      const record = await readRestoreRecord(dir);
+      if (!record) throw new OperationError(`drill: ${ctx.newSite.name}'s db server kept no record of its restore (${dir}/restore.json)`);
+      // The data directory less pg_wal: what pgBackRest wrote, without the segments written since (replay, new writes).
+      const copy = await plainCopySpeed(dbFiles(dir).data, ["pg_wal"]);
+      return {
+        repository: `repo${record.repo} (${record.provider})`,
+        bytes: record.bytes,
+        files: record.files,
+        seconds: round3(record.restoreSeconds),
+        mibPerSecond: mibPerSecond(record.bytes, record.restoreSeconds),
+        replaySeconds: record.startingAt && record.writableAt ? round3((Date.parse(record.writableAt) - Date.parse(record.startingAt)) / 1000) : null,
+        copy,
+      };
     },
     cleanup: async () => [],
   };

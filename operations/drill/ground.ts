@@ -15,7 +15,7 @@
  */
 import type { SiteSpec, Spec } from "../../model/spec/index.ts";
 import type { DrillContext } from "./phases.ts";
-import type { DrillMode, DrillOn, FenceAttempt } from "./model.ts";
+import type { DrillMode, DrillOn, FenceAttempt, RestoreFigures } from "./model.ts";
 import type { WriteLoad } from "./write-load.ts";
 
 export interface DrillSites {
@@ -53,6 +53,8 @@ export interface DrillGround {
   reinstate(ctx: DrillContext): Promise<{ ok: boolean; detail?: string }>;
   /** A write through the old site's ingress, as a client whose resolver still names it. */
   postToOldSite(ctx: DrillContext, author: number, body: string): Promise<FenceAttempt>;
+  /** A cold drill, once the failover is done: what the target's restore did, beside a plain copy of the same bytes here (absent: not measured on this ground). */
+  restoreFigures?(ctx: DrillContext): Promise<RestoreFigures>;
   /** Removes what prepare made, once the workspace's platform is destroyed; each problem in words. */
   cleanup(ctx: Pick<DrillContext, "ws" | "print">): Promise<string[]>;
 }

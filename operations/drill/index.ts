@@ -41,9 +41,11 @@ async function drill(ctx: DrillContext): Promise<DrillResult> {
   const clients = await startClients(ctx, dns, author);
   const incident = await playIncident(ctx, clients);
   const measures = await countLost(ctx, clients, incident);
+  // Before the old site is back (the fence probe): the copy measured on a machine doing nothing else of the drill's.
+  const restore = ctx.options.mode === "cold" && ctx.ground.restoreFigures ? await ctx.ground.restoreFigures(ctx) : null;
   const fence = await probeFence(ctx, clients);
   const lostOnOldSite = await traceLostWrites(ctx, clients, measures);
-  return drillResult(ctx, clients, incident, measures, fence, lostOnOldSite);
+  return drillResult(ctx, clients, incident, measures, fence, lostOnOldSite, restore);
 }
 
 const grounds: Record<DrillOn, (options: DrillOptions) => DrillGround> = { local: (options) => localGround(options.outage), machines: () => machinesGround() };

@@ -82,6 +82,25 @@ export interface FenceAttempt {
   accepted: boolean;
 }
 
+/**
+ * A cold drill's restore against this machine's limit: what pgBackRest wrote
+ * into the target's data directory and how fast, beside a plain copy of that
+ * directory's bytes on the same machine, in the same run.
+ */
+export interface RestoreFigures {
+  /** The repository restored from (repoN) and its provider. */
+  repository: string;
+  /** The regular files of the data directory once pgBackRest finished, before any replay. */
+  bytes: number;
+  files: number;
+  /** pgbackrest restore alone (read, decrypt, decompress, write, sync). */
+  seconds: number;
+  mibPerSecond: number;
+  /** The db server's start on the restored files to the database answering writable: PostgreSQL's start, the archive's replay, the promotion. */
+  replaySeconds: number | null;
+  copy: { bytes: number; files: number; seconds: number; mibPerSecond: number; how: string };
+}
+
 export interface DrillResult {
   ok: boolean;
   /** Why the drill is not ok (empty when it is). */
@@ -162,6 +181,8 @@ export interface DrillResult {
   /** Up to 20 of the lost writes. */
   lostWriteSamples: Array<{ body: string; id: number; address: string; acknowledgedAt: string }>;
   fencing: { resumed: boolean; resumeDetail?: string; attempts: FenceAttempt[] };
+  /** A cold drill's restore and this machine's plain copy of the same bytes; null for a warm drill, or where the ground does not measure it. */
+  restore: RestoreFigures | null;
   /** When things happened, in seconds from the suspension (negative: before it) or how long they took. */
   timeline: Record<string, number>;
   /** Acknowledged and failed writes per 100 ms on each site: the picture's data (`--report`). */

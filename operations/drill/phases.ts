@@ -16,7 +16,7 @@ import { sqlString } from "../../providers/shared/postgres-text.ts";
 import type { DrillGround } from "./ground.ts";
 import { writeSeries } from "./series.ts";
 import { fallbackCost, measureDrill, parseFailoverReport, round3, type DrillMeasures } from "./measure.ts";
-import { fenceHttpAttempts, giveUpMs, settleMs, type DrillOptions, type DrillResult, type FailoverReport, type FenceAttempt } from "./model.ts";
+import { fenceHttpAttempts, giveUpMs, settleMs, type DrillOptions, type DrillResult, type FailoverReport, type FenceAttempt, type RestoreFigures } from "./model.ts";
 import type { RunResult, Workspace } from "./workspace.ts";
 import type { WriteLoad, WriteLoadStats } from "./write-load.ts";
 
@@ -284,6 +284,7 @@ export function drillResult(
   measures: DrillMeasures,
   fence: { reinstated: { ok: boolean; detail?: string }; attempts: FenceAttempt[] },
   lostOnOldSite: number | null,
+  restore: RestoreFigures | null = null,
 ): DrillResult {
   const { options, spec, oldSite, newSite, timeline } = ctx;
   const { report, stats, outageAt } = incident;
@@ -340,6 +341,7 @@ export function drillResult(
     failover: { ok: report.ok, from: report.from, to: report.to, mode: report.mode, todo: report.todo, reportedRtoSeconds: report.rtoSeconds ?? null },
     lostWriteSamples: measures.lost.slice(0, 20).map((ack) => ({ body: ack.body, id: ack.id, address: ack.address, acknowledgedAt: new Date(ack.at).toISOString() })),
     fencing: { resumed: fence.reinstated.ok, ...(fence.reinstated.detail ? { resumeDetail: fence.reinstated.detail } : {}), attempts: fence.attempts },
+    restore,
     timeline,
     series: writeSeries(stats, { startedAt: clients.startedAt, outageAt, sites: [{ name: oldSite.name, address: ctx.oldIngress }, { name: newSite.name, address: ctx.newIngress }] }),
   };

@@ -29,6 +29,19 @@ function afterFence(result: DrillResult): string {
   return `${result.oldSiteWritesAfterFence} write(s) acknowledged by ${result.oldSite.name} after the fence record went out${at !== undefined ? ` (${at.toFixed(1)}s after the outage)` : ""}${window}`;
 }
 
+const mibText = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+/** A cold drill's restore beside this machine's plain copy of the same bytes (the physical limit). */
+function restoreText({ restore }: DrillResult): string {
+  if (!restore) return "";
+  const { copy } = restore;
+  return [
+    `${mibText(restore.bytes)} (${restore.files} files) from ${restore.repository} in ${restore.seconds.toFixed(2)}s: ${restore.mibPerSecond.toFixed(1)} MiB/s`,
+    `then ${restore.replaySeconds === null ? "?" : `${restore.replaySeconds.toFixed(2)}s`} from the server's start to writable (PostgreSQL's start, replay, promotion)`,
+    `plain copy here: ${mibText(copy.bytes)} in ${copy.seconds.toFixed(2)}s: ${copy.mibPerSecond.toFixed(1)} MiB/s (${copy.how})`,
+  ].join("; ");
+}
+
 /** The human-readable summary: one line per measure, then the failover's steps. */
 export function formatDrill(result: DrillResult): string {
   const fenceAnswers = [...new Set(result.fencing.attempts.map((a) => a.answer))].join("; ");
@@ -54,6 +67,7 @@ export function formatDrill(result: DrillResult): string {
       ["after the fence", afterFence(result)],
       ["fenced writes accepted", `${result.fencedWritesAccepted} of ${result.fencing.attempts.length}  (${result.oldSite.name} back${result.fencing.resumed ? "" : " (its host could not bring it back)"}; it answered: ${fenceAnswers})`],
       ["DNS TTL", `${result.ttlSeconds}s  (what a client's resolver could add to the RTO)`],
+      ...(result.restore ? [["restore", restoreText(result)] as [string, string]] : []),
     ]),
     "",
     "failover steps:",

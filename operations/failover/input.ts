@@ -5,6 +5,7 @@
  * all at once: milliseconds from a file backend's state, about a second per
  * stack where the engine must answer (another backend, a secret output).
  */
+import type { BackupRepository } from "../../model/data.ts";
 import { OperationError, UserError } from "../../model/errors.ts";
 import { siteHosts, type SiteAddresses } from "../../model/hosts.ts";
 import { backupStackName, edgeStackName, siteStackName } from "../../model/names.ts";
@@ -34,6 +35,8 @@ export interface ResolvedFailover {
   targetAddresses?: SiteAddresses;
   /** The old site's servers as deployed: read from the state, never from its provider. */
   oldAddresses?: SiteAddresses;
+  /** A cold failover's backup repositories as deployed (read here already: the run reuses them). */
+  repositories?: BackupRepository[];
 }
 
 export async function resolveFailover(platform: Platform, options: FailoverOptions, stacks: FailoverStacks): Promise<ResolvedFailover> {
@@ -99,7 +102,7 @@ export async function resolveFailover(platform: Platform, options: FailoverOptio
     if (!repositories) {
       throw new UserError(`--mode cold: a backup repository of lifeboat.yaml has never been deployed, so there is no backup to restore`, "deploy the active site (it deploys the repositories), or fail over warm to the standby");
     }
-    return { from: active, to, mode, ...(oldAddresses ? { oldAddresses } : {}) };
+    return { from: active, to, mode, repositories, ...(oldAddresses ? { oldAddresses } : {}) };
   }
   // Asked of the standby's own server through its provider's transport (milliseconds).
   const noCopy = new UserError(`--to: the standby ${to.name} has no database answering, so there is no copy to promote`, `deploy it first (lifeboat deploy --site ${to.name}), or fail over cold to a site restored from backups`);

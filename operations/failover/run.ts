@@ -6,6 +6,7 @@
  */
 import { OperationError } from "../../model/errors.ts";
 import type { SiteHosts } from "../../model/hosts.ts";
+import type { BackupRepository } from "../../model/data.ts";
 import type { SiteSpec } from "../../model/spec/index.ts";
 import type { ProviderOperations, Transport } from "../../providers/types.ts";
 import { queryA } from "../dns.ts";
@@ -48,6 +49,18 @@ export interface Run {
   to: SiteSpec;
   print: Print;
   deps: FailoverDeps;
+  /** The backup repositories as deployed, read once per invocation (repositoriesOf). */
+  repositories?: Promise<BackupRepository[] | undefined>;
+}
+
+/**
+ * The backup repositories as deployed, read at most once per invocation: a
+ * failover never changes their stacks, and each read decrypts their outputs
+ * through the engine (about a second, during the outage). Not journaled: they
+ * hold the repositories' passphrases.
+ */
+export function repositoriesOf(run: Run): Promise<BackupRepository[] | undefined> {
+  return (run.repositories ??= run.deps.stacks.repositories(run.platform));
 }
 
 export const operationsOf = (run: Pick<Run, "platform">, provider: string): ProviderOperations | undefined => run.platform.providers(provider)?.operations;

@@ -7,6 +7,7 @@
  * answering (run.ts).
  */
 import { UserError } from "../../model/errors.ts";
+import type { BackupRepository } from "../../model/data.ts";
 import { siteHosts } from "../../model/hosts.ts";
 import { siteStackName } from "../../model/names.ts";
 import type { RoleRecord } from "../../model/roles.ts";
@@ -104,7 +105,7 @@ export async function failover(platform: Platform, options: FailoverOptions, pri
     if (options.forceUnlock) await breakLock(lockFile(platform));
     return runLocked(platform, unfinished, true, options, print, deps);
   }
-  const { from, to, mode, targetAddresses, oldAddresses } = await resolveFailover(platform, options, deps.stacks);
+  const { from, to, mode, targetAddresses, oldAddresses, repositories } = await resolveFailover(platform, options, deps.stacks);
   if (!platform.spec.backups && (options.assumeGone || !failoverMayCall(platform, from.provider))) {
     print(`warning: lifeboat.yaml has no backups, so no fence record can keep ${from.name} from taking writes if it comes back; reconcile it the moment it answers`);
   }
@@ -118,10 +119,10 @@ export async function failover(platform: Platform, options: FailoverOptions, pri
     // Both sites' servers as their stacks recorded them: later steps and reruns reach them without the engine or the old provider.
     facts: { ...(targetAddresses ? { targetHosts: siteHosts(to, targetAddresses) } : {}), ...(oldAddresses ? { oldHosts: siteHosts(from, oldAddresses) } : {}) },
   };
-  return runLocked(platform, journal, false, options, print, deps);
+  return runLocked(platform, journal, false, options, print, deps, repositories);
 }
 
-async function runLocked(platform: Platform, journal: Journal, resumed: boolean, options: FailoverOptions, print: Print, deps: FailoverDeps): Promise<FailoverReport> {
+async function runLocked(platform: Platform, journal: Journal, resumed: boolean, options: FailoverOptions, print: Print, deps: FailoverDeps, repositories?: BackupRepository[]): Promise<FailoverReport> {
   // A resumed run may be told more than the first time: --assume-gone once the old provider is known to be gone.
   if (options.assumeGone) journal.options.assumeGone = true;
   const release = await acquireLock(lockFile(platform), `failover to ${journal.options.to} (run ${journal.run})`, { wait: false });
@@ -134,6 +135,7 @@ async function runLocked(platform: Platform, journal: Journal, resumed: boolean,
     to: declared.find((s) => s.name === journal.options.to)!,
     print,
     deps,
+    ...(repositories ? { repositories: Promise.resolve(repositories) } : {}),
   };
   if (resumed) print(`resuming failover run ${journal.run} (${journal.options.from} -> ${journal.options.to}, ${journal.options.mode}) from its first unfinished step`);
   try {

@@ -57,11 +57,9 @@ export const engineStacks: FailoverStacks = {
   repositories: (platform) => deployedRepositories(platform),
   async deploySite(platform, site, { restoreFrom }, print) {
     const stackName = siteStackName(site.name);
-    const stack = await prepareSiteStack(platform, site, restoreFrom ? { repositories: restoreFrom } : undefined);
-    if (restoreFrom) {
-      await stack.setConfig(`lifeboat:${configKeys.restoreFromBackup}`, { value: "true" });
-      await stack.setConfig(`lifeboat:${configKeys.databaseRole}`, { value: "primary" });
-    }
+    // The restore's two keys written with the rest of the stack's config, in one engine call (each is half a second of the outage).
+    const restore = restoreFrom ? { [`lifeboat:${configKeys.restoreFromBackup}`]: { value: "true" }, [`lifeboat:${configKeys.databaseRole}`]: { value: "primary" } } : {};
+    const stack = await prepareSiteStack(platform, site, restoreFrom ? { repositories: restoreFrom } : undefined, restore);
     const result = await up(stackName, stack, print);
     const outputs = Object.fromEntries(Object.entries(result.outputs).map(([key, output]) => [key, output.value]));
     const addresses = siteAddresses(outputs);

@@ -8,7 +8,7 @@
  * then are the stacks brought in line (tens of seconds).
  */
 import { OperationError } from "../../model/errors.ts";
-import type { FenceRecord } from "../../model/data.ts";
+import type { BackupRepository, FenceRecord } from "../../model/data.ts";
 import { siteHosts } from "../../model/hosts.ts";
 import { siteStackName, edgeStackName } from "../../model/names.ts";
 import { writeRoleRecord, type RoleRecord } from "../../model/roles.ts";
@@ -22,7 +22,8 @@ import { switchDns } from "./dns-switch.ts";
 import { newestFenceEpoch, writeFenceRecords } from "./fence-records.ts";
 import { describeProbe } from "./health.ts";
 import type { DataPosition, StepName } from "./journal.ts";
-import { callOldSite, oldSiteReachable, operationsOf, providerAnswers, siteControl, type Run } from "./run.ts";
+import { elapsed } from "./report.ts";
+import { callOldSite, oldSiteReachable, operationsOf, providerAnswers, repositoriesOf, siteControl, type Run } from "./run.ts";
 
 export type StepResult = { detail: string[]; status?: "done" | "skipped" };
 type StepFn = (run: Run) => Promise<StepResult>;
@@ -72,6 +73,20 @@ async function restoreOnServer(run: Run): Promise<string[]> {
 }
 const target = (run: Run) => siteControl(run, run.to, targetHosts(run));
 
+/**
+ * A cold target's restore, begun beside the deploy of its stack where the
+ * provider can (restoreAhead): the engine spends seconds starting up before
+ * it creates the db server, and the restore needs none of the other servers.
+ * The fence record is out before this runs, as before any promotion.
+ */
+async function restoreAhead(run: Run, repositories: BackupRepository[]): Promise<string | undefined> {
+  const restore = operationsOf(run, run.to.provider)?.compute?.restoreAhead;
+  if (!restore) return undefined;
+  const started = Date.now();
+  const restored = await restore(run.platform.home, run.platform.spec, run.to, repositories);
+  return restored ? `database restored beside the deploy, while the engine started: ${elapsed(started)}s` : "database restored by an earlier run, kept";
+}
+
 const dataPosition = (position: ServerPosition): DataPosition => ({
   writable: position.writable,
   ...(position.lsn ? { lsn: position.lsn } : {}),
@@ -93,7 +108,7 @@ export const steps: Record<StepName, StepFn> = {
       const position = await target(run).postgres.position();
       detail.push(`standby ${to.name}: ${position.writable ? "already writable (promoted earlier)" : `replayed up to ${position.lsn ?? "?"}, newest transaction ${position.lastTransactionAt ?? "unknown"}`}`);
     } else {
-      const repositories = await deps.stacks.repositories(platform);
+      const repositories = await repositoriesOf(run);
       detail.push(`cold target ${to.name}: not deployed yet; its database comes from the newest backup`);
       detail.push(repositories ? `backup repositories: ${repositories.map((r) => r.provider).join(", ")}` : "backup repositories: none deployed");
     }
@@ -136,11 +151,15 @@ export const steps: Record<StepName, StepFn> = {
         if (deployed.addresses) journal.facts.targetHosts = siteHosts(to, deployed.addresses);
       }
     } else {
-      const repositories = await deps.stacks.repositories(platform);
+      const repositories = await repositoriesOf(run);
       if (!repositories) throw new OperationError("a backup repository stack is missing, so there is nothing to restore from", "its stack must be deployed (lifeboat deploy --site <active> deploys it) before the failover can restore");
       print(`deploying site ${to.name} (${to.provider}) as stack ${siteStackName(to.name)}, its database restored from the newest backup`);
-      const deployed = await deps.stacks.deploySite(platform, to, { restoreFrom: repositories }, print);
+      const [deployment, ahead] = await Promise.allSettled([deps.stacks.deploySite(platform, to, { restoreFrom: repositories }, print), restoreAhead(run, repositories)]);
+      if (deployment.status === "rejected") throw deployment.reason;
+      const deployed = deployment.value;
       detail.push(`${siteStackName(to.name)} deployed: ${changesText(deployed.changes)}`);
+      if (ahead.status === "rejected") detail.push(`the restore begun beside the deploy failed (${(ahead.reason as Error).message}); the db server's create restored it instead`);
+      else if (ahead.value) detail.push(ahead.value);
       if (!deployed.addresses) throw new OperationError(`${siteStackName(to.name)} was deployed but publishes no server addresses`);
       journal.facts.targetHosts = siteHosts(to, deployed.addresses);
       detail.push(...(await restoreOnServer(run)));

@@ -18,7 +18,7 @@ import { activeSite, switchableFunctions, vendorsOf, type Spec, type SwitchableF
 import { smsDefaultUrls } from "../../model/spec/services.ts";
 import type { LocalVendorEndpoint, LocalVendors } from "../../providers/types.ts";
 import type { Platform } from "../platform.ts";
-import { decryptedConfig, type DecryptedConfig } from "../data.ts";
+import { decryptedConfig, type ConfigWriter, type DecryptedConfig } from "../data.ts";
 import { openPlatformStack, readStackConfig } from "../stacks.ts";
 
 export type SmtpVendorSettings = { kind: "smtp"; host: string; port: number; tls: "starttls" | "implicit" | "none"; username: string; password: string };
@@ -125,7 +125,7 @@ async function remoteVendor(fn: SwitchableFunction, vendor: VendorSpec, where: s
  * Writes the settings into a site's stack (touching it only when they
  * changed), or removes them when lifeboat.yaml lists no such vendor.
  */
-export async function applyServicesConfig(platform: Platform, stack: Stack, options: { start: boolean; current?: DecryptedConfig }): Promise<void> {
+export async function applyServicesConfig(platform: Platform, stack: Stack, options: { start: boolean; current?: DecryptedConfig; writes?: ConfigWriter }): Promise<void> {
   const current = options.current ?? decryptedConfig(stack);
   const here = await keptSettings(stack, current);
   const activeName = siteStackName(activeSite(platform.spec).name);
@@ -137,5 +137,5 @@ export async function applyServicesConfig(platform: Platform, stack: Stack, opti
     if (here !== undefined) await stack.removeConfig(servicesKey);
     return;
   }
-  if (JSON.stringify(here) !== JSON.stringify(wanted)) await stack.setConfig(servicesKey, { value: JSON.stringify(wanted), secret: true });
+  if (JSON.stringify(here) !== JSON.stringify(wanted)) await (options.writes ?? stack).setConfig(servicesKey, { value: JSON.stringify(wanted), secret: true });
 }

@@ -20,7 +20,8 @@ import { serverCommandEnv, serverCommandScript } from "./transport.ts";
 import type { ServerDefinition } from "./process.ts";
 import { chownToPostgres, dbFiles, ensureTraversable, pgBin, pgPort, postgresUser, psql, runAsPostgres, sqlIdentifier, sqlString } from "./postgres.ts";
 import { passfileField, replicationApplicationName } from "../shared/postgres-text.ts";
-import { backupStanza, replicationSlot, replicationUser, type DatabaseRole } from "../../model/data.ts";
+import { backupStanza, replicationSlot, replicationUser, type BackupRepository, type DatabaseRole } from "../../model/data.ts";
+import type { Spec } from "../../model/spec/index.ts";
 
 /** A pgBackRest repository on the local provider: a directory of another account (posix). */
 export interface LocalRepository {
@@ -45,6 +46,13 @@ export interface DbSettings {
   };
   archive?: { timeoutSeconds: number; retentionFull: number; repositories: LocalRepository[] };
 }
+
+/** A db server's archive settings, from lifeboat.yaml and the deployed repositories: the same for its stack and for a restore ahead of it. */
+export const archiveSettings = (spec: Spec, repositories: BackupRepository[]): NonNullable<DbSettings["archive"]> => ({
+  timeoutSeconds: spec.database.archiveTimeoutSeconds,
+  retentionFull: spec.backups?.retentionFull ?? 2,
+  repositories: repositories.map((r) => ({ provider: r.provider, path: r.endpoint, cipherPass: r.cipherPass })),
+});
 
 /** How much WAL the primary keeps for a standby that stopped reading: a dead standby must not fill the disk. */
 export const maxSlotWalKeep = "1GB";
@@ -155,20 +163,65 @@ async function initStandby(dir: string, address: string, peer: string) {
  */
 const restoreMarker = (dir: string) => path.join(dir, "restore.incomplete");
 
+/**
+ * What the last restore did, kept beside the database for the figures (the
+ * drill's restore throughput): the repository, the bytes pgBackRest wrote
+ * into the data directory, how long pgBackRest took, and when PostgreSQL
+ * first answered writable after it (replay of the archive and promotion).
+ */
+export interface RestoreRecord {
+  repo: number;
+  provider: string;
+  startedAt: string;
+  /** pgbackrest restore alone: reading, decrypting and decompressing the backup into the data directory. */
+  restoreSeconds: number;
+  /** The regular files of the data directory once pgBackRest finished (the WAL replay adds to it later). */
+  bytes: number;
+  files: number;
+  /** Set by the db server's create once it is about to start PostgreSQL on the restored files (the restore may have run ahead of it). */
+  startingAt?: string;
+  /** Set by bootstrapDb the first time the restored database answers writable: startingAt to this is PostgreSQL's start, the archive's replay and the promotion. */
+  writableAt?: string;
+}
+export const restoreRecordFile = (dir: string) => path.join(dir, "restore.json");
+
+export async function readRestoreRecord(dir: string): Promise<RestoreRecord | undefined> {
+  return fs.readFile(restoreRecordFile(dir), "utf8").then((text) => JSON.parse(text) as RestoreRecord, () => undefined);
+}
+
+/** The regular files under a directory: their count and bytes. */
+export async function directorySize(dir: string): Promise<{ bytes: number; files: number }> {
+  let bytes = 0;
+  let files = 0;
+  for (const entry of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const stat = await fs.stat(path.join(entry.parentPath, entry.name)).catch(() => undefined);
+    if (!stat) continue;
+    bytes += stat.size;
+    files++;
+  }
+  return { bytes, files };
+}
+
 async function restoreFromRepository(dir: string, repositories: LocalRepository[]) {
   const { data, pgbackrestConf, pgbackrestDir } = dbFiles(dir);
   await fs.mkdir(path.join(pgbackrestDir, "spool"), { recursive: true });
   await chownToPostgres(pgbackrestDir, true);
   await fs.writeFile(restoreMarker(dir), new Date().toISOString() + "\n");
+  await fs.rm(restoreRecordFile(dir), { force: true });
   const failures: string[] = [];
   for (let n = 1; n <= repositories.length; n++) {
     await fs.rm(data, { recursive: true, force: true });
     await fs.mkdir(data, { mode: 0o700 });
     await chownToPostgres(data);
     try {
+      const started = Date.now();
       await runAsPostgres("/usr/bin/pgbackrest", [`--config=${pgbackrestConf}`, `--stanza=${backupStanza}`, `--repo=${n}`, "restore", "--type=default"], { timeoutMs: 6 * 3600_000 });
+      const restoreSeconds = (Date.now() - started) / 1000;
       // The backup is the old primary's, synchronous settings included: a restored primary has no standby to wait for.
       await serverCommandOn(dir, "forget-synchronous");
+      const record: RestoreRecord = { repo: n, provider: repositories[n - 1]!.provider, startedAt: new Date(started).toISOString(), restoreSeconds, ...(await directorySize(data)) };
+      await fs.writeFile(restoreRecordFile(dir), JSON.stringify(record) + "\n");
       await fs.rm(restoreMarker(dir), { force: true });
       return;
     } catch (error) {
@@ -177,6 +230,79 @@ async function restoreFromRepository(dir: string, repositories: LocalRepository[
   }
   await fs.rm(data, { recursive: true, force: true });
   throw new Error(`no backup repository could be restored:\n${failures.join("\n")}`);
+}
+
+/**
+ * Whoever restores into a server's directory holds this file, naming its
+ * process, so that one restore runs there at a time: the failover's, begun
+ * ahead of the stack's deploy (restoreOnce through the provider's
+ * operations), and the db server's create, which then waits for it instead of
+ * throwing its work away. A holder that died left a restore cut short (the
+ * marker says so): the next one does it again.
+ */
+const restoreHolder = (dir: string) => path.join(dir, "restore.running");
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+async function holdingRestore<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  // No limit beyond the restore's own: a real database takes as long as it takes.
+  const giveUpAt = Date.now() + 6 * 3600_000;
+  for (;;) {
+    const taken = await fs.writeFile(restoreHolder(dir), `${process.pid}\n`, { flag: "wx" }).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === "EEXIST") return false;
+        throw error;
+      },
+    );
+    if (taken) break;
+    const text = (await fs.readFile(restoreHolder(dir), "utf8").catch(() => "")).trim();
+    const holder = Number(text);
+    // An empty file is one being written this instant (created, its pid not in yet); an old empty one was left by a crash.
+    const beingWritten = text === "" && Date.now() - ((await fs.stat(restoreHolder(dir)).catch(() => undefined))?.mtimeMs ?? 0) < 5_000;
+    if (!beingWritten && !(Number.isInteger(holder) && holder > 0 && alive(holder))) {
+      await fs.rm(restoreHolder(dir), { force: true });
+      continue;
+    }
+    if (Date.now() > giveUpAt) throw new Error(`the restore into ${dir} held by process ${holder} has not finished in 6 hours`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  try {
+    return await work();
+  } finally {
+    await fs.rm(restoreHolder(dir), { force: true });
+  }
+}
+
+const restored = async (dir: string) => (await exists(path.join(dbFiles(dir).data, "PG_VERSION"))) && !(await exists(restoreMarker(dir)));
+
+/**
+ * A cold failover's restore into a db server's directory, unless it holds a
+ * finished one already; one process at a time (holdingRestore). The db
+ * server's create runs it, and so may the failover, beside the deploy of the
+ * site's stack: the engine takes seconds to start before the create begins,
+ * and the restore needs none of the site's other servers. Safe to repeat: a
+ * finished restore is kept, one cut short is done again. Returns whether it
+ * restored (false: it was done already).
+ */
+export async function restoreOnce(dir: string, archive: NonNullable<DbSettings["archive"]>): Promise<boolean> {
+  // 0711, as prepareServer makes it: PostgreSQL (its own user) passes through.
+  await fs.mkdir(dir, { recursive: true, mode: 0o711 });
+  await fs.chmod(dir, 0o711);
+  await ensureTraversable(dir);
+  return holdingRestore(dir, async () => {
+    if (await restored(dir)) return false;
+    await writePrivate(dbFiles(dir).pgbackrestConf, renderPgbackrestConf(dir, archive));
+    await restoreFromRepository(dir, archive.repositories);
+    return true;
+  });
 }
 
 export async function prepareDb(request: { name: string; address: string; dir: string }, settings: DbSettings): Promise<ServerDefinition> {
@@ -191,7 +317,7 @@ export async function prepareDb(request: { name: string; address: string; dir: s
   await writePrivate(files.passfile, `*:${pgPort}:*:${replicationUser}:${passfileField(settings.replication.password)}\n`);
 
   // A restore cut short (see restoreFromRepository) is no database.
-  const initialized = (await exists(path.join(files.data, "PG_VERSION"))) && !(await exists(restoreMarker(request.dir)));
+  const initialized = await restored(request.dir);
   const isReplica = await exists(path.join(files.data, "standby.signal"));
   if (!initialized) {
     await fs.mkdir(request.dir, { recursive: true });
@@ -199,8 +325,8 @@ export async function prepareDb(request: { name: string; address: string; dir: s
       await initStandby(request.dir, request.address, peer!);
     } else if (settings.replication.restore) {
       if (!settings.archive) throw new Error(`db server ${request.name} is to be restored from a backup, but lifeboat.yaml has no backups`);
-      await writePrivate(files.pgbackrestConf, renderPgbackrestConf(request.dir, settings.archive));
-      await restoreFromRepository(request.dir, settings.archive.repositories);
+      // Waits for a restore the failover began ahead of this deploy, if one runs, rather than starting over.
+      await restoreOnce(request.dir, settings.archive);
     } else {
       await fs.rm(files.data, { recursive: true, force: true });
       await fs.mkdir(files.data, { recursive: true, mode: 0o700 });
@@ -263,6 +389,7 @@ export async function prepareDb(request: { name: string; address: string; dir: s
   } else {
     await fs.rm(files.pgbackrestConf, { force: true });
   }
+  if (settings.replication.restore) await noteInRestoreRecord(request.dir, "startingAt");
   return {
     name: request.name,
     role: "db",
@@ -277,6 +404,13 @@ async function waitUntilWritable(dir: string, timeoutMs = 60_000) {
   await poll({ what: "the database to leave recovery", probe: () => psql(dir, "SELECT pg_is_in_recovery()"), done: (recovery) => recovery === "f", timeoutMs });
 }
 
+/** Notes a moment in the restore's record, the first time only: PostgreSQL starting on the restored files, then answering writable. */
+async function noteInRestoreRecord(dir: string, moment: "startingAt" | "writableAt") {
+  const record = await readRestoreRecord(dir);
+  if (!record || record[moment]) return;
+  await fs.writeFile(restoreRecordFile(dir), JSON.stringify({ ...record, [moment]: new Date().toISOString() }) + "\n");
+}
+
 /**
  * Creates or updates the roles, the workload's database, the standby's slot
  * and the backup stanza: safe to repeat. A standby is read-only and gets all
@@ -285,6 +419,7 @@ async function waitUntilWritable(dir: string, timeoutMs = 60_000) {
 export async function bootstrapDb(request: { name: string; dir: string }, settings: DbSettings): Promise<void> {
   if (settings.replication.mode === "standby") return;
   await waitUntilWritable(request.dir);
+  await noteInRestoreRecord(request.dir, "writableAt");
   const redact = [settings.password, settings.replication.password];
   // A synchronous primary whose standby is away makes every commit wait (ALTER SYSTEM keeps the setting
   // across restarts): a deploy's own writes commit locally, so the deploy that switches it off can run.

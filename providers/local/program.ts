@@ -8,6 +8,7 @@ import { fqdn, type RecordSet } from "./powerdns.ts";
 import { LocalBucket, LocalDnsZone, LocalServer } from "./resources.ts";
 import { ports, type ServerSettings } from "./roles.ts";
 import { servicesEnv } from "../shared/services-env.ts";
+import { archiveSettings } from "./database.ts";
 import { glueRecords, nameserverTtl, nameserverUnion, nsValue, recordFqdn, serviceRecords, type NameserverHost } from "../shared/records.ts";
 
 export function deployLocalSite({ spec, site, home, secrets, databaseRole, peerDbAddress, backups, restoreFromBackup }: SiteContext) {
@@ -27,15 +28,7 @@ export function deployLocalSite({ spec, site, home, secrets, databaseRole, peerD
       user: spec.database.name,
       password,
       replication: { password: replicationPassword, mode: databaseRole, ...(peerDbAddress ? { peer: peerDbAddress } : {}), ...(restoreFromBackup ? { restore: true } : {}) },
-      ...(backups
-        ? {
-            archive: {
-              timeoutSeconds: backups.archiveTimeoutSeconds,
-              retentionFull: spec.backups?.retentionFull ?? 2,
-              repositories: repos.map((r) => ({ provider: r.provider, path: r.endpoint, cipherPass: r.cipherPass })),
-            },
-          }
-        : {}),
+      ...(backups ? { archive: { ...archiveSettings(spec, repos), timeoutSeconds: backups.archiveTimeoutSeconds } } : {}),
     })),
   });
   const apps = Array.from({ length: spec.roles.app.count }, (_, i) => {

@@ -7,19 +7,22 @@
  * servers keep serving whoever still reaches them), with each replication
  * mode (asynchronous; synchronous, which must lose no acknowledged write in
  * any run), at 200 and 500 writes/s;
- * and cold (local-b restored from the backups, 100,000 posts). On `lifeboat
+ * and cold (local-b restored from the backups, 100,000 and 1,000,000 posts). On `lifeboat
  * machines` (real servers, examples/machines.yaml; root only): warm and cold,
  * with epik-1 losing power (abrupt) or hanging (freeze), at 200 and 500
  * writes/s. Each median is printed against its target:
  *
  *   warm: RTO < 15 s, no acknowledged write lost
- *   cold: RTO < 60 s, RPO <= database.archiveTimeoutSeconds of the drill's lifeboat.yaml
+ *   cold: RTO < 10 s at 100,000 posts, < 30 s at 1,000,000 (local; issue 17), < 60 s on the machines;
+ *         RPO <= database.archiveTimeoutSeconds of the drill's lifeboat.yaml; the restore's MiB/s printed
+ *         beside this machine's plain copy of the same bytes
  *   every run: no contact with the old site during the failover (it is gone, or --assume-gone),
  *              and no lost write missing from the old site's database too (lost without a trace)
  *
  *   npm run bench:failover                                  # all of them (the machines need root)
  *   npm run bench:failover -- local                         # only the local provider's; `machines` for only the machines'
  *   npm run bench:failover -- local --outage partition --replication synchronous --rate 200 --runs 1   # a slice
+ *   npm run bench:failover -- local --mode cold --posts 1000000 --runs 1                                # the cold drill at 1M posts
  *
  * Prints figures; asserts nothing (numbers on a shared 2-core machine are noisy).
  * Each drill runs in its own throwaway copy and destroys what it made; the drill's
@@ -70,15 +73,33 @@ const warm: Figure[] = [
   { label: "RTO", value: (r) => r.rtoSeconds, unit: "s", target: { text: "< 15 s", holds: (v) => v < 15 } },
   ...common.map((f) => (f.label === "lost writes" ? { ...f, target: { text: "0", holds: (v: number) => v === 0 } } : f)),
 ];
-const cold = (archiveTimeout: number): Figure[] => [
-  { label: "RTO", value: (r) => r.rtoSeconds, unit: "s", target: { text: "< 60 s", holds: (v) => v < 60 } },
+/**
+ * A cold drill's restore beside this machine's plain copy of the same bytes
+ * (the physical limit), both measured in the same run; and the seeding and
+ * the backup before the outage, to show they are not what the drill's clock is spent on.
+ */
+const restoreFigures: Figure[] = [
+  { label: "restored (data dir)", value: (r) => (r.restore ? Math.round((r.restore.bytes / 1024 / 1024) * 10) / 10 : null), unit: " MiB" },
+  { label: "pgbackrest restore", value: (r) => r.restore?.seconds ?? null, unit: "s" },
+  { label: "restore throughput", value: (r) => r.restore?.mibPerSecond ?? null, unit: " MiB/s" },
+  { label: "plain copy (cp+sync)", value: (r) => r.restore?.copy.mibPerSecond ?? null, unit: " MiB/s" },
+  { label: "replay to writable", value: (r) => r.restore?.replaySeconds ?? null, unit: "s" },
+  { label: "seed (before outage)", value: (r) => r.timeline.seedSeconds ?? null, unit: "s" },
+  { label: "backup (before outage)", value: (r) => r.timeline.backupSeconds ?? null, unit: "s" },
+];
+const cold = (archiveTimeout: number, rtoTarget = 60): Figure[] => [
+  { label: "RTO", value: (r) => r.rtoSeconds, unit: "s", target: { text: `< ${rtoTarget} s`, holds: (v) => v < rtoTarget } },
   { label: "RPO", value: (r) => r.rpoSeconds, unit: "s", target: { text: `<= ${archiveTimeout} s (archiveTimeoutSeconds)`, holds: (v) => v <= archiveTimeout } },
   ...common,
+  step("target"),
+  ...restoreFigures,
 ];
 
 interface Drill {
   name: string;
   on: "local" | "machines";
+  mode: "warm" | "cold";
+  posts: number;
   outage: string;
   replication: ReplicationMode;
   rate: number;
@@ -94,6 +115,8 @@ const drills: Drill[] = [
         (rate): Drill => ({
           name: `local warm ${outage} ${replication} ${rate}/s`,
           on: "local",
+          mode: "warm",
+          posts: 0,
           outage,
           replication,
           rate,
@@ -104,13 +127,32 @@ const drills: Drill[] = [
       ),
     ),
   ),
-  { name: "local cold clean asynchronous 200/s", on: "local", outage: "clean", replication: "asynchronous", rate: 200, args: ["--mode", "cold", "--posts", "100000"], figures: cold(archiveTimeoutSeconds) },
+  ...(
+    [
+      [100_000, 10],
+      [1_000_000, 30],
+    ] as const
+  ).map(
+    ([posts, rtoTarget]): Drill => ({
+      name: `local cold clean asynchronous 200/s ${posts.toLocaleString("en")} posts`,
+      on: "local",
+      mode: "cold",
+      posts,
+      outage: "clean",
+      replication: "asynchronous",
+      rate: 200,
+      args: ["--mode", "cold", "--posts", String(posts)],
+      figures: cold(archiveTimeoutSeconds, rtoTarget),
+    }),
+  ),
   ...(["warm", "cold"] as const).flatMap((mode) =>
     (["abrupt", "freeze"] as const).flatMap((outage) =>
       rates.map(
         (rate): Drill => ({
           name: `machines ${mode} ${outage} ${rate}/s`,
           on: "machines",
+          mode,
+          posts: mode === "cold" ? 100_000 : 0,
           outage,
           replication: "asynchronous",
           rate,
@@ -122,8 +164,8 @@ const drills: Drill[] = [
   ),
 ];
 
-const usage = "usage: npm run bench:failover -- [local|machines] [--outage <kind>] [--replication asynchronous|synchronous] [--rate 200|500] [--runs <n>]";
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { outage: { type: "string" }, replication: { type: "string" }, rate: { type: "string" }, runs: { type: "string", default: "3" } } });
+const usage = "usage: npm run bench:failover -- [local|machines] [--mode warm|cold] [--posts <n>] [--outage <kind>] [--replication asynchronous|synchronous] [--rate 200|500] [--runs <n>]";
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { mode: { type: "string" }, posts: { type: "string" }, outage: { type: "string" }, replication: { type: "string" }, rate: { type: "string" }, runs: { type: "string", default: "3" } } });
 const only = positionals[0];
 const runs = Number(values.runs);
 const outages = [...new Set(drills.map((d) => d.outage))];
@@ -132,12 +174,15 @@ const fail = (message: string) => {
   process.exit(2);
 };
 if (positionals.length > 1 || (only !== undefined && only !== "local" && only !== "machines")) fail(`the ground: accepted: local, machines (none: both); got ${JSON.stringify(positionals.join(" "))}`);
+const postCounts = [...new Set(drills.map((d) => d.posts))].sort((a, b) => a - b);
+if (values.mode !== undefined && values.mode !== "warm" && values.mode !== "cold") fail(`--mode: accepted: warm, cold; got ${JSON.stringify(values.mode)}`);
+if (values.posts !== undefined && !postCounts.map(String).includes(values.posts)) fail(`--posts: accepted: ${postCounts.join(", ")}; got ${JSON.stringify(values.posts)}`);
 if (values.outage !== undefined && !outages.includes(values.outage)) fail(`--outage: accepted: ${outages.join(", ")}; got ${JSON.stringify(values.outage)}`);
 if (values.replication !== undefined && !(replicationModes as readonly string[]).includes(values.replication)) fail(`--replication: accepted: ${replicationModes.join(", ")}; got ${JSON.stringify(values.replication)}`);
 if (values.rate !== undefined && !rates.map(String).includes(values.rate)) fail(`--rate: accepted: ${rates.join(", ")}; got ${JSON.stringify(values.rate)}`);
 if (!(Number.isInteger(runs) && runs >= 1 && runs <= 20)) fail(`--runs: accepted: an integer from 1 to 20; got ${JSON.stringify(values.runs)}`);
 
-const chosen = drills.filter((d) => (only === undefined || d.on === only) && (values.outage === undefined || d.outage === values.outage) && (values.replication === undefined || d.replication === values.replication) && (values.rate === undefined || String(d.rate) === values.rate));
+const chosen = drills.filter((d) => (only === undefined || d.on === only) && (values.mode === undefined || d.mode === values.mode) && (values.posts === undefined || String(d.posts) === values.posts) && (values.outage === undefined || d.outage === values.outage) && (values.replication === undefined || d.replication === values.replication) && (values.rate === undefined || String(d.rate) === values.rate));
 const root = process.getuid?.() === 0;
 
 const shown = (value: number | null, unit: string) => (value === null ? "-" : `${Number(value.toFixed(3))}${unit}`);

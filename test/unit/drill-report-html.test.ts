@@ -50,7 +50,7 @@ function result(overrides: Partial<DrillResult> = {}): DrillResult {
     failedWrites: 501, failoverRun: "run-1", skippedWrites: 0, failureReasons: {}, acknowledgedByAddress: {}, dnsErrors: 0,
     oldSite: { name: "local-a", ingress: oldIngress }, newSite: { name: "local-b", ingress: newIngress }, archiveTimeoutSeconds: 5,
     failover: { ok: true, from: "local-a", to: "local-b", mode: "warm", todo: [], reportedRtoSeconds: 1 },
-    lostWriteSamples: [], fencing: { resumed: true, attempts: [] }, timeline: { failoverStarted: 1.2, firstWriteOnNewSite: 2.5 },
+    lostWriteSamples: [], fencing: { resumed: true, attempts: [] }, restore: null, timeline: { failoverStarted: 1.2, firstWriteOnNewSite: 2.5 },
     series,
     ...overrides,
   };

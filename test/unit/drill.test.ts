@@ -10,6 +10,7 @@ import { workspaceEnv } from "../../operations/drill/workspace.ts";
 import { withReplication, withTtl } from "../../operations/drill/spec.ts";
 import { drillReportHtml } from "../../operations/drill/report-html.ts";
 import { fallbackCost } from "../../operations/drill/measure.ts";
+import { plainCopySpeed } from "../../operations/drill/copy-speed.ts";
 import { chooseAddress, startWriteLoad, writesDue, type PostAnswer, type WriteAck } from "../../operations/drill/write-load.ts";
 import { projectRoot } from "../../model/paths.ts";
 import { parseSpec } from "../../model/spec/index.ts";
@@ -55,6 +56,7 @@ const result = (overrides: Partial<DrillResult> = {}): DrillResult => ({
   failover: { ok: true, from: "local-a", to: "local-b", mode: "warm", todo: ["reconcile local-a once it is back"], reportedRtoSeconds: 7.5 },
   lostWriteSamples: [],
   fencing: { resumed: true, attempts: [{ via: "POST http://127.1.1.1/posts", answer: "HTTP 503", accepted: false }] },
+  restore: null,
   timeline: {},
   series: { bucketSeconds: 0.1, from: -5, sites: [], unaddressed: [] },
   ...overrides,
@@ -241,6 +243,39 @@ describe("lifeboat drill: output", () => {
     expect(JSON.parse(io.stdout()).rtoSeconds).toBeNull();
     expect(formatDrill(failed)).toMatch(/^!! local-b acknowledged no write/m);
     expect(formatDrill(failed)).toMatch(/^RTO\s+none /m);
+  });
+});
+
+describe("a cold drill's restore figures", () => {
+  const restore = { repository: "repo1 (local-c)", bytes: 44 * 1024 * 1024, files: 1200, seconds: 2, mibPerSecond: 22, replaySeconds: 0.75, copy: { bytes: 43 * 1024 * 1024, files: 1190, seconds: 0.5, mibPerSecond: 86, how: "cp -r of data (less pg_wal) on the same filesystem, then sync of each file" } };
+
+  it("prints the restore's MiB/s beside the plain copy's, with the bytes each counted", () => {
+    const text = formatDrill(result({ mode: "cold", restore }));
+    expect(text).toMatch(/^restore\s+44\.0 MiB \(1200 files\) from repo1 \(local-c\) in 2\.00s: 22\.0 MiB\/s; then 0\.75s from the server's start to writable/m);
+    expect(text).toContain("plain copy here: 43.0 MiB in 0.50s: 86.0 MiB/s (cp -r of data (less pg_wal)");
+  });
+
+  it("prints no restore line for a drill that restored nothing", () => {
+    expect(formatDrill(result())).not.toMatch(/^restore/m);
+  });
+
+  it("times a plain copy of a directory's bytes, leaving out what it is told to, and leaves no copy behind", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lifeboat-copy-speed-test-"));
+    try {
+      const data = path.join(dir, "data");
+      fs.mkdirSync(path.join(data, "base"), { recursive: true });
+      fs.mkdirSync(path.join(data, "pg_wal"));
+      fs.writeFileSync(path.join(data, "base", "1259"), Buffer.alloc(100_000));
+      fs.writeFileSync(path.join(data, "PG_VERSION"), "15\n");
+      fs.writeFileSync(path.join(data, "pg_wal", "000000010000000000000001"), Buffer.alloc(50_000));
+      const copy = await plainCopySpeed(data, ["pg_wal"]);
+      expect(copy).toMatchObject({ bytes: 100_003, files: 2 });
+      expect(copy.seconds).toBeGreaterThan(0);
+      expect(copy.mibPerSecond).toBeCloseTo(100_003 / 1024 / 1024 / copy.seconds, 0);
+      expect(fs.readdirSync(dir)).toEqual(["data"]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

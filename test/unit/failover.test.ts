@@ -19,6 +19,7 @@ import { UserError } from "../../model/errors.ts";
 import { isFenced, newestFenceRecord } from "../../providers/local/fence-check.ts";
 import { lsnValue } from "../../operations/site/postgres.ts";
 import { engineStacks, type FailoverStacks } from "../../operations/failover/stacks.ts";
+import { repositoriesOf, type Run } from "../../operations/failover/run.ts";
 import { applyRoleRecord, readRoleRecord, roleDrift, writeRoleRecord, type RoleRecord } from "../../model/roles.ts";
 import { activeSite, loadSpec, parseSpec } from "../../model/spec/index.ts";
 import { fakeDeps } from "../fakes/deps.ts";
@@ -192,5 +193,16 @@ describe("the health gate", () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe("the backup repositories in a failover run", () => {
+  it("are read from the state once per run, however many steps ask (each read decrypts their stacks' outputs through the engine)", async () => {
+    const repositories = vi.fn(async () => [{ provider: "local-c", type: "posix" as const, bucket: "b", endpoint: "/c", region: "loopback", cipherPass: "x" }]);
+    const run = { platform: {}, deps: { stacks: { repositories } } } as unknown as Run;
+    const [first, second] = await Promise.all([repositoriesOf(run), repositoriesOf(run)]);
+    expect(await repositoriesOf(run)).toBe(first);
+    expect(second).toBe(first);
+    expect(repositories).toHaveBeenCalledTimes(1);
   });
 });

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { applySiteDataConfig, decryptedConfig, ensureSharedSecrets } from "../../operations/data.ts";
 import type { Platform } from "../../operations/platform.ts";
 import { readingOnce } from "../../operations/read-once.ts";
+import { prepareSiteStack } from "../../operations/plan.ts";
 import { findProvider } from "../../providers/registry.ts";
 import { projectRoot } from "../../model/paths.ts";
 import { loadSpec } from "../../model/spec/index.ts";
@@ -28,6 +29,10 @@ function fakeStack(dir: string, name: string, values: Record<string, string>) {
       values[key] = value;
       write();
     }),
+    setAllConfig: vi.fn(async (config: Record<string, { value: string }>) => {
+      for (const [key, { value }] of Object.entries(config)) values[key] = value;
+      write();
+    }),
     values,
   };
 }
@@ -42,7 +47,14 @@ describe("the secrets every site shares", () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "lifeboat-site-secrets-"));
     const spec = loadSpec(path.join(projectRoot, "lifeboat.yaml"));
     active = fakeStack(dir, "site-local-a", { ...shared });
-    platform = readingOnce({ spec, declaredSpec: spec, specFile: "lifeboat.yaml", home: dir, engine: async () => { throw new Error("engine must not start"); }, providers: findProvider });
+    // The local internet's vendors, as deploy finds them: their settings are one more value of the same batch.
+    const localVendors = {
+      ensure: async (vendors: Array<{ name: string; kind: "smtp" | "twilio" | "vonage" }>) =>
+        vendors.map((v, i) => ({ name: v.name, kind: v.kind, host: `127.25.0.${i + 1}`, port: 2525, tls: "none" as const, url: `http://127.25.0.${i + 1}:8080`, username: "u", password: "p" })),
+      endpoint: async () => undefined,
+      remove: async () => undefined,
+    };
+    platform = readingOnce({ spec, declaredSpec: spec, specFile: "lifeboat.yaml", home: dir, engine: async () => { throw new Error("engine must not start"); }, providers: findProvider, localVendors });
     platform.readOnce!.stacks.set("site-local-a", Promise.resolve(active as unknown as Stack));
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -65,6 +77,29 @@ describe("the secrets every site shares", () => {
     expect(standby.setConfig.mock.calls.map(([key]) => key)).toEqual(["lifeboat:replicationPassword"]);
     expect(standby.values["lifeboat:replicationPassword"]).toBe("replication-secret");
     expect(standby.getAllConfig).toHaveBeenCalledTimes(1);
+  });
+
+  it("prepares a site's stack with one engine call for every value it sets, the caller's included", async () => {
+    const standby = fakeStack(dir, "site-local-b", {});
+    platform.readOnce!.stacks.set("site-local-b", Promise.resolve(standby as unknown as Stack));
+    const repositories = [{ provider: "local-c" }];
+    const site = platform.spec.sites.find((s) => s.name === "local-b")!;
+    await prepareSiteStack(platform, site, { repositories: repositories as never }, { "lifeboat:restoreFromBackup": { value: "true" } });
+    expect(standby.setConfig).not.toHaveBeenCalled();
+    expect(standby.setAllConfig).toHaveBeenCalledTimes(1);
+    expect(Object.keys(standby.setAllConfig.mock.calls[0]![0]).sort()).toEqual(["lifeboat:backupRepositories", "lifeboat:dbPassword", "lifeboat:replicationPassword", "lifeboat:restoreFromBackup", "lifeboat:services"]);
+    expect(standby.values).toMatchObject({ ...shared, "lifeboat:backupRepositories": JSON.stringify(repositories), "lifeboat:restoreFromBackup": "true" });
+  });
+
+  it("prepares a site's stack whose config is in line without writing anything", async () => {
+    // A platform listing no email or SMS vendor: nothing of the services to keep in line either.
+    platform = { ...platform, spec: { ...platform.spec, services: {} }, declaredSpec: { ...platform.declaredSpec, services: {} } };
+    const repositories = [{ provider: "local-c" }];
+    const standby = fakeStack(dir, "site-local-b", { ...shared, "lifeboat:backupRepositories": JSON.stringify(repositories) });
+    platform.readOnce!.stacks.set("site-local-b", Promise.resolve(standby as unknown as Stack));
+    await prepareSiteStack(platform, platform.spec.sites.find((s) => s.name === "local-b")!, { repositories: repositories as never });
+    expect(standby.setConfig).not.toHaveBeenCalled();
+    expect(standby.setAllConfig).not.toHaveBeenCalled();
   });
 
   it("generates the secrets in the active site's stack when it has none, whichever site is prepared first", async () => {
