@@ -11,6 +11,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 // LIFEBOAT_SPEC=examples/machines.yaml means the file where the user stands; the engine runs
 // the Pulumi program from the project directory, so it gets the absolute path.
 if (process.env.LIFEBOAT_SPEC) process.env.LIFEBOAT_SPEC = path.resolve(process.env.LIFEBOAT_SPEC);
+// The same for LIFEBOAT_HOME: the program (in the engine's language host, or inside `diff`) must find the state this shell means.
+if (process.env.LIFEBOAT_HOME) process.env.LIFEBOAT_HOME = path.resolve(process.env.LIFEBOAT_HOME);
 
 async function fromSources() {
   const { register } = await import("tsx/esm/api");

@@ -161,7 +161,13 @@ export class ConfigBatch implements ConfigWriter {
     this.values[key] = value;
   }
   async flush(): Promise<void> {
-    if (Object.keys(this.values).length > 0) await this.stack.setAllConfig({ ...this.values });
+    if (Object.keys(this.values).length === 0) return;
+    await this.stack.setAllConfig({ ...this.values }).catch((error: Error) => {
+      // The engine's failure quotes its command line, every value of the batch in it: journals and terminals get none.
+      let message = error.message;
+      for (const { value } of Object.values(this.values)) if (value.length >= 4) message = message.split(value).join("[secret]");
+      throw new Error(`pulumi config set-all --stack ${this.stack.name} failed: ${message}`);
+    });
   }
 }
 

@@ -371,14 +371,6 @@ export interface ProviderOperations {
     preflight?(home: string, spec: Spec, site: SiteSpec): Promise<string[]>;
     /** Turns a server off through the provider's API, where it has one. */
     powerOff?(home: string, site: SiteSpec, host: Host): Promise<void>;
-    /**
-     * A cold failover's restore, begun by the failover beside the deploy of the
-     * target's stack (whose engine takes seconds to start before the db server
-     * is even created), where the provider can restore before the server
-     * exists: the db server's create finds the database restored, or waits for
-     * it. Resolves once done; false when an earlier run had restored it.
-     */
-    restoreAhead?(home: string, spec: Spec, site: SiteSpec, repositories: BackupRepository[]): Promise<boolean>;
   };
   dns?: {
     /** Points the domain's apex and www at `addresses` on this edge, through the vendor's API. */

@@ -8,7 +8,7 @@
  * then are the stacks brought in line (tens of seconds).
  */
 import { OperationError } from "../../model/errors.ts";
-import type { BackupRepository, FenceRecord } from "../../model/data.ts";
+import type { FenceRecord } from "../../model/data.ts";
 import { siteHosts } from "../../model/hosts.ts";
 import { siteStackName, edgeStackName } from "../../model/names.ts";
 import { writeRoleRecord, type RoleRecord } from "../../model/roles.ts";
@@ -22,7 +22,6 @@ import { switchDns } from "./dns-switch.ts";
 import { newestFenceEpoch, writeFenceRecords } from "./fence-records.ts";
 import { describeProbe } from "./health.ts";
 import type { DataPosition, StepName } from "./journal.ts";
-import { elapsed } from "./report.ts";
 import { callOldSite, oldSiteReachable, operationsOf, providerAnswers, repositoriesOf, siteControl, type Run } from "./run.ts";
 
 export type StepResult = { detail: string[]; status?: "done" | "skipped" };
@@ -72,20 +71,6 @@ async function restoreOnServer(run: Run): Promise<string[]> {
   ];
 }
 const target = (run: Run) => siteControl(run, run.to, targetHosts(run));
-
-/**
- * A cold target's restore, begun beside the deploy of its stack where the
- * provider can (restoreAhead): the engine spends seconds starting up before
- * it creates the db server, and the restore needs none of the other servers.
- * The fence record is out before this runs, as before any promotion.
- */
-async function restoreAhead(run: Run, repositories: BackupRepository[]): Promise<string | undefined> {
-  const restore = operationsOf(run, run.to.provider)?.compute?.restoreAhead;
-  if (!restore) return undefined;
-  const started = Date.now();
-  const restored = await restore(run.platform.home, run.platform.spec, run.to, repositories);
-  return restored ? `database restored beside the deploy, while the engine started: ${elapsed(started)}s` : "database restored by an earlier run, kept";
-}
 
 const dataPosition = (position: ServerPosition): DataPosition => ({
   writable: position.writable,
@@ -154,12 +139,8 @@ export const steps: Record<StepName, StepFn> = {
       const repositories = await repositoriesOf(run);
       if (!repositories) throw new OperationError("a backup repository stack is missing, so there is nothing to restore from", "its stack must be deployed (lifeboat deploy --site <active> deploys it) before the failover can restore");
       print(`deploying site ${to.name} (${to.provider}) as stack ${siteStackName(to.name)}, its database restored from the newest backup`);
-      const [deployment, ahead] = await Promise.allSettled([deps.stacks.deploySite(platform, to, { restoreFrom: repositories }, print), restoreAhead(run, repositories)]);
-      if (deployment.status === "rejected") throw deployment.reason;
-      const deployed = deployment.value;
+      const deployed = await deps.stacks.deploySite(platform, to, { restoreFrom: repositories }, print);
       detail.push(`${siteStackName(to.name)} deployed: ${changesText(deployed.changes)}`);
-      if (ahead.status === "rejected") detail.push(`the restore begun beside the deploy failed (${(ahead.reason as Error).message}); the db server's create restored it instead`);
-      else if (ahead.value) detail.push(ahead.value);
       if (!deployed.addresses) throw new OperationError(`${siteStackName(to.name)} was deployed but publishes no server addresses`);
       journal.facts.targetHosts = siteHosts(to, deployed.addresses);
       detail.push(...(await restoreOnServer(run)));

@@ -14,6 +14,7 @@ import { promisify } from "node:util";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { poll } from "../../model/poll.ts";
+import { processIdentity } from "../../model/process-identity.ts";
 import { startEgressForwarder } from "./egress.ts";
 import { renderPgbackrestConf as renderSharedPgbackrestConf } from "../shared/pgbackrest.ts";
 import { serverCommandEnv, serverCommandScript } from "./transport.ts";
@@ -234,28 +235,30 @@ async function restoreFromRepository(dir: string, repositories: LocalRepository[
 
 /**
  * Whoever restores into a server's directory holds this file, naming its
- * process, so that one restore runs there at a time: the failover's, begun
- * ahead of the stack's deploy (restoreOnce through the provider's
- * operations), and the db server's create, which then waits for it instead of
- * throwing its work away. A holder that died left a restore cut short (the
- * marker says so): the next one does it again.
+ * process, so that one restore runs there at a time (two creates of the same
+ * server, a rerun beside a run that has not died yet). A holder that died
+ * left a restore cut short (the marker says so): the next one does it again.
  */
 const restoreHolder = (dir: string) => path.join(dir, "restore.running");
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+/** The holder still runs: its pid answers, is no zombie, and started when the file says (a reused pid is another process). */
+const alive = (text: string) => {
+  const [pid, started] = text.split(" ").map(Number);
+  if (!Number.isInteger(pid) || pid! <= 0) return false;
+  const identity = processIdentity(pid!);
+  if (identity === "unknown") return true;
+  return identity !== undefined && identity.state !== "Z" && identity.state !== "X" && (started === undefined || Number.isNaN(started) || identity.started === started);
+};
+const holderText = () => {
+  const identity = processIdentity(process.pid);
+  return `${process.pid}${identity && identity !== "unknown" ? ` ${identity.started}` : ""}\n`;
 };
 
 async function holdingRestore<T>(dir: string, work: () => Promise<T>): Promise<T> {
   // No limit beyond the restore's own: a real database takes as long as it takes.
   const giveUpAt = Date.now() + 6 * 3600_000;
   for (;;) {
-    const taken = await fs.writeFile(restoreHolder(dir), `${process.pid}\n`, { flag: "wx" }).then(
+    const taken = await fs.writeFile(restoreHolder(dir), holderText(), { flag: "wx" }).then(
       () => true,
       (error: NodeJS.ErrnoException) => {
         if (error.code === "EEXIST") return false;
@@ -264,10 +267,10 @@ async function holdingRestore<T>(dir: string, work: () => Promise<T>): Promise<T
     );
     if (taken) break;
     const text = (await fs.readFile(restoreHolder(dir), "utf8").catch(() => "")).trim();
-    const holder = Number(text);
+    const holder = Number(text.split(" ")[0]);
     // An empty file is one being written this instant (created, its pid not in yet); an old empty one was left by a crash.
     const beingWritten = text === "" && Date.now() - ((await fs.stat(restoreHolder(dir)).catch(() => undefined))?.mtimeMs ?? 0) < 5_000;
-    if (!beingWritten && !(Number.isInteger(holder) && holder > 0 && alive(holder))) {
+    if (!beingWritten && !alive(text)) {
       await fs.rm(restoreHolder(dir), { force: true });
       continue;
     }

@@ -17,8 +17,7 @@ import { assertAccountActive, cutOff } from "./account.ts";
 import { caddyServer } from "./caddy.ts";
 import { readFenceRecord, writeFenceRecord } from "./fence.ts";
 import { localObjects } from "./objects.ts";
-import { dbServerName, serverAddress, serverDir } from "./layout.ts";
-import { archiveSettings, restoreOnce } from "./database.ts";
+import { serverAddress, serverDir } from "./layout.ts";
 import { PowerDnsApi, fqdn } from "./powerdns.ts";
 import { launchServer, readDefinition, serverHealth, stopServer, waitUntilUp } from "./process.ts";
 import { missingPackages, ports } from "./roles.ts";
@@ -93,11 +92,6 @@ export function localOperations(provider: string): ProviderOperations {
       serverLogs: (server) => ({ logs: `.lifeboat/local/${provider}/servers/${server}/logs`, pgbackrest: `.lifeboat/local/${provider}/servers/${server}/pgbackrest/log` }),
       startMaintenancePage,
       stopMaintenancePage,
-      async restoreAhead(home, spec, site, repositories) {
-        // The db server's create, done early: an API call of the account like the create itself.
-        assertAccountActive(home, site.provider, `server.create ${dbServerName(site.name)} (restore)`);
-        return restoreOnce(serverDir(home, site.provider, dbServerName(site.name)), archiveSettings(spec, repositories));
-      },
     },
     dns: {
       async pointAt(home, spec, edge, addresses) {

@@ -1,7 +1,7 @@
 /**
  * A cold failover's restore into a local db server's directory, one process
- * at a time: the failover may begin it beside the stack's deploy, and the db
- * server's create then waits for it rather than starting over (restoreOnce).
+ * at a time: a second create of the server waits for the first rather than
+ * starting over, and a holder that died is taken over (restoreOnce).
  * No pgBackRest here: the directories hold a finished restore (PG_VERSION,
  * no marker), so any restore attempted would fail on the made-up repository.
  */
@@ -64,6 +64,13 @@ describe("restoreOnce", () => {
     const dead = spawn("true");
     await new Promise((resolve) => dead.on("exit", resolve));
     await fs.writeFile(holder(), `${dead.pid}\n`);
+    expect(await restoreOnce(dir, archive())).toBe(false);
+    expect(await exists(holder())).toBe(false);
+  });
+
+  it("takes over from a holder whose pid now names another process (it started at another time)", async () => {
+    // This very process, as if its pid had been reused: the start time in the file is not this process's.
+    await fs.writeFile(holder(), `${process.pid} 1\n`);
     expect(await restoreOnce(dir, archive())).toBe(false);
     expect(await exists(holder())).toBe(false);
   });

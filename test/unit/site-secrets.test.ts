@@ -8,7 +8,7 @@ import path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { stringify } from "yaml";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { applySiteDataConfig, decryptedConfig, ensureSharedSecrets } from "../../operations/data.ts";
+import { applySiteDataConfig, ConfigBatch, decryptedConfig, ensureSharedSecrets } from "../../operations/data.ts";
 import type { Platform } from "../../operations/platform.ts";
 import { readingOnce } from "../../operations/read-once.ts";
 import { prepareSiteStack } from "../../operations/plan.ts";
@@ -100,6 +100,19 @@ describe("the secrets every site shares", () => {
     await prepareSiteStack(platform, platform.spec.sites.find((s) => s.name === "local-b")!, { repositories: repositories as never });
     expect(standby.setConfig).not.toHaveBeenCalled();
     expect(standby.setAllConfig).not.toHaveBeenCalled();
+  });
+
+  it("a batch the engine refuses fails naming the stack, with none of its values in the message", async () => {
+    const stack = fakeStack(dir, "site-local-b", {});
+    // The engine's own failure quotes its command line, values included.
+    stack.setAllConfig.mockRejectedValueOnce(new Error("Command failed with exit code 255: pulumi config set-all --secret lifeboat:dbPassword=db-secret --path lifeboat:peerDbAddress=127.1.1.101"));
+    const batch = new ConfigBatch(stack as unknown as Stack);
+    await batch.setConfig("lifeboat:dbPassword", { value: "db-secret", secret: true });
+    await batch.setConfig("lifeboat:peerDbAddress", { value: "127.1.1.101" });
+    const failure = (await batch.flush().catch((e: unknown) => e)) as Error;
+    expect(failure.message).toMatch(/^pulumi config set-all --stack site-local-b failed: /);
+    expect(failure.message).toContain("lifeboat:dbPassword=[secret]");
+    expect(failure.message).not.toContain("db-secret");
   });
 
   it("generates the secrets in the active site's stack when it has none, whichever site is prepared first", async () => {
