@@ -48,7 +48,7 @@ export interface DbSettings {
   archive?: { timeoutSeconds: number; retentionFull: number; repositories: LocalRepository[] };
 }
 
-/** A db server's archive settings, from lifeboat.yaml and the deployed repositories: the same for its stack and for a restore ahead of it. */
+/** A db server's archive settings, from lifeboat.yaml and the deployed repositories. */
 export const archiveSettings = (spec: Spec, repositories: BackupRepository[]): NonNullable<DbSettings["archive"]> => ({
   timeoutSeconds: spec.database.archiveTimeoutSeconds,
   retentionFull: spec.backups?.retentionFull ?? 2,
@@ -287,13 +287,10 @@ async function holdingRestore<T>(dir: string, work: () => Promise<T>): Promise<T
 const restored = async (dir: string) => (await exists(path.join(dbFiles(dir).data, "PG_VERSION"))) && !(await exists(restoreMarker(dir)));
 
 /**
- * A cold failover's restore into a db server's directory, unless it holds a
- * finished one already; one process at a time (holdingRestore). The db
- * server's create runs it, and so may the failover, beside the deploy of the
- * site's stack: the engine takes seconds to start before the create begins,
- * and the restore needs none of the site's other servers. Safe to repeat: a
- * finished restore is kept, one cut short is done again. Returns whether it
- * restored (false: it was done already).
+ * A cold failover's restore into a db server's directory, run by the db
+ * server's create, unless it holds a finished one already; one process at a
+ * time (holdingRestore). Safe to repeat: a finished restore is kept, one cut
+ * short is done again. Returns whether it restored (false: it was done already).
  */
 export async function restoreOnce(dir: string, archive: NonNullable<DbSettings["archive"]>): Promise<boolean> {
   // 0711, as prepareServer makes it: PostgreSQL (its own user) passes through.
