@@ -5,6 +5,7 @@
  * Lifeboat's home, beside the state. Every command and the Pulumi program read
  * lifeboat.yaml through this record, so they all agree on who is active.
  */
+import { writeJsonDurably } from "./durable-file.ts";
 import fs from "node:fs";
 import path from "node:path";
 import type { Spec } from "./spec/index.ts";
@@ -39,12 +40,9 @@ export function readRoleRecord(home: string): RoleRecord | undefined {
   }
 }
 
-/** Written to a temporary file and renamed: a crash leaves the old record or the new one, never half of one. */
+/** A crash leaves the old record or the new one, never half of one. */
 export function writeRoleRecord(home: string, record: RoleRecord): void {
-  const file = roleRecordFile(home);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 2) + "\n");
-  fs.renameSync(`${file}.tmp`, file);
+  writeJsonDurably(roleRecordFile(home), record);
 }
 
 /**

@@ -6,6 +6,7 @@
  * every command reads lifeboat.yaml through this record. The app servers read
  * the same choice from the database, where the switch wrote it first.
  */
+import { writeJsonDurably } from "./durable-file.ts";
 import fs from "node:fs";
 import path from "node:path";
 import type { Spec, SwitchableFunction } from "./spec/index.ts";
@@ -31,12 +32,9 @@ export function readServiceRecord(home: string): ServiceRecord | undefined {
   }
 }
 
-/** Written to a temporary file and renamed: a crash leaves the old record or the new one. */
+/** A crash leaves the old record or the new one. */
 export function writeServiceRecord(home: string, record: ServiceRecord): void {
-  const file = serviceRecordFile(home);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 2) + "\n");
-  fs.renameSync(`${file}.tmp`, file);
+  writeJsonDurably(serviceRecordFile(home), record);
 }
 
 /** lifeboat.yaml with the recorded vendors in use: the recorded one swaps places with the one lifeboat.yaml put in use. A recorded vendor lifeboat.yaml no longer lists is ignored (status says so). */

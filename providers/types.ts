@@ -179,14 +179,19 @@ export interface EdgeOutputs {
  */
 /** A vendor of the local internet (an SMTP relay, an SMS API) as the workload reaches it. */
 export interface LocalVendorEndpoint {
+  /** The vendor's name from lifeboat.yaml, e.g. "mail-e". */
   name: string;
   kind: "smtp" | "twilio" | "vonage";
+  /** Its loopback address on the local internet, stable for the name. */
   host: string;
   port: number;
+  /** Loopback only: no TLS (no STARTTLS on the relays). */
   tls: "none";
-  /** twilio, vonage: the API's base URL. */
+  /** The SMS APIs' base URL. */
   url?: string;
+  /** SMTP user, Twilio Account SID, Vonage api_key. */
   username: string;
+  /** SMTP password, Twilio Auth Token, Vonage api_secret. */
   password: string;
 }
 

@@ -4,6 +4,7 @@
  * A rerun after an interruption, kill -9 included, reads it and resumes from
  * the first step that did not finish.
  */
+import { writeJsonDurably } from "../../model/durable-file.ts";
 import fs from "node:fs";
 import path from "node:path";
 import type { DatabasePosition } from "../../model/data.ts";
@@ -106,13 +107,7 @@ export function newRunId(to: string, now = new Date()): string {
 }
 
 export function saveJournal(home: string, journal: Journal): void {
-  const file = journalFile(home, journal.run);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const fd = fs.openSync(`${file}.tmp`, "w");
-  fs.writeSync(fd, JSON.stringify(journal, null, 2) + "\n");
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
-  fs.renameSync(`${file}.tmp`, file);
+  writeJsonDurably(journalFile(home, journal.run), journal);
 }
 
 export function readJournal(home: string, run: string): Journal | undefined {

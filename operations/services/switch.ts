@@ -17,6 +17,7 @@
  * the old vendor). A switch of the same function to another vendor abandons
  * the unfinished one (its probe is withdrawn): going back must always be possible.
  */
+import { writeJsonDurably } from "../../model/durable-file.ts";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -67,15 +68,8 @@ export interface SwitchResult extends SwitchJournal {
 
 const journalFile = (home: string, run: string) => path.join(runsDir(home), `${run}.json`);
 
-/** Written whole and synced before the rename, as the failover's journal is: a crash leaves the old journal or the new one. */
 function saveSwitchJournal(home: string, journal: SwitchJournal): void {
-  const file = journalFile(home, journal.run);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const fd = fs.openSync(`${file}.tmp`, "w");
-  fs.writeSync(fd, JSON.stringify(journal, null, 2) + "\n");
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
-  fs.renameSync(`${file}.tmp`, file);
+  writeJsonDurably(journalFile(home, journal.run), journal);
 }
 
 /** The unfinished switch of `fn` a rerun resumes, if any. */

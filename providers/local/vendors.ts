@@ -19,24 +19,12 @@ import { poll } from "../../model/poll.ts";
 import { portOpen, readDefinition, serverHealth, startServer, stopServer, supervisorPid, type ServerDefinition } from "./process.ts";
 import { localVendorKinds, vendorFiles, type LocalVendorKind, type ReceivedMessage, type VendorCredentials, type VendorIdentity } from "./vendor-server/files.ts";
 
+import type { LocalVendorEndpoint } from "../types.ts";
+
 export { localVendorKinds, type LocalVendorKind, type ReceivedMessage };
 
-export interface LocalVendorEndpoint {
-  /** The vendor's name from lifeboat.yaml, e.g. "mail-e". */
-  name: string;
-  kind: LocalVendorKind;
-  /** Its loopback address on the local internet, stable for the name. */
-  host: string;
-  port: number;
-  /** Loopback only: no TLS (no STARTTLS on the relays). */
-  tls: "none";
-  /** The SMS APIs' base URL. */
-  url?: string;
-  /** SMTP user, Twilio Account SID, Vonage api_key. */
-  username: string;
-  /** SMTP password, Twilio Auth Token, Vonage api_secret. */
-  password: string;
-}
+// What ensureLocalVendors answers is the provider-neutral shape the operations read (providers/types.ts).
+export type { LocalVendorEndpoint };
 
 /**
  * The vendors' addresses: 127.25.0.1 to 127.25.0.254, outside every
