@@ -6,12 +6,13 @@
 import { randomBytes } from "node:crypto";
 import type { ConfigMap, Stack } from "@pulumi/pulumi/automation/index.js";
 import { automation, backendUrlOf, engineEnv, engineStackOutputs, workspaceOptions } from "./engine.ts";
-import { fileBackendOutputs, fileBackendSecretOutputs } from "./file-backend.ts";
+import { fileBackendLacksStack, fileBackendOutputs, fileBackendSecretOutputs } from "./file-backend.ts";
 import { OperationError } from "../model/errors.ts";
 import type { Platform } from "./platform.ts";
 import { once } from "./read-once.ts";
 import { allStackConfig, ensureSecret, openPlatformStack, progressPrinter, readStackConfig } from "./stacks.ts";
 import { engineError } from "./engine-error.ts";
+import { upStack } from "./stack-up.ts";
 import type { BackupRepository } from "../model/data.ts";
 import { backupStackName, configKeys, pulumiProject, siteStackName } from "../model/names.ts";
 import { activeSite, type SiteSpec, type Spec } from "../model/spec/index.ts";
@@ -37,6 +38,8 @@ export async function readStackOutputs(platform: Platform, stackName: string): P
   return once(platform.readOnce?.outputs, stackName, async () => {
     const settings = await platform.engine();
     const backendUrl = backendUrlOf(settings);
+    // No such stack (a cold site before its failover): what the engine would say, without starting it.
+    if (fileBackendLacksStack(backendUrl, pulumiProject, stackName)) return undefined;
     return (
       fileBackendOutputs(backendUrl, pulumiProject, stackName) ??
       (await fileBackendSecretOutputs(backendUrl, pulumiProject, stackName, await engineEnv(settings))) ??
@@ -115,10 +118,10 @@ export async function deployRepositories(
       const stackName = backupStackName(provider);
       const stack = await prepareBackupStack(platform, provider);
       print(`deploying backup repository on ${provider} as stack ${stackName}`);
-      const result = await stack.up({ onEvent: progressPrinter(stackName, print) }).catch((error: Error) => {
+      const result = await upStack(stack, { onEvent: progressPrinter(stackName, print) }).catch((error: Error) => {
         throw new OperationError(`stack ${stackName} failed: ${engineError(error)}`, "fix the cause and run deploy again");
       });
-      return { stack: stackName, changes: result.summary.resourceChanges ?? {}, repository: result.outputs.repository!.value as BackupRepository };
+      return { stack: stackName, changes: result.resourceChanges, repository: result.outputs.repository!.value as BackupRepository };
     }),
   );
   // Reported in lifeboat.yaml's order, whichever finished first.

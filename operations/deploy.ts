@@ -15,6 +15,7 @@ import { knownNameservers, prepareEdgeStack, prepareSiteStack } from "./plan.ts"
 import { nameserverUnion, type NameserverHost } from "../providers/shared/records.ts";
 import type { ChangeCounts } from "./change-counts.ts";
 import { progressPrinter } from "./stacks.ts";
+import { upStack } from "./stack-up.ts";
 import { engineError } from "./engine-error.ts";
 import { activeSite, type SiteSpec } from "../model/spec/index.ts";
 import { backupStackName, edgeStackName, siteStackName } from "../model/names.ts";
@@ -136,10 +137,10 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       const stackId = siteStackName(target.name);
       print(`deploying site ${target.name} (${target.provider}, ${target.role}) as stack ${stackId}${why ? `: ${why}` : ""}`);
       const stack = await prepareSiteStack(platform, target, data);
-      const result = await stack.up({ onEvent: progressPrinter(stackId, print) }).catch((error: Error) => {
+      const result = await upStack(stack, { onEvent: progressPrinter(stackId, print) }).catch((error: Error) => {
         throw new OperationError(`stack ${stackId} failed: ${engineError(error)}`, "fix the cause and run deploy again: it resumes from what was created");
       });
-      stacks.push({ stack: stackId, changes: result.summary.resourceChanges ?? {} });
+      stacks.push({ stack: stackId, changes: result.resourceChanges });
       return result.outputs;
     };
 
@@ -191,7 +192,7 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
           const edgeStackId = edgeStackName(edge.name);
           print(`deploying edge ${edge.name} (${edge.provider}) as stack ${edgeStackId}, ${why ?? `pointing ${spec.domain} at ${ingressAddresses.join(", ")}`}`);
           const { stack: edgeStack } = await prepareEdgeStack(platform, edge, ingressAddresses, nameservers);
-          const edgeUp = await edgeStack.up({ onEvent: progressPrinter(edgeStackId, print) }).catch((error: Error) => {
+          const edgeUp = await upStack(edgeStack, { onEvent: progressPrinter(edgeStackId, print) }).catch((error: Error) => {
             throw new OperationError(`stack ${edgeStackId} failed: ${engineError(error)}`, "fix the cause and run deploy again");
           });
           return { edge, edgeStackId, edgeUp };
@@ -204,7 +205,7 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       const first = ups;
       ups = await upEdges(assigned, `publishing every vendor's nameservers (${assigned.map((ns) => ns.host).join(", ")})`);
       // Both rounds' changes count: the report says what this deploy did.
-      for (const [i, u] of ups.entries()) stacks.push({ stack: u.edgeStackId, changes: first[i]!.edgeUp.summary.resourceChanges ?? {} });
+      for (const [i, u] of ups.entries()) stacks.push({ stack: u.edgeStackId, changes: first[i]!.edgeUp.resourceChanges });
     }
     const edgeResults = await Promise.all(
       ups.map(async ({ edge, edgeStackId, edgeUp }) => {
@@ -214,7 +215,7 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
             return { ...answer, edge: edge.name, ok: sameAddresses(answer.addresses, ingressAddresses) };
           }),
         );
-        return { stack: { stack: edgeStackId, changes: edgeUp.summary.resourceChanges ?? {} }, answers };
+        return { stack: { stack: edgeStackId, changes: edgeUp.resourceChanges }, answers };
       }),
     );
     stacks.push(...edgeResults.map((r) => r.stack));

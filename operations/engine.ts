@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 import type { Deployment, LocalWorkspace, LocalWorkspaceOptions, PulumiCommand, Stack } from "@pulumi/pulumi/automation/index.js";
 import { parse as parseSemver, type SemVer } from "semver";
 import { projectRoot, stateDir } from "../model/paths.ts";
-import { fileBackendHasStack } from "./file-backend.ts";
+import { fileBackendHasStack, fileBackendLacksStack } from "./file-backend.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -155,7 +155,11 @@ export async function openStack(settings: EngineSettings, stackName: string, wor
   const options = await workspaceOptions(settings, workDir);
   const workspace = await LocalWorkspace.create({ ...options, workDir });
   const project = (await workspace.projectSettings()).name;
-  if (!fileBackendHasStack(backendUrlOf(settings), project, stackName)) return Stack.createOrSelect(stackName, workspace);
+  const backendUrl = backendUrlOf(settings);
+  // A stack the file backend certainly lacks (a cold site's, at its failover) is made at once: `createOrSelect`
+  // would first run a `stack select` that can only fail. Made meanwhile by another process: selected, as before.
+  if (fileBackendLacksStack(backendUrl, project, stackName)) return Stack.create(stackName, workspace).catch(() => Stack.createOrSelect(stackName, workspace));
+  if (!fileBackendHasStack(backendUrl, project, stackName)) return Stack.createOrSelect(stackName, workspace);
   const select = workspace.selectStack;
   workspace.selectStack = async () => {};
   try {

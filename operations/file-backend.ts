@@ -72,11 +72,26 @@ export function fileBackendOutputs(backendUrl: string, project: string, stackNam
  * and the passphrase in `env` (the engine's) opens it (passphrase-secrets.ts); undefined: ask the engine.
  */
 export async function fileBackendSecretOutputs(backendUrl: string, project: string, stackName: string, env: Record<string, string | undefined>): Promise<Record<string, unknown> | undefined> {
+  const outputs = await fileBackendOutputMap(backendUrl, project, stackName, env);
+  return outputs && Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.value]));
+}
+
+/**
+ * The same outputs as the Automation API's `stack.outputs()` gives them: each with whether it is itself a
+ * secret (the engine masks it whole). Undefined: ask the engine.
+ */
+export async function fileBackendOutputMap(
+  backendUrl: string,
+  project: string,
+  stackName: string,
+  env: Record<string, string | undefined>,
+): Promise<Record<string, { value: unknown; secret: boolean }> | undefined> {
   try {
     const state = readCheckpoint(backendUrl, project, stackName);
     const outputs = state && checkpointOutputs(state);
     if (outputs === undefined) return undefined;
-    if (!holdsSecret(outputs)) return outputs;
+    const isSecret = (value: unknown) => typeof value === "object" && value !== null && (value as Record<string, unknown>)[secretSignature] === secretValueSignature;
+    if (!holdsSecret(outputs)) return Object.fromEntries(Object.entries(outputs).map(([key, value]) => [key, { value, secret: false }]));
     const provider = state!.checkpoint?.latest?.secrets_providers;
     if (provider?.type !== "passphrase") return undefined;
     const decrypt = await passphraseDecrypter(provider.state?.salt, env);
@@ -93,7 +108,7 @@ export async function fileBackendSecretOutputs(backendUrl: string, project: stri
       if (Object.hasOwn(record, secretSignature)) throw new Error("a value of another kind (asset, archive, resource reference)");
       return Object.fromEntries(Object.entries(record).map(([key, inner]) => [key, reveal(inner)]));
     };
-    return reveal(outputs) as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(outputs).map(([key, value]) => [key, { value: reveal(value), secret: isSecret(value) }]));
   } catch {
     return undefined;
   }
@@ -104,14 +119,27 @@ export async function fileBackendSecretOutputs(backendUrl: string, project: stri
  * project-scoped layout, `.pulumi/meta.yaml` version 1); false for any other backend or layout.
  */
 export function fileBackendHasStack(backendUrl: string, project: string, stackName: string): boolean {
-  if (!backendUrl.startsWith("file://")) return false;
+  return fileBackendStack(backendUrl, project, stackName) === "present";
+}
+
+/**
+ * Whether the file:// backend at `backendUrl` certainly holds no state file for `stackName` of `project`: the
+ * project-scoped layout is there and the file is not. False wherever that is not certain (another backend or
+ * layout, an unreadable directory), where only the engine can say.
+ */
+export function fileBackendLacksStack(backendUrl: string, project: string, stackName: string): boolean {
+  return fileBackendStack(backendUrl, project, stackName) === "absent";
+}
+
+function fileBackendStack(backendUrl: string, project: string, stackName: string): "present" | "absent" | "unknown" {
+  if (!backendUrl.startsWith("file://")) return "unknown";
   try {
     const dir = path.join(fileURLToPath(backendUrl), ".pulumi");
     const meta = parse(fs.readFileSync(path.join(dir, "meta.yaml"), "utf8")) as { version?: unknown } | null;
-    if (meta?.version !== 1) return false;
+    if (meta?.version !== 1) return "unknown";
     const file = path.join(dir, "stacks", project, `${stackName}.json`);
-    return fs.existsSync(file) || fs.existsSync(`${file}.gz`);
+    return fs.existsSync(file) || fs.existsSync(`${file}.gz`) ? "present" : "absent";
   } catch {
-    return false;
+    return "unknown";
   }
 }

@@ -16,6 +16,7 @@ import type { Platform } from "../platform.ts";
 import { prepareEdgeStack, prepareSiteStack } from "../plan.ts";
 import type { ChangeCounts } from "../change-counts.ts";
 import { progressPrinter } from "../stacks.ts";
+import { upStack } from "../stack-up.ts";
 import { engineError } from "../engine-error.ts";
 import { moveOutOfState } from "./orphans.ts";
 import type { StateSource } from "../state/mirror.ts";
@@ -43,7 +44,7 @@ export interface FailoverStacks extends StateSource {
 }
 
 async function up(stackName: string, stack: Awaited<ReturnType<typeof prepareSiteStack>>, print: Print) {
-  return stack.up({ onEvent: progressPrinter(stackName, print) }).catch((error: Error) => {
+  return upStack(stack, { onEvent: progressPrinter(stackName, print) }).catch((error: Error) => {
     throw new OperationError(`stack ${stackName} failed: ${engineError(error)}`, "fix the cause and run the same failover again: it resumes here");
   });
 }
@@ -63,17 +64,17 @@ export const engineStacks: FailoverStacks = {
     const result = await up(stackName, stack, print);
     const outputs = Object.fromEntries(Object.entries(result.outputs).map(([key, output]) => [key, output.value]));
     const addresses = siteAddresses(outputs);
-    return { changes: result.summary.resourceChanges ?? {}, ...(addresses ? { addresses } : {}) };
+    return { changes: result.resourceChanges, ...(addresses ? { addresses } : {}) };
   },
   async convergeSite(platform, site, print) {
     const stackName = siteStackName(site.name);
     const stack = await prepareSiteStack(platform, site);
     for (const key of [configKeys.databaseRole, configKeys.restoreFromBackup]) await stack.removeConfig(`lifeboat:${key}`).catch(() => undefined);
-    return (await up(stackName, stack, print)).summary.resourceChanges ?? {};
+    return (await up(stackName, stack, print)).resourceChanges;
   },
   async convergeEdge(platform, edge, addresses, print) {
     const { stack } = await prepareEdgeStack(platform, edge, addresses);
-    return (await stack.up({ onEvent: progressPrinter(edgeStackName(edge.name), print) })).summary.resourceChanges ?? {};
+    return (await upStack(stack, { onEvent: progressPrinter(edgeStackName(edge.name), print) })).resourceChanges;
   },
   exportStacks: (platform) => engineStateSource.exportStacks(platform),
   async moveOutOfState(platform, site, run) {

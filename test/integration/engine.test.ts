@@ -15,6 +15,7 @@ import { openStack, passphraseFile } from "../../operations/engine.ts";
 import { engineError } from "../../operations/engine-error.ts";
 import { fileBackendOutputs, fileBackendSecretOutputs } from "../../operations/file-backend.ts";
 import { allStackConfig } from "../../operations/stacks.ts";
+import { upStack } from "../../operations/stack-up.ts";
 import { projectRoot } from "../../model/paths.ts";
 
 const program = path.join(projectRoot, "test/fixtures/tiny-stack");
@@ -63,6 +64,32 @@ describe("the Pulumi engine through the Automation API", { timeout: 120_000 }, (
     const result = await stack.up();
     expect(result.summary.resourceChanges).toEqual({ update: 1, same: 1 });
     expect(result.outputs.echoed?.value).toBe("changed");
+  });
+
+  it("upStack gives the outputs and changes stack.up() gives, without the engine runs stack.up() makes after the update", async () => {
+    // stack.up() asks the engine for the outputs (twice) and the history once the update is over: counted here.
+    let afterUpdate = 0;
+    const { workspace } = stack;
+    const [stackOutputs, history] = [workspace.stackOutputs.bind(workspace), stack.history.bind(stack)];
+    workspace.stackOutputs = (name) => (afterUpdate++, stackOutputs(name));
+    stack.history = (...args) => (afterUpdate++, history(...args));
+    try {
+      await stack.setConfig("message", { value: "up once more" });
+      await stack.setConfig("hidden", { value: "a secret output", secret: true });
+      const result = await upStack(stack, { onEvent: () => undefined });
+      expect(afterUpdate).toBe(0);
+      expect(result.resourceChanges).toEqual({ update: 1, same: 1 });
+      expect(result.outputs).toEqual({ echoed: { value: "up once more", secret: false }, hidden: { value: "a secret output", secret: true } });
+      // What the engine itself reads from the state the update wrote.
+      expect(await stack.outputs()).toEqual(result.outputs);
+      expect((await stack.info())?.resourceChanges).toEqual(result.resourceChanges);
+    } finally {
+      delete (workspace as Partial<typeof workspace>).stackOutputs;
+      delete (stack as Partial<typeof stack>).history;
+      await stack.removeConfig("hidden");
+      await stack.setConfig("message", { value: "changed" });
+      await stack.up();
+    }
   });
 
   it("has the same plain outputs in its state file as the engine reads, and the secret ones where the passphrase opens them", async () => {

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { pulumiProject } from "../../model/names.ts";
 import { projectRoot } from "../../model/paths.ts";
-import { fileBackendOutputs, fileBackendSecretOutputs } from "../../operations/file-backend.ts";
+import { fileBackendHasStack, fileBackendLacksStack, fileBackendOutputMap, fileBackendOutputs, fileBackendSecretOutputs } from "../../operations/file-backend.ts";
 
 let dir: string;
 let url: string;
@@ -80,6 +80,18 @@ describe("stack outputs from a file backend's state", () => {
     expect(fileBackendOutputs(url, pulumiProject, "site-a")).toBeUndefined();
   });
 
+  it("says a stack is certainly absent only where the project-scoped layout is there without its file", () => {
+    writeStack("site-a", withOutputs({ plain: "x" }));
+    expect([fileBackendHasStack(url, pulumiProject, "site-a"), fileBackendLacksStack(url, pulumiProject, "site-a")]).toEqual([true, false]);
+    expect([fileBackendHasStack(url, pulumiProject, "site-b"), fileBackendLacksStack(url, pulumiProject, "site-b")]).toEqual([false, true]);
+    // Not certain either way: the engine is asked.
+    expect(fileBackendLacksStack("s3://bucket/state", pulumiProject, "site-b")).toBe(false);
+    fs.writeFileSync(path.join(dir, ".pulumi", "meta.yaml"), "version: 0\n");
+    expect(fileBackendLacksStack(url, pulumiProject, "site-b")).toBe(false);
+    fs.rmSync(path.join(dir, ".pulumi", "meta.yaml"));
+    expect(fileBackendLacksStack(url, pulumiProject, "site-b")).toBe(false);
+  });
+
   describe("with secrets the passphrase opens (test/fixtures/passphrase: a salt and a value the engine encrypted)", () => {
     const fixture = parse(fs.readFileSync(path.join(import.meta.dirname, "../fixtures/passphrase/Pulumi.passphrase.yaml"), "utf8")) as { encryptionsalt: string; config: Record<string, { secure: string }> };
     const passphrase = { PULUMI_CONFIG_PASSPHRASE: "a fixture passphrase" };
@@ -93,6 +105,18 @@ describe("stack outputs from a file backend's state", () => {
     it("decrypts them, at any depth, as `pulumi stack output --show-secrets` shows them", async () => {
       writeStack("site-a", withSecret({ type: "passphrase", state: { salt: fixture.encryptionsalt } }));
       expect(await fileBackendSecretOutputs(url, pulumiProject, "site-a", passphrase)).toEqual({ plain: "x", deep: { list: [{ repository: [{ provider: "local-c", path: "/x" }] }] } });
+    });
+
+    it("gives each output with whether it is itself a secret, as the Automation API's stack.outputs() does", async () => {
+      const state = withSecret({ type: "passphrase", state: { salt: fixture.encryptionsalt } });
+      state.checkpoint.latest.resources[0]!.outputs = { plain: "x", whole: secret, deep: { list: [{ repository: secret }] } } as never;
+      writeStack("site-a", state);
+      expect(await fileBackendOutputMap(url, pulumiProject, "site-a", passphrase)).toEqual({
+        plain: { value: "x", secret: false },
+        whole: { value: [{ provider: "local-c", path: "/x" }], secret: true },
+        deep: { value: { list: [{ repository: [{ provider: "local-c", path: "/x" }] }] }, secret: false },
+      });
+      expect(await fileBackendOutputMap(url, pulumiProject, "site-a", { PULUMI_CONFIG_PASSPHRASE: "not the passphrase" })).toBeUndefined();
     });
 
     it("leaves them to the engine under another passphrase or another secrets provider", async () => {
