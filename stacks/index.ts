@@ -19,7 +19,7 @@ const builders = { site: buildSite, edge: buildEdge, backup: buildBackupReposito
 /**
  * Builds the stack being run. Everything is read when it runs, not when the module is imported:
  * `lifeboat diff` runs this same function inside its own process for several stacks at once
- * (an inline program, operations/diff/inline.ts), each run with its own stack and config.
+ * (an inline program, operations/inline-program.ts), each run with its own stack and config.
  */
 export async function lifeboatProgram() {
   const stack = pulumi.getStack();

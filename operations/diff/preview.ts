@@ -32,12 +32,12 @@ type StackResult = { diff: StackDiff; plannedOutputs?: Record<string, unknown> }
 type Identity = Pick<StackDiff, "stack" | "kind" | "provider">;
 
 /**
- * Runs the engine's preview on a prepared stack, with the program run in this process (inline.ts), and
+ * Runs the engine's preview on a prepared stack, with the program run in this process (operations/inline-program.ts), and
  * reduces its events. A program's exception is reported as `pulumi preview` reports it.
  */
 async function previewPrepared(stack: Stack, identity: Identity, note?: string): Promise<StackResult> {
   const events: EngineEvent[] = [];
-  const { inlineRun, languageHostReport } = await import("./inline.ts");
+  const { inlineRun, languageHostReport } = await import("../inline-program.ts");
   const run = inlineRun();
   try {
     await stack.preview({ onEvent: (event) => events.push(event), program: run.program });

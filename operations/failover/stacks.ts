@@ -43,9 +43,18 @@ export interface FailoverStacks extends StateSource {
   moveOutOfState(platform: Platform, site: SiteSpec, run: string): Promise<{ dir: string; resources: number }>;
 }
 
+/**
+ * A site's `up`, with the Pulumi program run inside the failover's own process (an inline program, as diff
+ * runs it): a cold target's deploy is on the outage's clock, and a language host is a Node.js process that
+ * loads @pulumi/pulumi and the program again before the first resource is asked for (about a second here).
+ * A program's exception is reported as the language host reports it.
+ */
 async function up(stackName: string, stack: Awaited<ReturnType<typeof prepareSiteStack>>, print: Print) {
-  return upStack(stack, { onEvent: progressPrinter(stackName, print) }).catch((error: Error) => {
-    throw new OperationError(`stack ${stackName} failed: ${engineError(error)}`, "fix the cause and run the same failover again: it resumes here");
+  const { inlineRun, languageHostReport } = await import("../inline-program.ts");
+  const run = inlineRun();
+  return upStack(stack, { onEvent: progressPrinter(stackName, print), program: run.program }).catch((error: Error) => {
+    const reported = run.thrown() === undefined ? error : new Error(languageHostReport(run.thrown()));
+    throw new OperationError(`stack ${stackName} failed: ${engineError(reported)}`, "fix the cause and run the same failover again: it resumes here");
   });
 }
 

@@ -57,11 +57,11 @@ function importsOf(file: string): Import[] {
 const layerOf = (file: string) => file.split("/")[0] as Layer;
 
 /**
- * The one place an operation runs the Pulumi program: diff previews with the program run in its own process
- * (operations/diff/inline.ts, an inline program, a language host's CPU saved per stack). It imports the entry
+ * The one place an operation runs the Pulumi program: diff previews, and the failover deploys sites, with the program run in its own process
+ * (operations/inline-program.ts, an inline program, a language host's CPU saved per stack). It imports the entry
  * Pulumi.yaml names by its path at run time, never stacks/ modules, and stacks/ never imports operations/.
  */
-const runsTheProgram = ["operations/diff/inline.ts"];
+const runsTheProgram = ["operations/inline-program.ts"];
 const files = sourceFiles();
 const graph = new Map(files.map((f) => [f, importsOf(f)] as const));
 
@@ -78,7 +78,7 @@ describe("the layers", () => {
     expect(wrong).toEqual([]);
   });
 
-  it("of the operations, only diff's inline runner names the program's entry (stacks/main.mjs), which it imports at run time", () => {
+  it("of the operations, only the inline runner (diff's previews, the failover's site deploys) names the program's entry (stacks/main.mjs), which it imports at run time", () => {
     const naming = files.filter((f) => layerOf(f) === "operations" && fs.readFileSync(path.join(projectRoot, f), "utf8").includes('"stacks/main.mjs"'));
     expect(naming).toEqual(runsTheProgram);
   });

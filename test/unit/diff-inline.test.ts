@@ -1,5 +1,5 @@
 /**
- * diff runs the program inside its own process (operations/diff/inline.ts): a program's exception must read
+ * diff runs the program inside its own process (operations/inline-program.ts): a program's exception must read
  * in the report as it does when `pulumi preview` runs the program through the language host.
  */
 import fs from "node:fs";
@@ -8,7 +8,7 @@ import { RunError } from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { projectRoot } from "../../model/paths.ts";
 import { engineError } from "../../operations/engine-error.ts";
-import { inlineRun, languageHostReport } from "../../operations/diff/inline.ts";
+import { inlineRun, languageHostReport } from "../../operations/inline-program.ts";
 
 const fixtures = path.join(import.meta.dirname, "../fixtures/diff");
 // The engine's output for a program that throws (test/fixtures/throwing-stack), as Pulumi.yaml's loader runs it.

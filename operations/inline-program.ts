@@ -1,11 +1,13 @@
 /**
- * The Pulumi program run inside diff's own process (the Automation API's
+ * The Pulumi program run inside Lifeboat's own process (the Automation API's
  * inline program), instead of by the engine's Node.js language host: a
- * language host is a Node.js process per preview that loads @pulumi/pulumi
- * and the program again (about 1.7 s of CPU each on this 2-core machine),
- * where this process has them loaded once for every stack it previews.
- * @pulumi/pulumi keeps each inline run's state (stack, config, connection to
- * the engine) apart (its async local storage), so previews still run side by side.
+ * language host is a Node.js process per run that loads @pulumi/pulumi and
+ * the program again (about 1.7 s of CPU each on this 2-core machine), where
+ * this process has them loaded once. `lifeboat diff` previews every stack this
+ * way; the failover deploys its sites this way (a cold target's deploy is on
+ * the outage's clock). @pulumi/pulumi keeps each inline run's state (stack,
+ * config, connection to the engine) apart (its async local storage), so
+ * previews still run side by side.
  *
  * The program is the one Pulumi.yaml names (stacks/index.ts, lifeboatProgram):
  * the same function, with the same config from the engine, so the plan is the
@@ -17,9 +19,9 @@ import { pathToFileURL } from "node:url";
 import { inspect } from "node:util";
 import { ResourceError, RunError } from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
-import { projectRoot } from "../../model/paths.ts";
+import { projectRoot } from "../model/paths.ts";
 
-/** What one inline run gives its preview: the program, and the exception it threw, if it did. */
+/** What one inline run gives its preview or update: the program, and the exception it threw, if it did. */
 export interface InlineRun {
   program: PulumiFn;
   thrown(): unknown;
@@ -30,14 +32,14 @@ export interface InlineRun {
  * fresh, the sources through tsx otherwise), imported by its path when first run, as the language host
  * imports it: the command line's own bundle does not hold the program, a failing program's stack frames name
  * its sources as they do from `pulumi preview` (the loader turns source maps on for the bundle), and only a
- * diff that previews pays for loading it. The one place an operation runs the Pulumi program (DESIGN.md's
+ * run that previews or updates pays for loading it. The one place an operation runs the Pulumi program (DESIGN.md's
  * layers otherwise keep operations/ from stacks/; test/unit/architecture.test.ts names this exception).
  */
 const programEntry = () => pathToFileURL(path.join(projectRoot, "stacks/main.mjs")).href;
 let loaded: Promise<PulumiFn> | undefined;
 const lifeboatProgram = () => (loaded ??= import(programEntry()).then((entry: { default: PulumiFn }) => entry.default));
 
-/** One run of the Lifeboat program (or the one `load` gives), for one preview. */
+/** One run of the Lifeboat program (or the one `load` gives), for one preview or update. */
 export function inlineRun(load: () => Promise<PulumiFn> = lifeboatProgram): InlineRun {
   let thrown: unknown;
   return {
