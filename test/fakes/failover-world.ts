@@ -20,8 +20,15 @@ import type { Platform } from "../../operations/platform.ts";
 import { checkDns, summarizeDnsCheck, type DnsCheckDeps } from "../../operations/dns-check/check.ts";
 import { TransportError, type ProviderEntry, type Transport } from "../../providers/types.ts";
 import type { FailoverOutcome, FailoverWorld } from "../conformance/failover.ts";
+import { afterAll } from "vitest";
 
 class Crash extends Error {}
+
+/** Each world's home (journal, role record, state mirrors), removed once the test file that made it is done. */
+const homes: string[] = [];
+afterAll(() => {
+  for (const home of homes.splice(0)) fs.rmSync(home, { recursive: true, force: true });
+});
 
 /** What a state mirror records: the command after which it was written, and the active site of its role record. */
 export function mirrorSummary(body: string): { after: string; active?: string } {
@@ -62,6 +69,7 @@ export interface FakeFailoverWorld extends FailoverWorld {
 /** `failoverNotAutomated`: providers whose failover steps say they are not automated yet (as the clouds' do). */
 export function fakeFailoverWorld(options: { failoverNotAutomated?: string[] } = {}): FakeFailoverWorld {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "lifeboat-fake-world-"));
+  homes.push(home);
   const calls: Record<string, number> = {};
   const down = new Set<string>();
   const fenceRecords: Record<string, FenceRecord | undefined> = {};
