@@ -157,8 +157,15 @@ export async function openStack(settings: EngineSettings, stackName: string, wor
   const project = (await workspace.projectSettings()).name;
   const backendUrl = backendUrlOf(settings);
   // A stack the file backend certainly lacks (a cold site's, at its failover) is made at once: `createOrSelect`
-  // would first run a `stack select` that can only fail. Made meanwhile by another process: selected, as before.
-  if (fileBackendLacksStack(backendUrl, project, stackName)) return Stack.create(stackName, workspace).catch(() => Stack.createOrSelect(stackName, workspace));
+  // would first run a `stack select` that can only fail. Made meanwhile by another process: selected. Any other
+  // failure is the engine's, as it said it.
+  if (fileBackendLacksStack(backendUrl, project, stackName)) {
+    const { StackAlreadyExistsError } = await automation();
+    return Stack.create(stackName, workspace).catch((error: unknown) => {
+      if (error instanceof StackAlreadyExistsError) return Stack.select(stackName, workspace);
+      throw error;
+    });
+  }
   if (!fileBackendHasStack(backendUrl, project, stackName)) return Stack.createOrSelect(stackName, workspace);
   const select = workspace.selectStack;
   workspace.selectStack = async () => {};

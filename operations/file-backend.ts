@@ -138,7 +138,16 @@ function fileBackendStack(backendUrl: string, project: string, stackName: string
     const meta = parse(fs.readFileSync(path.join(dir, "meta.yaml"), "utf8")) as { version?: unknown } | null;
     if (meta?.version !== 1) return "unknown";
     const file = path.join(dir, "stacks", project, `${stackName}.json`);
-    return fs.existsSync(file) || fs.existsSync(`${file}.gz`) ? "present" : "absent";
+    // Absent only when each name is certainly missing (ENOENT); a file that cannot be looked at (EACCES) is not known.
+    const found = [file, `${file}.gz`].map((name) => {
+      try {
+        fs.statSync(name);
+        return "present";
+      } catch (error) {
+        return (error as NodeJS.ErrnoException).code === "ENOENT" ? "absent" : "unknown";
+      }
+    });
+    return found.includes("present") ? "present" : found.every((f) => f === "absent") ? "absent" : "unknown";
   } catch {
     return "unknown";
   }

@@ -7,7 +7,11 @@
  * way; the failover deploys its sites this way (a cold target's deploy is on
  * the outage's clock). @pulumi/pulumi keeps each inline run's state (stack,
  * config, connection to the engine) apart (its async local storage), so
- * previews still run side by side.
+ * previews still run side by side. Not kept apart: the handlers of uncaught
+ * exceptions and unhandled rejections the Automation API's language server
+ * installs for the process while a run lasts. Such an error anywhere in the
+ * process fails the runs going on (which fails safe: the step stops and is run
+ * again), so the failover updates its sites one at a time and nothing else.
  *
  * The program is the one Pulumi.yaml names (stacks/index.ts, lifeboatProgram):
  * the same function, with the same config from the engine, so the plan is the

@@ -80,9 +80,11 @@ describe("the Pulumi engine through the Automation API", { timeout: 120_000 }, (
       expect(afterUpdate).toBe(0);
       expect(result.resourceChanges).toEqual({ update: 1, same: 1 });
       expect(result.outputs).toEqual({ echoed: { value: "up once more", secret: false }, hidden: { value: "a secret output", secret: true } });
-      // What the engine itself reads from the state the update wrote.
+      // What the engine itself reads from the state the update wrote (upStack's answers gone from the stack).
+      expect(Object.hasOwn(stack, "outputs") || Object.hasOwn(stack, "info")).toBe(false);
       expect(await stack.outputs()).toEqual(result.outputs);
       expect((await stack.info())?.resourceChanges).toEqual(result.resourceChanges);
+      expect(afterUpdate).toBe(2);
     } finally {
       delete (workspace as Partial<typeof workspace>).stackOutputs;
       delete (stack as Partial<typeof stack>).history;

@@ -90,6 +90,11 @@ describe("stack outputs from a file backend's state", () => {
     expect(fileBackendLacksStack(url, pulumiProject, "site-b")).toBe(false);
     fs.rmSync(path.join(dir, ".pulumi", "meta.yaml"));
     expect(fileBackendLacksStack(url, pulumiProject, "site-b")).toBe(false);
+    // A state file that cannot be looked at (here ENOTDIR; EACCES for a user who may not read the directory) is not absent.
+    fs.writeFileSync(path.join(dir, ".pulumi", "meta.yaml"), "version: 1\n");
+    fs.writeFileSync(path.join(dir, ".pulumi", "stacks", "not-a-directory"), "");
+    expect(fileBackendLacksStack(url, "not-a-directory", "site-b")).toBe(false);
+    expect(fileBackendLacksStack(url, "no-such-project", "site-b")).toBe(true);
   });
 
   describe("with secrets the passphrase opens (test/fixtures/passphrase: a salt and a value the engine encrypted)", () => {
