@@ -14,7 +14,7 @@ import { queryA, sameAddresses, type DnsAnswer } from "./dns.ts";
 import { knownNameservers, prepareEdgeStack, prepareSiteStack } from "./plan.ts";
 import { nameserverUnion, type NameserverHost } from "../providers/shared/records.ts";
 import type { ChangeCounts } from "./change-counts.ts";
-import { progressPrinter } from "./stacks.ts";
+import { openPlatformStack, progressPrinter } from "./stacks.ts";
 import { upStack } from "./stack-up.ts";
 import { engineError } from "./engine-error.ts";
 import { activeSite, type SiteSpec } from "../model/spec/index.ts";
@@ -26,6 +26,9 @@ import { replicationApplicationName } from "../providers/shared/postgres-text.ts
 import { waitForFirstBoot } from "./site/first-boot.ts";
 import { mirrorState, type MirrorWrite } from "./state/mirror.ts";
 import { engineStateSource } from "./state/source.ts";
+import { backendUrlOf } from "./engine.ts";
+import { fileBackendLacksStack } from "./file-backend.ts";
+import { pulumiProject } from "../model/names.ts";
 
 /**
  * A deployed site's database server on a provider whose database reads its
@@ -126,6 +129,8 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
   );
 
   return withFileLock(lockFile(platform), `deploy of ${site.name}`, async () => {
+    // Beside the rest of the deploy; awaited before the state is mirrored.
+    const coldStacks = isActive ? makeColdSiteStacks(platform, print) : Promise.resolve();
     const stacks: DeployResult["stacks"] = [];
     const active = activeSite(spec);
     // A standby copies the primary: refuse before changing anything when there is none yet.
@@ -228,6 +233,7 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       print(`the parent zone delegates ${spec.domain} to ${assigned.map((ns) => ns.host).join(", ")}; resolver ${world.resolver}`);
     }
     const first = ingressAddresses[0] ?? "";
+    await coldStacks;
     // The state as this deploy left it, into every repository: it must outlive this machine and the backend's provider.
     const stateMirror = await mirrorState(platform, `deploy of ${site.name}`, engineStateSource, print);
     return {
@@ -245,6 +251,27 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
       stateMirror,
     };
   }, { wait: false }); // a second deploy or destroy is refused, naming the holder, not queued behind the first
+}
+
+/**
+ * Each cold site's stack, made now (empty, no config) where the state has none: a cold failover deploys
+ * it during the outage, and making the stack first is one more engine run on that clock. (`lifeboat diff`
+ * makes it too, with its config.) Best effort: a stack that could not be made is said, and its failover makes it.
+ */
+async function makeColdSiteStacks(platform: Platform, print: (line: string) => void): Promise<void> {
+  const backendUrl = backendUrlOf(await platform.engine());
+  const missing = platform.spec.sites.filter((s) => s.role === "cold" && fileBackendLacksStack(backendUrl, pulumiProject, siteStackName(s.name)));
+  await Promise.all(
+    missing.map(async (cold) => {
+      const stackName = siteStackName(cold.name);
+      try {
+        await openPlatformStack(platform, stackName);
+        print(`stack ${stackName} made, empty, for a cold failover to ${cold.name} (the failover deploys it)`);
+      } catch (error) {
+        print(`stack ${stackName} could not be made now (${engineError(error as Error)}); a cold failover to ${cold.name} makes it`);
+      }
+    }),
+  );
 }
 
 /** The line to try the platform with; servers inside a network namespace (providers.<name>.netns) answer only there. */

@@ -34,6 +34,9 @@ describe("cold failover: restore from the backup repositories", { timeout: 300_0
     expect(await fs.readFile(spec, "utf8")).toMatch(/role: cold/);
     const deployed = await sandbox.lifeboat(["deploy"]);
     expect(deployed.code, deployed.stderr).toBe(0);
+    // The cold site's stack is made (empty) by the deploy, so that its failover does not spend the outage making it.
+    expect(deployed.stderr).toContain("stack site-local-b made, empty, for a cold failover to local-b");
+    await fs.stat(path.join(sandbox.home, "state", ".pulumi", "stacks", "lifeboat", "site-local-b.json"));
     author = (await api("POST", "/accounts", { handle: "cold" })).body.id;
     await writePosts(author, 100, "base");
     const backup = await sandbox.lifeboat(["backup"]);
