@@ -129,8 +129,6 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
   );
 
   return withFileLock(lockFile(platform), `deploy of ${site.name}`, async () => {
-    // Beside the rest of the deploy; awaited before the state is mirrored.
-    const coldStacks = isActive ? makeColdSiteStacks(platform, print) : Promise.resolve();
     const stacks: DeployResult["stacks"] = [];
     const active = activeSite(spec);
     // A standby copies the primary: refuse before changing anything when there is none yet.
@@ -177,6 +175,8 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
     } else {
       siteOutputs = await upSite(site, await siteDataConfig(platform, site, repositories));
     }
+    // Once the backend holds a stack (a first deploy starts with none), beside the rest; awaited before the state is mirrored.
+    const coldStacks = isActive ? makeColdSiteStacks(platform, print) : Promise.resolve();
     // A database that admits app servers one by one admits exactly the site's current ones.
     const database = await bootConfiguredDatabase(platform, site, print);
     if (database?.admitsWorkloadByAddress && database.apps.length) {
@@ -259,7 +259,9 @@ export async function deploy(platform: Platform, options: DeployOptions, print: 
  * makes it too, with its config.) Best effort: a stack that could not be made is said, and its failover makes it.
  */
 async function makeColdSiteStacks(platform: Platform, print: (line: string) => void): Promise<void> {
-  const backendUrl = backendUrlOf(await platform.engine());
+  // Never rejects: the deploy may fail elsewhere before it awaits this.
+  const backendUrl = await platform.engine().then(backendUrlOf, () => undefined);
+  if (!backendUrl) return;
   const missing = platform.spec.sites.filter((s) => s.role === "cold" && fileBackendLacksStack(backendUrl, pulumiProject, siteStackName(s.name)));
   await Promise.all(
     missing.map(async (cold) => {
