@@ -18,7 +18,7 @@ import { openPlatformStack, progressPrinter } from "./stacks.ts";
 import { upStack } from "./stack-up.ts";
 import { engineError } from "./engine-error.ts";
 import { activeSite, type SiteSpec } from "../model/spec/index.ts";
-import { backupStackName, edgeStackName, siteStackName } from "../model/names.ts";
+import { backupStackName, edgeStackName, pulumiProject, siteStackName } from "../model/names.ts";
 import { allSettledOrThrow, deployedDbAddress, deployedHosts, deployRepositories, plannedDbAddress, siteDataConfig, type SiteDataConfig } from "./data.ts";
 import { admitStandby, admitWorkload, ensureStreaming, installServerCommand } from "./site/replication.ts";
 import { applyReplicationMode } from "./replication-mode.ts";
@@ -28,7 +28,6 @@ import { mirrorState, type MirrorWrite } from "./state/mirror.ts";
 import { engineStateSource } from "./state/source.ts";
 import { backendUrlOf } from "./engine.ts";
 import { fileBackendLacksStack } from "./file-backend.ts";
-import { pulumiProject } from "../model/names.ts";
 
 /**
  * A deployed site's database server on a provider whose database reads its

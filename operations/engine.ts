@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 import type { Deployment, LocalWorkspace, LocalWorkspaceOptions, PulumiCommand, Stack } from "@pulumi/pulumi/automation/index.js";
 import { parse as parseSemver, type SemVer } from "semver";
 import { projectRoot, stateDir } from "../model/paths.ts";
-import { fileBackendHasStack, fileBackendLacksStack } from "./file-backend.ts";
+import { fileBackendStack } from "./file-backend.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -155,18 +155,18 @@ export async function openStack(settings: EngineSettings, stackName: string, wor
   const options = await workspaceOptions(settings, workDir);
   const workspace = await LocalWorkspace.create({ ...options, workDir });
   const project = (await workspace.projectSettings()).name;
-  const backendUrl = backendUrlOf(settings);
+  const held = fileBackendStack(backendUrlOf(settings), project, stackName);
   // A stack the file backend certainly lacks (a cold site's, at its failover) is made at once: `createOrSelect`
   // would first run a `stack select` that can only fail. Made meanwhile by another process: selected. Any other
   // failure is the engine's, as it said it.
-  if (fileBackendLacksStack(backendUrl, project, stackName)) {
+  if (held === "absent") {
     const { StackAlreadyExistsError } = await automation();
     return Stack.create(stackName, workspace).catch((error: unknown) => {
       if (error instanceof StackAlreadyExistsError) return Stack.select(stackName, workspace);
       throw error;
     });
   }
-  if (!fileBackendHasStack(backendUrl, project, stackName)) return Stack.createOrSelect(stackName, workspace);
+  if (held === "unknown") return Stack.createOrSelect(stackName, workspace);
   const select = workspace.selectStack;
   workspace.selectStack = async () => {};
   try {

@@ -115,14 +115,6 @@ export async function fileBackendOutputMap(
 }
 
 /**
- * Whether the file:// backend at `backendUrl` holds a state file for `stackName` of `project` (the
- * project-scoped layout, `.pulumi/meta.yaml` version 1); false for any other backend or layout.
- */
-export function fileBackendHasStack(backendUrl: string, project: string, stackName: string): boolean {
-  return fileBackendStack(backendUrl, project, stackName) === "present";
-}
-
-/**
  * Whether the file:// backend at `backendUrl` certainly holds no state file for `stackName` of `project`: the
  * project-scoped layout is there and the file is not. False wherever that is not certain (another backend or
  * layout, an unreadable directory), where only the engine can say.
@@ -131,7 +123,8 @@ export function fileBackendLacksStack(backendUrl: string, project: string, stack
   return fileBackendStack(backendUrl, project, stackName) === "absent";
 }
 
-function fileBackendStack(backendUrl: string, project: string, stackName: string): "present" | "absent" | "unknown" {
+/** Whether the file:// backend holds `stackName`'s state file, certainly lacks it, or cannot say (another backend or layout, a file that cannot be looked at). */
+export function fileBackendStack(backendUrl: string, project: string, stackName: string): "present" | "absent" | "unknown" {
   if (!backendUrl.startsWith("file://")) return "unknown";
   try {
     const dir = path.join(fileURLToPath(backendUrl), ".pulumi");

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { pulumiProject } from "../../model/names.ts";
 import { projectRoot } from "../../model/paths.ts";
-import { fileBackendHasStack, fileBackendLacksStack, fileBackendOutputMap, fileBackendOutputs, fileBackendSecretOutputs } from "../../operations/file-backend.ts";
+import { fileBackendLacksStack, fileBackendOutputMap, fileBackendStack, fileBackendOutputs, fileBackendSecretOutputs } from "../../operations/file-backend.ts";
 
 let dir: string;
 let url: string;
@@ -82,8 +82,8 @@ describe("stack outputs from a file backend's state", () => {
 
   it("says a stack is certainly absent only where the project-scoped layout is there without its file", () => {
     writeStack("site-a", withOutputs({ plain: "x" }));
-    expect([fileBackendHasStack(url, pulumiProject, "site-a"), fileBackendLacksStack(url, pulumiProject, "site-a")]).toEqual([true, false]);
-    expect([fileBackendHasStack(url, pulumiProject, "site-b"), fileBackendLacksStack(url, pulumiProject, "site-b")]).toEqual([false, true]);
+    expect([fileBackendStack(url, pulumiProject, "site-a"), fileBackendLacksStack(url, pulumiProject, "site-a")]).toEqual(["present", false]);
+    expect([fileBackendStack(url, pulumiProject, "site-b"), fileBackendLacksStack(url, pulumiProject, "site-b")]).toEqual(["absent", true]);
     // Not certain either way: the engine is asked.
     expect(fileBackendLacksStack("s3://bucket/state", pulumiProject, "site-b")).toBe(false);
     fs.writeFileSync(path.join(dir, ".pulumi", "meta.yaml"), "version: 0\n");

@@ -10,8 +10,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation/index.js";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation/index.js";
 import { afterEach, describe, expect, it } from "vitest";
+import { pulumiCommandOf } from "../../operations/engine.ts";
 import { upStack } from "../../operations/stack-up.ts";
 
 const scratch: string[] = [];
@@ -58,9 +59,7 @@ if [ "$1 $2" = "stack history" ]; then echo '[]'; fi
 }
 
 async function stackIn(world: ReturnType<typeof fakeWorld>): Promise<Stack> {
-  const made = PulumiCommand as unknown as new (command: string, version: unknown) => PulumiCommand;
-  const { parse } = await import("semver");
-  const pulumiCommand = new made(path.join(world.root, "bin/pulumi"), parse("3.200.0"));
+  const pulumiCommand = await pulumiCommandOf({ root: world.root, version: "3.200.0" });
   const workspace = await LocalWorkspace.create({ workDir: world.workDir, pulumiCommand, envVars: { PULUMI_BACKEND_URL: world.backendUrl } });
   return Stack.select("site-b", workspace);
 }
